@@ -1,0 +1,18 @@
+/* pvx — everything a plugin or a program needs. */
+#pragma once
+
+#include <gmodule.h>
+#include "error.h"
+#include "tensor.h"
+#include "params.h"
+#include "plugin.h"
+#include "registry.h"
+#include "image.h"
+#include "dataset.h"
+#include "config.h"
+#include "store.h"
+
+G_BEGIN_DECLS
+/* "0.1.0" (transfer none). */
+const char *pvx_version(void);
+G_END_DECLS
