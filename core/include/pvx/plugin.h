@@ -19,6 +19,7 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include <gmodule.h>
 #include "params.h"
 
 G_BEGIN_DECLS

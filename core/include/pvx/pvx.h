@@ -11,6 +11,7 @@
 #include "dataset.h"
 #include "config.h"
 #include "store.h"
+#include "experiment.h"
 
 G_BEGIN_DECLS
 /* "0.1.0" (transfer none). */

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <glib.h>
+#include <gmodule.h>
 #include "plugin.h"
 
 G_BEGIN_DECLS

@@ -1,0 +1,40 @@
+/* pvx — shared pieces of the command-line subcommands. */
+#pragma once
+
+#include <pvx/pvx.h>
+
+/* Exit codes (documented in README and --help). */
+enum {
+    PVX_EXIT_OK = 0,
+    PVX_EXIT_FAILED = 1,    /* the run started but failed */
+    PVX_EXIT_BAD_INPUT = 2, /* bad command line, config, plugin or data: nothing was run */
+};
+
+/* Options every subcommand that loads plugins understands. */
+typedef struct {
+    char **plugin_dirs; /* --plugin-dir, repeatable */
+    char **overrides;   /* --set KEY=VALUE, repeatable */
+    gboolean quiet, verbose;
+} PvxCliCommon;
+
+/* Adds --plugin-dir, --set, --quiet, --verbose to @group. */
+GOptionEntry *pvx_cli_common_entries(PvxCliCommon *common);
+void pvx_cli_common_clear(PvxCliCommon *common);
+/* Applies --quiet/--verbose to logging. */
+void pvx_cli_apply_verbosity(const PvxCliCommon *common);
+
+/* Builds the registry from the search path; refused plugins are reported as warnings (a broken
+ * plugin must not stop work that does not use it). Returns: (transfer full). */
+PvxRegistry *pvx_cli_load_registry(const PvxCliCommon *common, const char *const *config_dirs);
+
+/* Loads and validates a config with the common options; on failure prints the error and returns
+ * NULL. @reg_out receives the registry. Returns: (transfer full). */
+PvxConfig *pvx_cli_load_config(const char *path, const PvxCliCommon *common,
+                               PvxRegistry **reg_out);
+
+/* Prints "pvx: <message>" to stderr. */
+void pvx_cli_error(const GError *error);
+
+int pvx_cli_run(int argc, char **argv);
+int pvx_cli_plugins(int argc, char **argv);
+int pvx_cli_data(int argc, char **argv);

@@ -1,0 +1,69 @@
+/* pvx — options and helpers shared by the subcommands. */
+#include <stdio.h>
+
+#include "cli.h"
+
+GOptionEntry *pvx_cli_common_entries(PvxCliCommon *c)
+{
+    GOptionEntry entries[] = {
+        { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &c->plugin_dirs,
+          "Look for plugins in DIR first (repeatable)", "DIR" },
+        { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &c->overrides,
+          "Override a config value, e.g. --set train.epochs=1 (repeatable)", "KEY=VALUE" },
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &c->quiet, "Print only warnings and errors", NULL },
+        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &c->verbose, "Print debug messages too", NULL },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    return g_memdup2(entries, sizeof entries);
+}
+
+void pvx_cli_common_clear(PvxCliCommon *c)
+{
+    g_clear_pointer(&c->plugin_dirs, g_strfreev);
+    g_clear_pointer(&c->overrides, g_strfreev);
+}
+
+void pvx_cli_apply_verbosity(const PvxCliCommon *c)
+{
+    pvx_log_set_verbosity(c->quiet ? 0 : c->verbose ? 2 : 1);
+    if (c->verbose)
+        g_log_set_debug_enabled(TRUE);
+}
+
+void pvx_cli_error(const GError *error)
+{
+    fprintf(stderr, "pvx: %s\n", error->message);
+}
+
+PvxRegistry *pvx_cli_load_registry(const PvxCliCommon *c, const char *const *config_dirs)
+{
+    PvxRegistry *reg = pvx_registry_new();
+    g_auto(GStrv) path = pvx_registry_search_path((const char *const *)c->plugin_dirs, config_dirs);
+    for (char **d = c->plugin_dirs; d && *d; d++)
+        if (!g_file_test(*d, G_FILE_TEST_IS_DIR))
+            fprintf(stderr, "pvx: warning: --plugin-dir %s is not a folder\n", *d);
+    g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
+    pvx_registry_scan_path(reg, (const char *const *)path, failures, NULL);
+    for (guint i = 0; i < failures->len; i++) {
+        const GError *e = g_ptr_array_index(failures, i);
+        fprintf(stderr, "pvx: warning: plugin refused: %s\n", e->message);
+    }
+    return reg;
+}
+
+PvxConfig *pvx_cli_load_config(const char *path, const PvxCliCommon *c, PvxRegistry **reg_out)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxConfig) cfg = pvx_config_load(path, (const char *const *)c->overrides, &error);
+    if (!cfg) {
+        pvx_cli_error(error);
+        return NULL;
+    }
+    g_autoptr(PvxRegistry) reg = pvx_cli_load_registry(c, pvx_config_plugin_path(cfg));
+    if (!pvx_config_validate(cfg, reg, NULL, &error)) {
+        pvx_cli_error(error);
+        return NULL;
+    }
+    *reg_out = g_steal_pointer(&reg);
+    return g_steal_pointer(&cfg);
+}

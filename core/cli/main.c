@@ -1,0 +1,55 @@
+/* pvx — the command-line entry point: dispatches to subcommands. */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct {
+    const char *name;
+    int (*main)(int argc, char **argv);
+    const char *summary;
+} Subcommand;
+
+static const Subcommand subcommands[] = {
+    { "run", pvx_cli_run, "run an experiment from a YAML config" },
+    { "plugins", pvx_cli_plugins, "list plugins, or show one plugin's parameters" },
+    { "data", pvx_cli_data, "look at a dataset (pvx data preview CONFIG)" },
+};
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "Usage: pvx COMMAND [OPTIONS...]\n\n"
+                 "pvx %s — pruning and explainability experiments.\n\nCommands:\n",
+            pvx_version());
+    for (gsize i = 0; i < G_N_ELEMENTS(subcommands); i++)
+        fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+    fprintf(out, "\n'pvx COMMAND --help' describes a command's options.\n"
+                 "Exit codes: 0 success, 1 the run failed, 2 bad input (nothing was run).\n");
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    /* Numbers in files and messages always use '.', whatever the user's locale. */
+    setlocale(LC_NUMERIC, "C");
+    if (argc < 2) {
+        print_usage(stderr);
+        return PVX_EXIT_BAD_INPUT;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        print_usage(stdout);
+        return PVX_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("pvx %s (plugin ABI %d.%d)\n", pvx_version(), PVX_ABI_MAJOR, PVX_ABI_MINOR);
+        return PVX_EXIT_OK;
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(subcommands); i++)
+        if (strcmp(argv[1], subcommands[i].name) == 0)
+            return subcommands[i].main(argc - 1, argv + 1);
+    fprintf(stderr, "pvx: unknown command '%s'\n\n", argv[1]);
+    print_usage(stderr);
+    return PVX_EXIT_BAD_INPUT;
+}

@@ -1,0 +1,219 @@
+/* pvx — neural-network ops on float32 NCHW tensors, forward and backward.
+ *
+ * Conventions shared by every op in this header:
+ * - Tensors are float32, contiguous, PyTorch's layouts: activations [N, C, H, W], conv weights
+ *   [Cout, Cin, KH, KW], linear weights [out, in], per-channel vectors [C].
+ * - Forward ops take an optional preallocated @out. When @out is NULL a new tensor is allocated;
+ *   when given it must have exactly the output shape (else PVX_ERROR_SHAPE), it is overwritten,
+ *   and the return value is a new reference to it. Either way the return is (transfer full):
+ *   g_autoptr(PvxTensor) y = pvx_relu_forward(x, NULL, &error);
+ * - Backward ops compute only what they are asked for:
+ *     `PvxTensor **dx` (input gradient): NULL = do not compute it; *dx == NULL = allocate a new
+ *       tensor of the input's shape and store it there (transfer full); *dx != NULL = overwrite
+ *       that tensor (shape must match). The input gradient is always OVERWRITTEN, never summed.
+ *     `PvxTensor *dw, *db` (parameter gradients): NULL = do not compute; otherwise the gradient
+ *       is ACCUMULATED into the given tensor (+=), like PyTorch's .grad — zero them once per
+ *       optimizer step. This lets a layer system sum gradients over micro-batches for free.
+ * - A shape that does not fit gives PVX_ERROR_SHAPE with both shapes in the message; a bad
+ *   hyper-parameter (zero stride, p outside [0,1), a target out of range) gives
+ *   PVX_ERROR_INVALID_ARGUMENT. On failure nothing the caller owns has been modified, except
+ *   where noted (a failed shape check happens before any writes).
+ * - Ops are safe to call from several threads at once on different tensors; each op uses the
+ *   pvx thread pool and OpenBLAS internally, one after the other, never both at once.
+ *
+ * Threads: one knob, the environment variable PVX_NUM_THREADS (default: the number of online
+ * CPUs), sets both OpenBLAS's thread count and the size of pvx's own pool. pvx never runs its
+ * pool while an OpenBLAS call is in flight, so the machine is never oversubscribed.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "tensor.h"
+
+G_BEGIN_DECLS
+
+/* ---------------------------------------------------------------------------------------------
+ * Threads
+ */
+
+/* Reads PVX_NUM_THREADS (default: number of online CPUs), sets OpenBLAS's thread count to it and
+ * starts pvx's pool with that many threads (the caller counts as one). Idempotent: only the first
+ * successful call acts. Ops call it implicitly (falling back to the default with a warning when
+ * the variable is malformed); call it explicitly first to turn a malformed value into an error
+ * (PVX_ERROR_INVALID_ARGUMENT). */
+gboolean pvx_threads_init(GError **error);
+/* The thread count in use (initialises on first use). */
+int pvx_num_threads(void);
+
+/* Runs fn(begin, end, data) over [0, n) split into at most pvx_num_threads() contiguous ranges,
+ * one per thread, and returns when all are done. Ranges shorter than @grain items are not worth a
+ * thread: with n < 2 * grain everything runs on the calling thread. Also runs serially when
+ * called from inside a pool task or while another thread holds the pool (no nesting, no
+ * oversubscription). @fn must not call OpenBLAS. */
+typedef void (*PvxRangeFunc)(int64_t begin, int64_t end, void *data);
+void pvx_parallel_for(int64_t n, int64_t grain, PvxRangeFunc fn, void *data);
+
+/* ---------------------------------------------------------------------------------------------
+ * Convolution 2d: y = conv(x, w) + b, PyTorch's Conv2d with groups = 1.
+ *   x [N, Cin, H, W], w [Cout, Cin, KH, KW], b [Cout] or NULL, y [N, Cout, OH, OW] with
+ *   OH = (H + 2*pad_h - dilation_h*(KH-1) - 1) / stride_h + 1 (floor), OW likewise.
+ * Runs as im2col + cblas_sgemm per image (1×1 / stride 1 / no padding needs no im2col), with the
+ * im2col matrix built in chunks of output rows in a reused per-thread scratch buffer.
+ */
+typedef struct {
+    int stride_h, stride_w;     /* 0 means 1 */
+    int pad_h, pad_w;           /* zero padding on each side */
+    int dilation_h, dilation_w; /* 0 means 1 */
+} PvxConv2dParams;
+
+/* Fills out_shape[4] with y's shape. FALSE + PVX_ERROR_SHAPE if x, w (and b) do not fit or the
+ * output would be empty; PVX_ERROR_INVALID_ARGUMENT for negative parameters. */
+gboolean pvx_conv2d_output_shape(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
+                                 const PvxConv2dParams *p, int64_t out_shape[4], GError **error);
+/* Returns: (transfer full) y, or NULL + error. @b, @out nullable; @p NULL = stride 1, no pad. */
+PvxTensor *pvx_conv2d_forward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
+                              const PvxConv2dParams *p, PvxTensor *out, GError **error);
+/* From dy [N, Cout, OH, OW]: dx (overwritten; see conventions), dw += dL/dw, db += dL/db.
+ * @x is only read when dw is requested and @w only when dx is requested, but both must be given
+ * for the shape check. */
+gboolean pvx_conv2d_backward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *dy,
+                             const PvxConv2dParams *p, PvxTensor **dx, PvxTensor *dw,
+                             PvxTensor *db, GError **error);
+
+/* ---------------------------------------------------------------------------------------------
+ * Linear: y = x wᵀ + b. x [N, in], w [out, in] (PyTorch's layout), b [out] or NULL, y [N, out].
+ */
+PvxTensor *pvx_linear_forward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
+                              PvxTensor *out, GError **error);
+/* dx = dy w (overwritten), dw += dyᵀ x, db += Σ_n dy. */
+gboolean pvx_linear_backward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *dy,
+                             PvxTensor **dx, PvxTensor *dw, PvxTensor *db, GError **error);
+
+/* ---------------------------------------------------------------------------------------------
+ * ReLU, any shape. @out may be @x itself (in place, as torchvision's VGG does).
+ */
+PvxTensor *pvx_relu_forward(const PvxTensor *x, PvxTensor *out, GError **error);
+/* dx = dy where y > 0, else 0. @y is the forward's output (or its input: same sign test), so an
+ * in-place forward loses nothing backward needs. @dx may point at @dy (in place). */
+gboolean pvx_relu_backward(const PvxTensor *y, const PvxTensor *dy, PvxTensor **dx,
+                           GError **error);
+
+/* ---------------------------------------------------------------------------------------------
+ * Max-pool 2d, PyTorch's MaxPool2d with ceil_mode = False, dilation 1.
+ *   OH = (H + 2*pad_h - kernel_h) / stride_h + 1. Padding is -inf (never selected). Ties: the
+ *   first maximum in scan order (kh, then kw) wins; a NaN wins over numbers, as in PyTorch.
+ */
+typedef struct {
+    int kernel_h, kernel_w;
+    int stride_h, stride_w; /* 0 means = kernel (PyTorch's default) */
+    int pad_h, pad_w;       /* at most half the kernel, as PyTorch requires */
+} PvxMaxPool2dParams;
+
+/* Positions of the maxima: one int32 per output element, the index ih * W + iw inside its input
+ * plane (the same numbers as PyTorch's return_indices). */
+typedef struct {
+    int64_t numel;
+    int32_t *data;
+} PvxIndices;
+/* Returns: (transfer full) a zeroed index buffer. */
+PvxIndices *pvx_indices_new(int64_t numel);
+void pvx_indices_free(PvxIndices *indices);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PvxIndices, pvx_indices_free)
+
+gboolean pvx_maxpool2d_output_shape(const PvxTensor *x, const PvxMaxPool2dParams *p,
+                                    int64_t out_shape[4], GError **error);
+/* @indices: NULL = inference, keep nothing; *indices == NULL = allocate (transfer full);
+ * *indices != NULL = reuse (reallocated in place if its numel differs). */
+PvxTensor *pvx_maxpool2d_forward(const PvxTensor *x, const PvxMaxPool2dParams *p,
+                                 PvxTensor *out, PvxIndices **indices, GError **error);
+/* dx (shape of @x, overwritten): zero except dy routed to the recorded maxima. */
+gboolean pvx_maxpool2d_backward(const PvxTensor *x, const PvxIndices *indices,
+                                const PvxTensor *dy, PvxTensor **dx, GError **error);
+
+/* ---------------------------------------------------------------------------------------------
+ * Adaptive average pool 2d to [N, C, out_h, out_w]: output cell i averages input rows
+ * [floor(i*H/out_h), ceil((i+1)*H/out_h)), columns likewise (PyTorch's bins).
+ */
+PvxTensor *pvx_adaptive_avgpool2d_forward(const PvxTensor *x, int out_h, int out_w,
+                                          PvxTensor *out, GError **error);
+/* dx (shape of @x, overwritten). Only x's shape is read. */
+gboolean pvx_adaptive_avgpool2d_backward(const PvxTensor *x, const PvxTensor *dy,
+                                         PvxTensor **dx, GError **error);
+
+/* ---------------------------------------------------------------------------------------------
+ * Dropout, any shape. In training each element is kept with probability 1-p and scaled by
+ * 1/(1-p); the keep decision for element i is a hash of (seed, i), so a seed reproduces the same
+ * mask on any thread count. In evaluation (training = FALSE) y is a copy of x.
+ */
+/* @mask: NULL = do not keep it; else (*mask NULL = allocate, transfer full; else reuse, same
+ * shape as x) receives 0 or 1/(1-p) per element — exactly the factor backward multiplies by.
+ * In evaluation *mask is filled with 1. p in [0, 1). */
+PvxTensor *pvx_dropout_forward(const PvxTensor *x, double p, gboolean training, guint64 seed,
+                               PvxTensor *out, PvxTensor **mask, GError **error);
+/* dx = dy ⊙ mask (overwritten; @dx may point at @dy). */
+gboolean pvx_dropout_backward(const PvxTensor *mask, const PvxTensor *dy, PvxTensor **dx,
+                              GError **error);
+
+/* ---------------------------------------------------------------------------------------------
+ * Batch-norm 2d, PyTorch's BatchNorm2d(affine, track_running_stats).
+ *   training: normalise with the batch mean and biased variance over (N, H, W); update
+ *     running_mean = (1-m) running_mean + m mean, running_var = (1-m) running_var + m var_unbiased.
+ *   evaluation: normalise with running_mean / running_var.
+ *   y = (x - mean) / sqrt(var + eps) * weight + bias.
+ */
+typedef struct {
+    double eps;      /* PyTorch: 1e-5 */
+    double momentum; /* PyTorch: 0.1 */
+    gboolean training;
+} PvxBatchNorm2dParams;
+
+/* x [N, C, H, W]; weight, bias [C] nullable (NULL = 1 and 0); running_mean, running_var [C]
+ * (updated in place in training). save_mean, save_invstd [C] nullable: in training they receive
+ * the batch mean and 1/sqrt(var + eps) that backward needs. */
+PvxTensor *pvx_batchnorm2d_forward(const PvxTensor *x, const PvxTensor *weight,
+                                   const PvxTensor *bias, PvxTensor *running_mean,
+                                   PvxTensor *running_var, const PvxBatchNorm2dParams *p,
+                                   PvxTensor *save_mean, PvxTensor *save_invstd, PvxTensor *out,
+                                   GError **error);
+/* In training mode uses save_mean/save_invstd (required) and gives the gradient through the batch
+ * statistics; in evaluation uses running_mean/running_var (required; the statistics are
+ * constants). dx overwritten; dweight += Σ dy x̂, dbias += Σ dy. */
+gboolean pvx_batchnorm2d_backward(const PvxTensor *x, const PvxTensor *weight,
+                                  const PvxTensor *running_mean, const PvxTensor *running_var,
+                                  const PvxTensor *save_mean, const PvxTensor *save_invstd,
+                                  const PvxBatchNorm2dParams *p, const PvxTensor *dy,
+                                  PvxTensor **dx, PvxTensor *dweight, PvxTensor *dbias,
+                                  GError **error);
+
+/* ---------------------------------------------------------------------------------------------
+ * Flatten [N, ...] → [N, prod(...)]: a view sharing x's storage (transfer full).
+ */
+PvxTensor *pvx_flatten(PvxTensor *x, GError **error);
+/* dy [N, K] → a view with x's shape (transfer full). */
+PvxTensor *pvx_flatten_backward(const PvxTensor *x, PvxTensor *dy, GError **error);
+
+/* ---------------------------------------------------------------------------------------------
+ * Softmax and log-softmax over dimension 1 of x [N, C].
+ */
+PvxTensor *pvx_softmax_forward(const PvxTensor *x, PvxTensor *out, GError **error);
+/* From the forward output y: dx = y ⊙ (dy - Σ_c dy y). */
+gboolean pvx_softmax_backward(const PvxTensor *y, const PvxTensor *dy, PvxTensor **dx,
+                              GError **error);
+PvxTensor *pvx_log_softmax_forward(const PvxTensor *x, PvxTensor *out, GError **error);
+/* From the forward output y: dx = dy - exp(y) Σ_c dy. */
+gboolean pvx_log_softmax_backward(const PvxTensor *y, const PvxTensor *dy, PvxTensor **dx,
+                                  GError **error);
+
+/* ---------------------------------------------------------------------------------------------
+ * Cross-entropy loss, mean over the batch: L = -1/N Σ_n log softmax(logits_n)[target_n].
+ * logits [N, C]; targets: N class indices in [0, C).
+ */
+gboolean pvx_cross_entropy_forward(const PvxTensor *logits, const int64_t *targets,
+                                   double *loss, GError **error);
+/* dlogits = dloss * (softmax(logits) - onehot(target)) / N (overwritten). */
+gboolean pvx_cross_entropy_backward(const PvxTensor *logits, const int64_t *targets,
+                                    double dloss, PvxTensor **dlogits, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,128 @@
+/* A test-only dataset plugin, compiled several times with different defines to produce one good
+ * plugin and one of each kind of broken plugin the loader must refuse. */
+#include <pvx/pvx.h>
+
+#ifndef PLUGIN_NAME
+#define PLUGIN_NAME "testds"
+#endif
+
+static gpointer ds_open(const PvxParams *params, GError **error)
+{
+    (void)error;
+    return GINT_TO_POINTER((int)pvx_params_get_int(params, "classes"));
+}
+
+static void ds_close(gpointer self)
+{
+    (void)self;
+}
+
+static int ds_num_classes(gpointer self)
+{
+    return GPOINTER_TO_INT(self);
+}
+
+static const char *ds_class_name(gpointer self, int index)
+{
+    (void)self;
+    return index == 0 ? "zero" : "other";
+}
+
+static int64_t ds_split_size(gpointer self, PvxSplit split)
+{
+    (void)self;
+    return split == PVX_SPLIT_VAL ? -1 : 4;
+}
+
+static void ds_item_shape(gpointer self, int64_t chw[3])
+{
+    (void)self;
+    chw[0] = 1, chw[1] = 2, chw[2] = 2;
+}
+
+static gboolean ds_has_masks(gpointer self)
+{
+    (void)self;
+    return FALSE;
+}
+
+static gboolean ds_get_item(gpointer self, PvxSplit split, int64_t index, PvxDatasetItem *item,
+                            GError **error)
+{
+    (void)split, (void)error;
+    item->image = pvx_tensor_new_shape(3, (int64_t)1, (int64_t)2, (int64_t)2);
+    pvx_tensor_fill(item->image, (float)index);
+    item->label = (int)(index % GPOINTER_TO_INT(self));
+    return TRUE;
+}
+
+static const PvxParamSpec params[] = {
+    { "classes", PVX_PARAM_INT, "2", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 10, NULL,
+      "number of classes" },
+#ifdef BROKEN_PARAMS
+    /* A choice parameter without choices: the loader must refuse the schema. */
+    { "mode", PVX_PARAM_CHOICE, "a", 0, 0, 0, NULL, "a broken choice" },
+#endif
+    PVX_PARAM_SPEC_END,
+};
+
+static const PvxDatasetClass klass = {
+#ifdef SHORT_TABLE
+    .size = offsetof(PvxDatasetClass, split_size),
+#else
+    .size = sizeof(PvxDatasetClass),
+#endif
+    .open = ds_open,
+    .close = ds_close,
+    .num_classes = ds_num_classes,
+    .class_name = ds_class_name,
+    .split_size = ds_split_size,
+    .item_shape = ds_item_shape,
+    .has_masks = ds_has_masks,
+#ifndef MISSING_SLOT
+    .get_item = ds_get_item,
+#endif
+};
+
+#if defined(NOT_PVX)
+/* Exports a function, but no descriptor. */
+G_MODULE_EXPORT int not_a_descriptor(void);
+G_MODULE_EXPORT int not_a_descriptor(void)
+{
+    return (int)(GPOINTER_TO_SIZE(&klass) & 1) + (int)G_N_ELEMENTS(params);
+}
+#elif defined(ABI_MAJOR) || defined(ABI_MINOR) || defined(NULL_NAME)
+/* Hand-written descriptor, as a plugin built against another pvx would carry. */
+G_MODULE_EXPORT const PvxPluginDescriptor *pvx_plugin_descriptor(void);
+G_MODULE_EXPORT const PvxPluginDescriptor *pvx_plugin_descriptor(void)
+{
+    static const PvxPluginDescriptor desc = {
+        .magic = PVX_PLUGIN_MAGIC,
+#ifdef ABI_MAJOR
+        .abi_major = PVX_ABI_MAJOR + 1,
+#else
+        .abi_major = PVX_ABI_MAJOR,
+#endif
+#ifdef ABI_MINOR
+        .abi_minor = PVX_ABI_MINOR + 1,
+#else
+        .abi_minor = PVX_ABI_MINOR,
+#endif
+        .size = sizeof(PvxPluginDescriptor),
+        .kind = PVX_KIND_DATASET,
+#ifdef NULL_NAME
+        .name = NULL,
+#else
+        .name = PLUGIN_NAME,
+#endif
+        .version = "1.0.0",
+        .description = "test plugin",
+        .params = params,
+        .klass = &klass,
+    };
+    return &desc;
+}
+#else
+PVX_PLUGIN_DEFINE(PVX_KIND_DATASET, PLUGIN_NAME, "1.2.3", "A tiny dataset for loader tests", params,
+                  &klass)
+#endif

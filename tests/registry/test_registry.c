@@ -1,0 +1,209 @@
+/* Tests of the plugin loader: each refusal, lookup, listing and the search path. */
+#include <string.h>
+#include <unistd.h>
+
+#include <pvx/pvx.h>
+
+static void assert_refused(const char *path, int code, const char *fragment)
+{
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    g_autoptr(GError) error = NULL;
+    g_assert_false(pvx_registry_load_file(reg, path, &error));
+    g_assert_error(error, PVX_ERROR, code);
+    g_autofree char *base = g_path_get_basename(path);
+    /* Every refusal names the file. */
+    g_assert_nonnull(strstr(error->message, base));
+    if (fragment && !strstr(error->message, fragment))
+        g_error("message '%s' lacks '%s'", error->message, fragment);
+    g_assert_null(pvx_registry_find(reg, PVX_KIND_DATASET, "testds"));
+}
+
+static void registry_loads_good_plugin(void)
+{
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    g_autoptr(GError) error = NULL;
+    g_assert_true(pvx_registry_load_file(reg, PLUGIN_GOOD, &error));
+    g_assert_no_error(error);
+    const PvxPlugin *p = pvx_registry_find(reg, PVX_KIND_DATASET, "testds");
+    g_assert_nonnull(p);
+    g_assert_cmpstr(p->desc->version, ==, "1.2.3");
+    g_assert_nonnull(pvx_plugin_klass(p, PVX_KIND_DATASET));
+    g_assert_null(pvx_plugin_klass(p, PVX_KIND_MODEL));
+    /* The plugin actually runs through the core's dataset handle. */
+    g_autoptr(PvxParams) params = pvx_params_new_defaults(p->desc->params, "dataset testds", &error);
+    g_assert_no_error(error);
+    g_autoptr(PvxDataset) ds = pvx_dataset_open(p, params, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(pvx_dataset_num_classes(ds), ==, 2);
+    PvxDatasetItem item = { 0 };
+    g_assert_true(pvx_dataset_get_item(ds, PVX_SPLIT_TEST, 3, &item, &error));
+    g_assert_cmpint(item.label, ==, 1);
+    g_assert_cmpfloat(item.image->data[0], ==, 3.0f);
+    g_assert_cmpstr(item.id, ==, "test-000003");
+    pvx_dataset_item_clear(&item);
+    g_assert_false(pvx_dataset_get_item(ds, PVX_SPLIT_TEST, 4, &item, &error));
+    g_assert_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT);
+}
+
+static void registry_refuses_unopenable_file(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("pvx-reg-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "garbage.so", NULL);
+    g_assert_true(g_file_set_contents(path, "this is not an ELF file\n", -1, NULL));
+    assert_refused(path, PVX_ERROR_PLUGIN_OPEN, "cannot open plugin");
+    g_autofree char *missing = g_build_filename(dir, "missing.so", NULL);
+    assert_refused(missing, PVX_ERROR_PLUGIN_OPEN, "cannot open plugin");
+    unlink(path);
+    rmdir(dir);
+}
+
+static void registry_refuses_library_without_descriptor(void)
+{
+    assert_refused(PLUGIN_NOT_PVX, PVX_ERROR_PLUGIN_NOT_PVX, "not a pvx plugin");
+}
+
+static void registry_refuses_other_abi_major_naming_both_versions(void)
+{
+    g_autofree char *plugin = g_strdup_printf("ABI %d.%d", PVX_ABI_MAJOR + 1, PVX_ABI_MINOR);
+    g_autofree char *core = g_strdup_printf("ABI %d.%d", PVX_ABI_MAJOR, PVX_ABI_MINOR);
+    assert_refused(PLUGIN_ABI_MAJOR, PVX_ERROR_PLUGIN_ABI, plugin);
+    assert_refused(PLUGIN_ABI_MAJOR, PVX_ERROR_PLUGIN_ABI, core);
+}
+
+static void registry_refuses_newer_abi_minor(void)
+{
+    g_autofree char *plugin = g_strdup_printf("ABI %d.%d", PVX_ABI_MAJOR, PVX_ABI_MINOR + 1);
+    assert_refused(PLUGIN_ABI_MINOR, PVX_ERROR_PLUGIN_ABI, plugin);
+}
+
+static void registry_refuses_invalid_descriptors(void)
+{
+    assert_refused(PLUGIN_NULL_NAME, PVX_ERROR_PLUGIN_INVALID, "name NULL");
+    assert_refused(PLUGIN_SHORT_TABLE, PVX_ERROR_PLUGIN_INVALID, "function table");
+    assert_refused(PLUGIN_MISSING_SLOT, PVX_ERROR_PLUGIN_INVALID, "'get_item' is NULL");
+    assert_refused(PLUGIN_BROKEN_PARAMS, PVX_ERROR_PLUGIN_INVALID, "parameter schema");
+}
+
+static char *copy_into(const char *dir, const char *src)
+{
+    g_autofree char *base = g_path_get_basename(src);
+    char *dst = g_build_filename(dir, base, NULL);
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(src, &bytes, &len, NULL));
+    g_assert_true(g_file_set_contents(dst, bytes, (gssize)len, NULL));
+    return dst;
+}
+
+static void remove_tree(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *p = g_build_filename(dir, name, NULL);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+static void registry_refuses_duplicate_in_one_folder(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("pvx-reg-XXXXXX", NULL);
+    g_autofree char *a = copy_into(dir, PLUGIN_TWIN_A);
+    g_autofree char *b = copy_into(dir, PLUGIN_TWIN_B);
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(pvx_registry_scan_dir(reg, dir, failures, &error));
+    g_assert_cmpuint(failures->len, ==, 1);
+    GError *dup = g_ptr_array_index(failures, 0);
+    g_assert_error(dup, PVX_ERROR, PVX_ERROR_PLUGIN_DUPLICATE);
+    /* Both files are named: the refused one and the one registered first. */
+    g_assert_nonnull(strstr(dup->message, "pvx-test-twin-a.so"));
+    g_assert_nonnull(strstr(dup->message, "pvx-test-twin-b.so"));
+    g_assert_nonnull(pvx_registry_find(reg, PVX_KIND_DATASET, "twin"));
+    remove_tree(dir);
+}
+
+static void registry_earlier_folder_shadows_later(void)
+{
+    g_autofree char *first = g_dir_make_tmp("pvx-reg-XXXXXX", NULL);
+    g_autofree char *second = g_dir_make_tmp("pvx-reg-XXXXXX", NULL);
+    g_autofree char *a = copy_into(first, PLUGIN_TWIN_A);
+    g_autofree char *b = copy_into(second, PLUGIN_TWIN_B);
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
+    const char *dirs[] = { first, second, NULL };
+    g_assert_true(pvx_registry_scan_path(reg, dirs, failures, NULL));
+    g_assert_cmpuint(failures->len, ==, 0);
+    const PvxPlugin *p = pvx_registry_find(reg, PVX_KIND_DATASET, "twin");
+    g_assert_nonnull(p);
+    g_assert_true(g_str_has_prefix(p->path, first));
+    remove_tree(first);
+    remove_tree(second);
+}
+
+static void registry_scan_collects_refusals_and_keeps_going(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("pvx-reg-XXXXXX", NULL);
+    g_autofree char *a = copy_into(dir, PLUGIN_ABI_MAJOR);
+    g_autofree char *b = copy_into(dir, PLUGIN_GOOD);
+    g_autofree char *c = copy_into(dir, PLUGIN_NOT_PVX);
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
+    g_assert_true(pvx_registry_scan_dir(reg, dir, failures, NULL));
+    g_assert_cmpuint(failures->len, ==, 2);
+    g_assert_nonnull(pvx_registry_find(reg, PVX_KIND_DATASET, "testds"));
+    remove_tree(dir);
+}
+
+static void registry_lookup_unknown_lists_available(void)
+{
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    g_assert_true(pvx_registry_load_file(reg, PLUGIN_GOOD, NULL));
+    g_autoptr(GError) error = NULL;
+    g_assert_null(pvx_registry_lookup(reg, PVX_KIND_DATASET, "nope", &error));
+    g_assert_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_UNKNOWN);
+    g_assert_cmpstr(error->message, ==, "unknown dataset plugin 'nope'; available: testds");
+}
+
+static void registry_search_path_order(void)
+{
+    g_autofree char *cli = g_dir_make_tmp("pvx-reg-XXXXXX", NULL);
+    g_autofree char *env = g_dir_make_tmp("pvx-reg-XXXXXX", NULL);
+    g_autofree char *cfg = g_dir_make_tmp("pvx-reg-XXXXXX", NULL);
+    g_setenv("PVX_PLUGIN_PATH", env, TRUE);
+    const char *cli_dirs[] = { cli, "/nonexistent/pvx", NULL };
+    const char *cfg_dirs[] = { cfg, NULL };
+    g_auto(GStrv) path = pvx_registry_search_path(cli_dirs, cfg_dirs);
+    g_unsetenv("PVX_PLUGIN_PATH");
+    g_assert_cmpuint(g_strv_length(path), >=, 3);
+    g_assert_cmpstr(path[0], ==, cli);
+    g_assert_cmpstr(path[1], ==, env);
+    g_assert_cmpstr(path[2], ==, cfg);
+    rmdir(cli);
+    rmdir(env);
+    rmdir(cfg);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/registry/loads_good_plugin", registry_loads_good_plugin);
+    g_test_add_func("/registry/refuses_unopenable_file", registry_refuses_unopenable_file);
+    g_test_add_func("/registry/refuses_library_without_descriptor",
+                    registry_refuses_library_without_descriptor);
+    g_test_add_func("/registry/refuses_other_abi_major_naming_both_versions",
+                    registry_refuses_other_abi_major_naming_both_versions);
+    g_test_add_func("/registry/refuses_newer_abi_minor", registry_refuses_newer_abi_minor);
+    g_test_add_func("/registry/refuses_invalid_descriptors", registry_refuses_invalid_descriptors);
+    g_test_add_func("/registry/refuses_duplicate_in_one_folder",
+                    registry_refuses_duplicate_in_one_folder);
+    g_test_add_func("/registry/earlier_folder_shadows_later", registry_earlier_folder_shadows_later);
+    g_test_add_func("/registry/scan_collects_refusals_and_keeps_going",
+                    registry_scan_collects_refusals_and_keeps_going);
+    g_test_add_func("/registry/lookup_unknown_lists_available",
+                    registry_lookup_unknown_lists_available);
+    g_test_add_func("/registry/search_path_order", registry_search_path_order);
+    return g_test_run();
+}

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs what pvx needs from Debian 12's archive (as root), then configures and builds pvx in
+# ./build. Safe to run again: it installs only what is missing and rebuilds only what changed.
+set -eu
+cd "$(dirname "$0")/.."
+
+# Build tools and libraries; the Fashion-MNIST files for the default experiment; Python with
+# PyTorch, torchvision, h5py and PIL for the reference tests and benchmarks (Debian's own builds).
+PKGS="gcc libc6-dev meson ninja-build pkg-config
+libglib2.0-dev libyaml-dev libhdf5-dev libpng-dev zlib1g-dev libjpeg62-turbo-dev libopenblas-dev
+dataset-fashion-mnist
+python3 python3-numpy python3-torch python3-torchvision python3-h5py python3-pil"
+
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "setup: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq $missing
+fi
+
+if [ ! -f build/build.ninja ]; then
+    meson setup build
+fi
+ninja -C build
