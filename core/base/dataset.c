@@ -1,4 +1,5 @@
 /* pvx — dataset items. */
+#include <stddef.h>
 #include <string.h>
 
 #include "pvx/dataset.h"
@@ -143,4 +144,21 @@ gboolean pvx_dataset_get_item(const PvxDataset *ds, PvxSplit split, int64_t inde
     if (!item->id)
         item->id = g_strdup_printf("%s-%06" G_GINT64_FORMAT, pvx_split_name(split), (gint64)index);
     return TRUE;
+}
+
+int pvx_dataset_get_label(const PvxDataset *ds, PvxSplit split, int64_t index, GError **error)
+{
+    /* The slot exists only in tables large enough to hold it (older plugins lack it). */
+    if (ds->klass->size >= offsetof(PvxDatasetClass, item_label) + sizeof(void *) &&
+        ds->klass->item_label && index >= 0 && index < pvx_dataset_split_size(ds, split)) {
+        int label = ds->klass->item_label(ds->self, split, index);
+        if (label >= 0 && label < pvx_dataset_num_classes(ds))
+            return label;
+    }
+    PvxDatasetItem item = { 0 };
+    if (!pvx_dataset_get_item(ds, split, index, &item, error))
+        return -1;
+    int label = item.label;
+    pvx_dataset_item_clear(&item);
+    return label;
 }

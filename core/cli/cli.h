@@ -32,6 +32,9 @@ PvxRegistry *pvx_cli_load_registry(const PvxCliCommon *common, const char *const
 PvxConfig *pvx_cli_load_config(const char *path, const PvxCliCommon *common,
                                PvxRegistry **reg_out);
 
+/* Routes g_log output through pvx's terse format (call once, first thing in main). */
+void pvx_cli_install_log_writer(void);
+
 /* Prints "pvx: <message>" to stderr. */
 void pvx_cli_error(const GError *error);
 

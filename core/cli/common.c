@@ -30,6 +30,47 @@ void pvx_cli_apply_verbosity(const PvxCliCommon *c)
         g_log_set_debug_enabled(TRUE);
 }
 
+/* Log lines as a researcher wants them in a terminal or a CI log: "12:03:04 stage preview",
+ * "pvx: warning: ...". Messages and info obey --quiet; debug needs --verbose or
+ * G_MESSAGES_DEBUG naming the domain. */
+static GLogWriterOutput cli_log_writer(GLogLevelFlags level, const GLogField *fields,
+                                       gsize n_fields, gpointer user_data)
+{
+    (void)user_data;
+    const char *message = NULL, *domain = NULL;
+    for (gsize i = 0; i < n_fields; i++) {
+        if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
+            message = fields[i].value;
+        else if (g_strcmp0(fields[i].key, "GLIB_DOMAIN") == 0)
+            domain = fields[i].value;
+    }
+    if (!message)
+        return G_LOG_WRITER_UNHANDLED;
+    int verbosity = pvx_log_get_verbosity();
+    if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) {
+        fprintf(stderr, "pvx: %s%s%s\n", domain ? domain : "", domain ? ": " : "", message);
+    } else if (level & G_LOG_LEVEL_WARNING) {
+        fprintf(stderr, "pvx: warning: %s\n", message);
+    } else if (level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO)) {
+        if (verbosity < 1)
+            return G_LOG_WRITER_HANDLED;
+        g_autoptr(GDateTime) now = g_date_time_new_now_local();
+        g_autofree char *stamp = g_date_time_format(now, "%H:%M:%S");
+        fprintf(stderr, "%s %s\n", stamp, message);
+    } else {
+        if (verbosity < 2 && g_log_writer_default_would_drop(level, domain))
+            return G_LOG_WRITER_HANDLED;
+        fprintf(stderr, "[%s] %s\n", domain ? domain : "", message);
+    }
+    fflush(stderr);
+    return G_LOG_WRITER_HANDLED;
+}
+
+void pvx_cli_install_log_writer(void)
+{
+    g_log_set_writer_func(cli_log_writer, NULL, NULL);
+}
+
 void pvx_cli_error(const GError *error)
 {
     fprintf(stderr, "pvx: %s\n", error->message);

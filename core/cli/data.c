@@ -19,7 +19,7 @@ static int data_preview(int argc, char **argv)
     g_autoptr(GOptionContext) ctx = g_option_context_new("CONFIG — preview a dataset");
     g_option_context_set_summary(ctx, "Opens the dataset of CONFIG and writes a PNG grid with N "
                                       "samples of every class, one row per class,\nthe ground-truth "
-                                      "mask outlined in yellow where the dataset has one.");
+                                      "mask outlined (white and black) where the dataset has one.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_add_main_entries(ctx, preview_entries, NULL);
     g_autoptr(GError) error = NULL;

@@ -33,6 +33,7 @@ int main(int argc, char **argv)
     setlocale(LC_ALL, "");
     /* Numbers in files and messages always use '.', whatever the user's locale. */
     setlocale(LC_NUMERIC, "C");
+    pvx_cli_install_log_writer();
     if (argc < 2) {
         print_usage(stderr);
         return PVX_EXIT_BAD_INPUT;

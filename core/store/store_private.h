@@ -14,10 +14,8 @@ struct _PvxStore {
     int shadow_lock_fd; /* holds flock(LOCK_EX) on the shadow while the transaction lives */
 };
 
-/* The one lock around every HDF5 call of pvx (Debian's HDF5 is not built thread-safe). It is
- * recursive so a store function may call another; it is taken by the public entry points only. */
-void pvx_store_lock_hdf5(void);
-void pvx_store_unlock_hdf5(void);
+/* pvx_store_hdf5_lock (store.h) is taken by every public entry point; it is recursive so one
+ * store function may call another. */
 
 /* Sets @error to "<file>: cannot <what> '<obj>': <HDF5 error stack>" and clears the stack. */
 void pvx_store_set_h5_error(GError **error, const PvxStore *store, int code, const char *what,

@@ -46,7 +46,7 @@ static gboolean ds_has_masks(gpointer self)
     return FALSE;
 }
 
-static gboolean ds_get_item(gpointer self, PvxSplit split, int64_t index, PvxDatasetItem *item,
+G_GNUC_UNUSED static gboolean ds_get_item(gpointer self, PvxSplit split, int64_t index, PvxDatasetItem *item,
                             GError **error)
 {
     (void)split, (void)error;

@@ -59,6 +59,10 @@ typedef struct {
     /* Loads item @index of @split into @item (which the caller zeroed). */
     gboolean (*get_item)(gpointer self, PvxSplit split, int64_t index, PvxDatasetItem *item,
                          GError **error);
+
+    /* Optional (NULL: the core calls get_item): the label of an item without loading its image,
+     * for selecting items by class cheaply. -1 when it cannot be told. */
+    int (*item_label)(gpointer self, PvxSplit split, int64_t index);
 } PvxDatasetClass;
 
 /* The minimum table size the core accepts for this kind (all slots above present). */
@@ -88,5 +92,8 @@ gboolean pvx_dataset_has_masks(const PvxDataset *ds);
  * faulty plugin is reported, not trusted. */
 gboolean pvx_dataset_get_item(const PvxDataset *ds, PvxSplit split, int64_t index,
                               PvxDatasetItem *item, GError **error);
+/* The label of an item (through item_label when the plugin has it, else get_item);
+ * -1 + error on failure. */
+int pvx_dataset_get_label(const PvxDataset *ds, PvxSplit split, int64_t index, GError **error);
 
 G_END_DECLS

@@ -170,7 +170,8 @@ typedef struct {
 } PvxBatchNorm2dParams;
 
 /* x [N, C, H, W]; weight, bias [C] nullable (NULL = 1 and 0); running_mean, running_var [C]
- * (updated in place in training). save_mean, save_invstd [C] nullable: in training they receive
+ * (updated in place in training; nullable in training, then no running statistics are kept;
+ * required in evaluation). save_mean, save_invstd [C] nullable: in training they receive
  * the batch mean and 1/sqrt(var + eps) that backward needs. */
 PvxTensor *pvx_batchnorm2d_forward(const PvxTensor *x, const PvxTensor *weight,
                                    const PvxTensor *bias, PvxTensor *running_mean,

@@ -4,10 +4,12 @@
 #include <gmodule.h>
 #include "error.h"
 #include "tensor.h"
+#include "ops.h"
 #include "params.h"
 #include "plugin.h"
 #include "registry.h"
 #include "image.h"
+#include "render.h"
 #include "dataset.h"
 #include "config.h"
 #include "store.h"

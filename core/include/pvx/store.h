@@ -11,6 +11,13 @@
  * file HDF5 cannot open. pvx_store_abort drops the shadow. Reads see the transaction's own writes.
  * HDF5's automatic error printing is off; its error stack becomes one GError naming the file and
  * the object.
+ *
+ * Threads: Debian's HDF5 is not built thread-safe, so every HDF5 call pvx makes goes through one
+ * process-wide (recursive) lock inside the store module; any thread may call any store function.
+ * Code outside core/store that calls HDF5 directly must hold it too (pvx_store_hdf5_lock).
+ * One store has one writer: two processes writing the same file at once lose one's commits.
+ * Read functions with @shape_out need room for PVX_TENSOR_MAX_DIMS entries; datasets of more
+ * dimensions are refused. The layout pvx writes is in docs/hdf5-layout.md.
  */
 #pragma once
 
@@ -91,5 +98,9 @@ gboolean pvx_store_get_attr_double(PvxStore *store, const char *path, const char
                                    double *out, GError **error);
 gboolean pvx_store_get_attr_int(PvxStore *store, const char *path, const char *name,
                                 int64_t *out, GError **error);
+
+/* The global lock around HDF5 (recursive). Only for code that calls the HDF5 API itself. */
+void pvx_store_hdf5_lock(void);
+void pvx_store_hdf5_unlock(void);
 
 G_END_DECLS

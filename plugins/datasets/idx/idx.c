@@ -34,6 +34,7 @@ typedef struct {
     uint8_t *pixels; /* n × h × w */
     uint8_t *labels; /* n */
     int64_t n;       /* items exposed (after the limit) */
+    int64_t n_file;  /* items in the files, all of which are checked */
     char *labels_path;
 } IdxSplit;
 
@@ -88,8 +89,12 @@ static gint64 read_fully(gzFile gz, const char *path, uint8_t *buf, guint64 len,
                         zerr == Z_ERRNO ? g_strerror(errno) : msg);
             return -1;
         }
-        if (r == 0)
+        if (r == 0) {
+            int zerr = 0;
+            gzerror(gz, &zerr);
+            *cut = zerr == Z_BUF_ERROR;
             break;
+        }
         got += (guint64)r;
     }
     return (gint64)got;
@@ -260,7 +265,7 @@ static gboolean load_split(const char *root, const char *prefix, int64_t limit, 
                     img_path, img.dims[1], img.dims[2], *height, *width);
         goto out;
     }
-    split->n = (int64_t)img.dims[0];
+    split->n = split->n_file = (int64_t)img.dims[0];
     if (limit > 0 && limit < split->n)
         split->n = limit;
     split->pixels = g_steal_pointer(&img.data);
@@ -275,11 +280,12 @@ out:
     return ok;
 }
 
-/* Every label of @split must name a class; the first offender is reported with its file. */
+/* Every label of @split, beyond the limit too, must name a class; the first offender is reported
+ * with its file. */
 static gboolean check_labels(const IdxSplit *split, int n_classes, const char *classes_where,
                              GError **error)
 {
-    for (int64_t i = 0; i < split->n; i++) {
+    for (int64_t i = 0; i < split->n_file; i++) {
         if (split->labels[i] >= n_classes) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT,
                         "%s: label %d of item %" G_GINT64_FORMAT " is not below the %d classes (%s)",
@@ -357,6 +363,20 @@ static gpointer idx_open(const PvxParams *params, GError **error)
     if (!check_labels(&ds->train, n_classes, classes_where, error) ||
         !check_labels(&ds->test, n_classes, classes_where, error))
         goto fail;
+    if (n_given > 0) {
+        /* A list longer than the labels reach would invent classes no item has. */
+        int max_label = 0;
+        for (int64_t i = 0; i < ds->train.n_file; i++)
+            max_label = MAX(max_label, ds->train.labels[i]);
+        for (int64_t i = 0; i < ds->test.n_file; i++)
+            max_label = MAX(max_label, ds->test.labels[i]);
+        if (max_label + 1 != n_classes) {
+            g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE,
+                        "%s: `classes` names %d classes but the labels in %s run from 0 to %d",
+                        pvx_params_where(params, "classes"), n_classes, root, max_label);
+            goto fail;
+        }
+    }
     return ds;
 fail:
     idx_close(ds);
@@ -440,7 +460,7 @@ static const PvxParamSpec idx_params[] = {
     { "prefix_train", PVX_PARAM_STRING, "train", 0, 0, 0, NULL, "file prefix of the train split" },
     { "prefix_test", PVX_PARAM_STRING, "t10k", 0, 0, 0, NULL, "file prefix of the test split" },
     { "classes", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL,
-      "class names by label; [] means Fashion-MNIST's ten" },
+      "one name per label value (0 .. largest label); [] means Fashion-MNIST's ten" },
     { "mean", PVX_PARAM_DOUBLE, "0.2860", 0, 0, 0, NULL,
       "normalisation mean of value/255 (Fashion-MNIST train: 0.28604)" },
     { "std", PVX_PARAM_DOUBLE, "0.3530", PVX_PARAM_HAS_MIN, 1e-6, 0, NULL,

@@ -1,0 +1,285 @@
+/* pvx — max-pool 2d and adaptive average pool 2d, forward and backward.
+ * Both run one (n, c) plane per work item on pvx's pool: planes never share output elements,
+ * so backward needs no atomics. */
+#include <math.h>
+#include <string.h>
+
+#include "ops-private.h"
+
+/* Planes per thread below which the pool is not worth waking: ~2^15 input elements. */
+static int64_t plane_grain(int64_t plane)
+{
+    return MAX(1, 32768 / MAX(plane, 1));
+}
+
+/* ---- max-pool ------------------------------------------------------------------------------ */
+
+typedef struct {
+    int64_t h, w, oh, ow, kh, kw, sh, sw, ph, pw;
+} PoolGeom;
+
+static gboolean maxpool_geom(const PvxTensor *x, const PvxMaxPool2dParams *p, PoolGeom *g,
+                             GError **error)
+{
+    g_return_val_if_fail(p != NULL, FALSE);
+    if (!pvx_ops_check_tensor(x, 4, "max-pool input", error))
+        return FALSE;
+    int sh = p->stride_h > 0 ? p->stride_h : p->kernel_h;
+    int sw = p->stride_w > 0 ? p->stride_w : p->kernel_w;
+    if (p->kernel_h < 1 || p->kernel_w < 1 || p->stride_h < 0 || p->stride_w < 0 ||
+        p->pad_h < 0 || p->pad_w < 0 || p->pad_h > p->kernel_h / 2 || p->pad_w > p->kernel_w / 2) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
+                    "max-pool: kernel %dx%d, stride %d,%d, padding %d,%d: the kernel must be "
+                    "positive and the padding at most half the kernel",
+                    p->kernel_h, p->kernel_w, p->stride_h, p->stride_w, p->pad_h, p->pad_w);
+        return FALSE;
+    }
+    *g = (PoolGeom){ .h = x->shape[2], .w = x->shape[3], .kh = p->kernel_h, .kw = p->kernel_w,
+                     .sh = sh, .sw = sw, .ph = p->pad_h, .pw = p->pad_w };
+    int64_t ih = g->h + 2 * g->ph, iw = g->w + 2 * g->pw;
+    if (ih < g->kh || iw < g->kw) {
+        g_autofree char *xs = pvx_tensor_shape_string(x);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
+                    "max-pool: kernel %dx%d does not fit input %s padded by %d,%d", p->kernel_h,
+                    p->kernel_w, xs, p->pad_h, p->pad_w);
+        return FALSE;
+    }
+    g->oh = (ih - g->kh) / g->sh + 1;
+    g->ow = (iw - g->kw) / g->sw + 1;
+    return TRUE;
+}
+
+gboolean pvx_maxpool2d_output_shape(const PvxTensor *x, const PvxMaxPool2dParams *p,
+                                    int64_t out_shape[4], GError **error)
+{
+    g_return_val_if_fail(x != NULL && out_shape != NULL, FALSE);
+    PoolGeom g;
+    if (!maxpool_geom(x, p, &g, error))
+        return FALSE;
+    out_shape[0] = x->shape[0];
+    out_shape[1] = x->shape[1];
+    out_shape[2] = g.oh;
+    out_shape[3] = g.ow;
+    return TRUE;
+}
+
+typedef struct {
+    const PoolGeom *g;
+    const float *x;
+    float *y;
+    int32_t *ind;
+    float *dx;
+    const float *dy;
+} PoolJob;
+
+static void maxpool_planes(int64_t p0, int64_t p1, void *data)
+{
+    const PoolJob *j = data;
+    const PoolGeom *g = j->g;
+    for (int64_t pl = p0; pl < p1; pl++) {
+        const float *src = j->x + pl * g->h * g->w;
+        float *dst = j->y + pl * g->oh * g->ow;
+        int32_t *ind = j->ind != NULL ? j->ind + pl * g->oh * g->ow : NULL;
+        for (int64_t oy = 0; oy < g->oh; oy++) {
+            int64_t y0 = oy * g->sh - g->ph;
+            int64_t y1 = MIN(y0 + g->kh, g->h);
+            y0 = MAX(y0, 0);
+            for (int64_t ox = 0; ox < g->ow; ox++) {
+                int64_t x0 = ox * g->sw - g->pw;
+                int64_t x1 = MIN(x0 + g->kw, g->w);
+                x0 = MAX(x0, 0);
+                /* PyTorch's rule: strictly greater replaces (first maximum wins), NaN wins. */
+                int64_t best = y0 * g->w + x0;
+                float mv = -INFINITY;
+                for (int64_t iy = y0; iy < y1; iy++) {
+                    for (int64_t ix = x0; ix < x1; ix++) {
+                        float v = src[iy * g->w + ix];
+                        if (v > mv || isnan(v)) {
+                            mv = v;
+                            best = iy * g->w + ix;
+                        }
+                    }
+                }
+                dst[oy * g->ow + ox] = mv;
+                if (ind != NULL)
+                    ind[oy * g->ow + ox] = (int32_t)best;
+            }
+        }
+    }
+}
+
+PvxTensor *pvx_maxpool2d_forward(const PvxTensor *x, const PvxMaxPool2dParams *p,
+                                 PvxTensor *out, PvxIndices **indices, GError **error)
+{
+    g_return_val_if_fail(x != NULL && p != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+    PoolGeom g;
+    if (!maxpool_geom(x, p, &g, error))
+        return NULL;
+    if (g.h * g.w > G_MAXINT32) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE, "max-pool: input plane of %" G_GINT64_FORMAT
+                    " elements is too large for 32-bit indices", (gint64)(g.h * g.w));
+        return NULL;
+    }
+    int64_t shape[4] = { x->shape[0], x->shape[1], g.oh, g.ow };
+    PvxTensor *y = pvx_ops_prepare_out(out, 4, shape, "max-pool output", error);
+    if (y == NULL)
+        return NULL;
+    int64_t numel = shape[0] * shape[1] * g.oh * g.ow;
+    if (indices != NULL && (*indices == NULL || (*indices)->numel != numel)) {
+        pvx_indices_free(*indices);
+        *indices = pvx_indices_new(numel);
+    }
+    PoolJob j = { &g, x->data, y->data, indices != NULL ? (*indices)->data : NULL, NULL, NULL };
+    pvx_parallel_for(shape[0] * shape[1], plane_grain(g.h * g.w), maxpool_planes, &j);
+    return y;
+}
+
+static void maxpool_backward_planes(int64_t p0, int64_t p1, void *data)
+{
+    const PoolJob *j = data;
+    const PoolGeom *g = j->g;
+    int64_t in_plane = g->h * g->w, out_plane = g->oh * g->ow;
+    memset(j->dx + p0 * in_plane, 0, (size_t)((p1 - p0) * in_plane) * sizeof(float));
+    for (int64_t pl = p0; pl < p1; pl++) {
+        float *dst = j->dx + pl * in_plane;
+        const float *g_out = j->dy + pl * out_plane;
+        const int32_t *ind = j->ind + pl * out_plane;
+        for (int64_t k = 0; k < out_plane; k++)
+            dst[ind[k]] += g_out[k];
+    }
+}
+
+gboolean pvx_maxpool2d_backward(const PvxTensor *x, const PvxIndices *indices,
+                                const PvxTensor *dy, PvxTensor **dx, GError **error)
+{
+    g_return_val_if_fail(x != NULL && indices != NULL && dy != NULL && dx != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+    if (!pvx_ops_check_tensor(x, 4, "max-pool input", error) ||
+        !pvx_ops_check_tensor(dy, 4, "max-pool output gradient", error))
+        return FALSE;
+    if (dy->shape[0] != x->shape[0] || dy->shape[1] != x->shape[1] ||
+        indices->numel != pvx_tensor_numel(dy)) {
+        g_autofree char *xs = pvx_tensor_shape_string(x);
+        g_autofree char *ds = pvx_tensor_shape_string(dy);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
+                    "max-pool backward: output gradient %s (%" G_GINT64_FORMAT " indices) does "
+                    "not belong to input %s", ds, (gint64)indices->numel, xs);
+        return FALSE;
+    }
+    if (!pvx_ops_prepare_grad(dx, 4, x->shape, "max-pool input gradient", error))
+        return FALSE;
+    PoolGeom g = { .h = x->shape[2], .w = x->shape[3], .oh = dy->shape[2], .ow = dy->shape[3] };
+    PoolJob j = { &g, NULL, NULL, indices->data, (*dx)->data, dy->data };
+    pvx_parallel_for(x->shape[0] * x->shape[1], plane_grain(g.h * g.w), maxpool_backward_planes,
+                     &j);
+    return TRUE;
+}
+
+/* ---- adaptive average pool ----------------------------------------------------------------- */
+
+static inline int64_t bin_start(int64_t i, int64_t in, int64_t out)
+{
+    return (i * in) / out;
+}
+
+static inline int64_t bin_end(int64_t i, int64_t in, int64_t out)
+{
+    return ((i + 1) * in + out - 1) / out;
+}
+
+static void avgpool_planes(int64_t p0, int64_t p1, void *data)
+{
+    const PoolJob *j = data;
+    const PoolGeom *g = j->g;
+    for (int64_t pl = p0; pl < p1; pl++) {
+        const float *src = j->x + pl * g->h * g->w;
+        float *dst = j->y + pl * g->oh * g->ow;
+        for (int64_t oy = 0; oy < g->oh; oy++) {
+            int64_t y0 = bin_start(oy, g->h, g->oh), y1 = bin_end(oy, g->h, g->oh);
+            for (int64_t ox = 0; ox < g->ow; ox++) {
+                int64_t x0 = bin_start(ox, g->w, g->ow), x1 = bin_end(ox, g->w, g->ow);
+                double s = 0.0;
+                for (int64_t iy = y0; iy < y1; iy++)
+                    for (int64_t ix = x0; ix < x1; ix++)
+                        s += src[iy * g->w + ix];
+                dst[oy * g->ow + ox] = (float)(s / (double)((y1 - y0) * (x1 - x0)));
+            }
+        }
+    }
+}
+
+static gboolean check_adaptive(const PvxTensor *x, int out_h, int out_w, GError **error)
+{
+    if (!pvx_ops_check_tensor(x, 4, "adaptive average pool input", error))
+        return FALSE;
+    if (out_h < 1 || out_w < 1) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
+                    "adaptive average pool: output size %dx%d must be positive", out_h, out_w);
+        return FALSE;
+    }
+    if (x->shape[2] < 1 || x->shape[3] < 1) {
+        g_autofree char *xs = pvx_tensor_shape_string(x);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE, "adaptive average pool: empty input %s",
+                    xs);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+PvxTensor *pvx_adaptive_avgpool2d_forward(const PvxTensor *x, int out_h, int out_w,
+                                          PvxTensor *out, GError **error)
+{
+    g_return_val_if_fail(x != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+    if (!check_adaptive(x, out_h, out_w, error))
+        return NULL;
+    int64_t shape[4] = { x->shape[0], x->shape[1], out_h, out_w };
+    PvxTensor *y = pvx_ops_prepare_out(out, 4, shape, "adaptive average pool output", error);
+    if (y == NULL)
+        return NULL;
+    PoolGeom g = { .h = x->shape[2], .w = x->shape[3], .oh = out_h, .ow = out_w };
+    PoolJob j = { &g, x->data, y->data, NULL, NULL, NULL };
+    pvx_parallel_for(shape[0] * shape[1], plane_grain(g.h * g.w), avgpool_planes, &j);
+    return y;
+}
+
+static void avgpool_backward_planes(int64_t p0, int64_t p1, void *data)
+{
+    const PoolJob *j = data;
+    const PoolGeom *g = j->g;
+    int64_t in_plane = g->h * g->w;
+    memset(j->dx + p0 * in_plane, 0, (size_t)((p1 - p0) * in_plane) * sizeof(float));
+    for (int64_t pl = p0; pl < p1; pl++) {
+        float *dst = j->dx + pl * in_plane;
+        const float *src = j->dy + pl * g->oh * g->ow;
+        for (int64_t oy = 0; oy < g->oh; oy++) {
+            int64_t y0 = bin_start(oy, g->h, g->oh), y1 = bin_end(oy, g->h, g->oh);
+            for (int64_t ox = 0; ox < g->ow; ox++) {
+                int64_t x0 = bin_start(ox, g->w, g->ow), x1 = bin_end(ox, g->w, g->ow);
+                float v = src[oy * g->ow + ox] / (float)((y1 - y0) * (x1 - x0));
+                for (int64_t iy = y0; iy < y1; iy++)
+                    for (int64_t ix = x0; ix < x1; ix++)
+                        dst[iy * g->w + ix] += v;
+            }
+        }
+    }
+}
+
+gboolean pvx_adaptive_avgpool2d_backward(const PvxTensor *x, const PvxTensor *dy,
+                                         PvxTensor **dx, GError **error)
+{
+    g_return_val_if_fail(x != NULL && dy != NULL && dx != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+    if (!pvx_ops_check_tensor(dy, 4, "adaptive average pool output gradient", error) ||
+        !check_adaptive(x, (int)dy->shape[2], (int)dy->shape[3], error))
+        return FALSE;
+    int64_t shape[4] = { x->shape[0], x->shape[1], dy->shape[2], dy->shape[3] };
+    if (!pvx_ops_check_shape(dy, 4, shape, "adaptive average pool output gradient", error) ||
+        !pvx_ops_prepare_grad(dx, 4, x->shape, "adaptive average pool input gradient", error))
+        return FALSE;
+    PoolGeom g = { .h = x->shape[2], .w = x->shape[3], .oh = dy->shape[2], .ow = dy->shape[3] };
+    PoolJob j = { &g, NULL, NULL, NULL, (*dx)->data, dy->data };
+    pvx_parallel_for(shape[0] * shape[1], plane_grain(g.h * g.w), avgpool_backward_planes, &j);
+    return TRUE;
+}
