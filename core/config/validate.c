@@ -183,7 +183,9 @@ static gboolean validate_block(Validator *v, const PvxConfigSectionSpec *spec, c
     sv->spec = spec;
     sv->present = node != NULL;
     g_hash_table_replace(v->cfg->sections, g_strdup(path), sv);
-    sv->params = pvx_params_build(spec->specs, &ctx, node, error);
+    /* An absent section with a required key is reported at the closest mapping in the file. */
+    g_autoptr(PvxNode) absent = node ? NULL : pvx_node_new_map(near->src, near->line, near->column);
+    sv->params = pvx_params_build(spec->specs, &ctx, node ? node : absent, error);
     if (!sv->params)
         return FALSE;
     if (spec->kind && !validate_plugin(v, spec, path, node, sv, error))

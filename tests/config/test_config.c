@@ -375,6 +375,100 @@ static void config_resolved_text_round_trips(void)
     assert_same_params(da, db, names);
 }
 
+/* A schema with nested and list sections, as later stages will add. */
+static const PvxParamSpec train_specs[] = {
+    { "epochs", PVX_PARAM_INT, NULL, PVX_PARAM_REQUIRED | PVX_PARAM_HAS_MIN, 1, 0, NULL, "" },
+    { "lr", PVX_PARAM_DOUBLE, "0.1", PVX_PARAM_HAS_MIN, 0, 0, NULL, "" },
+    { "batch_size", PVX_PARAM_INT, "32", 0, 0, 0, NULL, "" },
+    PVX_PARAM_SPEC_END,
+};
+static const PvxParamSpec schedule_specs[] = {
+    { "rates", PVX_PARAM_INT_LIST, "[2]", 0, 0, 0, NULL, "" },
+    PVX_PARAM_SPEC_END,
+};
+static const PvxConfigSectionSpec train_children[] = {
+    { "schedule", 0, 0, schedule_specs, NULL, "" },
+    { NULL, 0, 0, NULL, NULL, NULL },
+};
+static const PvxConfigSectionSpec custom_sections[] = {
+    { "train", 0, 0, train_specs, train_children, "" },
+    { "data", PVX_SECTION_LIST, PVX_KIND_DATASET, NULL, NULL, "" },
+    { NULL, 0, 0, NULL, NULL, NULL },
+};
+static const PvxParamSpec custom_root_specs[] = {
+    { "name", PVX_PARAM_STRING, "x", 0, 0, 0, NULL, "" },
+    PVX_PARAM_SPEC_END,
+};
+static const PvxConfigSectionSpec custom_root = { "", 0, 0, custom_root_specs, custom_sections, "" };
+
+static GError *validate_custom(const char *text, const char *const *overrides, PvxConfig **out)
+{
+    GError *error = NULL;
+    g_autoptr(PvxConfig) cfg = pvx_config_load_string(text, "exp.yaml", overrides, &error);
+    if (cfg && pvx_config_validate(cfg, reg, &custom_root, &error) && out)
+        *out = g_steal_pointer(&cfg);
+    return error;
+}
+
+static void config_nested_and_list_sections(void)
+{
+    g_autoptr(GError) e1 = validate_custom("name: a\ntrain:\n  epoch: 1\n", NULL, NULL);
+    g_assert_error(e1, PVX_ERROR, PVX_ERROR_CONFIG_UNKNOWN_KEY);
+    g_assert_cmpstr(e1->message, ==, "exp.yaml:3:3: unknown key 'epoch' in section 'train'; "
+                                     "valid keys: batch_size, epochs, lr, schedule");
+    /* An absent section with a required key: reported at the closest mapping. */
+    g_autoptr(GError) e2 = validate_custom("name: a\n", NULL, NULL);
+    g_assert_error(e2, PVX_ERROR, PVX_ERROR_CONFIG_MISSING);
+    g_assert_cmpstr(e2->message, ==, "exp.yaml:1:1: missing required key 'epochs' in section 'train'");
+    g_autoptr(GError) e3 = validate_custom("train: {epochs: 1}\ndata: {plugin: cfgds}\n", NULL, NULL);
+    g_assert_error(e3, PVX_ERROR, PVX_ERROR_CONFIG_TYPE);
+    g_assert_cmpstr(e3->message, ==, "exp.yaml:2:7: 'data' must be a list, got a mapping");
+    g_autoptr(GError) e4 = validate_custom("train: {epochs: 1}\ndata:\n  - plugin: cfgds\n"
+                                           "  - params: {limit: 3}\n", NULL, NULL);
+    g_assert_error(e4, PVX_ERROR, PVX_ERROR_CONFIG_MISSING);
+    g_assert_cmpstr(e4->message, ==, "exp.yaml:4:5: missing required key 'plugin' in section 'data[1]'");
+
+    const char *text = "name: a\n"
+                       "train:\n"
+                       "  epochs: 2\n"
+                       "  schedule:\n"
+                       "    rates: [2, 4]\n"
+                       "data:\n"
+                       "  - plugin: cfgds\n"
+                       "  - plugin: cfgds\n"
+                       "    params: {limit: 3}\n";
+    const char *overrides[] = { "data.1.params.limit=5", "train.schedule.rates=[8]", NULL };
+    PvxConfig *raw = NULL;
+    g_autoptr(GError) error = validate_custom(text, overrides, &raw);
+    g_assert_no_error(error);
+    g_autoptr(PvxConfig) cfg = raw;
+    g_assert_cmpuint(pvx_config_list_length(cfg, "data"), ==, 2);
+    const PvxParams *p0 = NULL, *p1 = NULL;
+    g_assert_nonnull(pvx_config_plugin(cfg, "data", 0, &p0));
+    g_assert_nonnull(pvx_config_plugin(cfg, "data", 1, &p1));
+    g_assert_null(pvx_config_plugin(cfg, "data", 2, NULL));
+    g_assert_cmpint(pvx_params_get_int(p0, "limit"), ==, 100);
+    g_assert_cmpint(pvx_params_get_int(p1, "limit"), ==, 5);
+    g_assert_cmpstr(pvx_params_where(p1, "limit"), ==, "--set #1");
+    gsize n = 0;
+    const int64_t *rates = pvx_params_get_int_list(pvx_config_section(cfg, "train.schedule"),
+                                                   "rates", &n);
+    g_assert_cmpuint(n, ==, 1);
+    g_assert_cmpint(rates[0], ==, 8);
+    g_assert_cmpfloat(pvx_params_get_double(pvx_config_section(cfg, "train"), "lr"), ==, 0.1);
+
+    /* The resolved text of lists and nested sections loads back to the same text. */
+    g_autofree char *ra = pvx_config_resolved_text(cfg);
+    g_test_message("resolved:\n%s", ra);
+    PvxConfig *raw_b = NULL;
+    g_autoptr(GError) eb = validate_custom(ra, NULL, &raw_b);
+    g_assert_no_error(eb);
+    g_autoptr(PvxConfig) b = raw_b;
+    g_autofree char *rb = pvx_config_resolved_text(b);
+    g_assert_cmpstr(strchr(ra, '\n'), ==, strchr(rb, '\n'));
+    g_assert_cmpuint(pvx_config_list_length(b, "data"), ==, 2);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -414,6 +508,7 @@ int main(int argc, char **argv)
     g_test_add_func("/config/paths_resolve_against_config_folder",
                     config_paths_resolve_against_config_folder);
     g_test_add_func("/config/resolved_text_round_trips", config_resolved_text_round_trips);
+    g_test_add_func("/config/nested_and_list_sections", config_nested_and_list_sections);
     int rc = g_test_run();
     pvx_registry_free(reg);
     return rc;

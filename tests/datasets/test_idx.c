@@ -83,6 +83,7 @@ static void fashion_mnist_items_match_the_files(void)
             g_assert_true(pvx_dataset_get_item(ds, cases[c].split, i, &item, &error));
             g_assert_no_error(error);
             g_assert_cmpint(item.label, ==, lb[8 + i]);
+            g_assert_cmpint(pvx_dataset_get_label(ds, cases[c].split, i, NULL), ==, lb[8 + i]);
             const uint8_t *px = im + 16 + i * 784;
             g_assert_nonnull(item.raw);
             g_assert_cmpint(item.raw->channels, ==, 1);

@@ -271,6 +271,19 @@ static void classes_are_balanced_over_a_split(void)
         g_assert_cmpint(count[c], ==, 200);
 }
 
+/* The cheap label query agrees with the label of the drawn item. */
+static void item_label_matches_get_item(void)
+{
+    const char *pairs[] = { "classes=7", "test_size=50", NULL };
+    g_autoptr(PvxDataset) ds = open_ok(pairs);
+    for (int64_t i = 0; i < 50; i++) {
+        PvxDatasetItem item;
+        get(ds, PVX_SPLIT_TEST, i, &item);
+        g_assert_cmpint(pvx_dataset_get_label(ds, PVX_SPLIT_TEST, i, NULL), ==, item.label);
+        pvx_dataset_item_clear(&item);
+    }
+}
+
 /* Background pixels far from every object: mean 0.5 and std equal to the requested noise. */
 static void background_noise_has_requested_std(void)
 {
@@ -377,6 +390,7 @@ int main(int argc, char **argv)
                     mask_is_exactly_the_deciding_objects_pixels);
     g_test_add_func("/kandinsky/masks_have_each_shapes_area", masks_have_each_shapes_area);
     g_test_add_func("/kandinsky/classes_are_balanced_over_a_split", classes_are_balanced_over_a_split);
+    g_test_add_func("/kandinsky/item_label_matches_get_item", item_label_matches_get_item);
     g_test_add_func("/kandinsky/background_noise_has_requested_std", background_noise_has_requested_std);
     g_test_add_func("/kandinsky/concurrent_fetches_match_sequential_ones",
                     concurrent_fetches_match_sequential_ones);

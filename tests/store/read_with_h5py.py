@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Reads a store written by test_store_h5py.c with h5py and checks shapes, types and values.
 
-Usage: read_with_h5py.py FILE. Exits 77 when h5py or numpy cannot be imported, 1 on a mismatch.
+Usage: read_with_h5py.py FILE OUT. Also writes OUT with h5py's own choices of types (fixed-length
+and variable-length strings, int32, float16, numpy attributes) for pvx to read back.
+Exits 77 when h5py or numpy cannot be imported, 1 on a mismatch.
 """
 import sys
 
@@ -52,4 +54,15 @@ with h5py.File(sys.argv[1], "r") as f:
     check(f["/provenance"].attrs["seed"] == 42, "seed attr")
     check(f["/models/cr1/eval"].attrs["accuracy"] == 0.875, "accuracy attr")
     check(sorted(f["/models"].keys()) == ["cr1"], f"groups {list(f['/models'].keys())}")
+
+with h5py.File(sys.argv[2], "w") as f:
+    f["/models/cr1/weights/fc.weight"] = np.arange(12, dtype=np.float64).reshape(3, 4) / 8
+    f["/half"] = np.array([1.5, -2.0], dtype=np.float16)
+    f["/ids"] = np.array([[1, 2], [3, -4]], dtype=np.int32)
+    f["/fixed"] = np.array([b"cat", b"dog", b"eel"], dtype="S5")
+    f.create_dataset("/vlen", data=["été", "x"], dtype=h5py.string_dtype())
+    f["/models"].attrs["note"] = "written by h5py"
+    f["/models"].attrs["fixed_note"] = np.bytes_(b"fixed bytes")
+    f["/models"].attrs["count"] = np.int32(7)
+    f["/models"].attrs["ratio"] = np.float32(0.25)
 print("h5py read every dataset and attribute as written")

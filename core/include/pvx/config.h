@@ -66,7 +66,9 @@ gboolean pvx_config_validate(PvxConfig *cfg, const PvxRegistry *reg,
                              const PvxConfigSectionSpec *schema, GError **error);
 
 /* Core parameters of a section by dotted path: "" (the root: name, seed, ...), "preview",
- * "pruning.schedule". NULL when the section is absent. Returns: (transfer none). */
+ * "pruning.schedule". A core section (no plugin) that is absent from the file holds its
+ * defaults; a plugin section holds an empty table. NULL only for an absent plugin section or
+ * an unknown path. Returns: (transfer none). */
 const PvxParams *pvx_config_section(const PvxConfig *cfg, const char *path);
 /* TRUE when the section is present in the file (or was created by an override). */
 gboolean pvx_config_has_section(const PvxConfig *cfg, const char *path);

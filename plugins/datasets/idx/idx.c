@@ -427,6 +427,12 @@ static gboolean idx_has_masks(gpointer self)
     return FALSE;
 }
 
+static int idx_item_label(gpointer self, PvxSplit split, int64_t index)
+{
+    const IdxSplit *s = split_of(self, split);
+    return s && index >= 0 && index < s->n ? s->labels[index] : -1;
+}
+
 static gboolean idx_get_item(gpointer self, PvxSplit split, int64_t index, PvxDatasetItem *item,
                              GError **error)
 {
@@ -482,6 +488,7 @@ static const PvxDatasetClass idx_class = {
     .item_shape = idx_item_shape,
     .has_masks = idx_has_masks,
     .get_item = idx_get_item,
+    .item_label = idx_item_label,
 };
 
 PVX_PLUGIN_DEFINE(PVX_KIND_DATASET, "idx", "1.0.0",
