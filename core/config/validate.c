@@ -137,8 +137,9 @@ static gboolean validate_children(Validator *v, const PvxConfigSectionSpec *spec
         if ((!value || (null_value && (child->flags & PVX_SECTION_LIST))) &&
             (child->flags & PVX_SECTION_REQUIRED)) {
             const PvxNode *at = value ? value : near;
-            pvx_node_set_error(at, error, PVX_ERROR_CONFIG_MISSING, "missing required key '%s'%s%s%s",
-                               child->name, *path ? " in section '" : "", path, *path ? "'" : "");
+            pvx_node_set_error(at, error, PVX_ERROR_CONFIG_MISSING,
+                               "missing required key '%s'%s%s%s", child->name,
+                               *path ? " in section '" : "", path, *path ? "'" : "");
             return FALSE;
         }
         if (child->flags & PVX_SECTION_LIST) {

@@ -76,8 +76,10 @@ PvxRun *pvx_run_create(const PvxConfig *cfg, const PvxRegistry *reg, const char 
 {
     const PvxParams *root = pvx_config_section(cfg, "");
     g_return_val_if_fail(root != NULL, NULL);
-    g_autofree char *parent = g_build_filename(pvx_params_get_string(root, "output"),
-                                               pvx_params_get_string(root, "name"), NULL);
+    /* Runs go under the folder pvx runs in (not the config's), as researchers expect of
+     * `pvx run configs/x.yaml` from the project root. */
+    g_autofree char *output = g_canonicalize_filename(pvx_params_get_string(root, "output"), NULL);
+    g_autofree char *parent = g_build_filename(output, pvx_params_get_string(root, "name"), NULL);
     g_autofree char *dir = pick_run_dir(parent, run_id);
     if (g_file_test(dir, G_FILE_TEST_EXISTS)) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,

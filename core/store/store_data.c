@@ -17,11 +17,17 @@ static void close_ids(hid_t dset, hid_t space, hid_t type, hid_t plist)
         H5Pclose(plist);
 }
 
-static hid_t new_lcpl(void)
+/* Link creation properties of every pvx write: missing parents are created, names are UTF-8.
+ * Made once under the lock and never closed, so no H5Pclose clears the stack of a failed create
+ * before it is reported. */
+static hid_t link_create_plist(void)
 {
-    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-    H5Pset_create_intermediate_group(lcpl, 1);
-    H5Pset_char_encoding(lcpl, H5T_CSET_UTF8);
+    static hid_t lcpl = -1;
+    if (lcpl < 0) {
+        lcpl = H5Pcreate(H5P_LINK_CREATE);
+        H5Pset_create_intermediate_group(lcpl, 1);
+        H5Pset_char_encoding(lcpl, H5T_CSET_UTF8);
+    }
     return lcpl;
 }
 
@@ -97,14 +103,13 @@ static gboolean write_dataset(PvxStore *store, const char *path, hid_t file_type
         numel *= dims[d];
     hid_t space = ndim == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(ndim, dims, NULL);
     hid_t dcpl = new_dcpl(ndim, dims, H5Tget_size(file_type), compressible);
-    hid_t lcpl = new_lcpl();
-    hid_t dset = H5Dcreate2(store->file, path, file_type, space, lcpl, dcpl, H5P_DEFAULT);
+    hid_t dset = H5Dcreate2(store->file, path, file_type, space, link_create_plist(), dcpl,
+                            H5P_DEFAULT);
     gboolean ok = dset >= 0 &&
                   (numel == 0 || H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0);
     if (!ok)
         pvx_store_set_h5_error(error, store, PVX_ERROR_IO, "write", path);
     close_ids(dset, space, -1, dcpl);
-    H5Pclose(lcpl);
     return ok;
 }
 
@@ -418,25 +423,19 @@ static gboolean set_attr(PvxStore *store, const char *path, const char *name, hi
                     "%s: cannot set an attribute of '%s': the name is empty", store->path, path);
         goto out;
     }
-    if (pvx_store_path_exists(store->file, path)) {
+    if (pvx_store_path_exists(store->file, path))
         obj = H5Oopen(store->file, path, H5P_DEFAULT);
-    } else {
-        hid_t lcpl = new_lcpl();
-        obj = H5Gcreate2(store->file, path, lcpl, H5P_DEFAULT, H5P_DEFAULT);
-        H5Pclose(lcpl);
+    else
+        obj = H5Gcreate2(store->file, path, link_create_plist(), H5P_DEFAULT, H5P_DEFAULT);
+    if (obj >= 0)
+        space = H5Screate(H5S_SCALAR);
+    ok = obj >= 0 && (H5Aexists(obj, name) <= 0 || H5Adelete(obj, name) >= 0) &&
+         (attr = H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
+         H5Awrite(attr, mem_type, value) >= 0;
+    if (!ok) {
+        g_autofree char *what = g_strdup_printf("set attribute '%s' on", name);
+        pvx_store_set_h5_error(error, store, PVX_ERROR_IO, what, path);
     }
-    if (obj < 0 || (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0))
-        goto h5_error;
-    space = H5Screate(H5S_SCALAR);
-    attr = H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
-    if (attr < 0 || H5Awrite(attr, mem_type, value) < 0)
-        goto h5_error;
-    ok = TRUE;
-    goto out;
-h5_error : {
-    g_autofree char *what = g_strdup_printf("set attribute '%s' on", name);
-    pvx_store_set_h5_error(error, store, PVX_ERROR_IO, what, path);
-}
 out:
     if (attr >= 0)
         H5Aclose(attr);

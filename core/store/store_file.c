@@ -586,10 +586,10 @@ gboolean pvx_store_commit(PvxStore *store, GError **error)
         return FALSE;
     }
     gboolean ok = publish_shadow(store, FALSE, error);
-    if (!ok)
-        abort_locked(store);
-    else
-        ok = open_committed(store, error);
+    if (store->shadow_path)
+        abort_locked(store); /* failed before the rename: the committed file is the old one */
+    else if (!open_committed(store, ok ? error : NULL))
+        ok = FALSE;
     pvx_store_hdf5_unlock();
     return ok;
 }

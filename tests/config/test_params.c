@@ -77,23 +77,27 @@ static void params_pair_errors_name_the_pair(void)
         int code;
         const char *message;
     } cases[] = {
-        { "count=65", PVX_ERROR_CONFIG_RANGE, "--set #1 'count=65': test t: 'count' must be <= 64, got 65" },
-        { "count=x", PVX_ERROR_CONFIG_TYPE,
-          "--set #1 'count=x': test t: 'count' must be an int, got string \"x\"" },
-        { "colour=red", PVX_ERROR_CONFIG_UNKNOWN_KEY,
-          "--set #1 'colour=red': unknown key 'colour' in params of test t; valid keys: cache, "
-          "color, count, dir, flag, names, probs, rate, rates, title" },
-        { "color=blue", PVX_ERROR_CONFIG_RANGE,
-          "--set #1 'color=blue': test t: 'color' must be one of: red, green; got string \"blue\"" },
-        { "rates=[2, 1]", PVX_ERROR_CONFIG_RANGE, "--set #1 'rates=[2, 1]': test t: 'rates'[1] must be >= 2, got 1" },
-        { "flag=yes", PVX_ERROR_CONFIG_TYPE,
-          "--set #1 'flag=yes': test t: 'flag' must be a bool (true or false), got string \"yes\"" },
-        { "count", PVX_ERROR_CONFIG_OVERRIDE,
-          "--set #1 'count': expected KEY.PATH=VALUE (e.g. train.epochs=1)" },
-        { "rates=[1,", PVX_ERROR_CONFIG_OVERRIDE, NULL },
-        { "count=99999999999999999999", PVX_ERROR_CONFIG_RANGE,
-          "--set #1 'count=99999999999999999999': test t: 'count' does not fit a 64-bit int, got 99999999999999999999" },
-        { "rate=.nan", PVX_ERROR_CONFIG_RANGE, "--set #1 'rate=.nan': test t: 'rate' must not be NaN" },
+        {"count=65", PVX_ERROR_CONFIG_RANGE,
+         "--set #1 'count=65': test t: 'count' must be <= 64, got 65"},
+        {"count=x", PVX_ERROR_CONFIG_TYPE,
+         "--set #1 'count=x': test t: 'count' must be an int, got string \"x\""},
+        {"colour=red", PVX_ERROR_CONFIG_UNKNOWN_KEY,
+         "--set #1 'colour=red': unknown key 'colour' in params of test t; valid keys: cache, "
+         "color, count, dir, flag, names, probs, rate, rates, title"},
+        {"color=blue", PVX_ERROR_CONFIG_RANGE,
+         "--set #1 'color=blue': test t: 'color' must be one of: red, green; got string \"blue\""},
+        {"rates=[2, 1]", PVX_ERROR_CONFIG_RANGE,
+         "--set #1 'rates=[2, 1]': test t: 'rates'[1] must be >= 2, got 1"},
+        {"flag=yes", PVX_ERROR_CONFIG_TYPE,
+         "--set #1 'flag=yes': test t: 'flag' must be a bool (true or false), got string \"yes\""},
+        {"count", PVX_ERROR_CONFIG_OVERRIDE,
+         "--set #1 'count': expected KEY.PATH=VALUE (e.g. train.epochs=1)"},
+        {"rates=[1,", PVX_ERROR_CONFIG_OVERRIDE, NULL},
+        {"count=99999999999999999999", PVX_ERROR_CONFIG_RANGE,
+         "--set #1 'count=99999999999999999999': test t: 'count' does not fit a 64-bit int, got "
+         "99999999999999999999"},
+        {"rate=.nan", PVX_ERROR_CONFIG_RANGE,
+         "--set #1 'rate=.nan': test t: 'rate' must not be NaN"},
     };
     for (guint k = 0; k < G_N_ELEMENTS(cases); k++) {
         const char *pairs[] = { cases[k].pair, NULL };
@@ -104,7 +108,8 @@ static void params_pair_errors_name_the_pair(void)
         if (cases[k].message)
             g_assert_cmpstr(error->message, ==, cases[k].message);
         else
-            g_assert_true(g_str_has_prefix(error->message, "--set #1 'rates=[1,': YAML syntax error: "));
+            g_assert_true(
+                g_str_has_prefix(error->message, "--set #1 'rates=[1,': YAML syntax error: "));
     }
 }
 
@@ -151,33 +156,33 @@ static void params_specs_check_refuses_bad_tables(void)
         PvxParamSpec specs[3];
         const char *message;
     } cases[] = {
-        { { { "", PVX_PARAM_INT, "1", 0, 0, 0, NULL, "" }, PVX_PARAM_SPEC_END },
-          "parameter #0: empty name" },
-        { { { "a", PVX_PARAM_INT, "1", 0, 0, 0, NULL, "" },
-            { "a", PVX_PARAM_INT, "1", 0, 0, 0, NULL, "" }, PVX_PARAM_SPEC_END },
-          "parameter 'a': declared twice" },
-        { { { "a", 42, "1", 0, 0, 0, NULL, "" }, PVX_PARAM_SPEC_END },
-          "parameter 'a': unknown type 42" },
-        { { { "a", PVX_PARAM_CHOICE, "x", 0, 0, 0, NULL, "" }, PVX_PARAM_SPEC_END },
-          "parameter 'a': a choice parameter without choices" },
-        { { { "a", PVX_PARAM_CHOICE, "x", 0, 0, 0, none, "" }, PVX_PARAM_SPEC_END },
-          "parameter 'a': a choice parameter without choices" },
-        { { { "a", PVX_PARAM_INT, "1", PVX_PARAM_REQUIRED, 0, 0, NULL, "" }, PVX_PARAM_SPEC_END },
-          "parameter 'a': a required parameter cannot have a default" },
-        { { { "a", PVX_PARAM_INT, NULL, 0, 0, 0, NULL, "" }, PVX_PARAM_SPEC_END },
-          "parameter 'a': no default (and neither required nor nullable)" },
-        { { { "a", PVX_PARAM_INT, "0.5", 0, 0, 0, NULL, "" }, PVX_PARAM_SPEC_END },
-          "parameter 'a': invalid default \"0.5\": default: 'a' must be an int, got number 0.5" },
-        { { { "a", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 1, 0, NULL, "" }, PVX_PARAM_SPEC_END },
-          "parameter 'a': invalid default \"0\": default: 'a' must be >= 1, got 0" },
-        { { { "a", PVX_PARAM_INT_LIST, "[1, [2]]", 0, 0, 0, NULL, "" }, PVX_PARAM_SPEC_END },
-          "parameter 'a': invalid default \"[1, [2]]\": default: 'a'[1] must be an int, got a list" },
-        { { { "a", PVX_PARAM_DOUBLE, "[1", 0, 0, 0, NULL, "" }, PVX_PARAM_SPEC_END }, NULL },
-        { { { "a", PVX_PARAM_STRING, "x", PVX_PARAM_HAS_MIN, 0, 0, NULL, "" }, PVX_PARAM_SPEC_END },
-          "parameter 'a': min/max given for a non-numeric type" },
-        { { { "a", PVX_PARAM_INT, "1", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 5, 2, NULL, "" },
-            PVX_PARAM_SPEC_END },
-          "parameter 'a': min 5 is above max 2" },
+        {{{"", PVX_PARAM_INT, "1", 0, 0, 0, NULL, ""}, PVX_PARAM_SPEC_END},
+         "parameter #0: empty name"},
+        {{{"a", PVX_PARAM_INT, "1", 0, 0, 0, NULL, ""},
+          {"a", PVX_PARAM_INT, "1", 0, 0, 0, NULL, ""},
+          PVX_PARAM_SPEC_END},
+         "parameter 'a': declared twice"},
+        {{{"a", 42, "1", 0, 0, 0, NULL, ""}, PVX_PARAM_SPEC_END}, "parameter 'a': unknown type 42"},
+        {{{"a", PVX_PARAM_CHOICE, "x", 0, 0, 0, NULL, ""}, PVX_PARAM_SPEC_END},
+         "parameter 'a': a choice parameter without choices"},
+        {{{"a", PVX_PARAM_CHOICE, "x", 0, 0, 0, none, ""}, PVX_PARAM_SPEC_END},
+         "parameter 'a': a choice parameter without choices"},
+        {{{"a", PVX_PARAM_INT, "1", PVX_PARAM_REQUIRED, 0, 0, NULL, ""}, PVX_PARAM_SPEC_END},
+         "parameter 'a': a required parameter cannot have a default"},
+        {{{"a", PVX_PARAM_INT, NULL, 0, 0, 0, NULL, ""}, PVX_PARAM_SPEC_END},
+         "parameter 'a': no default (and neither required nor nullable)"},
+        {{{"a", PVX_PARAM_INT, "0.5", 0, 0, 0, NULL, ""}, PVX_PARAM_SPEC_END},
+         "parameter 'a': invalid default \"0.5\": default: 'a' must be an int, got number 0.5"},
+        {{{"a", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 1, 0, NULL, ""}, PVX_PARAM_SPEC_END},
+         "parameter 'a': invalid default \"0\": default: 'a' must be >= 1, got 0"},
+        {{{"a", PVX_PARAM_INT_LIST, "[1, [2]]", 0, 0, 0, NULL, ""}, PVX_PARAM_SPEC_END},
+         "parameter 'a': invalid default \"[1, [2]]\": default: 'a'[1] must be an int, got a list"},
+        {{{"a", PVX_PARAM_DOUBLE, "[1", 0, 0, 0, NULL, ""}, PVX_PARAM_SPEC_END}, NULL},
+        {{{"a", PVX_PARAM_STRING, "x", PVX_PARAM_HAS_MIN, 0, 0, NULL, ""}, PVX_PARAM_SPEC_END},
+         "parameter 'a': min/max given for a non-numeric type"},
+        {{{"a", PVX_PARAM_INT, "1", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 5, 2, NULL, ""},
+          PVX_PARAM_SPEC_END},
+         "parameter 'a': min 5 is above max 2"},
     };
     for (guint k = 0; k < G_N_ELEMENTS(cases); k++) {
         g_autoptr(GError) error = NULL;
@@ -224,7 +229,8 @@ int main(int argc, char **argv)
                     params_required_without_value_is_missing);
     g_test_add_func("/params/explicit_null_is_unset_only_when_nullable",
                     params_explicit_null_is_unset_only_when_nullable);
-    g_test_add_func("/params/specs_check_refuses_bad_tables", params_specs_check_refuses_bad_tables);
+    g_test_add_func("/params/specs_check_refuses_bad_tables",
+                    params_specs_check_refuses_bad_tables);
     g_test_add_func("/params/type_describe_names_choices", params_type_describe_names_choices);
     g_test_add_func("/params/undeclared_name_is_programmer_error",
                     params_undeclared_name_is_programmer_error);

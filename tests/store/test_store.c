@@ -339,6 +339,13 @@ static void store_hdf5_failure_names_file_and_object(Fixture *f, gconstpointer d
     g_autofree char *prefix = g_strconcat(f->path, ": cannot write '/a/b': ", NULL);
     g_assert_true(g_str_has_prefix(error->message, prefix));
     g_assert_cmpuint(strlen(error->message), >, strlen(prefix) + 5);
+    g_clear_error(&error);
+    g_assert_false(pvx_store_set_attr_int(store, "/a/b", "k", 1, &error));
+    g_assert_nonnull(error);
+    g_test_message("%s", error->message);
+    g_autofree char *attr_prefix = g_strconcat(f->path, ": cannot set attribute 'k' on '/a/b': ", NULL);
+    g_assert_true(g_str_has_prefix(error->message, attr_prefix));
+    g_assert_null(strstr(error->message, "unknown HDF5 error"));
 }
 
 static void store_read_tensor_into_shape_mismatch_names_both_shapes(Fixture *f, gconstpointer data)
