@@ -14,6 +14,7 @@
 #include "config.h"
 #include "store.h"
 #include "experiment.h"
+#include "progress.h"
 
 G_BEGIN_DECLS
 /* "0.1.0" (transfer none). */
