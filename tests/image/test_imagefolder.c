@@ -163,6 +163,9 @@ static void imagefolder_lists_classes_splits_and_labels(Fixture *f, gconstpointe
         g_assert_cmpint(item.raw->channels, ==, 3);
         g_assert_null(item.mask);
         pvx_dataset_item_clear(&item);
+        /* The cheap label path agrees with get_item. */
+        g_assert_cmpint(pvx_dataset_get_label(ds, PVX_SPLIT_TRAIN, i, &error), ==, train_labels[i]);
+        g_assert_no_error(error);
     }
     PvxDatasetItem item = { 0 };
     g_assert_true(pvx_dataset_get_item(ds, PVX_SPLIT_VAL, 0, &item, &error));

@@ -20,6 +20,23 @@ static const Shape vgg16[] = {
 };
 #define NSHAPES (int)(sizeof vgg16 / sizeof vgg16[0])
 
+/* Times one shape in PyTorch (a fresh python per shape, run right before pvx's timing of the
+ * same shape, so that a machine whose load changes during the run treats both alike). */
+static gboolean torch_time(const char *py, const char *script, int batch, int reps, const Shape *sh,
+                           double *fwd, double *train, GError **error)
+{
+    g_autofree char *threads = g_strdup_printf("%d", pvx_num_threads());
+    g_autofree char *r = g_strdup_printf("%d", reps);
+    g_autofree char *spec = g_strdup_printf("%d,%d,%d,%d", batch, sh->cin, sh->cout, sh->h);
+    char *args[] = { (char *)py, (char *)script, threads, r, spec, NULL };
+    g_autofree char *out = NULL;
+    int status = 0;
+    if (!g_spawn_sync(NULL, args, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, error) ||
+        !g_spawn_check_wait_status(status, error))
+        return FALSE;
+    return sscanf(out, "%*s %lf %lf", fwd, train) == 2;
+}
+
 static double sgemm_gflops(void)
 {
     const int n = 2048;
@@ -62,32 +79,15 @@ int main(int argc, char **argv)
     printf("threads %d, cblas_sgemm 2048^3: %.1f GFLOP/s, batch %d\n", pvx_num_threads(), peak, batch);
 
     double torch_f[NSHAPES] = { 0 }, torch_t[NSHAPES] = { 0 };
-    if (py != NULL) {
-        GPtrArray *args = g_ptr_array_new_with_free_func(g_free);
-        g_ptr_array_add(args, g_strdup(py));
-        g_ptr_array_add(args, g_strdup(script));
-        g_ptr_array_add(args, g_strdup_printf("%d", pvx_num_threads()));
-        g_ptr_array_add(args, g_strdup_printf("%d", reps));
-        for (int s = 0; s < NSHAPES; s++)
-            g_ptr_array_add(args, g_strdup_printf("%d,%d,%d,%d", batch, vgg16[s].cin, vgg16[s].cout, vgg16[s].h));
-        g_ptr_array_add(args, NULL);
-        g_autofree char *out = NULL;
-        int status = 0;
-        if (!g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, &error)) {
-            g_printerr("%s\n", error->message);
-            return 1;
-        }
-        g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
-        for (int s = 0; s < NSHAPES && lines[s] != NULL; s++)
-            sscanf(lines[s], "%*s %lf %lf", &torch_f[s], &torch_t[s]);
-        g_ptr_array_unref(args);
-    }
-
     printf("%-18s %9s %9s %6s %9s %9s | %9s %9s %6s\n", "Cin>Cout HxW", "fwd ms", "GFLOP/s", "%sgemm",
            "torch ms", "speedup", "f+b ms", "torch ms", "speedup");
     double tot[4] = { 0 };
     for (int s = 0; s < NSHAPES; s++) {
         const Shape *sh = &vgg16[s];
+        if (py != NULL && !torch_time(py, script, batch, reps, sh, &torch_f[s], &torch_t[s], &error)) {
+            g_printerr("torch: %s\n", error != NULL ? error->message : "unreadable output");
+            return 1;
+        }
         g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, (int64_t)batch, (int64_t)sh->cin, (int64_t)sh->h, (int64_t)sh->h);
         g_autoptr(PvxTensor) w = pvx_tensor_new_shape(4, (int64_t)sh->cout, (int64_t)sh->cin, (int64_t)3, (int64_t)3);
         g_autoptr(PvxTensor) b = pvx_tensor_new_shape(1, (int64_t)sh->cout);

@@ -370,6 +370,15 @@ static gboolean imagefolder_get_item(gpointer self, PvxSplit split, int64_t inde
     return TRUE;
 }
 
+/* Labels come from the folder names listed at open, so selecting items by class reads no image. */
+static int imagefolder_item_label(gpointer self, PvxSplit split, int64_t index)
+{
+    ImageFolder *ds = self;
+    if (index < 0 || imagefolder_split_size(ds, split) <= index)
+        return -1;
+    return g_array_index(ds->splits[split].items, FolderItem, index).label;
+}
+
 static const char *const label_name_choices[] = { "folder", "imagenette", NULL };
 
 static const PvxParamSpec imagefolder_params[] = {
@@ -400,6 +409,7 @@ static const PvxDatasetClass imagefolder_class = {
     .item_shape = imagefolder_item_shape,
     .has_masks = imagefolder_has_masks,
     .get_item = imagefolder_get_item,
+    .item_label = imagefolder_item_label,
 };
 
 PVX_PLUGIN_DEFINE(PVX_KIND_DATASET, "imagefolder", "1.0.0",
