@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "pvx/dataset.h"
+#include "pvx/metric.h"
 #include "pvx/error.h"
 #include "pvx/registry.h"
 #include "pvx-build-config.h"
@@ -42,6 +43,8 @@ static size_t kind_min_table_size(PvxPluginKind kind)
     switch (kind) {
     case PVX_KIND_DATASET:
         return PVX_DATASET_CLASS_MIN_SIZE;
+    case PVX_KIND_METRIC:
+        return PVX_METRIC_CLASS_MIN_SIZE;
     default:
         return 0;
     }
@@ -65,6 +68,15 @@ static gboolean check_klass(const char *path, PvxPluginKind kind, const void *kl
         if (missing) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
                         "%s: invalid descriptor: dataset function '%s' is NULL", path, missing);
+            return FALSE;
+        }
+    }
+    if (kind == PVX_KIND_METRIC) {
+        const PvxMetricClass *k = klass;
+        const char *missing = !k->open ? "open" : !k->close ? "close" : !k->compute ? "compute" : NULL;
+        if (missing) {
+            g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
+                        "%s: invalid descriptor: metric function '%s' is NULL", path, missing);
             return FALSE;
         }
     }

@@ -15,6 +15,8 @@
 #include "store.h"
 #include "experiment.h"
 #include "progress.h"
+#include "metric.h"
+#include "metric-run.h"
 
 G_BEGIN_DECLS
 /* "0.1.0" (transfer none). */

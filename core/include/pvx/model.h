@@ -1,0 +1,67 @@
+/* pvx — the model plugin kind.
+ *
+ * A model plugin builds a PvxModel (see nn.h) from validated params, the dataset's item shape and
+ * its number of classes. Layer and state-tensor names follow torchvision where a torchvision
+ * model exists, so weights convert both ways (tools/convert_torchvision.py). Weights are either
+ * initialised by the plugin (seeded) or loaded afterwards with pvx_model_load_weights.
+ *
+ *     static const PvxModelClass klass = { .size = sizeof klass, .build = my_build };
+ *     PVX_PLUGIN_DEFINE(PVX_KIND_MODEL, "vgg", "1.0.0", "VGG as torchvision", my_params, &klass)
+ */
+#pragma once
+
+#include <glib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn.h"
+#include "params.h"
+#include "registry.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+    uint32_t size; /* sizeof(PvxModelClass) as the plugin saw it */
+
+    /* Builds and initialises a model for images of @input_chw (C, H, W) and @num_classes outputs.
+     * Returns: (transfer full), NULL + error naming the param (pvx_params_where) that is wrong or
+     * the input size that does not fit. */
+    PvxModel *(*build)(const PvxParams *params, const int64_t input_chw[3], int num_classes,
+                       GError **error);
+
+    /* Optional. The layer CAM methods explain by default, e.g. "features.29" for VGG-16.
+     * Returns: (transfer none) a string valid as long as the plugin is loaded or a layer name
+     * of @model. NULL slot (or NULL return): pvx's default, the ReLU after the last conv2d. */
+    const char *(*target_layer)(const PvxModel *model);
+
+    /* Optional. Names of the layers whose weights a pruner may prune. Returns: (transfer full)
+     * NULL-terminated. NULL slot: every conv2d and linear layer. */
+    char **(*prunable_layers)(const PvxModel *model);
+} PvxModelClass;
+
+/* The minimum table size the core accepts for this kind (build present). */
+#define PVX_MODEL_CLASS_MIN_SIZE (offsetof(PvxModelClass, build) + sizeof(void *))
+
+/* Builds a model with @plugin (a model plugin) and validated @params, then checks it: the plugin
+ * must return a model or an error, the model must accept [1, C, H, W] inputs and produce
+ * [1, num_classes]. Records the target and prunable layers (from the plugin's slots or pvx's
+ * defaults). Returns: (transfer full). */
+PvxModel *pvx_model_build(const PvxPlugin *plugin, const PvxParams *params,
+                          const int64_t input_chw[3], int num_classes, GError **error);
+
+/* The default CAM target layer (set at build, or pvx's default: the ReLU right after the last
+ * conv2d, else the last conv2d). NULL for a model without conv layers. (transfer none) */
+const char *pvx_model_target_layer(const PvxModel *model);
+/* Overrides it (the layer must exist: else PVX_ERROR_NOT_FOUND listing the layers). */
+gboolean pvx_model_set_target_layer(PvxModel *model, const char *name, GError **error);
+/* Names of prunable layers (set at build, default every conv2d and linear layer).
+ * Returns: (transfer none) NULL-terminated. */
+const char *const *pvx_model_prunable_layers(const PvxModel *model);
+/* Replaces them (each must exist and be conv2d or linear). */
+gboolean pvx_model_set_prunable_layers(PvxModel *model, const char *const *names, GError **error);
+
+/* The input shape and class count the model was built for (zeros when built by hand). */
+void pvx_model_input_shape(const PvxModel *model, int64_t input_chw[3]);
+int pvx_model_num_classes(const PvxModel *model);
+
+G_END_DECLS

@@ -1,0 +1,234 @@
+/* pvx — layers and models: a model is an ordered list of named layers, with taps.
+ *
+ * A PvxModel runs its layers one after the other (torchvision's nn.Sequential view of a network:
+ * "features.0", "features.1", ..., "avgpool", "flatten", "classifier.0", ...). Each layer owns its
+ * parameters (weight, bias, BN running statistics), their gradients and, for conv2d and linear,
+ * an optional pruning mask.
+ *
+ * Masks. A mask is a float32 tensor of 0s and 1s with the weight's shape (NULL = dense). pvx keeps
+ * the invariant weight == weight ⊙ mask: setting a mask multiplies the weight by it in place, so
+ * the forward simply uses the stored weight (it *is* w ⊙ m). Backward multiplies the weight
+ * gradient by the mask after accumulating it, so a pruned weight's gradient is exactly 0.
+ * Whoever changes weights directly (an optimizer step, a file load) re-applies the masks with
+ * pvx_model_apply_masks() — pvx_model_load_weights does it itself — so momentum or weight decay
+ * can never bring a pruned weight back. The original value of a pruned weight is not kept.
+ *
+ * Forward modes. INFERENCE keeps nothing and reuses two ping-pong buffers; EXPLAIN behaves like
+ * evaluation (dropout off, batch-norm uses its running statistics) but keeps what backward needs;
+ * TRAIN turns dropout on and batch-norm to batch statistics (updating the running ones) and keeps
+ * what backward needs. Backward starts from any gradient on the output (a one-hot on a class
+ * score, the derivative of a loss) and runs only as far down as something asked for needs it:
+ * the input gradient, parameter gradients, or a tapped layer's gradient.
+ *
+ * Taps. pvx_model_tap(model, "features.29") makes every later forward keep that layer's output
+ * activation and every backward keep dL/d(that output). A ReLU directly after a tapped layer runs
+ * out of place, so the tapped activation is the layer's own output, not the ReLU's.
+ *
+ * Threads: one model is used from one thread at a time (the ops inside use both cores).
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "ops.h"
+#include "store.h"
+#include "tensor.h"
+
+G_BEGIN_DECLS
+
+/* Append-only. */
+typedef enum {
+    PVX_LAYER_CONV2D = 1,
+    PVX_LAYER_LINEAR,
+    PVX_LAYER_RELU,
+    PVX_LAYER_MAXPOOL2D,
+    PVX_LAYER_ADAPTIVE_AVGPOOL2D,
+    PVX_LAYER_DROPOUT,
+    PVX_LAYER_BATCHNORM2D,
+    PVX_LAYER_FLATTEN,
+} PvxLayerType;
+
+/* "conv2d", "linear", ... (transfer none). */
+const char *pvx_layer_type_name(PvxLayerType type);
+
+typedef struct _PvxLayerState PvxLayerState;
+
+/* One layer. The model owns it; callers read every field and may change parameter *values* in
+ * place (not the tensors' shapes, and not the pointers). */
+typedef struct {
+    char *name;
+    PvxLayerType type;
+    /* Hyper-parameters, by type. */
+    int64_t in_features, out_features; /* conv2d: Cin, Cout; linear: in, out; BN: C, C */
+    int kernel_h, kernel_w;             /* conv2d */
+    PvxConv2dParams conv;               /* conv2d */
+    PvxMaxPool2dParams pool;            /* maxpool2d */
+    int out_h, out_w;                   /* adaptive_avgpool2d */
+    double p;                           /* dropout probability */
+    double eps, momentum;               /* batchnorm2d */
+    /* Parameters (NULL where the type or the configuration has none). PyTorch's shapes. */
+    PvxTensor *weight, *bias;             /* conv2d, linear, batchnorm2d */
+    PvxTensor *running_mean, *running_var; /* batchnorm2d */
+    PvxTensor *mask;                      /* conv2d, linear: 0/1 like weight, NULL = dense */
+    /* Gradients, same shapes as weight/bias, accumulated by backward (+=), zeroed by
+     * pvx_model_zero_grad. Allocated with the parameter. */
+    PvxTensor *weight_grad, *bias_grad;
+    int64_t num_batches_tracked;        /* batchnorm2d: TRAIN forwards so far */
+    PvxLayerState *state;               /* private: what forward keeps for backward */
+} PvxLayer;
+
+typedef struct _PvxModel PvxModel;
+
+typedef enum {
+    PVX_FORWARD_INFERENCE = 0, /* evaluation behaviour, keeps nothing */
+    PVX_FORWARD_EXPLAIN,       /* evaluation behaviour, keeps what backward needs */
+    PVX_FORWARD_TRAIN,         /* training behaviour, keeps what backward needs */
+} PvxForwardMode;
+
+/* ---------------------------------------------------------------------------------------------
+ * Building. A new model has no layers; add them in order. Names must be unique and non-empty
+ * (a duplicate is a programmer error). Parameters are zero until pvx_model_init or a load.
+ * Returns: (transfer full).
+ */
+PvxModel *pvx_model_new(const char *arch);
+void pvx_model_free(PvxModel *model);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PvxModel, pvx_model_free)
+
+/* The architecture name given to pvx_model_new ("vgg16"). (transfer none) */
+const char *pvx_model_arch(const PvxModel *model);
+
+/* Each returns the new layer (transfer none, owned by the model). */
+PvxLayer *pvx_model_add_conv2d(PvxModel *model, const char *name, int64_t in_channels,
+                               int64_t out_channels, int kernel, int stride, int padding,
+                               gboolean bias);
+PvxLayer *pvx_model_add_linear(PvxModel *model, const char *name, int64_t in_features,
+                               int64_t out_features, gboolean bias);
+PvxLayer *pvx_model_add_relu(PvxModel *model, const char *name);
+PvxLayer *pvx_model_add_maxpool2d(PvxModel *model, const char *name, int kernel, int stride);
+PvxLayer *pvx_model_add_adaptive_avgpool2d(PvxModel *model, const char *name, int out_h,
+                                           int out_w);
+PvxLayer *pvx_model_add_dropout(PvxModel *model, const char *name, double p);
+/* eps 1e-5, momentum 0.1 as PyTorch; weight 1, bias 0, running mean 0, running var 1. */
+PvxLayer *pvx_model_add_batchnorm2d(PvxModel *model, const char *name, int64_t channels);
+PvxLayer *pvx_model_add_flatten(PvxModel *model, const char *name);
+
+/* Seeded initialisation as torchvision's VGG does it: conv weights Kaiming-normal
+ * (mode fan_out, ReLU gain: std = sqrt(2 / (Cout·KH·KW))), linear weights normal(0, 0.01), all
+ * biases 0, BN weight 1 / bias 0 / running mean 0 / running var 1. The numbers come from pvx's
+ * own generator (xoshiro256** seeded through splitmix64, Box–Muller), one stream per layer and
+ * block of 65536 weights, so they do not depend on the thread count. Masks are re-applied. */
+void pvx_model_init(PvxModel *model, guint64 seed);
+
+/* ---------------------------------------------------------------------------------------------
+ * Inspecting.
+ */
+int pvx_model_n_layers(const PvxModel *model);
+/* Layer @index in running order. (transfer none) */
+PvxLayer *pvx_model_layer(const PvxModel *model, int index);
+/* The layer called @name; NULL + PVX_ERROR_NOT_FOUND listing every layer name. (transfer none) */
+PvxLayer *pvx_model_find_layer(const PvxModel *model, const char *name, GError **error);
+/* Index of layer @name, -1 if none. */
+int pvx_model_layer_index(const PvxModel *model, const char *name);
+/* "features.0, features.1, ..." for messages. Returns: (transfer full). */
+char *pvx_model_layer_names_string(const PvxModel *model);
+
+/* The state tensors in torchvision's state_dict order: per layer weight, bias, and for BN
+ * running_mean, running_var. BN's integer num_batches_tracked is not a state tensor (it lives in
+ * PvxLayer.num_batches_tracked; weight files neither need nor store it). @names_out receives
+ * "features.0.weight", ... (transfer full, NULL-terminated; may be NULL). Returns: (transfer
+ * container) the tensors themselves (the model's, not copies). */
+GPtrArray *pvx_model_state(const PvxModel *model, char ***names_out);
+/* Number of elements of weights and biases (what torchvision's sum(p.numel() for p in
+ * model.parameters()) counts; BN running statistics excluded). */
+int64_t pvx_model_num_params(const PvxModel *model);
+
+/* Output shape for an input of shape [N, C, H, W] (@ndim 4), layer by layer; FALSE +
+ * PVX_ERROR_SHAPE naming the first layer that does not fit. @out_shape may be NULL; it receives
+ * @out_ndim (may be NULL) dimensions. */
+gboolean pvx_model_check_input(const PvxModel *model, const int64_t input_chw[3], int *out_ndim,
+                               int64_t out_shape[PVX_TENSOR_MAX_DIMS], GError **error);
+/* Floating-point operations of one forward for one image of @input_chw: 2 × the multiply-adds
+ * of conv2d and linear layers (what papers quote as "FLOPs" ×2; VGG-16 at 224: 30.9e9). Other
+ * layers are not counted. Masks are not taken into account. -1 if the input does not fit. */
+double pvx_model_flops(const PvxModel *model, const int64_t input_chw[3]);
+
+/* ---------------------------------------------------------------------------------------------
+ * Masks (conv2d and linear layers).
+ */
+/* Sets the mask of layer @name to a copy of @mask (float 0/1, weight's shape) and multiplies the
+ * weight by it; @mask NULL removes the mask (pruned weights stay 0). PVX_ERROR_NOT_FOUND /
+ * PVX_ERROR_SHAPE / PVX_ERROR_INVALID_ARGUMENT (not a conv/linear layer, a value not 0 or 1). */
+gboolean pvx_model_set_mask(PvxModel *model, const char *name, const PvxTensor *mask,
+                            GError **error);
+/* Same from uint8 0/1 data of the weight's numel. */
+gboolean pvx_model_set_mask_u8(PvxModel *model, const char *name, const uint8_t *mask,
+                               GError **error);
+/* weight *= mask for every masked layer (after an optimizer step or a direct edit). */
+void pvx_model_apply_masks(PvxModel *model);
+
+/* ---------------------------------------------------------------------------------------------
+ * Running.
+ */
+/* Sets the seed from which TRAIN forwards draw their dropout masks (the k-th TRAIN forward after
+ * this call uses seed + k). Default 0. */
+void pvx_model_set_dropout_seed(PvxModel *model, guint64 seed);
+
+/* Runs the model on x [N, C, H, W]. Returns: (transfer full) the output (logits [N, classes])
+ * as a new tensor the model does not touch again, NULL + error (PVX_ERROR_SHAPE naming the
+ * layer). A failed forward leaves nothing for backward. */
+PvxTensor *pvx_model_forward(PvxModel *model, PvxTensor *x, PvxForwardMode mode, GError **error);
+
+/* Backward through the last EXPLAIN or TRAIN forward, from dy = dL/d(output) (output's shape).
+ * @param_grads: accumulate weight/bias gradients (masked) into every layer's *_grad.
+ * @dx: NULL = no input gradient; else as in ops.h (*dx NULL = allocate, transfer full; else
+ * overwrite, same shape as x). Tapped layers receive dL/d(their output). May be called several
+ * times after one forward (e.g. once per target class). PVX_ERROR_INVALID_ARGUMENT without a
+ * keeping forward; PVX_ERROR_SHAPE when dy's shape is not the output's. */
+gboolean pvx_model_backward(PvxModel *model, const PvxTensor *dy, gboolean param_grads,
+                            PvxTensor **dx, GError **error);
+/* Zeroes every weight_grad and bias_grad. */
+void pvx_model_zero_grad(PvxModel *model);
+/* Drops what the last forward kept (activations, pool indices, dropout masks) and the inference
+ * buffers, to give the memory back. */
+void pvx_model_release_buffers(PvxModel *model);
+
+/* ---------------------------------------------------------------------------------------------
+ * Taps.
+ */
+/* Starts keeping layer @name's output and its gradient. PVX_ERROR_NOT_FOUND listing the layer
+ * names when there is no such layer. Tapping twice is harmless. */
+gboolean pvx_model_tap(PvxModel *model, const char *name, GError **error);
+/* Stops keeping them (and drops what was kept). */
+void pvx_model_untap(PvxModel *model, const char *name);
+/* The tapped layer's output from the last forward (INFERENCE forwards keep taps too), or NULL
+ * if there is none (not tapped, no forward yet). Returns: (transfer none) valid until the next
+ * forward; take a ref (pvx_tensor_ref) to keep it longer — the model then stops reusing it. */
+PvxTensor *pvx_model_tap_activation(const PvxModel *model, const char *name);
+/* dL/d(that output) from the last backward, or NULL. (transfer none), valid until the next
+ * backward or forward. */
+PvxTensor *pvx_model_tap_gradient(const PvxModel *model, const char *name);
+
+/* ---------------------------------------------------------------------------------------------
+ * Weights in the HDF5 store: one float32 dataset per state tensor, <group>/<name> with PyTorch's
+ * shape (OIHW for conv, [out, in] for linear). Masks are not weights; see pvx_model_save_masks.
+ */
+/* Writes every state tensor under @group ("/weights", "/models/cr0/weights"). The caller manages
+ * the transaction (pvx_store_begin / commit) when it wants one. */
+gboolean pvx_model_save_weights(const PvxModel *model, PvxStore *store, const char *group,
+                                GError **error);
+/* Reads every state tensor from @group. Checks everything before changing anything: missing
+ * tensors and extra datasets are listed, all of them, in one PVX_ERROR_NOT_FOUND error; a wrong
+ * shape is PVX_ERROR_SHAPE naming the tensor and both shapes. Datasets named
+ * "*.num_batches_tracked" (from torchvision BN checkpoints) are accepted and read into the layer.
+ * On failure the model is unchanged. Masks are re-applied after loading. */
+gboolean pvx_model_load_weights(PvxModel *model, PvxStore *store, const char *group,
+                                GError **error);
+/* Masks as uint8 datasets <group>/<layer>.weight for every masked layer. */
+gboolean pvx_model_save_masks(const PvxModel *model, PvxStore *store, const char *group,
+                              GError **error);
+/* Reads every <group>/<layer>.weight mask present (an absent group means dense). */
+gboolean pvx_model_load_masks(PvxModel *model, PvxStore *store, const char *group,
+                              GError **error);
+
+G_END_DECLS

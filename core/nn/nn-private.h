@@ -1,0 +1,42 @@
+/* pvx — model internals shared by core/nn (not installed). */
+#pragma once
+
+#include "pvx/error.h"
+#include "pvx/model.h"
+#include "pvx/nn.h"
+
+struct _PvxLayerState {
+    /* Set by a keeping forward (EXPLAIN/TRAIN), cleared by an INFERENCE one. */
+    PvxTensor *input;                 /* ref of the tensor the layer read */
+    PvxTensor *output;                /* the layer's own output buffer, reused between forwards */
+    PvxIndices *indices;              /* maxpool2d */
+    PvxTensor *drop_mask;             /* dropout in TRAIN */
+    PvxTensor *save_mean, *save_invstd; /* batchnorm2d in TRAIN */
+    gboolean tapped;
+    PvxTensor *tap_act;  /* ref of the output of the last forward */
+    PvxTensor *tap_grad; /* owned copy of dL/d(output) of the last backward */
+};
+
+struct _PvxModel {
+    char *arch;
+    GPtrArray *layers;   /* PvxLayer*, owned, running order */
+    GHashTable *by_name; /* name (borrowed from the layer) → index + 1 */
+    int64_t input_chw[3];
+    int num_classes;
+    char *target_layer;
+    char **prunable;
+    guint64 dropout_seed, dropout_count;
+    /* The last keeping forward. */
+    gboolean kept;
+    PvxForwardMode kept_mode;
+    int out_ndim;
+    int64_t out_shape[PVX_TENSOR_MAX_DIMS];
+    /* Flat scratch buffers: INFERENCE activations ping-pong in buf, backward gradients in gbuf. */
+    PvxTensor *buf[2], *gbuf[2];
+};
+
+/* Output shape of one layer for an input shape; PVX_ERROR_SHAPE naming the layer. */
+gboolean pvx_layer_output_shape(const PvxLayer *layer, int ndim, const int64_t *in, int *out_ndim,
+                                int64_t *out, GError **error);
+/* Frees what forward kept (not the tap settings). */
+void pvx_layer_state_clear(PvxLayerState *s);
