@@ -17,6 +17,7 @@
 #include "progress.h"
 #include "metric.h"
 #include "metric-run.h"
+#include "optim.h"
 
 G_BEGIN_DECLS
 /* "0.1.0" (transfer none). */
