@@ -45,13 +45,13 @@ static void print_plugin(const PvxPlugin *p)
     for (const PvxParamSpec *s = d->params; s->name; s++) {
         g_autofree char *type = pvx_param_type_describe(s);
         g_autofree char *range = describe_range(s);
-        const char *def = (s->flags & PVX_PARAM_REQUIRED) ? "(required)"
-                          : s->default_value              ? s->default_value
-                                                          : "null";
         printf("    %-14s %s", s->name, type);
         if (*range)
             printf(", %s", range);
-        printf("; default %s\n", def);
+        if (s->flags & PVX_PARAM_REQUIRED)
+            printf("; required\n");
+        else
+            printf("; default %s\n", s->default_value ? s->default_value : "null");
         printf("        %s\n", s->doc ? s->doc : "");
     }
 }

@@ -217,13 +217,19 @@ PvxTensor *pvx_model_tap_gradient(const PvxModel *model, const char *name);
  * the transaction (pvx_store_begin / commit) when it wants one. */
 gboolean pvx_model_save_weights(const PvxModel *model, PvxStore *store, const char *group,
                                 GError **error);
-/* Reads every state tensor from @group. Checks everything before changing anything: missing
- * tensors and extra datasets are listed, all of them, in one PVX_ERROR_NOT_FOUND error; a wrong
- * shape is PVX_ERROR_SHAPE naming the tensor and both shapes. Datasets named
- * "*.num_batches_tracked" (from torchvision BN checkpoints) are accepted and read into the layer.
- * On failure the model is unchanged. Masks are re-applied after loading. */
+/* Reads every state tensor from @group. First the names: missing tensors and extra datasets are
+ * listed, all of them, in one PVX_ERROR_NOT_FOUND error, and nothing is read. Then each tensor is
+ * read straight into the model (no second copy of the weights in memory): a wrong shape is
+ * PVX_ERROR_SHAPE naming the tensor and both shapes, and leaves the tensors before it loaded —
+ * after a failure, load again or discard the model. Datasets named "*.num_batches_tracked" of
+ * BN layers (torchvision BN checkpoints) are accepted and ignored. Masks are re-applied. */
 gboolean pvx_model_load_weights(PvxModel *model, PvxStore *store, const char *group,
                                 GError **error);
+/* Opens @path read-only and loads @group (NULL = "/weights"). @path may also be "FILE:/group"
+ * (a colon followed by '/'), which overrides @group. A file that is not HDF5 is the store's
+ * error (naming the file). */
+gboolean pvx_model_load_weights_file(PvxModel *model, const char *path, const char *group,
+                                     GError **error);
 /* Masks as uint8 datasets <group>/<layer>.weight for every masked layer. */
 gboolean pvx_model_save_masks(const PvxModel *model, PvxStore *store, const char *group,
                               GError **error);

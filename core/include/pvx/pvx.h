@@ -13,6 +13,8 @@
 #include "dataset.h"
 #include "config.h"
 #include "store.h"
+#include "nn.h"
+#include "model.h"
 #include "experiment.h"
 #include "progress.h"
 #include "metric.h"

@@ -1,0 +1,112 @@
+/* pvx — seeded weight initialisation as torchvision's VGG does it. */
+#include <math.h>
+
+#include "nn-private.h"
+
+/* xoshiro256** (Blackman & Vigna), seeded through splitmix64. */
+typedef struct {
+    guint64 s[4];
+} Rng;
+
+static guint64 splitmix64(guint64 *x)
+{
+    guint64 z = (*x += G_GUINT64_CONSTANT(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static inline guint64 rotl(guint64 x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static guint64 rng_next(Rng *r)
+{
+    guint64 result = rotl(r->s[1] * 5, 7) * 9, t = r->s[1] << 17;
+    r->s[2] ^= r->s[0];
+    r->s[3] ^= r->s[1];
+    r->s[1] ^= r->s[2];
+    r->s[0] ^= r->s[3];
+    r->s[2] ^= t;
+    r->s[3] = rotl(r->s[3], 45);
+    return result;
+}
+
+static void rng_seed(Rng *r, guint64 seed, guint64 stream, guint64 block)
+{
+    guint64 x = seed;
+    x ^= splitmix64(&(guint64){ stream * 0x632be59bd9b4e019u + 1 });
+    x ^= splitmix64(&(guint64){ block * 0x8cb92ba72f3d8dd7u + 2 });
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&x);
+}
+
+/* Uniform in [0, 1) with 53 random bits. */
+static double rng_uniform(Rng *r)
+{
+    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+#define BLOCK 65536
+
+typedef struct {
+    float *data;
+    int64_t n;
+    double std;
+    guint64 seed, stream;
+} NormalJob;
+
+static void normal_blocks(int64_t b0, int64_t b1, void *data)
+{
+    const NormalJob *j = data;
+    for (int64_t b = b0; b < b1; b++) {
+        Rng r;
+        rng_seed(&r, j->seed, j->stream, (guint64)b);
+        int64_t end = MIN(j->n, (b + 1) * BLOCK);
+        for (int64_t i = b * BLOCK; i < end; i += 2) {
+            /* Box–Muller: 1 - u lies in (0, 1], so the log is finite. */
+            double u1 = 1.0 - rng_uniform(&r), u2 = rng_uniform(&r);
+            double rad = sqrt(-2.0 * log(u1)) * j->std;
+            j->data[i] = (float)(rad * cos(2.0 * G_PI * u2));
+            if (i + 1 < end)
+                j->data[i + 1] = (float)(rad * sin(2.0 * G_PI * u2));
+        }
+    }
+}
+
+static void fill_normal(PvxTensor *t, double std, guint64 seed, guint64 stream)
+{
+    NormalJob j = { t->data, pvx_tensor_numel(t), std, seed, stream };
+    pvx_parallel_for((j.n + BLOCK - 1) / BLOCK, 1, normal_blocks, &j);
+}
+
+void pvx_model_init(PvxModel *m, guint64 seed)
+{
+    g_return_if_fail(m != NULL);
+    for (guint i = 0; i < m->layers->len; i++) {
+        PvxLayer *l = g_ptr_array_index(m->layers, i);
+        switch (l->type) {
+        case PVX_LAYER_CONV2D: {
+            /* kaiming_normal_(mode="fan_out", nonlinearity="relu"): gain sqrt(2). */
+            double fan_out = (double)l->out_features * l->kernel_h * l->kernel_w;
+            fill_normal(l->weight, sqrt(2.0 / fan_out), seed, i);
+            break;
+        }
+        case PVX_LAYER_LINEAR:
+            fill_normal(l->weight, 0.01, seed, i);
+            break;
+        case PVX_LAYER_BATCHNORM2D:
+            pvx_tensor_fill(l->weight, 1.0f);
+            pvx_tensor_zero(l->running_mean);
+            pvx_tensor_fill(l->running_var, 1.0f);
+            l->num_batches_tracked = 0;
+            break;
+        default:
+            break;
+        }
+        if (l->bias)
+            pvx_tensor_zero(l->bias);
+    }
+    pvx_model_apply_masks(m);
+}
