@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "pvx/error.h"
 #include "pvx/tensor.h"
@@ -10,8 +11,13 @@
 struct _PvxStorage {
     float *data;
     size_t numel;
+    size_t mapped; /* bytes mmap'ed, 0 for heap memory */
     gint refcount;
 };
+
+/* Storage from this size up is mapped from the kernel: its pages arrive zeroed and are only made
+ * resident when touched, so a gradient tensor that inference never uses costs no memory. */
+#define MAP_THRESHOLD ((size_t)1 << 20)
 
 void *pvx_aligned_alloc(size_t bytes)
 {
@@ -31,8 +37,17 @@ void pvx_aligned_free(void *p)
 static PvxStorage *storage_new(size_t numel)
 {
     PvxStorage *s = g_new0(PvxStorage, 1);
-    s->data = pvx_aligned_alloc(numel * sizeof(float));
-    memset(s->data, 0, numel * sizeof(float));
+    size_t bytes = numel * sizeof(float);
+    if (bytes >= MAP_THRESHOLD) {
+        void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            g_error("pvx: out of memory mapping %zu bytes", bytes);
+        s->data = p;
+        s->mapped = bytes;
+    } else {
+        s->data = pvx_aligned_alloc(bytes);
+        memset(s->data, 0, bytes);
+    }
     s->numel = numel;
     s->refcount = 1;
     return s;
@@ -41,7 +56,10 @@ static PvxStorage *storage_new(size_t numel)
 static void storage_unref(PvxStorage *s)
 {
     if (s && g_atomic_int_dec_and_test(&s->refcount)) {
-        pvx_aligned_free(s->data);
+        if (s->mapped)
+            munmap(s->data, s->mapped);
+        else
+            pvx_aligned_free(s->data);
         g_free(s);
     }
 }
