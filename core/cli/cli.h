@@ -41,3 +41,5 @@ void pvx_cli_error(const GError *error);
 int pvx_cli_run(int argc, char **argv);
 int pvx_cli_plugins(int argc, char **argv);
 int pvx_cli_data(int argc, char **argv);
+int pvx_cli_predict(int argc, char **argv);
+int pvx_cli_explain(int argc, char **argv);

@@ -15,6 +15,8 @@ static const Subcommand subcommands[] = {
     { "run", pvx_cli_run, "run an experiment from a YAML config" },
     { "plugins", pvx_cli_plugins, "list plugins, or show one plugin's parameters" },
     { "data", pvx_cli_data, "look at a dataset (pvx data preview CONFIG)" },
+    { "predict", pvx_cli_predict, "classify images with a model and HDF5 weights (top-5)" },
+    { "explain", pvx_cli_explain, "explain images: heat maps, occlusion maps, raw maps (HDF5)" },
 };
 
 static void print_usage(FILE *out)

@@ -30,23 +30,81 @@ static gboolean stage_preview(PvxRun *run, const PvxDataset *ds, GError **error)
     return TRUE;
 }
 
+/* --resume: the resolved config stored in the run, validated as a fresh one would be. */
+static PvxConfig *load_run_config(const char *dir, const PvxCliCommon *common, PvxRegistry **reg_out)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = pvx_run_read_config(dir, &error);
+    if (!text) {
+        g_prefix_error(&error, "--resume %s: ", dir);
+        pvx_cli_error(error);
+        return NULL;
+    }
+    g_autofree char *name = g_build_filename(dir, "results.h5:/config", NULL);
+    g_autoptr(PvxConfig) cfg = pvx_config_load_string(text, name, NULL, &error);
+    if (!cfg) {
+        pvx_cli_error(error);
+        return NULL;
+    }
+    g_autoptr(PvxRegistry) reg = pvx_cli_load_registry(common, pvx_config_plugin_path(cfg));
+    if (!pvx_config_validate(cfg, reg, NULL, &error)) {
+        pvx_cli_error(error);
+        return NULL;
+    }
+    *reg_out = g_steal_pointer(&reg);
+    return g_steal_pointer(&cfg);
+}
+
+/* The stages after the dataset is open. Each skips itself when a resumed run finished it. */
+static gboolean run_stages(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
+                           GError **error)
+{
+    const PvxConfig *cfg = pvx_run_config(run);
+    if (!pvx_run_stage_finished(run, "dataset") &&
+        !(pvx_run_stage_begin(run, "dataset", error) && pvx_run_record_dataset(run, ds, error) &&
+          pvx_run_stage_end(run, error)))
+        return FALSE;
+    if (!pvx_run_stage_finished(run, "preview") && !stage_preview(run, ds, error))
+        return FALSE;
+    gboolean has_model = pvx_config_has_section(cfg, "model");
+    if (!has_model && pvx_config_has_section(cfg, "train")) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_MISSING,
+                    "%s: the train section needs a `model` section too", pvx_config_path(cfg));
+        return FALSE;
+    }
+    if (has_model) {
+        g_autoptr(PvxModel) model = pvx_stage_build_model(run, reg, ds, error);
+        if (!model || !pvx_stage_train(run, ds, model, error) ||
+            !pvx_stage_evaluate(run, reg, ds, model, error))
+            return FALSE;
+    }
+    return pvx_run_finish(run, error);
+}
+
 int pvx_cli_run(int argc, char **argv)
 {
     PvxCliCommon common = { 0 };
-    char *run_id = NULL;
+    char *run_id = NULL, *resume = NULL;
     g_autofree GOptionEntry *entries = pvx_cli_common_entries(&common);
     GOptionEntry run_entries[] = {
         { "run-id", 0, 0, G_OPTION_ARG_STRING, &run_id,
           "Name the run folder ID instead of a UTC time stamp", "ID" },
+        { "resume", 0, 0, G_OPTION_ARG_FILENAME, &resume,
+          "Continue the stopped run in RUN_DIR with the config stored in it (no CONFIG)",
+          "RUN_DIR" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("CONFIG — run an experiment");
+    g_autoptr(GOptionContext) ctx = g_option_context_new("CONFIG | --resume RUN_DIR — run an experiment");
     g_option_context_set_summary(
         ctx, "Validates CONFIG (a YAML experiment file) against the core's schema and the plugins' "
              "parameter schemas,\ncreates <output>/<name>/<run-id>/ with results.h5, and runs the "
-             "configured stages:\n  dataset  open the dataset and record its classes and splits\n"
-             "  preview  a PNG grid of samples per class (preview.png)\n"
-             "Exit codes: 0 success, 1 the run failed, 2 bad input (nothing was run).");
+             "configured stages:\n  dataset   open the dataset and record its classes and splits\n"
+             "  preview   a PNG grid of samples per class (preview.png)\n"
+             "  train     train the model (with a `model` section), a checkpoint after every epoch\n"
+             "  evaluate  accuracy of the trained model on the test split\n"
+             "--resume RUN_DIR continues a stopped run from its last finished stage and, inside "
+             "train,\nfrom its last finished epoch, reaching the same weights as an uninterrupted "
+             "run.\nExit codes: 0 success, 1 the run failed, 2 bad input (nothing was run).");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_add_main_entries(ctx, run_entries, NULL);
     g_autoptr(GError) error = NULL;
@@ -55,13 +113,21 @@ int pvx_cli_run(int argc, char **argv)
     g_autoptr(PvxDataset) ds = NULL;
     g_autoptr(PvxRun) run = NULL;
     int rc = PVX_EXIT_BAD_INPUT;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 2) {
-        fprintf(stderr, "pvx run: %s\n", error ? error->message : "expected one CONFIG file");
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != (resume ? 1 : 2)) {
+        fprintf(stderr, "pvx run: %s\n",
+                error ? error->message
+                      : resume ? "--resume RUN_DIR takes no CONFIG (the run's own is used)"
+                               : "expected one CONFIG file");
+        goto out;
+    }
+    if (resume && (run_id || (common.overrides && common.overrides[0]))) {
+        fprintf(stderr, "pvx run: --resume continues a run as it was configured; --run-id and "
+                        "--set cannot be combined with it\n");
         goto out;
     }
     pvx_cli_apply_verbosity(&common);
 
-    cfg = pvx_cli_load_config(argv[1], &common, &reg);
+    cfg = resume ? load_run_config(resume, &common, &reg) : pvx_cli_load_config(argv[1], &common, &reg);
     if (!cfg)
         goto out;
     const PvxParams *ds_params = NULL;
@@ -72,16 +138,13 @@ int pvx_cli_run(int argc, char **argv)
         pvx_cli_error(error);
         goto out;
     }
-    run = pvx_run_create(cfg, reg, run_id, &error);
+    run = resume ? pvx_run_open(resume, cfg, &error) : pvx_run_create(cfg, reg, run_id, &error);
     if (!run) {
         pvx_cli_error(error);
         rc = PVX_EXIT_FAILED;
         goto out;
     }
-    gboolean ok = pvx_run_stage_begin(run, "dataset", &error) &&
-                  pvx_run_record_dataset(run, ds, &error) && pvx_run_stage_end(run, &error) &&
-                  stage_preview(run, ds, &error) && pvx_run_finish(run, &error);
-    if (!ok) {
+    if (!run_stages(run, reg, ds, &error)) {
         pvx_cli_error(error);
         pvx_run_fail(run, error);
         rc = PVX_EXIT_FAILED;
@@ -91,6 +154,7 @@ int pvx_cli_run(int argc, char **argv)
     rc = PVX_EXIT_OK;
 out:
     g_free(run_id);
+    g_free(resume);
     pvx_cli_common_clear(&common);
     return rc;
 }

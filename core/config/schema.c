@@ -29,10 +29,108 @@ static const PvxParamSpec preview_params[] = {
     PVX_PARAM_SPEC_END,
 };
 
+static const char *const lr_schedules[] = { "constant", "step", "cosine", "onecycle", NULL };
+
+/* Defaults match pvx_train_params_init (core/train/trainer.c). */
+static const PvxParamSpec train_params[] = {
+    { "epochs", PVX_PARAM_INT, "10", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 100000, NULL,
+      "passes over the train split (the most, with early stopping)" },
+    { "batch_size", PVX_PARAM_INT, "128", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 65536, NULL,
+      "images per SGD step" },
+    { "eval_batch_size", PVX_PARAM_INT, "512", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 65536,
+      NULL, "images per forward when validating and evaluating" },
+    { "lr", PVX_PARAM_DOUBLE, "0.05", PVX_PARAM_HAS_MIN, 1e-12, 0, NULL,
+      "learning rate (the peak for onecycle)" },
+    { "momentum", PVX_PARAM_DOUBLE, "0.9", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 0.999, NULL,
+      "SGD momentum (0: plain SGD)" },
+    { "nesterov", PVX_PARAM_BOOL, "false", 0, 0, 0, NULL, "Nesterov momentum (needs momentum > 0)" },
+    { "weight_decay", PVX_PARAM_DOUBLE, "5e-4", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 1, NULL,
+      "L2 penalty on every weight and bias, as torch.optim.SGD's weight_decay" },
+    { "clip_norm", PVX_PARAM_DOUBLE, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
+      "clip the global gradient L2 norm to this (0: no clipping)" },
+    { "schedule", PVX_PARAM_CHOICE, "cosine", 0, 0, 0, lr_schedules,
+      "learning-rate schedule: constant, step (per epoch), cosine (per batch, to 0), onecycle" },
+    { "step_size", PVX_PARAM_INT, "10", PVX_PARAM_HAS_MIN, 1, 0, NULL,
+      "step schedule: epochs between decays" },
+    { "gamma", PVX_PARAM_DOUBLE, "0.1", PVX_PARAM_HAS_MIN, 1e-12, 0, NULL,
+      "step schedule: factor per decay" },
+    { "warmup_epochs", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
+      "linear warm-up epochs in front of constant/step/cosine (counted in epochs)" },
+    { "early_stopping", PVX_PARAM_BOOL, "false", 0, 0, 0, NULL,
+      "stop when val accuracy has not improved for `patience` epochs; keep the best epoch" },
+    { "patience", PVX_PARAM_INT, "3", PVX_PARAM_HAS_MIN, 1, 0, NULL,
+      "early stopping: epochs without improvement before stopping" },
+    { "min_delta", PVX_PARAM_DOUBLE, "0", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 1, NULL,
+      "early stopping: val accuracy must improve by more than this" },
+    { "val_fraction", PVX_PARAM_DOUBLE, "0", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 0.9, NULL,
+      "carve this seeded fraction of train off as val when the dataset has no val split" },
+    { "augment_crop_padding", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 64,
+      NULL, "random crop after zero padding by this many pixels (0: off)" },
+    { "augment_hflip", PVX_PARAM_BOOL, "false", 0, 0, 0, NULL,
+      "random horizontal flip (off where orientation matters)" },
+    { "prefetch", PVX_PARAM_BOOL, "true", 0, 0, 0, NULL,
+      "load and augment the next batch in a background thread while the model computes" },
+    PVX_PARAM_SPEC_END,
+};
+
+static const PvxParamSpec evaluate_params[] = {
+    { "split", PVX_PARAM_CHOICE, "test", 0, 0, 0, preview_splits, "split the model is evaluated on" },
+    PVX_PARAM_SPEC_END,
+};
+
+static const char *const explain_selections[] = { "per_class", "ids", "correct", NULL };
+static const char *const explain_targets[] = { "predicted", "label", NULL };
+static const char *const explain_colormaps[] = { "jet", "viridis", NULL };
+static const char *const explain_fills[] = { "black", "grey", "blur", NULL };
+
+/* The explain stage (core/experiment/explain_stage.c). */
+static const PvxParamSpec explain_params[] = {
+    { "split", PVX_PARAM_CHOICE, "test", 0, 0, 0, preview_splits, "split the images come from" },
+    { "selection", PVX_PARAM_CHOICE, "correct", 0, 0, 0, explain_selections,
+      "per_class: the first per_class items of each class; ids: the items listed in ids; "
+      "correct: the first per_class items of each class that every CR model classifies "
+      "correctly (the paper's rule)" },
+    { "per_class", PVX_PARAM_INT, "5", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 100000, NULL,
+      "images per class (selection per_class and correct)" },
+    { "ids", PVX_PARAM_INT_LIST, "[]", PVX_PARAM_HAS_MIN, 0, 0, NULL,
+      "item indices in the split (selection ids)" },
+    { "target", PVX_PARAM_CHOICE, "predicted", 0, 0, 0, explain_targets,
+      "class explained: each model's predicted class or the true label" },
+    { "layer", PVX_PARAM_STRING, NULL, PVX_PARAM_NULLABLE, 0, 0, NULL,
+      "target layer of CAM methods; null: the model's default (features.29 for vgg16)" },
+    { "batch_size", PVX_PARAM_INT, "8", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 4096, NULL,
+      "images per explanation batch, and masked inputs per forward of perturbation methods" },
+    { "pngs", PVX_PARAM_BOOL, "true", 0, 0, 0, NULL,
+      "write heat-map and occlusion-map PNGs and one sheet per image and method" },
+    { "colormap", PVX_PARAM_CHOICE, "jet", 0, 0, 0, explain_colormaps, "heat-map colours" },
+    { "opacity", PVX_PARAM_DOUBLE, "0.4", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 1, NULL,
+      "heat-map opacity over the image" },
+    { "keep_fraction", PVX_PARAM_DOUBLE, "0.1", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 1, NULL,
+      "occlusion map: fraction of most relevant pixels left visible" },
+    { "fill", PVX_PARAM_CHOICE, "black", 0, 0, 0, explain_fills,
+      "occlusion map: what hides the other pixels" },
+    { "blur_sigma", PVX_PARAM_DOUBLE, "8", PVX_PARAM_HAS_MIN, 0, 0, NULL,
+      "occlusion map with fill blur: Gaussian sigma in pixels" },
+    PVX_PARAM_SPEC_END,
+};
+
+static const PvxConfigSectionSpec explain_children[] = {
+    { "methods", PVX_SECTION_LIST, PVX_KIND_EXPLAINER, NULL, NULL,
+      "explainer plugins, each {plugin: NAME, params: {...}} (the stage needs at least one)" },
+    { NULL, 0, 0, NULL, NULL, NULL },
+};
+
 static const PvxConfigSectionSpec sections[] = {
     { "dataset", PVX_SECTION_REQUIRED, PVX_KIND_DATASET, NULL, NULL,
       "the dataset plugin and its params" },
     { "preview", 0, 0, preview_params, NULL, "a grid of dataset images (pvx data preview)" },
+    { "model", 0, PVX_KIND_MODEL, NULL, NULL,
+      "the model plugin and its params (the train stage needs it)" },
+    { "train", 0, 0, train_params, NULL, "training of the unpruned model (CR 1) with SGD" },
+    { "evaluate", 0, 0, evaluate_params, NULL, "accuracy of the trained model (top-1, top-5, "
+      "per class, confusion)" },
+    { "explain", 0, 0, explain_params, explain_children,
+      "explanation maps of every CR model for selected images (heat and occlusion maps)" },
     { NULL, 0, 0, NULL, NULL, NULL },
 };
 

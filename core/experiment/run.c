@@ -110,6 +110,47 @@ PvxRun *pvx_run_create(const PvxConfig *cfg, const PvxRegistry *reg, const char 
     return run;
 }
 
+char *pvx_run_read_config(const char *dir, GError **error)
+{
+    g_autofree char *path = g_build_filename(dir, "results.h5", NULL);
+    g_autoptr(PvxStore) store = pvx_store_open(path, FALSE, error);
+    if (!store)
+        return NULL;
+    return pvx_store_get_attr_string(store, "/config", "resolved", error);
+}
+
+PvxRun *pvx_run_open(const char *dir, const PvxConfig *cfg, GError **error)
+{
+    g_autofree char *path = g_build_filename(dir, "results.h5", NULL);
+    PvxStore *store = pvx_store_open(path, TRUE, error);
+    if (!store)
+        return NULL;
+    PvxRun *run = g_new0(PvxRun, 1);
+    run->cfg = cfg;
+    run->dir = g_canonicalize_filename(dir, NULL);
+    run->store = store;
+    g_autofree char *resumed = utc_now_iso8601();
+    if (!pvx_store_begin(store, error) ||
+        !pvx_store_set_attr_string(store, "/provenance", "state", "running", error) ||
+        !pvx_store_set_attr_string(store, "/provenance", "resumed_time", resumed, error) ||
+        !pvx_store_commit(store, error)) {
+        pvx_store_abort(store);
+        pvx_run_free(run);
+        return NULL;
+    }
+    g_message("resuming run: %s", run->dir);
+    return run;
+}
+
+gboolean pvx_run_stage_finished(PvxRun *run, const char *stage)
+{
+    g_autofree char *group = g_strconcat("/stages/", stage, NULL);
+    if (!pvx_store_exists(run->store, group))
+        return FALSE;
+    g_autofree char *state = pvx_store_get_attr_string(run->store, group, "state", NULL);
+    return state && strcmp(state, "finished") == 0;
+}
+
 void pvx_run_free(PvxRun *run)
 {
     if (!run)

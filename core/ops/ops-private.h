@@ -9,10 +9,17 @@
  * warning (pvx_threads_init reports it as an error instead). */
 void pvx_ops_threads_ensure(void);
 
+/* Holds OpenBLAS to one thread between begin and end, so that pool tasks may call it — each task
+ * then runs its own single-threaded GEMMs and the machine still has one busy thread per core.
+ * Nests; another thread's concurrent BLAS call meanwhile runs single-threaded too (correct, only
+ * slower). */
+void pvx_ops_blas_serial_begin(void);
+void pvx_ops_blas_serial_end(void);
+
 /* A per-thread scratch buffer of at least @numel floats, 64-byte aligned, reused between calls
  * so that big im2col matrices are not faulted in again on every image. Slots are independent
  * (0 .. PVX_OPS_SCRATCH_SLOTS-1); contents are undefined on return. (transfer none) */
-#define PVX_OPS_SCRATCH_SLOTS 2
+#define PVX_OPS_SCRATCH_SLOTS 6
 float *pvx_ops_scratch(int slot, size_t numel);
 
 /* FALSE + PVX_ERROR_SHAPE unless @t is a contiguous tensor with @ndim dimensions. @what names
@@ -28,3 +35,27 @@ PvxTensor *pvx_ops_prepare_out(PvxTensor *out, int ndim, const int64_t *shape, c
 /* Checks or allocates *dx for an input gradient of shape @shape (see ops.h). dx != NULL. */
 gboolean pvx_ops_prepare_grad(PvxTensor **dx, int ndim, const int64_t *shape, const char *what,
                               GError **error);
+
+/* Which algorithm conv2d uses, from PVX_CONV_ALGO (see ops.h); read on every call so that a
+ * test can switch paths. An unknown value warns once and means auto. */
+typedef enum {
+    PVX_CONV_ALGO_AUTO,
+    PVX_CONV_ALGO_IM2COL,
+    PVX_CONV_ALGO_WINOGRAD,
+} PvxConvAlgo;
+PvxConvAlgo pvx_ops_conv_algo(void);
+
+/* A 3×3, stride-1, dilation-1 convolution for the Winograd kernels (winograd.c): input
+ * [n, cin, h, w], output [n, cout, oh, ow], zero padding ph, pw (any value, negative crops). */
+typedef struct {
+    int64_t n, cin, h, w;
+    int64_t cout, oh, ow;
+    int64_t ph, pw;
+} PvxWinograd;
+
+/* y (overwritten) = conv(x, w) + bias. w is [cout, cin, 3, 3], or with @flip [cin, cout, 3, 3]
+ * applied rotated by 180° (the input gradient's convolution). @bias nullable. */
+void pvx_winograd_forward(const PvxWinograd *c, const float *x, const float *w, gboolean flip,
+                          const float *bias, float *y);
+/* dw [cout, cin, 3, 3] += dL/dw from x and dy [n, cout, oh, ow]. */
+void pvx_winograd_weight_grad(const PvxWinograd *c, const float *x, const float *dy, float *dw);

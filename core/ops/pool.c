@@ -108,6 +108,52 @@ static void maxpool_planes(int64_t p0, int64_t p1, void *data)
     }
 }
 
+/* VGG's pool: 2×2 window, stride 2, no padding. Every window lies inside the input, so there is
+ * no bounds logic; the same rule as above (strictly greater replaces, a NaN replaces), written
+ * as selects over a whole output row so that it vectorises. */
+static void maxpool_2x2_planes(int64_t p0, int64_t p1, void *data)
+{
+    const PoolJob *j = data;
+    const PoolGeom *g = j->g;
+    for (int64_t pl = p0; pl < p1; pl++) {
+        const float *src = j->x + pl * g->h * g->w;
+        float *dst = j->y + pl * g->oh * g->ow;
+        int32_t *ind = j->ind != NULL ? j->ind + pl * g->oh * g->ow : NULL;
+        for (int64_t oy = 0; oy < g->oh; oy++) {
+            const float *r0 = src + 2 * oy * g->w, *r1 = r0 + g->w;
+            float *out = dst + oy * g->ow;
+            int32_t base = (int32_t)(2 * oy * g->w), w = (int32_t)g->w;
+            if (ind == NULL) {
+                for (int64_t ox = 0; ox < g->ow; ox++) {
+                    float m = r0[2 * ox], v = r0[2 * ox + 1];
+                    m = (v > m || v != v) ? v : m;
+                    v = r1[2 * ox];
+                    m = (v > m || v != v) ? v : m;
+                    v = r1[2 * ox + 1];
+                    out[ox] = (v > m || v != v) ? v : m;
+                }
+                continue;
+            }
+            int32_t *oi = ind + oy * g->ow;
+            for (int64_t ox = 0; ox < g->ow; ox++) {
+                int32_t k = base + 2 * (int32_t)ox, best = k;
+                float m = r0[2 * ox], v = r0[2 * ox + 1];
+                gboolean take = v > m || v != v;
+                m = take ? v : m;
+                best = take ? k + 1 : best;
+                v = r1[2 * ox];
+                take = v > m || v != v;
+                m = take ? v : m;
+                best = take ? k + w : best;
+                v = r1[2 * ox + 1];
+                take = v > m || v != v;
+                out[ox] = take ? v : m;
+                oi[ox] = take ? k + w + 1 : best;
+            }
+        }
+    }
+}
+
 PvxTensor *pvx_maxpool2d_forward(const PvxTensor *x, const PvxMaxPool2dParams *p,
                                  PvxTensor *out, PvxIndices **indices, GError **error)
 {
@@ -131,7 +177,9 @@ PvxTensor *pvx_maxpool2d_forward(const PvxTensor *x, const PvxMaxPool2dParams *p
         *indices = pvx_indices_new(numel);
     }
     PoolJob j = { &g, x->data, y->data, indices != NULL ? (*indices)->data : NULL, NULL, NULL };
-    pvx_parallel_for(shape[0] * shape[1], plane_grain(g.h * g.w), maxpool_planes, &j);
+    gboolean vgg = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0;
+    pvx_parallel_for(shape[0] * shape[1], plane_grain(g.h * g.w),
+                     vgg ? maxpool_2x2_planes : maxpool_planes, &j);
     return y;
 }
 
@@ -147,6 +195,45 @@ static void maxpool_backward_planes(int64_t p0, int64_t p1, void *data)
         const int32_t *ind = j->ind + pl * out_plane;
         for (int64_t k = 0; k < out_plane; k++)
             dst[ind[k]] += g_out[k];
+    }
+}
+
+/* When dy is half of x's size (rounded down), the indices may come from a 2×2 stride-2 pool:
+ * then every input element receives either its window's gradient or zero, written in one pass
+ * without the clearing pass. The backward does not know the pool's parameters, so a plane whose
+ * indices are not all inside their own 2×2 window is redone by the general scatter. */
+static void maxpool_2x2_backward_planes(int64_t p0, int64_t p1, void *data)
+{
+    const PoolJob *j = data;
+    const PoolGeom *g = j->g;
+    int64_t in_plane = g->h * g->w, out_plane = g->oh * g->ow;
+    for (int64_t pl = p0; pl < p1; pl++) {
+        float *dst = j->dx + pl * in_plane;
+        const float *g_out = j->dy + pl * out_plane;
+        const int32_t *ind = j->ind + pl * out_plane;
+        int32_t w = (int32_t)g->w;
+        int bad = 0;
+        for (int64_t oy = 0; oy < g->oh; oy++) {
+            float *r0 = dst + 2 * oy * g->w, *r1 = r0 + g->w;
+            const int32_t *oi = ind + oy * g->ow;
+            const float *go = g_out + oy * g->ow;
+            int32_t base = (int32_t)(2 * oy * g->w);
+            for (int64_t ox = 0; ox < g->ow; ox++) {
+                int32_t k = oi[ox] - base - 2 * (int32_t)ox;
+                float v = go[ox];
+                r0[2 * ox] = k == 0 ? v : 0.0f;
+                r0[2 * ox + 1] = k == 1 ? v : 0.0f;
+                r1[2 * ox] = k == w ? v : 0.0f;
+                r1[2 * ox + 1] = k == w + 1 ? v : 0.0f;
+                bad |= k != 0 && k != 1 && k != w && k != w + 1;
+            }
+            if (g->w & 1)
+                r0[g->w - 1] = r1[g->w - 1] = 0.0f;
+        }
+        if (g->h & 1)
+            memset(dst + (g->h - 1) * g->w, 0, (size_t)g->w * sizeof(float));
+        if (bad)
+            maxpool_backward_planes(pl, pl + 1, data);
     }
 }
 
@@ -171,8 +258,9 @@ gboolean pvx_maxpool2d_backward(const PvxTensor *x, const PvxIndices *indices,
         return FALSE;
     PoolGeom g = { .h = x->shape[2], .w = x->shape[3], .oh = dy->shape[2], .ow = dy->shape[3] };
     PoolJob j = { &g, NULL, NULL, indices->data, (*dx)->data, dy->data };
-    pvx_parallel_for(x->shape[0] * x->shape[1], plane_grain(g.h * g.w), maxpool_backward_planes,
-                     &j);
+    gboolean halves = g.oh == g.h / 2 && g.ow == g.w / 2 && g.oh > 0 && g.ow > 0;
+    pvx_parallel_for(x->shape[0] * x->shape[1], plane_grain(g.h * g.w),
+                     halves ? maxpool_2x2_backward_planes : maxpool_backward_planes, &j);
     return TRUE;
 }
 

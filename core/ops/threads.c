@@ -4,6 +4,9 @@
  * the same time: an op calls cblas_sgemm and pvx_parallel_for one after the other from its
  * calling thread, so at any moment at most pvx_num_threads() threads do work.
  *
+ * The exception: between pvx_ops_blas_serial_begin and _end OpenBLAS runs single-threaded and
+ * pool tasks may call it (the Winograd convolution does), again one busy thread per core.
+ *
  * The pool is fork-join: the calling thread takes range 0 and the workers ranges 1..n-1, then
  * the caller waits for them. Workers sleep on a condition variable between jobs; a job costs a
  * wake-up (a few microseconds), so ops only fork when each range has enough work (see grain).
@@ -132,6 +135,21 @@ void pvx_ops_threads_ensure(void)
         start_pool(n);
         g_once_init_leave(&started, 1);
     }
+}
+
+static gint serial_depth = 0;
+
+void pvx_ops_blas_serial_begin(void)
+{
+    pvx_ops_threads_ensure();
+    if (g_atomic_int_add(&serial_depth, 1) == 0 && n_threads > 1)
+        openblas_set_num_threads(1);
+}
+
+void pvx_ops_blas_serial_end(void)
+{
+    if (g_atomic_int_dec_and_test(&serial_depth) && n_threads > 1)
+        openblas_set_num_threads(n_threads);
 }
 
 int pvx_num_threads(void)

@@ -5,6 +5,8 @@
 #include "pvx/dataset.h"
 #include "pvx/metric.h"
 #include "pvx/error.h"
+#include "pvx/explainer.h"
+#include "pvx/model.h"
 #include "pvx/registry.h"
 #include "pvx-build-config.h"
 
@@ -43,6 +45,10 @@ static size_t kind_min_table_size(PvxPluginKind kind)
     switch (kind) {
     case PVX_KIND_DATASET:
         return PVX_DATASET_CLASS_MIN_SIZE;
+    case PVX_KIND_MODEL:
+        return PVX_MODEL_CLASS_MIN_SIZE;
+    case PVX_KIND_EXPLAINER:
+        return PVX_EXPLAINER_CLASS_MIN_SIZE;
     case PVX_KIND_METRIC:
         return PVX_METRIC_CLASS_MIN_SIZE;
     default:
@@ -68,6 +74,20 @@ static gboolean check_klass(const char *path, PvxPluginKind kind, const void *kl
         if (missing) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
                         "%s: invalid descriptor: dataset function '%s' is NULL", path, missing);
+            return FALSE;
+        }
+    }
+    if (kind == PVX_KIND_MODEL && !((const PvxModelClass *)klass)->build) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
+                    "%s: invalid descriptor: model function 'build' is NULL", path);
+        return FALSE;
+    }
+    if (kind == PVX_KIND_EXPLAINER) {
+        const PvxExplainerClass *k = klass;
+        const char *missing = !k->open ? "open" : !k->close ? "close" : !k->explain ? "explain" : NULL;
+        if (missing) {
+            g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
+                        "%s: invalid descriptor: explainer function '%s' is NULL", path, missing);
             return FALSE;
         }
     }

@@ -1,6 +1,12 @@
 /* bench-ops-conv: pvx's conv2d on VGG-16's 3×3 layer shapes at 224×224, forward and
- * forward + backward (dx, dw, db), in GFLOP/s, against cblas_sgemm's own speed and (with
- * --torch PYTHON SCRIPT) against PyTorch on the same machine in the same run.
+ * forward + backward (dx, dw, db), against cblas_sgemm's own speed and (with --torch PYTHON
+ * SCRIPT) against PyTorch on the same machine in the same run.
+ *
+ * GFLOP/s count the direct convolution's flops (2·N·Cout·H·W·Cin·9 forward, three times that
+ * forward + backward) whatever the algorithm, so a Winograd layer can show more than sgemm's
+ * speed. Other work may share the CPU: every timing is the minimum of --reps runs, and PyTorch's
+ * and pvx's runs of a shape alternate (PyTorch runs as a timing server in a child process).
+ * PVX_CONV_ALGO picks pvx's algorithm (default auto, see ops.h).
  * usage: bench-ops-conv [--batch N] [--reps R] [--torch PYTHON bench_conv_torch.py] */
 #include <cblas.h>
 #include <stdio.h>
@@ -20,45 +26,63 @@ static const Shape vgg16[] = {
 };
 #define NSHAPES (int)(sizeof vgg16 / sizeof vgg16[0])
 
-/* Times one shape in PyTorch (a fresh python per shape, run right before pvx's timing of the
- * same shape, so that a machine whose load changes during the run treats both alike). */
-static gboolean torch_time(const char *py, const char *script, int batch, int reps, const Shape *sh,
-                           double *fwd, double *train, GError **error)
+typedef struct {
+    FILE *to, *from;
+} Torch;
+
+static gboolean torch_start(Torch *t, const char *py, const char *script, GError **error)
 {
     g_autofree char *threads = g_strdup_printf("%d", pvx_num_threads());
-    g_autofree char *r = g_strdup_printf("%d", reps);
-    g_autofree char *spec = g_strdup_printf("%d,%d,%d,%d", batch, sh->cin, sh->cout, sh->h);
-    char *args[] = { (char *)py, (char *)script, threads, r, spec, NULL };
-    g_autofree char *out = NULL;
-    int status = 0;
-    if (!g_spawn_sync(NULL, args, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, error) ||
-        !g_spawn_check_wait_status(status, error))
+    char *args[] = { (char *)py, (char *)script, threads, NULL };
+    int in = -1, out = -1;
+    if (!g_spawn_async_with_pipes(NULL, args, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &in, &out,
+                                  NULL, error))
         return FALSE;
-    return sscanf(out, "%*s %lf %lf", fwd, train) == 2;
+    t->to = fdopen(in, "w");
+    t->from = fdopen(out, "r");
+    return t->to != NULL && t->from != NULL;
 }
 
-static double sgemm_gflops(void)
+/* One timed forward and one forward + backward of @sh in PyTorch. */
+static gboolean torch_time(Torch *t, int batch, const Shape *sh, double *fwd, double *train)
+{
+    fprintf(t->to, "%d,%d,%d,%d\n", batch, sh->cin, sh->cout, sh->h);
+    fflush(t->to);
+    char line[256];
+    return fgets(line, sizeof line, t->from) != NULL && sscanf(line, "%lf %lf", fwd, train) == 2;
+}
+
+/* cblas_sgemm's speed on 2048³, best of @reps runs. The benchmark calls it again between the
+ * layers' runs and keeps the best, so that a busy moment at the start does not flatter pvx. */
+static double sgemm_gflops(int reps)
 {
     const int n = 2048;
-    float *a = pvx_aligned_alloc(sizeof(float) * n * n), *b = pvx_aligned_alloc(sizeof(float) * n * n);
-    float *c = pvx_aligned_alloc(sizeof(float) * n * n);
-    for (int i = 0; i < n * n; i++)
-        a[i] = b[i] = (float)(i % 7) * 0.1f;
+    static float *a, *b, *c;
+    if (a == NULL) {
+        a = pvx_aligned_alloc(sizeof(float) * n * n);
+        b = pvx_aligned_alloc(sizeof(float) * n * n);
+        c = pvx_aligned_alloc(sizeof(float) * n * n);
+        for (int i = 0; i < n * n; i++)
+            a[i] = b[i] = (float)(i % 7) * 0.1f;
+    }
     double best = 1e30;
-    for (int r = 0; r < 4; r++) {
+    for (int r = 0; r < reps; r++) {
         gint64 t = g_get_monotonic_time();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f,
+                    c, n);
         best = MIN(best, (g_get_monotonic_time() - t) * 1e-6);
     }
-    pvx_aligned_free(a);
-    pvx_aligned_free(b);
-    pvx_aligned_free(c);
     return 2.0 * n * n * (double)n / best * 1e-9;
+}
+
+static double flops_of(const Shape *sh, int batch)
+{
+    return 2.0 * batch * sh->cout * (double)sh->h * sh->h * sh->cin * 9;
 }
 
 int main(int argc, char **argv)
 {
-    int batch = 8, reps = 2;
+    int batch = 8, reps = 3;
     const char *py = NULL, *script = NULL;
     for (int i = 1; i < argc; i++) {
         if (g_str_equal(argv[i], "--batch") && i + 1 < argc)
@@ -75,19 +99,19 @@ int main(int argc, char **argv)
         g_printerr("%s\n", error->message);
         return 1;
     }
-    double peak = sgemm_gflops();
-    printf("threads %d, cblas_sgemm 2048^3: %.1f GFLOP/s, batch %d\n", pvx_num_threads(), peak, batch);
-
-    double torch_f[NSHAPES] = { 0 }, torch_t[NSHAPES] = { 0 };
-    printf("%-18s %9s %9s %6s %9s %9s | %9s %9s %6s\n", "Cin>Cout HxW", "fwd ms", "GFLOP/s", "%sgemm",
-           "torch ms", "speedup", "f+b ms", "torch ms", "speedup");
-    double tot[4] = { 0 };
+    Torch torch = { 0 };
+    if (py != NULL && !torch_start(&torch, py, script, &error)) {
+        g_printerr("torch: %s\n", error->message);
+        return 1;
+    }
+    double peak = sgemm_gflops(3);
+    const char *algo = g_getenv("PVX_CONV_ALGO");
+    printf("threads %d, batch %d, PVX_CONV_ALGO=%s, min of %d runs (torch and pvx alternating)\n",
+           pvx_num_threads(), batch, algo != NULL ? algo : "auto", reps);
+    printf("GFLOP/s = direct convolution flops / time (fwd+bwd: 3x the forward's)\n");
+    double tpf[NSHAPES], tpt[NSHAPES], ttf[NSHAPES], ttt[NSHAPES];
     for (int s = 0; s < NSHAPES; s++) {
         const Shape *sh = &vgg16[s];
-        if (py != NULL && !torch_time(py, script, batch, reps, sh, &torch_f[s], &torch_t[s], &error)) {
-            g_printerr("torch: %s\n", error != NULL ? error->message : "unreadable output");
-            return 1;
-        }
         g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, (int64_t)batch, (int64_t)sh->cin, (int64_t)sh->h, (int64_t)sh->h);
         g_autoptr(PvxTensor) w = pvx_tensor_new_shape(4, (int64_t)sh->cout, (int64_t)sh->cin, (int64_t)3, (int64_t)3);
         g_autoptr(PvxTensor) b = pvx_tensor_new_shape(1, (int64_t)sh->cout);
@@ -96,38 +120,64 @@ int main(int argc, char **argv)
         for (int64_t i = 0; i < pvx_tensor_numel(w); i++)
             w->data[i] = (float)((i * 104729) % 1000) * 1e-4f - 0.05f;
         PvxConv2dParams p = { .pad_h = 1, .pad_w = 1 };
-        g_autoptr(PvxTensor) y = pvx_conv2d_forward(x, w, b, &p, NULL, &error);
+        g_autoptr(PvxTensor) y = pvx_conv2d_forward(x, w, b, &p, NULL, &error); /* warm-up */
         g_autoptr(PvxTensor) dx = pvx_tensor_new_like(x);
         g_autoptr(PvxTensor) dw = pvx_tensor_new_like(w);
         g_autoptr(PvxTensor) db = pvx_tensor_new_like(b);
-        double best_f = 1e30, best_t = 1e30;
+        pvx_conv2d_backward(x, w, y, &p, &dx, dw, db, &error);
+        double pf = 1e30, pt = 1e30, tf = 1e30, tt = 1e30;
         for (int r = 0; r < reps; r++) {
+            double f, t;
+            peak = MAX(peak, sgemm_gflops(1));
+            if (py != NULL) {
+                if (!torch_time(&torch, batch, sh, &f, &t)) {
+                    g_printerr("torch: no timing for %d>%d %dx%d\n", sh->cin, sh->cout, sh->h, sh->h);
+                    return 1;
+                }
+                tf = MIN(tf, f);
+                tt = MIN(tt, t);
+            }
             gint64 t0 = g_get_monotonic_time();
             g_autoptr(PvxTensor) y2 = pvx_conv2d_forward(x, w, b, &p, y, &error);
             gint64 t1 = g_get_monotonic_time();
             g_autoptr(PvxTensor) y3 = pvx_conv2d_forward(x, w, b, &p, y, &error);
             pvx_conv2d_backward(x, w, y, &p, &dx, dw, db, &error);
             gint64 t2 = g_get_monotonic_time();
-            best_f = MIN(best_f, (t1 - t0) * 1e-6);
-            best_t = MIN(best_t, (t2 - t1) * 1e-6);
+            pf = MIN(pf, (t1 - t0) * 1e-6);
+            pt = MIN(pt, (t2 - t1) * 1e-6);
         }
-        double flops = 2.0 * batch * sh->cout * (double)sh->h * sh->h * sh->cin * 9;
-        double gf = flops / best_f * 1e-9;
-        printf("%4d>%-4d %3dx%-3d   %9.1f %9.1f %5.0f%% %9.1f %8.2fx | %9.1f %9.1f %5.2fx\n", sh->cin, sh->cout,
-               sh->h, sh->h, best_f * 1e3, gf, 100 * gf / peak, torch_f[s] * 1e3,
-               torch_f[s] > 0 ? torch_f[s] / best_f : 0, best_t * 1e3, torch_t[s] * 1e3,
-               torch_t[s] > 0 ? torch_t[s] / best_t : 0);
-        tot[0] += sh->count * best_f;
-        tot[1] += sh->count * torch_f[s];
-        tot[2] += sh->count * best_t;
-        tot[3] += sh->count * torch_t[s];
+        if (py == NULL)
+            tf = tt = 0;
+        tpf[s] = pf, tpt[s] = pt, ttf[s] = tf, ttt[s] = tt;
+        g_printerr("%d>%d %dx%d done\n", sh->cin, sh->cout, sh->h, sh->h);
     }
-    double all = 0;
-    for (int s = 0; s < NSHAPES; s++)
-        all += vgg16[s].count * 2.0 * batch * vgg16[s].cout * (double)vgg16[s].h * vgg16[s].h * vgg16[s].cin * 9;
-    printf("VGG-16 conv layers, batch %d: forward %.3f s (%.1f GFLOP/s, %.0f%% of sgemm), torch %.3f s, "
-           "speedup %.2fx; fwd+bwd %.3f s, torch %.3f s, speedup %.2fx\n",
+    printf("%-17s %8s %8s %6s %8s %7s | %8s %8s %6s %8s %7s\n", "Cin>Cout HxW", "fwd ms", "GFLOP/s",
+           "%sgemm", "torch", "ratio", "f+b ms", "GFLOP/s", "%sgemm", "torch", "ratio");
+    double tot[4] = { 0 }, all = 0;
+    for (int s = 0; s < NSHAPES; s++) {
+        const Shape *sh = &vgg16[s];
+        double fl = flops_of(sh, batch), pf = tpf[s], pt = tpt[s], tf = ttf[s], tt = ttt[s];
+        printf("%4d>%-4d %3dx%-3d %8.1f %8.1f %5.0f%% %8.1f %6.2fx | %8.1f %8.1f %5.0f%% %8.1f "
+               "%6.2fx\n",
+               sh->cin, sh->cout, sh->h, sh->h, pf * 1e3, fl / pf * 1e-9,
+               100 * fl / pf * 1e-9 / peak, tf * 1e3, tf / pf, pt * 1e3, 3 * fl / pt * 1e-9,
+               100 * 3 * fl / pt * 1e-9 / peak, tt * 1e3, tt / pt);
+        tot[0] += sh->count * pf;
+        tot[1] += sh->count * tf;
+        tot[2] += sh->count * pt;
+        tot[3] += sh->count * tt;
+        all += sh->count * fl;
+    }
+    printf("%%sgemm: against cblas_sgemm 2048^3's best during the run, %.1f GFLOP/s\n", peak);
+    printf("VGG-16's 13 conv layers, batch %d (pvx / torch ratio > 1: pvx faster):\n"
+           "  forward %.3f s, %.1f GFLOP/s = %.0f%% of sgemm; torch %.3f s; ratio %.2fx\n"
+           "  fwd+bwd %.3f s, %.1f GFLOP/s = %.0f%% of sgemm; torch %.3f s; ratio %.2fx\n",
            batch, tot[0], all / tot[0] * 1e-9, 100 * all / tot[0] * 1e-9 / peak, tot[1],
-           tot[1] > 0 ? tot[1] / tot[0] : 0, tot[2], tot[3], tot[3] > 0 ? tot[3] / tot[2] : 0);
+           tot[1] / tot[0], tot[2], 3 * all / tot[2] * 1e-9, 100 * 3 * all / tot[2] * 1e-9 / peak,
+           tot[3], tot[3] / tot[2]);
+    if (torch.to != NULL) {
+        fclose(torch.to); /* the server exits at end of input */
+        fclose(torch.from);
+    }
     return 0;
 }

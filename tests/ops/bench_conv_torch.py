@@ -1,7 +1,11 @@
 #!/usr/bin/python3
-"""PyTorch side of bench-ops-conv: times conv2d forward and forward+backward (dx, dw, db) on the
-shapes given, float32, torch.set_num_threads(threads).
-usage: bench_conv_torch.py THREADS REPS N,CIN,COUT,H ...   prints: N,CIN,COUT,H fwd_s train_s"""
+"""PyTorch side of bench-ops-conv: a timing server, so that the C side can interleave PyTorch's
+and pvx's runs of the same shape (a machine whose load changes then treats both alike).
+
+usage: bench_conv_torch.py THREADS
+Reads lines "N,CIN,COUT,H" on stdin; for each, times one conv2d forward (3x3, padding 1, bias)
+and one forward + backward (dx, dw, db), float32, and prints "fwd_s train_s". The first request
+for a shape also runs both once untimed (allocation, oneDNN's kernel choice)."""
 import sys
 import time
 
@@ -9,24 +13,28 @@ import torch
 import torch.nn.functional as F
 
 torch.set_num_threads(int(sys.argv[1]))
-reps = int(sys.argv[2])
-for spec in sys.argv[3:]:
-    n, cin, cout, h = (int(v) for v in spec.split(","))
-    x = torch.randn(n, cin, h, h)
-    w = torch.randn(cout, cin, 3, 3) * 0.05
-    b = torch.randn(cout)
-    with torch.no_grad():
-        F.conv2d(x, w, b, padding=1)
-        best_f = float("inf")
-        for _ in range(reps):
-            t = time.perf_counter()
+shapes = {}
+for line in sys.stdin:
+    spec = line.strip()
+    if not spec:
+        continue
+    if spec not in shapes:
+        n, cin, cout, h = (int(v) for v in spec.split(","))
+        x = torch.randn(n, cin, h, h, requires_grad=True)
+        w = (torch.randn(cout, cin, 3, 3) * 0.05).requires_grad_()
+        b = torch.randn(cout, requires_grad=True)
+        dy = torch.randn(n, cout, h, h)
+        shapes.clear()  # keep one shape's tensors alive at a time
+        shapes[spec] = (x, w, b, dy)
+        with torch.no_grad():
             F.conv2d(x, w, b, padding=1)
-            best_f = min(best_f, time.perf_counter() - t)
-    xg, wg, bg = x.requires_grad_(), w.requires_grad_(), b.requires_grad_()
-    dy = torch.randn(n, cout, h, h)
-    best_t = float("inf")
-    for _ in range(reps + 1):
+        F.conv2d(x, w, b, padding=1).backward(dy)
+    x, w, b, dy = shapes[spec]
+    with torch.no_grad():
         t = time.perf_counter()
-        F.conv2d(xg, wg, bg, padding=1).backward(dy)
-        best_t = min(best_t, time.perf_counter() - t)
-    print(spec, best_f, best_t, flush=True)
+        F.conv2d(x, w, b, padding=1)
+        fwd = time.perf_counter() - t
+    t = time.perf_counter()
+    F.conv2d(x, w, b, padding=1).backward(dy)
+    train = time.perf_counter() - t
+    print(fwd, train, flush=True)

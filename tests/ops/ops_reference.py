@@ -71,6 +71,15 @@ conv("conv_k3_dil2_p2", 2, 3, 9, 10, 4, 3, 3, pad=(2, 2), dil=(2, 2))
 conv("conv_k2x3_s1_p1x0", 1, 2, 6, 7, 3, 2, 3, pad=(1, 0))
 conv("conv_vgg_first_224", 1, 3, 224, 224, 64, 3, 3, pad=(1, 1))
 conv("conv_vgg_512_14x14", 2, 512, 14, 14, 512, 3, 3, pad=(1, 1))
+# 3x3 stride-1 cases for the Winograd path at odd sizes, odd channel counts, several paddings
+# (the test runs every conv case forced onto each algorithm, then on auto; auto picks Winograd
+# for the larger ones: 64_56x56, vgg_512_14x14).
+conv("conv_wino_7x7_batch3", 3, 17, 7, 7, 19, 3, 3, pad=(1, 1))
+conv("conv_wino_13x13_nobias", 3, 21, 13, 13, 23, 3, 3, pad=(1, 1), bias=False)
+conv("conv_wino_1x1_input", 3, 20, 1, 1, 18, 3, 3, pad=(1, 1))
+conv("conv_wino_9x130_pad0x2", 1, 70, 9, 130, 19, 3, 3, pad=(0, 2))
+conv("conv_wino_5x6_pad0", 2, 16, 5, 6, 33, 3, 3, bias=False)
+conv("conv_wino_64_56x56", 2, 64, 56, 56, 64, 3, 3, pad=(1, 1))
 
 
 def linear(name, n, fin, fout):
@@ -117,6 +126,8 @@ def maxpool(name, x, k, s, p):
 maxpool("maxpool_k2_s2", rand(2, 3, 8, 8), (2, 2), (2, 2), (0, 0))
 maxpool("maxpool_k2_s2_odd", rand(2, 3, 7, 9), (2, 2), (2, 2), (0, 0))
 maxpool("maxpool_k3_s2_p1", rand(2, 3, 9, 7), (3, 3), (2, 2), (1, 1))
+# Output half the input: the backward's 2x2 fast path must notice these indices are not 2x2's.
+maxpool("maxpool_k3_s2_p1_even", rand(2, 3, 8, 10), (3, 3), (2, 2), (1, 1))
 maxpool("maxpool_k3_s1_p1", rand(1, 2, 6, 6), (3, 3), (1, 1), (1, 1))
 # Many ties: values from {0, 1, 2}; the first maximum in scan order must win, as in PyTorch.
 maxpool("maxpool_k3_s2_ties", torch.randint(0, 3, (2, 2, 9, 9)).float(), (3, 3), (2, 2), (0, 0))

@@ -147,6 +147,21 @@ static void conv2d_gradients_match_finite_differences(void)
     gradcheck_conv(x1, w23, (PvxConv2dParams){ .pad_h = 1, .dilation_w = 2 });
 }
 
+/* The same checks with conv2d forced onto the Winograd kernels (3×3, stride 1): odd sizes, a 1×1
+ * input, every padding from 0 to 3 (padding 3 makes the input gradient's convolution crop). */
+static void conv2d_winograd_gradients_match_finite_differences(void)
+{
+    g_setenv("PVX_CONV_ALGO", "winograd", TRUE);
+    const int64_t x1[4] = { 3, 5, 7, 5 }, w1[4] = { 6, 5, 3, 3 };
+    const int64_t x2[4] = { 2, 4, 1, 1 }, w2[4] = { 3, 4, 3, 3 };
+    gradcheck_conv(x1, w1, (PvxConv2dParams){ .pad_h = 1, .pad_w = 1 });
+    gradcheck_conv(x1, w1, (PvxConv2dParams){ 0 });
+    gradcheck_conv(x1, w1, (PvxConv2dParams){ .pad_h = 2, .pad_w = 0 });
+    gradcheck_conv(x1, w1, (PvxConv2dParams){ .pad_h = 3, .pad_w = 1 });
+    gradcheck_conv(x2, w2, (PvxConv2dParams){ .pad_h = 1, .pad_w = 1 });
+    g_unsetenv("PVX_CONV_ALGO");
+}
+
 /* ---- linear ---- */
 
 typedef struct {
@@ -397,7 +412,7 @@ static void conv2d_shape_mismatch_names_both_shapes(void)
     g_assert_nonnull(strstr(error->message, "[3, 11]"));
 }
 
-static void weight_gradients_accumulate_and_input_gradient_overwrites(void)
+static void conv_accumulates_and_overwrites(void)
 {
     rng_state = 17;
     const int64_t xs[4] = { 2, 3, 5, 5 }, ws[4] = { 4, 3, 3, 3 };
@@ -424,6 +439,85 @@ static void weight_gradients_accumulate_and_input_gradient_overwrites(void)
     /* The preallocated output path returns the caller's tensor. */
     g_autoptr(PvxTensor) y2 = pvx_conv2d_forward(x, w, NULL, &p, y, NULL);
     g_assert_true(y2 == y);
+}
+
+static void weight_gradients_accumulate_and_input_gradient_overwrites(void)
+{
+    const char *algos[] = { "im2col", "winograd" };
+    for (guint a = 0; a < G_N_ELEMENTS(algos); a++) {
+        g_setenv("PVX_CONV_ALGO", algos[a], TRUE);
+        conv_accumulates_and_overwrites();
+    }
+    g_unsetenv("PVX_CONV_ALGO");
+}
+
+/* Runs forward and backward (dw and db accumulated onto non-zero values) under @algo. */
+static void conv_under(const char *algo, const PvxTensor *x, const PvxTensor *w,
+                       const PvxTensor *b, const PvxTensor *dy, const PvxConv2dParams *p,
+                       PvxTensor **y, PvxTensor **dx, PvxTensor **dw, PvxTensor **db)
+{
+    g_setenv("PVX_CONV_ALGO", algo, TRUE);
+    *y = pvx_conv2d_forward(x, w, b, p, NULL, NULL);
+    g_assert_nonnull(*y);
+    *dw = pvx_tensor_new_like(w);
+    *db = pvx_tensor_new_shape(1, w->shape[0]);
+    pvx_tensor_fill(*dw, 0.25f);
+    pvx_tensor_fill(*db, -0.5f);
+    g_assert_true(pvx_conv2d_backward(x, w, dy, p, dx, *dw, *db, NULL));
+    g_unsetenv("PVX_CONV_ALGO");
+}
+
+static void expect_same(const char *what, const PvxTensor *got, const PvxTensor *ref)
+{
+    double mx = 0.0;
+    for (int64_t i = 0; i < pvx_tensor_numel(ref); i++)
+        mx = fmax(mx, fabs(ref->data[i]));
+    double err = pvx_tensor_max_rel_diff(got, ref, 1e-2 * mx);
+    g_test_message("%s: winograd vs im2col %.2e", what, err);
+    if (!(err <= 1e-4)) /* the reference tests' criterion; both sides are float32 */
+        g_error("%s: winograd differs from im2col by %.3e", what, err);
+}
+
+/* Winograd and im2col agree on shapes that need many tile blocks, odd sizes and odd channel
+ * counts, with and without bias (the reference tests compare both with PyTorch on small ones). */
+static void conv2d_winograd_matches_im2col(void)
+{
+    const struct {
+        int64_t n, cin, h, w, cout;
+        int pad_h, pad_w;
+        gboolean bias;
+    } cases[] = {
+        { 3, 24, 45, 37, 20, 1, 1, TRUE },  { 2, 17, 61, 59, 33, 1, 1, FALSE },
+        { 5, 40, 13, 13, 40, 1, 1, TRUE },  { 1, 70, 9, 130, 19, 0, 2, TRUE },
+        { 4, 16, 1, 1, 16, 1, 1, TRUE },
+    };
+    for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
+        rng_state = 99 + c;
+        int64_t xs[4] = { cases[c].n, cases[c].cin, cases[c].h, cases[c].w };
+        int64_t ws[4] = { cases[c].cout, cases[c].cin, 3, 3 };
+        g_autoptr(PvxTensor) x = rand_tensor(4, xs, -1, 1);
+        g_autoptr(PvxTensor) w = rand_tensor(4, ws, -0.2, 0.2);
+        g_autoptr(PvxTensor) b = rand_tensor(1, ws, -1, 1);
+        PvxConv2dParams p = { .pad_h = cases[c].pad_h, .pad_w = cases[c].pad_w };
+        const PvxTensor *bias = cases[c].bias ? b : NULL;
+        int64_t ys[4];
+        g_assert_true(pvx_conv2d_output_shape(x, w, bias, &p, ys, NULL));
+        g_autoptr(PvxTensor) dy = rand_tensor(4, ys, -1, 1);
+        g_autoptr(PvxTensor) y1 = NULL;
+        g_autoptr(PvxTensor) dx1 = NULL;
+        g_autoptr(PvxTensor) dw1 = NULL;
+        g_autoptr(PvxTensor) db1 = NULL;
+        g_autoptr(PvxTensor) y2 = NULL;
+        g_autoptr(PvxTensor) dx2 = NULL;
+        g_autoptr(PvxTensor) dw2 = NULL;
+        g_autoptr(PvxTensor) db2 = NULL;
+        conv_under("im2col", x, w, bias, dy, &p, &y1, &dx1, &dw1, &db1);
+        conv_under("winograd", x, w, bias, dy, &p, &y2, &dx2, &dw2, &db2);
+        expect_same("y", y2, y1);
+        expect_same("dx", dx2, dx1);
+        expect_same("dw", dw2, dw1);
+        expect_same("db", db2, db1);
+    }
 }
 
 static void maxpool_ties_pick_first_in_scan_order(void)
@@ -503,6 +597,8 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/ops/gradcheck/conv2d", conv2d_gradients_match_finite_differences);
+    g_test_add_func("/ops/gradcheck/conv2d-winograd",
+                    conv2d_winograd_gradients_match_finite_differences);
     g_test_add_func("/ops/gradcheck/linear", linear_gradients_match_finite_differences);
     g_test_add_func("/ops/gradcheck/activation-pool-softmax",
                     activation_and_pool_gradients_match_finite_differences);
@@ -514,6 +610,7 @@ int main(int argc, char **argv)
                     conv2d_shape_mismatch_names_both_shapes);
     g_test_add_func("/ops/api/weight-grads-accumulate-input-grad-overwrites",
                     weight_gradients_accumulate_and_input_gradient_overwrites);
+    g_test_add_func("/ops/api/conv2d-winograd-matches-im2col", conv2d_winograd_matches_im2col);
     g_test_add_func("/ops/api/maxpool-ties-first-in-scan-order",
                     maxpool_ties_pick_first_in_scan_order);
     g_test_add_func("/ops/api/dropout-seeded-scaled-eval-identity",

@@ -72,10 +72,11 @@ static void expect_close(const Case *c, const char *role, const PvxTensor *got)
     double err = pvx_tensor_max_rel_diff(got, ref, floor);
     g_test_message("%s %s: max rel error %.2e (max|ref| %.3g)", c->name, role, err, mx);
     if (!(err <= MAX_REL))
-        g_error("case %s: %s max relative error %.3e > %.0e", c->name, role, err, MAX_REL);
+        g_error("case %s: %s max relative error %.3e > %.0e (PVX_CONV_ALGO=%s)", c->name, role,
+                err, MAX_REL, g_getenv("PVX_CONV_ALGO") ? g_getenv("PVX_CONV_ALGO") : "unset");
 }
 
-static void run_conv2d(const Case *c)
+static void run_conv2d_once(const Case *c)
 {
     PvxConv2dParams p = { (int)param(c, "stride_h"), (int)param(c, "stride_w"),
                           (int)param(c, "pad_h"), (int)param(c, "pad_w"),
@@ -98,6 +99,19 @@ static void run_conv2d(const Case *c)
     g_autoptr(PvxTensor) dx_only = NULL;
     g_assert_true(pvx_conv2d_backward(x, w, get(c, "dy"), &p, &dx_only, NULL, NULL, &error));
     expect_close(c, "dx", dx_only);
+}
+
+/* Every conv case under each algorithm (im2col falls back for what Winograd cannot run, so
+ * the forced runs cover both paths), then under the automatic choice. */
+static void run_conv2d(const Case *c)
+{
+    const char *algos[] = { "im2col", "winograd", "auto" };
+    for (guint a = 0; a < G_N_ELEMENTS(algos); a++) {
+        g_test_message("PVX_CONV_ALGO=%s", algos[a]);
+        g_setenv("PVX_CONV_ALGO", algos[a], TRUE);
+        run_conv2d_once(c);
+    }
+    g_unsetenv("PVX_CONV_ALGO");
 }
 
 static void run_linear(const Case *c)

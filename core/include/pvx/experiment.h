@@ -24,6 +24,12 @@ typedef struct _PvxRun PvxRun;
  * "-2", "-3"... suffix if that folder exists. Returns: (transfer full). */
 PvxRun *pvx_run_create(const PvxConfig *cfg, const PvxRegistry *reg, const char *run_id,
                        GError **error);
+/* Reopens the run in @dir (for --resume) with @cfg, the config read back from its /config
+ * "resolved" attribute (pvx_run_read_config). The run is marked "running" again.
+ * Returns: (transfer full). */
+PvxRun *pvx_run_open(const char *dir, const PvxConfig *cfg, GError **error);
+/* The resolved config text stored in @dir/results.h5. Returns: (transfer full). */
+char *pvx_run_read_config(const char *dir, GError **error);
 void pvx_run_free(PvxRun *run);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PvxRun, pvx_run_free)
 
@@ -35,12 +41,30 @@ const PvxConfig *pvx_run_config(const PvxRun *run);
 gboolean pvx_run_stage_begin(PvxRun *run, const char *stage, GError **error);
 /* Records the stage as finished and commits everything written since stage_begin. */
 gboolean pvx_run_stage_end(PvxRun *run, GError **error);
+/* TRUE when /stages/@stage records a finished stage (a resumed run skips it). */
+gboolean pvx_run_stage_finished(PvxRun *run, const char *stage);
 /* Records /dataset: plugin, class names, split sizes, item shape, whether it has masks. */
 gboolean pvx_run_record_dataset(PvxRun *run, const PvxDataset *ds, GError **error);
 /* Marks the run finished (state, end time) and commits. */
 gboolean pvx_run_finish(PvxRun *run, GError **error);
 /* Marks the run failed with @reason, dropping the open stage's uncommitted writes. */
 void pvx_run_fail(PvxRun *run, const GError *reason);
+
+/* ---------------------------------------------------------------------------------------------
+ * Stages of `pvx run` beyond dataset and preview (core/experiment/train.c). Each one skips
+ * itself when the run already finished it (a resumed run).
+ */
+/* Builds the model of the config's `model` section for @ds. Returns: (transfer full). */
+PvxModel *pvx_stage_build_model(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
+                                GError **error);
+/* The train stage: trains @model (CR 1) with the `train` section, checkpointing after every
+ * epoch under /models/cr1/train and resuming from a checkpoint there; final weights under
+ * /models/cr1/weights. When the stage already finished, loads those weights instead. */
+gboolean pvx_stage_train(PvxRun *run, const PvxDataset *ds, PvxModel *model, GError **error);
+/* The evaluate stage: the `accuracy` metric on the test split → /models/cr1/eval/test, and a
+ * short table on stdout. */
+gboolean pvx_stage_evaluate(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
+                            PvxModel *model, GError **error);
 
 G_END_DECLS
 

@@ -23,7 +23,11 @@
  *
  * Threads: one knob, the environment variable PVX_NUM_THREADS (default: the number of online
  * CPUs), sets both OpenBLAS's thread count and the size of pvx's own pool. pvx never runs its
- * pool while an OpenBLAS call is in flight, so the machine is never oversubscribed.
+ * pool while a multi-threaded OpenBLAS call is in flight, so the machine is never
+ * oversubscribed. (The Winograd convolution holds OpenBLAS to one thread while each pool thread
+ * runs its own GEMMs; a BLAS call from another thread meanwhile also runs on one thread.)
+ * OpenBLAS's idle threads busy-wait for a while after each call; OPENBLAS_THREAD_TIMEOUT=4 in
+ * the environment (read when the library loads) makes them sleep at once.
  */
 #pragma once
 
@@ -59,8 +63,21 @@ void pvx_parallel_for(int64_t n, int64_t grain, PvxRangeFunc fn, void *data);
  * Convolution 2d: y = conv(x, w) + b, PyTorch's Conv2d with groups = 1.
  *   x [N, Cin, H, W], w [Cout, Cin, KH, KW], b [Cout] or NULL, y [N, Cout, OH, OW] with
  *   OH = (H + 2*pad_h - dilation_h*(KH-1) - 1) / stride_h + 1 (floor), OW likewise.
- * Runs as im2col + cblas_sgemm per image (1×1 / stride 1 / no padding needs no im2col), with the
- * im2col matrix built in chunks of output rows in a reused per-thread scratch buffer.
+ * Two algorithms, same results within float32 rounding (both are tested against PyTorch):
+ * - Winograd F(2×2, 3×3) for 3×3 kernels with stride 1 and dilation 1 (any padding): 2.25× fewer
+ *   multiplications; the input gradient and the weight gradient run on the same transforms.
+ *   Its rounding error is about twice im2col's, still ~10× inside the reference tests' 1e-4.
+ * - im2col + cblas_sgemm per image (1×1 / stride 1 / no padding needs no im2col), with the
+ *   im2col matrix built in chunks of output rows in a reused per-thread scratch buffer.
+ * The environment variable PVX_CONV_ALGO, read on every call, chooses:
+ *   auto (default)  Winograd where it applies, both channel counts are at least 16 and the
+ *                   batch has at least 96 output tiles of 2×2 (below either its GEMMs are too
+ *                   thin: VGG's first layer, Cin = 3; its 14×14 layers at batch 1), else im2col;
+ *   winograd        Winograd wherever it applies (3×3, stride 1, dilation 1), else im2col;
+ *   im2col          always im2col.
+ * An unknown value warns once and means auto. Weights are transformed on every call (never
+ * cached: they change every training step); at batch 8 that is a few percent of the
+ * convolution for VGG's 512-channel layers, less elsewhere.
  */
 typedef struct {
     int stride_h, stride_w;     /* 0 means 1 */

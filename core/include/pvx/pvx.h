@@ -15,11 +15,15 @@
 #include "store.h"
 #include "nn.h"
 #include "model.h"
+#include "explainer.h"
+#include "heatmap.h"
+#include "explain-stage.h"
 #include "experiment.h"
 #include "progress.h"
 #include "metric.h"
 #include "metric-run.h"
 #include "optim.h"
+#include "train.h"
 
 G_BEGIN_DECLS
 /* "0.1.0" (transfer none). */

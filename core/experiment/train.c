@@ -1,0 +1,186 @@
+/* pvx — the train and evaluate stages of `pvx run`: CR 1, the unpruned model. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pvx/pvx.h"
+
+#define CR1 "/models/cr1"
+
+PvxModel *pvx_stage_build_model(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
+                                GError **error)
+{
+    (void)reg;
+    const PvxParams *params = NULL;
+    const PvxPlugin *plugin = pvx_config_plugin(pvx_run_config(run), "model", 0, &params);
+    if (!plugin) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_MISSING,
+                    "%s: the train stage needs a `model` section (e.g. plugin: vgg)",
+                    pvx_config_path(pvx_run_config(run)));
+        return NULL;
+    }
+    int64_t chw[3];
+    pvx_dataset_item_shape(ds, chw);
+    PvxModel *model = pvx_model_build(plugin, params, chw, pvx_dataset_num_classes(ds), error);
+    if (model)
+        g_message("model %s (%s): %" G_GINT64_FORMAT " parameters, %.1f MFLOPs per image",
+                  plugin->desc->name, pvx_model_arch(model), pvx_model_num_params(model),
+                  pvx_model_flops(model, chw) / 1e6);
+    return model;
+}
+
+/* The train section (and the root seed) as trainer parameters. */
+static void train_params_from_config(const PvxConfig *cfg, PvxTrainParams *tp)
+{
+    const PvxParams *p = pvx_config_section(cfg, "train");
+    const PvxParams *root = pvx_config_section(cfg, "");
+    pvx_train_params_init(tp);
+    tp->epochs = (int)pvx_params_get_int(p, "epochs");
+    tp->batch_size = (int)pvx_params_get_int(p, "batch_size");
+    tp->eval_batch_size = (int)pvx_params_get_int(p, "eval_batch_size");
+    tp->lr = pvx_params_get_double(p, "lr");
+    tp->sgd.momentum = pvx_params_get_double(p, "momentum");
+    tp->sgd.nesterov = pvx_params_get_bool(p, "nesterov");
+    tp->sgd.weight_decay = pvx_params_get_double(p, "weight_decay");
+    tp->sgd.clip_norm = pvx_params_get_double(p, "clip_norm");
+    pvx_lr_schedule_from_name(pvx_params_get_string(p, "schedule"), &tp->schedule);
+    tp->step_size = (int)pvx_params_get_int(p, "step_size");
+    tp->gamma = pvx_params_get_double(p, "gamma");
+    tp->warmup_epochs = (int)pvx_params_get_int(p, "warmup_epochs");
+    tp->early_stopping = pvx_params_get_bool(p, "early_stopping");
+    tp->patience = (int)pvx_params_get_int(p, "patience");
+    tp->min_delta = pvx_params_get_double(p, "min_delta");
+    tp->val_fraction = pvx_params_get_double(p, "val_fraction");
+    tp->augment.crop_padding = (int)pvx_params_get_int(p, "augment_crop_padding");
+    tp->augment.hflip = pvx_params_get_bool(p, "augment_hflip");
+    tp->prefetch = pvx_params_get_bool(p, "prefetch");
+    tp->seed = (guint64)pvx_params_get_int(root, "seed");
+}
+
+gboolean pvx_stage_train(PvxRun *run, const PvxDataset *ds, PvxModel *model, GError **error)
+{
+    PvxStore *store = pvx_run_store(run);
+    if (pvx_run_stage_finished(run, "train")) {
+        g_message("stage train: finished before; loading %s/weights", CR1);
+        return pvx_model_load_weights(model, store, CR1 "/weights", error);
+    }
+    PvxTrainParams tp;
+    train_params_from_config(pvx_run_config(run), &tp);
+    g_autoptr(PvxTrainer) trainer = pvx_trainer_new(model, ds, &tp, error);
+    if (!trainer) {
+        g_prefix_error(error, "%s: train: ", pvx_config_path(pvx_run_config(run)));
+        return FALSE;
+    }
+    if (!pvx_run_stage_begin(run, "train", error))
+        return FALSE;
+    if (!pvx_trainer_run(trainer, store, CR1 "/train", error))
+        return FALSE;
+    int n = 0;
+    const PvxEpochStats *h = pvx_trainer_history(trainer, &n);
+    double seconds = 0;
+    for (int i = 0; i < n; i++)
+        seconds += h[i].seconds;
+    int final = pvx_trainer_final_epoch(trainer);
+    /* The checkpoint has served its purpose once the stage is recorded as finished. */
+    if (!pvx_store_delete(store, CR1 "/weights", error) ||
+        !pvx_model_save_weights(model, store, CR1 "/weights", error) ||
+        !pvx_store_delete(store, CR1 "/masks", error) ||
+        !pvx_model_save_masks(model, store, CR1 "/masks", error) ||
+        !pvx_trainer_write_history(trainer, store, CR1 "/train/history", error) ||
+        !pvx_store_delete(store, CR1 "/train/checkpoint", error) ||
+        !pvx_store_set_attr_int(store, CR1 "/train", "epochs", n, error) ||
+        !pvx_store_set_attr_int(store, CR1 "/train", "final_epoch", final, error) ||
+        !pvx_store_set_attr_double(store, CR1 "/train", "train_seconds", seconds, error) ||
+        !pvx_store_set_attr_string(store, CR1, "arch", pvx_model_arch(model), error) ||
+        !pvx_store_set_attr_int(store, CR1, "compression_rate", 1, error))
+        return FALSE;
+    if (!pvx_run_stage_end(run, error))
+        return FALSE;
+    if (n > 0) {
+        const PvxEpochStats *f = &h[MAX(final, 1) - 1];
+        if (isnan(f->val_acc))
+            printf("train: %d epochs in %.1f s, final loss %.4f, train accuracy %.4f\n", n,
+                   seconds, f->loss, f->train_acc);
+        else
+            printf("train: %d epochs in %.1f s, kept epoch %d: loss %.4f, train accuracy %.4f, "
+                   "val accuracy %.4f\n", n, seconds, final, f->loss, f->train_acc, f->val_acc);
+    }
+    return TRUE;
+}
+
+static void print_eval_table(const PvxDataset *ds, const char *split, const PvxMetricResult *r,
+                             int64_t n)
+{
+    double top1 = NAN, top5 = NAN;
+    pvx_metric_result_get_scalar(r, "top1", &top1);
+    pvx_metric_result_get_scalar(r, "top5", &top5);
+    printf("evaluate (%s, %" G_GINT64_FORMAT " images): top-1 %.4f  top-5 %.4f\n", split, n, top1,
+           top5);
+    int64_t rows = 0, cols = 0;
+    const double *pc = pvx_metric_result_get_matrix(r, "per_class", &rows, &cols);
+    if (!pc)
+        return;
+    int64_t k = rows * cols;
+    for (int64_t c = 0; c < k && c < pvx_dataset_num_classes(ds); c++)
+        printf("  %-16s %.4f\n", pvx_dataset_class_name(ds, (int)c), pc[c]);
+}
+
+gboolean pvx_stage_evaluate(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
+                            PvxModel *model, GError **error)
+{
+    if (pvx_run_stage_finished(run, "evaluate")) {
+        g_message("stage evaluate: finished before");
+        return TRUE;
+    }
+    const PvxConfig *cfg = pvx_run_config(run);
+    const PvxParams *p = pvx_config_section(cfg, "evaluate");
+    const char *split_name = pvx_params_get_string(p, "split");
+    PvxSplit split;
+    pvx_split_from_name(split_name, &split);
+    if (pvx_dataset_split_size(ds, split) <= 0) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
+                    "%s: dataset %s has no '%s' split to evaluate on",
+                    pvx_params_where(p, "split"), pvx_dataset_name(ds), split_name);
+        return FALSE;
+    }
+    const PvxPlugin *metric = pvx_registry_lookup(reg, PVX_KIND_METRIC, "accuracy", error);
+    if (!metric)
+        return FALSE;
+    g_autoptr(PvxParams) mparams =
+        pvx_params_new_defaults(metric->desc->params, "metric accuracy", error);
+    if (!mparams)
+        return FALSE;
+    const PvxParams *tp = pvx_config_section(cfg, "train");
+    int eval_batch = tp ? (int)pvx_params_get_int(tp, "eval_batch_size") : 512;
+    if (!pvx_run_stage_begin(run, "evaluate", error))
+        return FALSE;
+    g_autoptr(PvxLoader) loader = pvx_loader_new(ds, split, NULL, 0, eval_batch, NULL, TRUE);
+    g_autofree int64_t *labels = NULL;
+    g_autoptr(PvxTensor) logits = pvx_evaluate_logits(model, loader, &labels, error);
+    if (!logits)
+        return FALSE;
+    int nc = pvx_dataset_num_classes(ds);
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    for (int c = 0; c < nc; c++)
+        g_ptr_array_add(names, (gpointer)pvx_dataset_class_name(ds, c));
+    g_ptr_array_add(names, NULL);
+    PvxMetricInput in = {
+        .size = sizeof in,
+        .n = logits->shape[0],
+        .num_classes = nc,
+        .class_names = (const char *const *)names->pdata,
+        .logits = logits,
+        .labels = labels,
+    };
+    g_autoptr(PvxMetricResult) r = pvx_metric_run(metric, mparams, &in, error);
+    if (!r)
+        return FALSE;
+    g_autofree char *group = g_strconcat(CR1 "/eval/", split_name, NULL);
+    if (!pvx_store_delete(pvx_run_store(run), group, error) ||
+        !pvx_metric_result_write(r, pvx_run_store(run), group, error) ||
+        !pvx_store_set_attr_int(pvx_run_store(run), group, "items", in.n, error) ||
+        !pvx_run_stage_end(run, error))
+        return FALSE;
+    print_eval_table(ds, split_name, r, in.n);
+    return TRUE;
+}

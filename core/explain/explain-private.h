@@ -1,0 +1,9 @@
+/* pvx — explanation internals shared by core/explain (not installed). */
+#pragma once
+
+#include "pvx/error.h"
+#include "pvx/explainer.h"
+#include "pvx/heatmap.h"
+
+/* matplotlib's viridis, 256 RGB entries in [0, 1]. */
+extern const float pvx_viridis_table[256][3];

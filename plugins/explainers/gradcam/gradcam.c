@@ -1,0 +1,50 @@
+/* pvx explainer "gradcam": Grad-CAM: channel weights = spatial mean of the class-score gradient
+ * Formula as pytorch-grad-cam implements it (docs/explainers.md; reference/xai-anchors.md §4). */
+#include <math.h>
+
+#include <pvx/pvx.h>
+
+static gpointer ex_open(const PvxParams *params, GError **error)
+{
+    (void)params;
+    (void)error;
+    return g_new0(int, 1);
+}
+
+static void ex_close(gpointer self)
+{
+    g_free(self);
+}
+
+static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTensor **maps_out,
+                           GError **error)
+{
+    (void)self;
+    g_autoptr(PvxTensor) act = NULL, grad = NULL;
+    if (!pvx_explain_layer_gradients(req->model, (PvxTensor *)req->input, req->targets,
+                                     req->target_layer, &act, &grad, NULL, error))
+        return FALSE;
+    int64_t N = act->shape[0], K = act->shape[1], P = act->shape[2] * act->shape[3];
+    const float *A = act->data, *G = grad->data;
+    (void)A; /* Grad-CAM weights need only the gradient */
+    /* w_k = (1/hw) Σ_ij G_kij */
+    g_autofree double *w = g_new(double, N * K);
+    for (int64_t i = 0; i < N * K; i++) {
+        double s = 0.0;
+        for (int64_t j = 0; j < P; j++)
+            s += G[i * P + j];
+        w[i] = s / (double)P;
+    }
+    *maps_out = pvx_explain_weighted_sum(act, w);
+    return TRUE;
+}
+
+static const PvxExplainerClass klass = {
+    .size = sizeof(PvxExplainerClass),
+    .flags = PVX_EXPLAINER_GRADIENTS | PVX_EXPLAINER_LAYER,
+    .open = ex_open,
+    .close = ex_close,
+    .explain = ex_explain,
+};
+
+PVX_PLUGIN_DEFINE(PVX_KIND_EXPLAINER, "gradcam", "1.0.0", "Grad-CAM: channel weights = spatial mean of the class-score gradient", NULL, &klass)

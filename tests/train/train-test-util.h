@@ -1,0 +1,81 @@
+/* Helpers shared by the training tests: plugins from the build tree, temp folders, python. */
+#pragma once
+
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <pvx/pvx.h>
+
+#define FASHION_MNIST "/usr/share/datasets/fashion-mnist"
+
+static inline const PvxPlugin *test_plugin(PvxRegistry *reg, PvxPluginKind kind, const char *rel,
+                                           const char *name)
+{
+    g_autofree char *path = g_build_filename(PVX_TEST_BUILD_ROOT, "plugins", rel, NULL);
+    g_autoptr(GError) error = NULL;
+    if (!pvx_registry_find(reg, kind, name))
+        g_assert_true(pvx_registry_load_file(reg, path, &error));
+    g_assert_no_error(error);
+    return pvx_registry_find(reg, kind, name);
+}
+
+static inline PvxDataset *test_fashion_mnist(PvxRegistry *reg, const char *const *pairs)
+{
+    const PvxPlugin *p = test_plugin(reg, PVX_KIND_DATASET, "datasets/idx/pvx-dataset-idx.so", "idx");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(p->desc->params, "dataset idx", pairs, &error);
+    g_assert_no_error(error);
+    PvxDataset *ds = pvx_dataset_open(p, params, &error);
+    g_assert_no_error(error);
+    return ds;
+}
+
+static inline PvxModel *test_vgg_mini(PvxRegistry *reg, const char *const *pairs, const int64_t chw[3],
+                                      int classes)
+{
+    const PvxPlugin *p = test_plugin(reg, PVX_KIND_MODEL, "models/vgg/pvx-model-vgg.so", "vgg");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(p->desc->params, "model vgg", pairs, &error);
+    g_assert_no_error(error);
+    PvxModel *m = pvx_model_build(p, params, chw, classes, &error);
+    g_assert_no_error(error);
+    return m;
+}
+
+static inline void test_remove_tree(const char *path)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+        g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+        const char *name;
+        while (d && (name = g_dir_read_name(d))) {
+            g_autofree char *p = g_build_filename(path, name, NULL);
+            test_remove_tree(p);
+        }
+        g_rmdir(path);
+    } else {
+        g_unlink(path);
+    }
+}
+
+/* Runs /usr/bin/python3 SCRIPT ARGS...; FALSE (test skipped) when torch is missing. */
+static inline gboolean test_run_python(const char *const *argv, char **out)
+{
+    if (!g_file_test("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE)) {
+        g_test_skip("/usr/bin/python3 with torch is needed");
+        return FALSE;
+    }
+    int status = 0;
+    g_autofree char *err = NULL;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, &err,
+                               &status, &error));
+    if (!g_spawn_check_wait_status(status, NULL)) {
+        if (strstr(err, "No module named")) {
+            g_test_skip("torch, numpy or h5py is not installed for /usr/bin/python3");
+            return FALSE;
+        }
+        g_error("%s failed: %s", argv[1], err);
+    }
+    return TRUE;
+}
