@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include <pvx/explain-stage.h>
 
 /* The preview stage: a picture of the data, so the run shows what it worked on. */
 static gboolean stage_preview(PvxRun *run, const PvxDataset *ds, GError **error)
@@ -76,6 +77,11 @@ static gboolean run_stages(PvxRun *run, const PvxRegistry *reg, const PvxDataset
         g_autoptr(PvxModel) model = pvx_stage_build_model(run, reg, ds, error);
         if (!model || !pvx_stage_train(run, ds, model, error) ||
             !pvx_stage_evaluate(run, reg, ds, model, error))
+            return FALSE;
+        /* Until pruning lands the run holds one model, CR 1 (the unpruned network). */
+        static const int crs[] = { 1 };
+        if (pvx_config_has_section(cfg, "explain") &&
+            !pvx_stage_explain(run, reg, ds, model, crs, G_N_ELEMENTS(crs), error))
             return FALSE;
     }
     return pvx_run_finish(run, error);
