@@ -80,7 +80,9 @@ static gboolean run_stages(PvxRun *run, const PvxRegistry *reg, const PvxDataset
             return FALSE;
         /* Until pruning lands the run holds one model, CR 1 (the unpruned network). */
         static const int crs[] = { 1 };
-        if (pvx_config_has_section(cfg, "explain") &&
+        /* A resolved config (as --resume reloads it) holds every section with its defaults: an
+         * explain section without methods means no explain stage. */
+        if (pvx_config_list_length(cfg, "explain.methods") > 0 &&
             !pvx_stage_explain(run, reg, ds, model, crs, G_N_ELEMENTS(crs), error))
             return FALSE;
     }
