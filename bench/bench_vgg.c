@@ -184,6 +184,9 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    /* First, while this process is still small: Linux carries ru_maxrss across exec, so a
+     * child spawned after the big workloads would report the parent's peak. */
+    double peak = measure_peak_mb(argv[0]);
     double sgemm = measure_sgemm();
     printf("machine: %d threads, cblas_sgemm %.1f GFLOP/s (1536³)\n", threads, sgemm);
     g_autoptr(PvxModel) m = build_vgg16(reg);
@@ -214,7 +217,6 @@ int main(int argc, char **argv)
     wb.targets = targets;
     double t_tb = best_of(run_train_step, &wb, MAX(1, reps - 1));
     pvx_model_release_buffers(m);
-    double peak = measure_peak_mb(argv[0]);
 
     g_autoptr(GHashTable) torch = no_torch ? g_hash_table_new(g_str_hash, g_str_equal)
                                            : run_torch(threads, batch, reps);
