@@ -35,6 +35,10 @@ PvxConfig *pvx_cli_load_config(const char *path, const PvxCliCommon *common,
 /* Routes g_log output through pvx's terse format (call once, first thing in main). */
 void pvx_cli_install_log_writer(void);
 
+/* Class names for --classes: "N" (names "0" .. "N-1") or a file with one name a line.
+ * Returns: (transfer full) NULL-terminated, NULL + error. */
+char **pvx_cli_read_classes(const char *spec, GError **error);
+
 /* Prints "pvx: <message>" to stderr. */
 void pvx_cli_error(const GError *error);
 

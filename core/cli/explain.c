@@ -32,37 +32,6 @@ static void options_clear(ExplainOptions *o)
     g_strfreev(o->methods);
 }
 
-/* "FILE" (one name a line) or "N". Returns: (transfer full). */
-static char **read_classes(const char *spec, GError **error)
-{
-    char *end = NULL;
-    gint64 n = g_ascii_strtoll(spec, &end, 10);
-    if (end && end != spec && *end == '\0' && !g_file_test(spec, G_FILE_TEST_EXISTS)) {
-        if (n < 1 || n > 1000000) {
-            g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
-                        "--classes %s: give a class count of at least 1 or a file", spec);
-            return NULL;
-        }
-        char **names = g_new0(char *, n + 1);
-        for (gint64 i = 0; i < n; i++)
-            names[i] = g_strdup_printf("%" G_GINT64_FORMAT, i);
-        return names;
-    }
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents(spec, &text, NULL, error)) {
-        g_prefix_error(error, "--classes: ");
-        return NULL;
-    }
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    GPtrArray *names = g_ptr_array_new();
-    for (char **l = lines; *l; l++) {
-        g_strstrip(*l);
-        if (**l)
-            g_ptr_array_add(names, g_strdup(*l));
-    }
-    g_ptr_array_add(names, NULL);
-    return (char **)g_ptr_array_free(names, FALSE);
-}
 
 /* "name" or "name:k=v,k=v" → an open explainer. Returns: (transfer full). */
 static PvxExplainer *open_method(const PvxRegistry *reg, const char *spec, char **name_out,
@@ -115,7 +84,7 @@ static void gather(PvxTensor **all, const PvxTensor *maps, int64_t n, int64_t b0
 static int explain(ExplainOptions *o, char **images, int n_images)
 {
     g_autoptr(GError) error = NULL;
-    g_auto(GStrv) classes = read_classes(o->classes, &error);
+    g_auto(GStrv) classes = pvx_cli_read_classes(o->classes, &error);
     if (!classes) {
         pvx_cli_error(error);
         return PVX_EXIT_BAD_INPUT;
