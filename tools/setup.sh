@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 # PyTorch, torchvision, h5py and PIL for the reference tests and benchmarks (Debian's own builds).
 PKGS="gcc libc6-dev meson ninja-build pkg-config
 libglib2.0-dev libyaml-dev libhdf5-dev libpng-dev zlib1g-dev libjpeg62-turbo-dev libopenblas-dev
+libcairo2-dev fonts-dejavu-core
 dataset-fashion-mnist
 python3 python3-numpy python3-torch python3-torchvision python3-h5py python3-pil"
 

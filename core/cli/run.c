@@ -56,9 +56,35 @@ static PvxConfig *load_run_config(const char *dir, const PvxCliCommon *common, P
     return g_steal_pointer(&cfg);
 }
 
+/* Builds the model (when the config has one) and checks everything that needs it — the prune
+ * section's rates and layer selection — before a run folder exists: bad input costs nothing. */
+static gboolean prepare_model(const PvxConfig *cfg, const PvxDataset *ds, PvxModel **model_out,
+                              GError **error)
+{
+    *model_out = NULL;
+    gboolean has_model = pvx_config_has_section(cfg, "model");
+    if (!has_model && pvx_config_has_section(cfg, "train")) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_MISSING,
+                    "%s: the train section needs a `model` section too", pvx_config_path(cfg));
+        return FALSE;
+    }
+    if (!has_model && pvx_config_has_section(cfg, "prune")) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_MISSING,
+                    "%s: the prune section needs a `model` section too", pvx_config_path(cfg));
+        return FALSE;
+    }
+    if (!has_model)
+        return TRUE;
+    g_autoptr(PvxModel) model = pvx_build_model_from_config(cfg, ds, error);
+    if (!model || !pvx_prune_check_config(cfg, model, error))
+        return FALSE;
+    *model_out = g_steal_pointer(&model);
+    return TRUE;
+}
+
 /* The stages after the dataset is open. Each skips itself when a resumed run finished it. */
 static gboolean run_stages(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
-                           GError **error)
+                           PvxModel *model, GError **error)
 {
     const PvxConfig *cfg = pvx_run_config(run);
     if (!pvx_run_stage_finished(run, "dataset") &&
@@ -67,23 +93,17 @@ static gboolean run_stages(PvxRun *run, const PvxRegistry *reg, const PvxDataset
         return FALSE;
     if (!pvx_run_stage_finished(run, "preview") && !stage_preview(run, ds, error))
         return FALSE;
-    gboolean has_model = pvx_config_has_section(cfg, "model");
-    if (!has_model && pvx_config_has_section(cfg, "train")) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_MISSING,
-                    "%s: the train section needs a `model` section too", pvx_config_path(cfg));
-        return FALSE;
-    }
-    if (has_model) {
-        g_autoptr(PvxModel) model = pvx_stage_build_model(run, reg, ds, error);
-        if (!model || !pvx_stage_train(run, ds, model, error) ||
-            !pvx_stage_evaluate(run, reg, ds, model, error))
+    if (model) {
+        if (!pvx_stage_train(run, ds, model, error) ||
+            !pvx_stage_evaluate(run, reg, ds, model, error) ||
+            !pvx_stage_prune(run, reg, ds, model, error))
             return FALSE;
-        /* Until pruning lands the run holds one model, CR 1 (the unpruned network). */
-        static const int crs[] = { 1 };
+        /* The unpruned model and every rate of the prune section. */
+        g_autoptr(GArray) crs = pvx_prune_run_crs(cfg);
         /* A resolved config (as --resume reloads it) holds every section with its defaults: an
          * explain section without methods means no explain stage. */
         if (pvx_config_list_length(cfg, "explain.methods") > 0 &&
-            !pvx_stage_explain(run, reg, ds, model, crs, G_N_ELEMENTS(crs), error))
+            !pvx_stage_explain(run, reg, ds, model, (const int *)crs->data, (int)crs->len, error))
             return FALSE;
     }
     return pvx_run_finish(run, error);
@@ -120,6 +140,7 @@ int pvx_cli_run(int argc, char **argv)
     g_autoptr(PvxConfig) cfg = NULL;
     g_autoptr(PvxDataset) ds = NULL;
     g_autoptr(PvxRun) run = NULL;
+    g_autoptr(PvxModel) model = NULL;
     int rc = PVX_EXIT_BAD_INPUT;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != (resume ? 1 : 2)) {
         fprintf(stderr, "pvx run: %s\n",
@@ -146,13 +167,17 @@ int pvx_cli_run(int argc, char **argv)
         pvx_cli_error(error);
         goto out;
     }
+    if (!prepare_model(cfg, ds, &model, &error)) {
+        pvx_cli_error(error);
+        goto out;
+    }
     run = resume ? pvx_run_open(resume, cfg, &error) : pvx_run_create(cfg, reg, run_id, &error);
     if (!run) {
         pvx_cli_error(error);
         rc = PVX_EXIT_FAILED;
         goto out;
     }
-    if (!run_stages(run, reg, ds, &error)) {
+    if (!run_stages(run, reg, ds, model, &error)) {
         pvx_cli_error(error);
         pvx_run_fail(run, error);
         rc = PVX_EXIT_FAILED;

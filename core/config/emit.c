@@ -125,6 +125,9 @@ static void emit_children(const PvxConfig *cfg, const PvxConfigSectionSpec *spec
         if (!sv)
             continue;
         if (!sv->is_list) {
+            /* An absent plugin section stays absent (its core keys alone would not validate). */
+            if (child->kind && !sv->plugin)
+                continue;
             g_autoptr(GString) body = g_string_new(NULL);
             emit_block(cfg, cpath, indent + 2, body);
             emit_keyed(out, indent, child->name, body);

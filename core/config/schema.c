@@ -120,6 +120,55 @@ static const PvxConfigSectionSpec explain_children[] = {
     { NULL, 0, 0, NULL, NULL, NULL },
 };
 
+/* The prune stage (core/experiment/prune_stage.c): the section names the pruner plugin. */
+static const char *const prune_schedules[] = { "one-shot", "iterative", "gradual", NULL };
+
+static const PvxParamSpec prune_params[] = {
+    { "schedule", PVX_PARAM_CHOICE, "iterative", 0, 0, 0, prune_schedules,
+      "iterative: each rate from the previous one, fine-tuning after each (the paper); "
+      "one-shot: each rate from the unpruned model in one step; gradual: AGP (Zhu & Gupta) "
+      "to the last rate over span_epochs epochs" },
+    { "rates", PVX_PARAM_INT_LIST, "[2, 4, 8, 16, 32]", PVX_PARAM_HAS_MIN, 1, 0, NULL,
+      "compression rates, increasing: weights of the selected layers before / kept after" },
+    { "kinds", PVX_PARAM_STRING_LIST, "[conv]", 0, 0, 0, NULL,
+      "layer kinds to prune: conv, linear (the paper: conv only)" },
+    { "include", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL,
+      "more layers to prune, by name or glob (features.1*)" },
+    { "exclude", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL,
+      "layers not to prune, by name or glob; each pattern must match a prunable layer" },
+    { "span_epochs", PVX_PARAM_INT, "8", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 100000, NULL,
+      "gradual: epochs over which the cubic schedule prunes (one pruning step per epoch)" },
+    PVX_PARAM_SPEC_END,
+};
+
+static const PvxConfigSectionSpec prune_children[] = {
+    { "finetune", 0, 0, train_params, NULL,
+      "fine-tuning after each pruning step: any train key; keys left out take the train "
+      "section's values" },
+    { NULL, 0, 0, NULL, NULL, NULL },
+};
+
+/* The metrics stage (core/experiment/metrics_stage.c, docs/metrics.md). */
+static const PvxParamSpec metrics_params[] = {
+    { "bootstrap", PVX_PARAM_INT, "1000", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 1000000, NULL,
+      "bootstrap resamples for the confidence interval of each mean (0: no interval)" },
+    { "confidence", PVX_PARAM_DOUBLE, "0.95", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0.5, 0.999,
+      NULL, "level of the bootstrap confidence interval" },
+    { "seed", PVX_PARAM_INT, NULL, PVX_PARAM_NULLABLE | PVX_PARAM_HAS_MIN, 0, 0, NULL,
+      "seed of the bootstrap and of randomised models; null: the experiment's seed" },
+    { "batch_size", PVX_PARAM_INT, "64", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 4096, NULL,
+      "images per forward of the metrics' perturbed inputs" },
+    { "methods", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL,
+      "explanation methods scored (their maps under /maps); empty: every one" },
+    PVX_PARAM_SPEC_END,
+};
+
+static const PvxConfigSectionSpec metrics_children[] = {
+    { "compute", PVX_SECTION_LIST, PVX_KIND_METRIC, NULL, NULL,
+      "metric plugins, each {plugin: NAME, params: {...}} (the stage needs at least one)" },
+    { NULL, 0, 0, NULL, NULL, NULL },
+};
+
 static const PvxConfigSectionSpec sections[] = {
     { "dataset", PVX_SECTION_REQUIRED, PVX_KIND_DATASET, NULL, NULL,
       "the dataset plugin and its params" },
@@ -129,8 +178,12 @@ static const PvxConfigSectionSpec sections[] = {
     { "train", 0, 0, train_params, NULL, "training of the unpruned model (CR 1) with SGD" },
     { "evaluate", 0, 0, evaluate_params, NULL, "accuracy of the trained model (top-1, top-5, "
       "per class, confusion)" },
+    { "prune", 0, PVX_KIND_PRUNER, prune_params, prune_children,
+      "pruning of the trained model to each compression rate, with fine-tuning" },
     { "explain", 0, 0, explain_params, explain_children,
       "explanation maps of every CR model for selected images (heat and occlusion maps)" },
+    { "metrics", 0, 0, metrics_params, metrics_children,
+      "objective metrics of every method's maps at every CR, with bootstrap CIs and tests" },
     { NULL, 0, 0, NULL, NULL, NULL },
 };
 

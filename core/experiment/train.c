@@ -7,16 +7,14 @@
 
 #define CR1 "/models/cr1"
 
-PvxModel *pvx_stage_build_model(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
-                                GError **error)
+PvxModel *pvx_build_model_from_config(const PvxConfig *cfg, const PvxDataset *ds, GError **error)
 {
-    (void)reg;
     const PvxParams *params = NULL;
-    const PvxPlugin *plugin = pvx_config_plugin(pvx_run_config(run), "model", 0, &params);
+    const PvxPlugin *plugin = pvx_config_plugin(cfg, "model", 0, &params);
     if (!plugin) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_MISSING,
                     "%s: the train stage needs a `model` section (e.g. plugin: vgg)",
-                    pvx_config_path(pvx_run_config(run)));
+                    pvx_config_path(cfg));
         return NULL;
     }
     int64_t chw[3];
@@ -29,32 +27,48 @@ PvxModel *pvx_stage_build_model(PvxRun *run, const PvxRegistry *reg, const PvxDa
     return model;
 }
 
-/* The train section (and the root seed) as trainer parameters. */
-static void train_params_from_config(const PvxConfig *cfg, PvxTrainParams *tp)
+PvxModel *pvx_stage_build_model(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
+                                GError **error)
 {
-    const PvxParams *p = pvx_config_section(cfg, "train");
+    (void)reg;
+    return pvx_build_model_from_config(pvx_run_config(run), ds, error);
+}
+
+/* The section a key of @path comes from: @path when it sets the key, else `train`. */
+static const PvxParams *pick(const PvxConfig *cfg, const char *path, const char *key)
+{
+    const PvxParams *p = path ? pvx_config_section(cfg, path) : NULL;
+    if (p && pvx_params_is_set(p, key))
+        return p;
+    return pvx_config_section(cfg, "train");
+}
+
+void pvx_train_params_from_config(const PvxConfig *cfg, const char *path, PvxTrainParams *tp)
+{
+#define GET(kind, key) pvx_params_get_##kind(pick(cfg, path, key), key)
     const PvxParams *root = pvx_config_section(cfg, "");
     pvx_train_params_init(tp);
-    tp->epochs = (int)pvx_params_get_int(p, "epochs");
-    tp->batch_size = (int)pvx_params_get_int(p, "batch_size");
-    tp->eval_batch_size = (int)pvx_params_get_int(p, "eval_batch_size");
-    tp->lr = pvx_params_get_double(p, "lr");
-    tp->sgd.momentum = pvx_params_get_double(p, "momentum");
-    tp->sgd.nesterov = pvx_params_get_bool(p, "nesterov");
-    tp->sgd.weight_decay = pvx_params_get_double(p, "weight_decay");
-    tp->sgd.clip_norm = pvx_params_get_double(p, "clip_norm");
-    pvx_lr_schedule_from_name(pvx_params_get_string(p, "schedule"), &tp->schedule);
-    tp->step_size = (int)pvx_params_get_int(p, "step_size");
-    tp->gamma = pvx_params_get_double(p, "gamma");
-    tp->warmup_epochs = (int)pvx_params_get_int(p, "warmup_epochs");
-    tp->early_stopping = pvx_params_get_bool(p, "early_stopping");
-    tp->patience = (int)pvx_params_get_int(p, "patience");
-    tp->min_delta = pvx_params_get_double(p, "min_delta");
-    tp->val_fraction = pvx_params_get_double(p, "val_fraction");
-    tp->augment.crop_padding = (int)pvx_params_get_int(p, "augment_crop_padding");
-    tp->augment.hflip = pvx_params_get_bool(p, "augment_hflip");
-    tp->prefetch = pvx_params_get_bool(p, "prefetch");
+    tp->epochs = (int)GET(int, "epochs");
+    tp->batch_size = (int)GET(int, "batch_size");
+    tp->eval_batch_size = (int)GET(int, "eval_batch_size");
+    tp->lr = GET(double, "lr");
+    tp->sgd.momentum = GET(double, "momentum");
+    tp->sgd.nesterov = GET(bool, "nesterov");
+    tp->sgd.weight_decay = GET(double, "weight_decay");
+    tp->sgd.clip_norm = GET(double, "clip_norm");
+    pvx_lr_schedule_from_name(GET(string, "schedule"), &tp->schedule);
+    tp->step_size = (int)GET(int, "step_size");
+    tp->gamma = GET(double, "gamma");
+    tp->warmup_epochs = (int)GET(int, "warmup_epochs");
+    tp->early_stopping = GET(bool, "early_stopping");
+    tp->patience = (int)GET(int, "patience");
+    tp->min_delta = GET(double, "min_delta");
+    tp->val_fraction = GET(double, "val_fraction");
+    tp->augment.crop_padding = (int)GET(int, "augment_crop_padding");
+    tp->augment.hflip = GET(bool, "augment_hflip");
+    tp->prefetch = GET(bool, "prefetch");
     tp->seed = (guint64)pvx_params_get_int(root, "seed");
+#undef GET
 }
 
 gboolean pvx_stage_train(PvxRun *run, const PvxDataset *ds, PvxModel *model, GError **error)
@@ -65,7 +79,7 @@ gboolean pvx_stage_train(PvxRun *run, const PvxDataset *ds, PvxModel *model, GEr
         return pvx_model_load_weights(model, store, CR1 "/weights", error);
     }
     PvxTrainParams tp;
-    train_params_from_config(pvx_run_config(run), &tp);
+    pvx_train_params_from_config(pvx_run_config(run), NULL, &tp);
     g_autoptr(PvxTrainer) trainer = pvx_trainer_new(model, ds, &tp, error);
     if (!trainer) {
         g_prefix_error(error, "%s: train: ", pvx_config_path(pvx_run_config(run)));
@@ -125,13 +139,10 @@ static void print_eval_table(const PvxDataset *ds, const char *split, const PvxM
         printf("  %-16s %.4f\n", pvx_dataset_class_name(ds, (int)c), pc[c]);
 }
 
-gboolean pvx_stage_evaluate(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
-                            PvxModel *model, GError **error)
+gboolean pvx_run_evaluate_model(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
+                                PvxModel *model, const char *group, gboolean print,
+                                double *top1_out, double *top5_out, GError **error)
 {
-    if (pvx_run_stage_finished(run, "evaluate")) {
-        g_message("stage evaluate: finished before");
-        return TRUE;
-    }
     const PvxConfig *cfg = pvx_run_config(run);
     const PvxParams *p = pvx_config_section(cfg, "evaluate");
     const char *split_name = pvx_params_get_string(p, "split");
@@ -152,8 +163,6 @@ gboolean pvx_stage_evaluate(PvxRun *run, const PvxRegistry *reg, const PvxDatase
         return FALSE;
     const PvxParams *tp = pvx_config_section(cfg, "train");
     int eval_batch = tp ? (int)pvx_params_get_int(tp, "eval_batch_size") : 512;
-    if (!pvx_run_stage_begin(run, "evaluate", error))
-        return FALSE;
     g_autoptr(PvxLoader) loader = pvx_loader_new(ds, split, NULL, 0, eval_batch, NULL, TRUE);
     g_autofree int64_t *labels = NULL;
     g_autoptr(PvxTensor) logits = pvx_evaluate_logits(model, loader, &labels, error);
@@ -175,12 +184,28 @@ gboolean pvx_stage_evaluate(PvxRun *run, const PvxRegistry *reg, const PvxDatase
     g_autoptr(PvxMetricResult) r = pvx_metric_run(metric, mparams, &in, error);
     if (!r)
         return FALSE;
-    g_autofree char *group = g_strconcat(CR1 "/eval/", split_name, NULL);
-    if (!pvx_store_delete(pvx_run_store(run), group, error) ||
-        !pvx_metric_result_write(r, pvx_run_store(run), group, error) ||
-        !pvx_store_set_attr_int(pvx_run_store(run), group, "items", in.n, error) ||
-        !pvx_run_stage_end(run, error))
+    g_autofree char *path = g_strconcat(group, "/eval/", split_name, NULL);
+    if (!pvx_store_delete(pvx_run_store(run), path, error) ||
+        !pvx_metric_result_write(r, pvx_run_store(run), path, error) ||
+        !pvx_store_set_attr_int(pvx_run_store(run), path, "items", in.n, error))
         return FALSE;
-    print_eval_table(ds, split_name, r, in.n);
+    if (top1_out)
+        pvx_metric_result_get_scalar(r, "top1", top1_out);
+    if (top5_out)
+        pvx_metric_result_get_scalar(r, "top5", top5_out);
+    if (print)
+        print_eval_table(ds, split_name, r, in.n);
     return TRUE;
+}
+
+gboolean pvx_stage_evaluate(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
+                            PvxModel *model, GError **error)
+{
+    if (pvx_run_stage_finished(run, "evaluate")) {
+        g_message("stage evaluate: finished before");
+        return TRUE;
+    }
+    return pvx_run_stage_begin(run, "evaluate", error) &&
+           pvx_run_evaluate_model(run, reg, ds, model, CR1, TRUE, NULL, NULL, error) &&
+           pvx_run_stage_end(run, error);
 }

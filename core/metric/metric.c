@@ -131,6 +131,16 @@ static const char *input_name(guint32 need)
         return "explanation maps";
     case PVX_METRIC_NEEDS_MASKS:
         return "ground-truth masks";
+    case PVX_METRIC_NEEDS_MODEL:
+        return "the model";
+    case PVX_METRIC_NEEDS_IMAGES:
+        return "the explained images";
+    case PVX_METRIC_NEEDS_TARGETS:
+        return "the explained classes (targets)";
+    case PVX_METRIC_NEEDS_REFERENCE_MAPS:
+        return "the CR 1 maps of the method (reference maps)";
+    case PVX_METRIC_NEEDS_EXPLAIN:
+        return "a way to re-run the explanation method";
     default:
         return "an input this pvx does not know";
     }
@@ -152,8 +162,36 @@ gboolean pvx_metric_check_inputs(const PvxPlugin *plugin, guint32 available, con
 
 static guint32 available_inputs(const PvxMetricInput *in)
 {
-    return (in->logits ? PVX_METRIC_NEEDS_LOGITS : 0) | (in->labels ? PVX_METRIC_NEEDS_LABELS : 0) |
-           (in->maps ? PVX_METRIC_NEEDS_MAPS : 0) | (in->masks ? PVX_METRIC_NEEDS_MASKS : 0);
+    guint32 a = (in->logits ? PVX_METRIC_NEEDS_LOGITS : 0) |
+                (in->labels ? PVX_METRIC_NEEDS_LABELS : 0) |
+                (in->maps ? PVX_METRIC_NEEDS_MAPS : 0) | (in->masks ? PVX_METRIC_NEEDS_MASKS : 0);
+    if (PVX_METRIC_INPUT_HAS(in, method))
+        a |= (in->model ? PVX_METRIC_NEEDS_MODEL : 0) |
+             (in->images ? PVX_METRIC_NEEDS_IMAGES : 0) |
+             (in->targets ? PVX_METRIC_NEEDS_TARGETS : 0) |
+             (in->reference_maps ? PVX_METRIC_NEEDS_REFERENCE_MAPS : 0) |
+             (in->explain ? PVX_METRIC_NEEDS_EXPLAIN : 0);
+    return a;
+}
+
+/* Shapes of the inputs added with the xai metrics; NULL when they fit. */
+static const char *bad_xai_input(const PvxMetricInput *in)
+{
+    if (!PVX_METRIC_INPUT_HAS(in, method))
+        return NULL;
+    if (in->images && (in->images->ndim != 4 || in->images->shape[0] != in->n ||
+                       !pvx_tensor_is_contiguous(in->images)))
+        return "images";
+    if (in->reference_maps &&
+        (in->reference_maps->ndim != 3 || in->reference_maps->shape[0] != in->n))
+        return "reference maps";
+    if (in->masks && in->images && (in->masks->shape[1] != in->images->shape[2] ||
+                                    in->masks->shape[2] != in->images->shape[3]))
+        return "masks";
+    for (int64_t i = 0; in->targets && i < in->n; i++)
+        if (in->targets[i] < 0 || in->targets[i] >= in->num_classes)
+            return "targets";
+    return NULL;
 }
 
 PvxMetricResult *pvx_metric_run(const PvxPlugin *plugin, const PvxParams *params,
@@ -175,6 +213,8 @@ PvxMetricResult *pvx_metric_run(const PvxPlugin *plugin, const PvxParams *params
         bad = "maps";
     else if (in->masks && (in->masks->ndim != 3 || in->masks->shape[0] != in->n))
         bad = "masks";
+    else
+        bad = bad_xai_input(in);
     if (bad) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE, "metric %s: %s do not fit %" G_GINT64_FORMAT " items of %d classes",
                     plugin->desc->name, bad, (gint64)in->n, in->num_classes);

@@ -108,13 +108,18 @@ PvxTensor *pvx_model_forward(PvxModel *m, PvxTensor *x, PvxForwardMode mode, GEr
         g_autoptr(PvxTensor) out = NULL;
         switch (l->type) {
         case PVX_LAYER_CONV2D:
+        case PVX_LAYER_LINEAR: {
+            /* Sparse or dense (sparse_cache.c): the same result within float rounding. */
+            const PvxSparseWeights *sw = pvx_layer_sparse_choice(m, l, cur.t, mode);
             out = layer_out(m, l, own, &cur, nd, os, &y.buf);
-            y.t = pvx_conv2d_forward(cur.t, l->weight, l->bias, &l->conv, out, error);
+            if (l->type == PVX_LAYER_CONV2D)
+                y.t = sw ? pvx_conv2d_forward_sparse(cur.t, sw, l->bias, &l->conv, out, error)
+                         : pvx_conv2d_forward(cur.t, l->weight, l->bias, &l->conv, out, error);
+            else
+                y.t = sw ? pvx_linear_forward_sparse(cur.t, sw, l->bias, out, error)
+                         : pvx_linear_forward(cur.t, l->weight, l->bias, out, error);
             break;
-        case PVX_LAYER_LINEAR:
-            out = layer_out(m, l, own, &cur, nd, os, &y.buf);
-            y.t = pvx_linear_forward(cur.t, l->weight, l->bias, out, error);
-            break;
+        }
         case PVX_LAYER_RELU:
             /* In place, as torchvision does, unless the input is the caller's or a tap's. */
             if (cur.writable && !s->tapped) {

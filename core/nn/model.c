@@ -32,6 +32,7 @@ void pvx_layer_state_clear(PvxLayerState *s)
     g_clear_pointer(&s->save_invstd, pvx_tensor_unref);
     g_clear_pointer(&s->tap_act, pvx_tensor_unref);
     g_clear_pointer(&s->tap_grad, pvx_tensor_unref);
+    pvx_layer_sparse_invalidate(s);
 }
 
 static void layer_free(PvxLayer *l)
@@ -369,7 +370,7 @@ gboolean pvx_layer_output_shape(const PvxLayer *l, int ndim, const int64_t *in, 
 
 /* Propagates [1, C, H, W] through the layers; @flops (nullable) receives 2 × multiply-adds. */
 static gboolean propagate(const PvxModel *m, const int64_t chw[3], int *out_ndim,
-                          int64_t *out_shape, double *flops, GError **error)
+                          int64_t *out_shape, double *flops, double *per_layer, GError **error)
 {
     int ndim = 4;
     int64_t shape[PVX_TENSOR_MAX_DIMS] = { 1, chw[0], chw[1], chw[2] };
@@ -380,11 +381,15 @@ static gboolean propagate(const PvxModel *m, const int64_t chw[3], int *out_ndim
         int64_t next[PVX_TENSOR_MAX_DIMS];
         if (!pvx_layer_output_shape(l, ndim, shape, &nd, next, error))
             return FALSE;
+        double lf = 0.0;
         if (l->type == PVX_LAYER_CONV2D)
-            f += 2.0 * (double)l->in_features * l->kernel_h * l->kernel_w * next[1] * next[2] *
+            lf = 2.0 * (double)l->in_features * l->kernel_h * l->kernel_w * next[1] * next[2] *
                  next[3];
         else if (l->type == PVX_LAYER_LINEAR)
-            f += 2.0 * (double)l->in_features * l->out_features;
+            lf = 2.0 * (double)l->in_features * l->out_features;
+        f += lf;
+        if (per_layer)
+            per_layer[i] = lf;
         ndim = nd;
         memcpy(shape, next, sizeof next);
     }
@@ -401,15 +406,21 @@ gboolean pvx_model_check_input(const PvxModel *m, const int64_t chw[3], int *out
                                int64_t out_shape[PVX_TENSOR_MAX_DIMS], GError **error)
 {
     g_return_val_if_fail(m != NULL && chw != NULL, FALSE);
-    return propagate(m, chw, out_ndim, out_shape, NULL, error);
+    return propagate(m, chw, out_ndim, out_shape, NULL, NULL, error);
 }
 
 double pvx_model_flops(const PvxModel *m, const int64_t chw[3])
 {
     double f;
-    if (!propagate(m, chw, NULL, NULL, &f, NULL))
+    if (!propagate(m, chw, NULL, NULL, &f, NULL, NULL))
         return -1.0;
     return f;
+}
+
+gboolean pvx_model_layer_flops(const PvxModel *m, const int64_t chw[3], double *per_layer)
+{
+    g_return_val_if_fail(m != NULL && chw != NULL && per_layer != NULL, FALSE);
+    return propagate(m, chw, NULL, NULL, NULL, per_layer, NULL);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -442,6 +453,7 @@ gboolean pvx_model_set_mask(PvxModel *m, const char *name, const PvxTensor *mask
     PvxLayer *l = maskable_layer(m, name, error);
     if (!l)
         return FALSE;
+    pvx_layer_sparse_invalidate(l->state);
     if (!mask) {
         g_clear_pointer(&l->mask, pvx_tensor_unref);
         return TRUE;
@@ -486,6 +498,7 @@ gboolean pvx_model_set_mask_u8(PvxModel *m, const char *name, const uint8_t *mas
 
 void pvx_model_apply_masks(PvxModel *m)
 {
+    pvx_model_sparse_invalidate(m); /* the weights may have changed (see nn.h) */
     for (guint i = 0; i < m->layers->len; i++) {
         PvxLayer *l = g_ptr_array_index(m->layers, i);
         if (l->mask)

@@ -15,6 +15,12 @@ struct _PvxLayerState {
     gboolean tapped;
     PvxTensor *tap_act;  /* ref of the output of the last forward */
     PvxTensor *tap_grad; /* owned copy of dL/d(output) of the last backward */
+    /* Sparse inference (sparse_cache.c): a cache derived from the weight, dropped whenever the
+     * weight or mask can change (pvx_layer_sparse_invalidate). */
+    gboolean nnz_known;        /* nnz counts the weight's non-zeros */
+    int64_t nnz;
+    PvxSparseWeights *sparse;  /* the compressed weight, built when first used */
+    gboolean ran_sparse;       /* the last forward ran this layer on the sparse kernel */
 };
 
 struct _PvxModel {
@@ -33,6 +39,7 @@ struct _PvxModel {
     int64_t out_shape[PVX_TENSOR_MAX_DIMS];
     /* Flat scratch buffers: INFERENCE activations ping-pong in buf, backward gradients in gbuf. */
     PvxTensor *buf[2], *gbuf[2];
+    PvxSparseMode sparse_mode; /* pvx_model_set_sparse_mode; DEFAULT = PVX_SPARSE, else auto */
 };
 
 /* Output shape of one layer for an input shape; PVX_ERROR_SHAPE naming the layer. */
@@ -40,3 +47,12 @@ gboolean pvx_layer_output_shape(const PvxLayer *layer, int ndim, const int64_t *
                                 int64_t *out, GError **error);
 /* Frees what forward kept (not the tap settings). */
 void pvx_layer_state_clear(PvxLayerState *s);
+
+/* Sparse inference (sparse_cache.c). */
+/* Drops the layer's (or every layer's) cached compressed weight and non-zero count. */
+void pvx_layer_sparse_invalidate(PvxLayerState *s);
+void pvx_model_sparse_invalidate(PvxModel *m);
+/* The compressed weight a forward in @mode should run conv2d/linear layer @l on for input @x,
+ * or NULL for the dense op; builds and caches it on first use. Sets s->ran_sparse. */
+const PvxSparseWeights *pvx_layer_sparse_choice(PvxModel *m, PvxLayer *l, const PvxTensor *x,
+                                                PvxForwardMode mode);

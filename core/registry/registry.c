@@ -7,6 +7,7 @@
 #include "pvx/error.h"
 #include "pvx/explainer.h"
 #include "pvx/model.h"
+#include "pvx/pruner.h"
 #include "pvx/registry.h"
 #include "pvx-build-config.h"
 
@@ -51,6 +52,8 @@ static size_t kind_min_table_size(PvxPluginKind kind)
         return PVX_EXPLAINER_CLASS_MIN_SIZE;
     case PVX_KIND_METRIC:
         return PVX_METRIC_CLASS_MIN_SIZE;
+    case PVX_KIND_PRUNER:
+        return PVX_PRUNER_CLASS_MIN_SIZE;
     default:
         return 0;
     }
@@ -88,6 +91,15 @@ static gboolean check_klass(const char *path, PvxPluginKind kind, const void *kl
         if (missing) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
                         "%s: invalid descriptor: explainer function '%s' is NULL", path, missing);
+            return FALSE;
+        }
+    }
+    if (kind == PVX_KIND_PRUNER) {
+        const PvxPrunerClass *k = klass;
+        const char *missing = !k->open ? "open" : !k->close ? "close" : !k->score ? "score" : NULL;
+        if (missing) {
+            g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
+                        "%s: invalid descriptor: pruner function '%s' is NULL", path, missing);
             return FALSE;
         }
     }

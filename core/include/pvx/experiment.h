@@ -15,6 +15,7 @@
 #include "dataset.h"
 #include "registry.h"
 #include "store.h"
+#include "train.h"
 
 G_BEGIN_DECLS
 
@@ -55,6 +56,9 @@ void pvx_run_fail(PvxRun *run, const GError *reason);
  * itself when the run already finished it (a resumed run).
  */
 /* Builds the model of the config's `model` section for @ds. Returns: (transfer full). */
+/* The model of the config's `model` section for @ds's item shape and classes (seeded
+ * initialisation). Returns: (transfer full). */
+PvxModel *pvx_build_model_from_config(const PvxConfig *cfg, const PvxDataset *ds, GError **error);
 PvxModel *pvx_stage_build_model(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
                                 GError **error);
 /* The train stage: trains @model (CR 1) with the `train` section, checkpointing after every
@@ -65,6 +69,16 @@ gboolean pvx_stage_train(PvxRun *run, const PvxDataset *ds, PvxModel *model, GEr
  * short table on stdout. */
 gboolean pvx_stage_evaluate(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
                             PvxModel *model, GError **error);
+/* Evaluates @model on the `evaluate` section's split with the accuracy metric and writes the
+ * result under <@group>/eval/<split> (e.g. "/models/cr4"); the caller holds the transaction.
+ * @top1_out/@top5_out may be NULL; @print: the table on stdout. */
+gboolean pvx_run_evaluate_model(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
+                                PvxModel *model, const char *group, gboolean print,
+                                double *top1_out, double *top5_out, GError **error);
+/* Trainer parameters from the config: the `train` section's keys, each overridden by the
+ * section at @path (e.g. "prune.finetune") where that section sets it; @path NULL: train alone.
+ * The seed is the root seed. */
+void pvx_train_params_from_config(const PvxConfig *cfg, const char *path, PvxTrainParams *tp);
 
 G_END_DECLS
 

@@ -152,6 +152,10 @@ gboolean pvx_model_check_input(const PvxModel *model, const int64_t input_chw[3]
  * of conv2d and linear layers (what papers quote as "FLOPs" ×2; VGG-16 at 224: 30.9e9). Other
  * layers are not counted. Masks are not taken into account. -1 if the input does not fit. */
 double pvx_model_flops(const PvxModel *model, const int64_t input_chw[3]);
+/* The same per layer: @per_layer (pvx_model_n_layers entries) receives each layer's FLOPs (0 for
+ * layers other than conv2d and linear). FALSE if the input does not fit. */
+gboolean pvx_model_layer_flops(const PvxModel *model, const int64_t input_chw[3],
+                               double *per_layer);
 
 /* ---------------------------------------------------------------------------------------------
  * Masks (conv2d and linear layers).
@@ -236,5 +240,42 @@ gboolean pvx_model_save_masks(const PvxModel *model, PvxStore *store, const char
 /* Reads every <group>/<layer>.weight mask present (an absent group means dense). */
 gboolean pvx_model_load_masks(PvxModel *model, PvxStore *store, const char *group,
                               GError **error);
+
+/* ---------------------------------------------------------------------------------------------
+ * Sparse inference. INFERENCE and EXPLAIN forwards can run a pruned conv2d or linear layer on
+ * its non-zero weights only (pvx_conv2d_forward_sparse / pvx_linear_forward_sparse in ops.h;
+ * docs/sparse.md): same results within float32 rounding, faster when the layer is sparse
+ * enough. Backward always uses the dense weight; TRAIN forwards are always dense.
+ *
+ * Modes:
+ *   AUTO  a layer WITH a mask runs sparse when pvx_conv2d_sparse_pays / pvx_linear_sparse_pays
+ *         (its density against a cost model measured on this machine) says it is faster; a
+ *         layer without a mask stays dense;
+ *   ON    every conv2d and linear layer runs sparse, whatever its density;
+ *   OFF   every layer runs dense.
+ * A new model has PVX_SPARSE_DEFAULT: the environment variable PVX_SPARSE (auto, on or off,
+ * read at every forward; unset means auto, another value warns once and means auto). An explicit
+ * mode set with pvx_model_set_sparse_mode takes precedence over the environment.
+ *
+ * Cache and its invalidation. The compressed weight of a layer is built at the first forward
+ * that uses it and kept until the weight or mask can have changed: pvx_model_set_mask,
+ * pvx_model_set_mask_u8, pvx_model_apply_masks, pvx_model_init, pvx_model_load_weights (which
+ * applies the masks), pvx_model_release_buffers and every TRAIN forward (an optimizer step
+ * follows it) drop it. Rule for callers: after changing weight values in place by any other
+ * means, call pvx_model_apply_masks() (the masks' rule already asks for that) before the next
+ * forward — otherwise a sparse forward may run on the old weights.
+ */
+typedef enum {
+    PVX_SPARSE_DEFAULT = 0, /* PVX_SPARSE from the environment, else AUTO */
+    PVX_SPARSE_AUTO,
+    PVX_SPARSE_ON,
+    PVX_SPARSE_OFF,
+} PvxSparseMode;
+
+void pvx_model_set_sparse_mode(PvxModel *model, PvxSparseMode mode);
+/* The mode the next forward uses (DEFAULT resolved through the environment: AUTO, ON or OFF). */
+PvxSparseMode pvx_model_sparse_mode(const PvxModel *model);
+/* Whether the last forward ran layer @name on the sparse kernel (FALSE for an unknown name). */
+gboolean pvx_model_layer_ran_sparse(const PvxModel *model, const char *name);
 
 G_END_DECLS

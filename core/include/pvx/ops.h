@@ -234,4 +234,50 @@ gboolean pvx_cross_entropy_forward(const PvxTensor *logits, const int64_t *targe
 gboolean pvx_cross_entropy_backward(const PvxTensor *logits, const int64_t *targets,
                                     double dloss, PvxTensor **dlogits, GError **error);
 
+/* ---------------------------------------------------------------------------------------------
+ * Sparse conv2d and linear forward (inference): the same ops as pvx_conv2d_forward and
+ * pvx_linear_forward, on weights compressed to their non-zeros, for pruned layers. Every weight
+ * that is exactly 0 is skipped, so the work is proportional to the non-zeros; whole pruned
+ * filters (output channels) cost a bias fill, whole unused input channels are never read.
+ * Results equal the dense ops' within float32 rounding (the sums run in another order). There
+ * is no sparse backward: backward uses the dense weight. See docs/sparse.md.
+ *
+ * Convolution: direct sparse convolution (each non-zero weight is one FMA over a run of shifted
+ * input positions; no im2col), any stride, padding and dilation. Linear: CSR × x transposed.
+ * Both use pvx's pool and the widest vectors the CPU has (AVX-512, AVX2+FMA or SSE2).
+ */
+typedef struct _PvxSparseWeights PvxSparseWeights;
+
+/* Compresses a conv weight [Cout, Cin, KH, KW] or a linear weight [out, in] (contiguous) to its
+ * non-zeros, rows = output channels. A snapshot: later changes to @w are not seen.
+ * Returns: (transfer full). */
+PvxSparseWeights *pvx_sparse_weights_new(const PvxTensor *w);
+void pvx_sparse_weights_free(PvxSparseWeights *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PvxSparseWeights, pvx_sparse_weights_free)
+/* Number of non-zero weights, and that over the weight's numel. */
+int64_t pvx_sparse_weights_nnz(const PvxSparseWeights *s);
+double pvx_sparse_weights_density(const PvxSparseWeights *s);
+/* The dense weight's shape, as a tensor without data (transfer none; only ndim and shape are
+ * meaningful). */
+const PvxTensor *pvx_sparse_weights_shape(const PvxSparseWeights *s);
+
+/* y = conv(x, w) + b as pvx_conv2d_forward, with @w from a conv weight. Same shape rules and
+ * errors (PVX_ERROR_SHAPE also when @w is a linear weight). Returns: (transfer full). */
+PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights *w,
+                                     const PvxTensor *b, const PvxConv2dParams *p,
+                                     PvxTensor *out, GError **error);
+/* y = x wᵀ + b as pvx_linear_forward, with @w from a linear weight. Returns: (transfer full). */
+PvxTensor *pvx_linear_forward_sparse(const PvxTensor *x, const PvxSparseWeights *w,
+                                     const PvxTensor *b, PvxTensor *out, GError **error);
+
+/* The automatic choice: TRUE when the sparse forward is expected to be faster than the dense
+ * one on this machine for an input of shape @x_shape ([N, Cin, H, W]; [N, in] for linear), a
+ * weight of shape @w_shape and @nnz non-zero weights. A cost model with constants measured on
+ * VGG-16's layers (docs/sparse.md): sparse time ∝ nnz × N × the extended output positions,
+ * dense time ∝ the dense multiply-adds, divided by 2.25 where the dense path is Winograd. It
+ * keeps a margin so that a layer near the break-even point stays dense. */
+gboolean pvx_conv2d_sparse_pays(const int64_t x_shape[4], const int64_t w_shape[4],
+                                const PvxConv2dParams *p, int64_t nnz);
+gboolean pvx_linear_sparse_pays(const int64_t x_shape[2], const int64_t w_shape[2], int64_t nnz);
+
 G_END_DECLS

@@ -22,8 +22,13 @@
 #include "progress.h"
 #include "metric.h"
 #include "metric-run.h"
+#include "metrics-stage.h"
 #include "optim.h"
 #include "train.h"
+#include "plot.h"
+#include "pruner.h"
+#include "prune.h"
+#include "prune-stage.h"
 
 G_BEGIN_DECLS
 /* "0.1.0" (transfer none). */

@@ -1,0 +1,415 @@
+/* pvx show RUN_DIR — the key tables of one run's results.h5; and the run-state reading that
+ * `pvx runs` shares. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "runs.h"
+
+/* ---- reading a run ---- */
+
+static int compare_int(const int *a, const int *b)
+{
+    return (*a > *b) - (*a < *b);
+}
+
+static int compare_strings(const char **a, const char **b)
+{
+    return g_strcmp0(*a, *b);
+}
+
+char *pvx_cli_run_store_path(const char *path)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR))
+        return g_build_filename(path, "results.h5", NULL);
+    return g_strdup(path);
+}
+
+static char *attr_string(PvxStore *s, const char *path, const char *name)
+{
+    if (!pvx_store_exists(s, path))
+        return NULL;
+    return pvx_store_get_attr_string(s, path, name, NULL);
+}
+
+static gboolean attr_double(PvxStore *s, const char *path, const char *name, double *out)
+{
+    return pvx_store_exists(s, path) && pvx_store_get_attr_double(s, path, name, out, NULL);
+}
+
+/* TRUE when a process holds the flock of one of @dir's results.h5.tmp-* shadows, i.e. a pvx
+ * is writing this run right now. Reads /proc/locks rather than trying the lock, so looking never
+ * disturbs a writer. */
+static gboolean run_is_being_written(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return FALSE;
+    g_autofree char *locks = NULL;
+    const char *name;
+    while ((name = g_dir_read_name(d))) {
+        if (!g_str_has_prefix(name, "results.h5.tmp-"))
+            continue;
+        g_autofree char *p = g_build_filename(dir, name, NULL);
+        struct stat st;
+        if (stat(p, &st) != 0)
+            continue;
+        if (!locks && !g_file_get_contents("/proc/locks", &locks, NULL, NULL))
+            return FALSE;
+        /* "1: FLOCK  ADVISORY  WRITE 4242 08:01:1234567 0 EOF" */
+        g_autofree char *needle = g_strdup_printf(":%llu ", (unsigned long long)st.st_ino);
+        g_auto(GStrv) lines = g_strsplit(locks, "\n", -1);
+        for (char **l = lines; *l; l++)
+            if (strstr(*l, "FLOCK") && strstr(*l, needle))
+                return TRUE;
+    }
+    return FALSE;
+}
+
+/* The stage that finished last (by end time), or NULL. Returns: (transfer full). */
+static char *last_finished_stage(PvxStore *s)
+{
+    g_auto(GStrv) stages = pvx_store_list(s, "/stages", NULL);
+    char *best = NULL;
+    g_autofree char *best_end = NULL;
+    for (char **st = stages; st && *st; st++) {
+        g_autofree char *group = g_strconcat("/stages/", *st, NULL);
+        g_autofree char *state = attr_string(s, group, "state");
+        g_autofree char *end = attr_string(s, group, "end_time");
+        if (g_strcmp0(state, "finished") != 0)
+            continue;
+        if (!best || g_strcmp0(end, best_end) >= 0) {
+            g_free(best);
+            best = g_strdup(*st);
+            g_free(best_end);
+            best_end = g_steal_pointer(&end);
+        }
+    }
+    return best;
+}
+
+char *pvx_cli_run_state(PvxStore *s, const char *dir)
+{
+    g_autofree char *state = attr_string(s, "/provenance", "state");
+    g_autofree char *last = last_finished_stage(s);
+    if (g_strcmp0(state, "finished") == 0)
+        return g_strdup("finished");
+    if (g_strcmp0(state, "failed") == 0) {
+        g_autofree char *why = attr_string(s, "/provenance", "failure");
+        g_autofree char *first_line = why ? g_strndup(why, strcspn(why, "\n")) : NULL;
+        return g_strdup_printf("failed after %s%s%s", last ? last : "no stage",
+                               first_line ? ": " : "", first_line ? first_line : "");
+    }
+    if (g_strcmp0(state, "running") == 0) {
+        if (run_is_being_written(dir))
+            return g_strdup_printf("running (after %s)", last ? last : "no stage yet");
+        return g_strdup_printf("stopped after %s", last ? last : "no stage");
+    }
+    return g_strdup_printf("unknown state '%s'", state ? state : "");
+}
+
+/* "cr1", "cr16", "cr2" → the rates, sorted numerically. */
+static GArray *run_crs(PvxStore *s)
+{
+    GArray *crs = g_array_new(FALSE, FALSE, sizeof(int));
+    g_auto(GStrv) names = pvx_store_list(s, "/models", NULL);
+    for (char **n = names; n && *n; n++) {
+        char *end = NULL;
+        long k = g_str_has_prefix(*n, "cr") ? strtol(*n + 2, &end, 10) : 0;
+        if (k >= 1 && end && *end == '\0') {
+            int v = (int)k;
+            g_array_append_val(crs, v);
+        }
+    }
+    g_array_sort(crs, (GCompareFunc)compare_int);
+    return crs;
+}
+
+gboolean pvx_cli_run_top1(PvxStore *s, int cr, double *top1)
+{
+    g_autofree char *test = g_strdup_printf("/models/cr%d/eval/test", cr);
+    if (attr_double(s, test, "top1", top1))
+        return TRUE;
+    g_autofree char *eval = g_strdup_printf("/models/cr%d/eval", cr);
+    g_auto(GStrv) splits = pvx_store_list(s, eval, NULL);
+    for (char **sp = splits; sp && *sp; sp++) {
+        g_autofree char *p = g_strconcat(eval, "/", *sp, NULL);
+        if (attr_double(s, p, "top1", top1))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+char *pvx_cli_run_crs_text(PvxStore *s)
+{
+    g_autoptr(GArray) crs = run_crs(s);
+    GString *out = g_string_new(NULL);
+    for (guint i = 0; i < crs->len; i++)
+        g_string_append_printf(out, "%s%d", i ? "," : "", g_array_index(crs, int, i));
+    return g_string_free(out, FALSE);
+}
+
+/* ---- pvx show ---- */
+
+static void print_percent(double v)
+{
+    if (isfinite(v))
+        printf("  %7.2f %%", 100 * v);
+    else
+        printf("  %9s", "—");
+}
+
+static void show_header(PvxStore *s, const char *dir)
+{
+    g_autofree char *experiment = attr_string(s, "/provenance", "experiment");
+    g_autofree char *config = attr_string(s, "/config", "path");
+    g_autofree char *overrides = attr_string(s, "/config", "overrides");
+    g_autofree char *state = pvx_cli_run_state(s, dir);
+    g_autofree char *start = attr_string(s, "/provenance", "start_time");
+    g_autofree char *end = attr_string(s, "/provenance", "end_time");
+    g_autofree char *version = attr_string(s, "/provenance", "pvx_version");
+    g_autofree char *host = attr_string(s, "/provenance", "host");
+    double seed = NAN;
+    attr_double(s, "/provenance", "seed", &seed);
+
+    printf("run         %s\n", dir);
+    printf("experiment  %s", experiment ? experiment : "?");
+    if (config)
+        printf("  (%s)", config);
+    printf("\n");
+    if (overrides && *overrides) {
+        g_auto(GStrv) lines = g_strsplit(overrides, "\n", -1);
+        g_autofree char *joined = g_strjoinv(" --set ", lines);
+        printf("overrides   --set %s\n", joined);
+    }
+    printf("state       %s\n", state);
+    printf("time        started %s", start ? start : "?");
+    if (end)
+        printf(", ended %s", end);
+    printf("\n");
+    printf("pvx         %s", version ? version : "?");
+    if (isfinite(seed))
+        printf(", seed %.0f", seed);
+    if (host)
+        printf(", host %s", host);
+    printf("\n");
+
+    if (pvx_store_exists(s, "/dataset")) {
+        g_autofree char *plugin = attr_string(s, "/dataset", "plugin");
+        g_auto(GStrv) classes = pvx_store_exists(s, "/dataset/class_names")
+                                    ? pvx_store_read_strings(s, "/dataset/class_names", NULL)
+                                    : NULL;
+        printf("dataset     %s", plugin ? plugin : "?");
+        if (classes)
+            printf(", %u classes", g_strv_length(classes));
+        int nd = 0;
+        int64_t shape[PVX_TENSOR_MAX_DIMS];
+        g_autofree int64_t *sizes =
+            pvx_store_exists(s, "/dataset/split_sizes")
+                ? pvx_store_read_i64(s, "/dataset/split_sizes", &nd, shape, NULL)
+                : NULL;
+        static const char *split_names[] = { "train", "val", "test" };
+        for (int i = 0; sizes && i < 3 && i < shape[0]; i++) {
+            if (sizes[i] >= 0)
+                printf("%s %s %" G_GINT64_FORMAT, i ? "," : ":", split_names[i], sizes[i]);
+            else
+                printf("%s no %s", i ? "," : ":", split_names[i]);
+        }
+        g_autofree int64_t *chw = pvx_store_exists(s, "/dataset/item_shape")
+                                      ? pvx_store_read_i64(s, "/dataset/item_shape", &nd, shape,
+                                                           NULL)
+                                      : NULL;
+        if (chw && shape[0] == 3)
+            printf("; items %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT "×%" G_GINT64_FORMAT, chw[0],
+                   chw[1], chw[2]);
+        printf("\n");
+    }
+
+    g_auto(GStrv) stages = pvx_store_list(s, "/stages", NULL);
+    if (stages && stages[0]) {
+        /* in the order they finished */
+        g_autoptr(GPtrArray) order = g_ptr_array_new_with_free_func(g_free);
+        for (char **st = stages; *st; st++) {
+            g_autofree char *group = g_strconcat("/stages/", *st, NULL);
+            g_autofree char *end_time = attr_string(s, group, "end_time");
+            double secs = NAN;
+            attr_double(s, group, "seconds", &secs);
+            g_ptr_array_add(order, g_strdup_printf("%s\t%s %.1f s", end_time ? end_time : "",
+                                                   *st, secs));
+        }
+        g_ptr_array_sort(order, (GCompareFunc)compare_strings);
+        printf("stages     ");
+        for (guint i = 0; i < order->len; i++)
+            printf("%s%s", i ? ", " : " ", strchr(order->pdata[i], '\t') + 1);
+        printf("\n");
+    }
+}
+
+static void show_models(PvxStore *s)
+{
+    g_autoptr(GArray) crs = run_crs(s);
+    if (crs->len == 0)
+        return;
+    printf("\nmodels (accuracy after training or fine-tuning; /models/cr<k>/eval/<split>)\n");
+    printf("  %-5s %-9s %-6s %9s  %9s  %9s  %8s  %s\n", "CR", "achieved", "split", "top-1",
+           "top-5", "balanced", "images", "pruner");
+    for (guint i = 0; i < crs->len; i++) {
+        int cr = g_array_index(crs, int, i);
+        g_autofree char *group = g_strdup_printf("/models/cr%d", cr);
+        g_autofree char *eval = g_strconcat(group, "/eval", NULL);
+        double achieved = NAN;
+        if (!attr_double(s, group, "compression_rate_achieved", &achieved) && cr == 1)
+            achieved = 1;
+        g_autofree char *pruner = attr_string(s, group, "pruner");
+        g_autofree char *achieved_text =
+            isfinite(achieved) ? g_strdup_printf("%.2f", achieved) : g_strdup("—");
+        g_auto(GStrv) splits = pvx_store_list(s, eval, NULL);
+        if (!splits || !splits[0]) {
+            printf("  %-5d %-9s %-6s %9s  %9s  %9s  %8s  %s\n", cr, achieved_text, "—", "—", "—",
+                   "—", "—", pruner ? pruner : "");
+            continue;
+        }
+        for (char **sp = splits; *sp; sp++) {
+            g_autofree char *p = g_strconcat(eval, "/", *sp, NULL);
+            double top1 = NAN, top5 = NAN, balanced = NAN, n = NAN;
+            attr_double(s, p, "top1", &top1);
+            attr_double(s, p, "top5", &top5);
+            attr_double(s, p, "balanced", &balanced);
+            attr_double(s, p, "n", &n);
+            printf("  %-5d %-9s %-6s", cr, achieved_text, *sp);
+            print_percent(top1);
+            print_percent(top5);
+            print_percent(balanced);
+            if (isfinite(n))
+                printf("  %8.0f", n);
+            else
+                printf("  %8s", "—");
+            printf("  %s\n", pruner ? pruner : "");
+        }
+    }
+
+    /* The training of the unpruned model, from its history. */
+    if (pvx_store_exists(s, "/models/cr1/train")) {
+        double epochs = NAN, final_epoch = NAN, seconds = NAN;
+        attr_double(s, "/models/cr1/train", "epochs", &epochs);
+        attr_double(s, "/models/cr1/train", "final_epoch", &final_epoch);
+        attr_double(s, "/models/cr1/train", "train_seconds", &seconds);
+        printf("training    CR 1: %.0f epochs", epochs);
+        if (isfinite(final_epoch))
+            printf(" (weights of epoch %.0f kept)", final_epoch);
+        if (isfinite(seconds))
+            printf(" in %.1f s", seconds);
+        static const char *cols[] = { "loss", "train_acc", "val_acc" };
+        gboolean any = FALSE;
+        for (gsize c = 0; c < G_N_ELEMENTS(cols); c++) {
+            g_autofree char *p = g_strconcat("/models/cr1/train/history/", cols[c], NULL);
+            if (!pvx_store_exists(s, p))
+                continue;
+            int nd = 0;
+            int64_t shape[PVX_TENSOR_MAX_DIMS];
+            g_autofree double *v = pvx_store_read_f64(s, p, &nd, shape, NULL);
+            if (!v || nd != 1 || shape[0] < 1 || !isfinite(v[shape[0] - 1]))
+                continue;
+            printf("%s %s %.4g", any ? "," : "; last epoch:", cols[c], v[shape[0] - 1]);
+            any = TRUE;
+        }
+        printf("\n");
+    }
+}
+
+static void show_maps(PvxStore *s)
+{
+    g_auto(GStrv) methods = pvx_store_list(s, "/maps", NULL);
+    if (!methods || !methods[0])
+        return;
+    printf("\nmaps (/maps/<method>/cr<k>/raw)\n");
+    printf("  %-22s %-18s %7s  %s\n", "method", "CRs", "images", "layer");
+    for (char **m = methods; *m; m++) {
+        g_autofree char *base = g_strconcat("/maps/", *m, NULL);
+        g_auto(GStrv) names = pvx_store_list(s, base, NULL);
+        g_autoptr(GArray) crs = g_array_new(FALSE, FALSE, sizeof(int));
+        for (char **n = names; n && *n; n++) {
+            char *end = NULL;
+            long k = g_str_has_prefix(*n, "cr") ? strtol(*n + 2, &end, 10) : 0;
+            g_autofree char *raw = g_strdup_printf("%s/%s/raw", base, *n);
+            if (k >= 1 && end && *end == '\0' && pvx_store_exists(s, raw)) {
+                int v = (int)k;
+                g_array_append_val(crs, v);
+            }
+        }
+        if (crs->len == 0)
+            continue;
+        g_array_sort(crs, (GCompareFunc)compare_int);
+        GString *list = g_string_new(NULL);
+        for (guint i = 0; i < crs->len; i++)
+            g_string_append_printf(list, "%s%d", i ? "," : "", g_array_index(crs, int, i));
+        int first = g_array_index(crs, int, 0);
+        g_autofree char *target = g_strdup_printf("%s/cr%d/target", base, first);
+        g_autofree char *raw = g_strdup_printf("%s/cr%d/raw", base, first);
+        int nd = 0;
+        int64_t shape[PVX_TENSOR_MAX_DIMS] = { 0 };
+        g_autofree int64_t *t = pvx_store_exists(s, target)
+                                    ? pvx_store_read_i64(s, target, &nd, shape, NULL)
+                                    : NULL;
+        g_autofree char *layer = attr_string(s, raw, "layer");
+        g_autofree char *images = t ? g_strdup_printf("%" G_GINT64_FORMAT, shape[0])
+                                    : g_strdup("—");
+        printf("  %-22s %-18s %7s  %s\n", *m, list->str, images, layer ? layer : "");
+        g_string_free(list, TRUE);
+    }
+}
+
+static void show_metrics(PvxStore *s)
+{
+    g_autofree char *table = attr_string(s, "/metrics", "table");
+    if (table && *table) {
+        printf("\n%s", table);
+        if (!g_str_has_suffix(table, "\n"))
+            printf("\n");
+        return;
+    }
+    g_auto(GStrv) metrics = pvx_store_list(s, "/metrics", NULL);
+    if (metrics && metrics[0]) {
+        g_autofree char *names = g_strjoinv(", ", metrics);
+        printf("\nmetrics     %s (no summary table stored)\n", names);
+    }
+}
+
+int pvx_cli_show(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) ctx = g_option_context_new("RUN_DIR — the key tables of a run");
+    g_option_context_set_summary(
+        ctx, "Prints what RUN_DIR/results.h5 holds (RUN_DIR may also name the file itself):\n"
+             "the experiment, config file and --set overrides, state (finished, failed after a "
+             "stage,\nstopped after a stage, running), start and end time, pvx version, seed and "
+             "host;\nthe dataset (plugin, classes, split sizes, item shape); the stages with "
+             "their times;\nper compression rate the achieved rate and the accuracy (top-1, "
+             "top-5, balanced) on each\nevaluated split; the training of CR 1; the maps per "
+             "method (CRs, images, layer); and the\nmetrics summary table when the run has one.\n"
+             "Exit codes: 0 success, 2 RUN_DIR is not a readable run.");
+    g_autoptr(GError) error = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 2) {
+        fprintf(stderr, "pvx show: %s\n", error ? error->message : "expected one RUN_DIR");
+        return PVX_EXIT_BAD_INPUT;
+    }
+    g_autofree char *path = pvx_cli_run_store_path(argv[1]);
+    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+        fprintf(stderr, "pvx show: %s: no results.h5 there; is it a run folder "
+                        "(results/<experiment>/<run id>)?\n", argv[1]);
+        return PVX_EXIT_BAD_INPUT;
+    }
+    g_autoptr(PvxStore) s = pvx_store_open(path, FALSE, &error);
+    if (!s) {
+        pvx_cli_error(error);
+        return PVX_EXIT_BAD_INPUT;
+    }
+    g_autofree char *dir = g_path_get_dirname(path);
+    show_header(s, g_file_test(argv[1], G_FILE_TEST_IS_DIR) ? argv[1] : dir);
+    show_models(s);
+    show_maps(s);
+    show_metrics(s);
+    return PVX_EXIT_OK;
+}

@@ -1,0 +1,489 @@
+/* pvx — the metrics stage: every metric of `metrics.compute` on every method's maps at every CR,
+ * per-item values, summaries with bootstrap CIs, Wilcoxon tests against CR 1, and a table. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pvx/pvx.h"
+#include "pvx/metrics-stage.h"
+
+#define STAGE "metrics"
+#define LIST "metrics.compute"
+
+gboolean pvx_metrics_check(const PvxConfig *cfg, const PvxRegistry *reg, const PvxDataset *ds,
+                           GError **error)
+{
+    (void)reg;
+    g_return_val_if_fail(cfg && ds, FALSE);
+    guint n = pvx_config_list_length(cfg, LIST);
+    guint32 available = ~(guint32)0;
+    if (!pvx_dataset_has_masks(ds))
+        available &= ~(guint32)PVX_METRIC_NEEDS_MASKS;
+    g_autofree char *context = g_strdup_printf("dataset %s", pvx_dataset_name(ds));
+    for (guint i = 0; i < n; i++) {
+        const PvxPlugin *pl = pvx_config_plugin(cfg, LIST, i, NULL);
+        if (!pl)
+            continue;
+        if (!pvx_metric_check_inputs(pl, available, context, error)) {
+            g_prefix_error(error, "%s: metrics.compute entry %u: ", pvx_config_path(cfg), i + 1);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean load_cr(PvxModel *model, PvxStore *store, int cr, GError **error)
+{
+    g_autofree char *w = g_strdup_printf("/models/cr%d/weights", cr);
+    g_autofree char *m = g_strdup_printf("/models/cr%d/masks", cr);
+    if (!pvx_store_exists(store, w)) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
+                    "metrics: %s has no weights for CR %d (%s)", pvx_store_path(store), cr, w);
+        return FALSE;
+    }
+    if (!pvx_model_load_weights(model, store, w, error))
+        return FALSE;
+    return !pvx_store_exists(store, m) || pvx_model_load_masks(model, store, m, error);
+}
+
+/* The explained items: images [N, C, H, W], labels, masks [N, H, W] (when the dataset has
+ * them), ids. */
+typedef struct {
+    int64_t n;
+    PvxTensor *images, *masks;
+    int64_t *labels;
+    char **ids;
+} Items;
+
+static void items_clear(Items *it)
+{
+    g_clear_pointer(&it->images, pvx_tensor_unref);
+    g_clear_pointer(&it->masks, pvx_tensor_unref);
+    g_clear_pointer(&it->labels, g_free);
+    g_clear_pointer(&it->ids, g_strfreev);
+}
+
+static gboolean load_items(PvxRun *run, const PvxDataset *ds, Items *out, GError **error)
+{
+    PvxStore *store = pvx_run_store(run);
+    const PvxParams *ep = pvx_config_section(pvx_run_config(run), "explain");
+    PvxSplit split = PVX_SPLIT_TEST;
+    pvx_split_from_name(pvx_params_get_string(ep, "split"), &split);
+    if (!pvx_store_exists(store, "/dataset/explain/index")) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
+                    "metrics: %s has no explained images (/dataset/explain/index); the explain "
+                    "stage runs first", pvx_store_path(store));
+        return FALSE;
+    }
+    int nd;
+    int64_t shape[PVX_TENSOR_MAX_DIMS];
+    g_autofree int64_t *index = pvx_store_read_i64(store, "/dataset/explain/index", &nd, shape,
+                                                   error);
+    if (!index)
+        return FALSE;
+    int64_t n = shape[0], chw[3];
+    pvx_dataset_item_shape(ds, chw);
+    int64_t item = chw[0] * chw[1] * chw[2], hw = chw[1] * chw[2];
+    out->n = n;
+    out->images = pvx_tensor_new_shape(4, n, chw[0], chw[1], chw[2]);
+    out->masks = pvx_dataset_has_masks(ds) ? pvx_tensor_new_shape(3, n, chw[1], chw[2]) : NULL;
+    out->labels = g_new(int64_t, n);
+    out->ids = g_new0(char *, n + 1);
+    for (int64_t i = 0; i < n; i++) {
+        PvxDatasetItem it = { 0 };
+        if (!pvx_dataset_get_item(ds, split, index[i], &it, error))
+            return FALSE;
+        memcpy(out->images->data + i * item, it.image->data, sizeof(float) * item);
+        if (out->masks && it.mask)
+            memcpy(out->masks->data + i * hw, it.mask->data, sizeof(float) * hw);
+        out->labels[i] = it.label;
+        out->ids[i] = it.id ? g_strdup(it.id)
+                            : g_strdup_printf("%s-%06" G_GINT64_FORMAT, pvx_split_name(split),
+                                              index[i]);
+        pvx_dataset_item_clear(&it);
+    }
+    return TRUE;
+}
+
+/* Re-running a method for the randomisation test. */
+typedef struct {
+    PvxExplainer *ex;
+    const char *layer;
+    int batch_size;
+} ExplainCtx;
+
+static gboolean explain_again(gpointer data, PvxModel *model, const PvxTensor *images,
+                              const int64_t *targets, PvxTensor **maps_out, GError **error)
+{
+    ExplainCtx *ctx = data;
+    int64_t n = images->shape[0];
+    int bs = ctx->batch_size > 0 ? ctx->batch_size : 8;
+    g_autoptr(PvxTensor) all = NULL;
+    for (int64_t b0 = 0; b0 < n; b0 += bs) {
+        int64_t nb = MIN((int64_t)bs, n - b0);
+        g_autoptr(PvxTensor) xb = pvx_tensor_narrow0((PvxTensor *)images, b0, nb);
+        PvxExplainOptions o = { .mode = PVX_TARGET_LABEL, .labels = targets + b0,
+                                .layer = ctx->layer, .batch_size = bs };
+        g_autoptr(PvxTensor) maps = pvx_explain(ctx->ex, model, xb, &o, NULL, NULL, error);
+        if (!maps)
+            return FALSE;
+        if (!all)
+            all = pvx_tensor_new_shape(3, n, maps->shape[1], maps->shape[2]);
+        int64_t per = maps->shape[1] * maps->shape[2];
+        memcpy(all->data + b0 * per, maps->data, sizeof(float) * nb * per);
+    }
+    *maps_out = g_steal_pointer(&all);
+    return TRUE;
+}
+
+static PvxTensor *forward_logits(PvxModel *model, PvxTensor *x, int bs, GError **error)
+{
+    int64_t n = x->shape[0];
+    g_autoptr(PvxTensor) out = NULL;
+    for (int64_t b0 = 0; b0 < n; b0 += bs) {
+        int64_t nb = MIN((int64_t)bs, n - b0);
+        g_autoptr(PvxTensor) xb = pvx_tensor_narrow0(x, b0, nb);
+        g_autoptr(PvxTensor) y = pvx_model_forward(model, xb, PVX_FORWARD_INFERENCE, error);
+        if (!y)
+            return NULL;
+        if (!out)
+            out = pvx_tensor_new_shape(2, n, y->shape[1]);
+        memcpy(out->data + b0 * y->shape[1], y->data, sizeof(float) * nb * y->shape[1]);
+    }
+    return g_steal_pointer(&out);
+}
+
+typedef struct {
+    const PvxPlugin *plugin;
+    const PvxParams *params;
+    const char *name;
+} Metric;
+
+/* results[(metric * n_methods + method) * n_crs + cr] */
+typedef struct {
+    int n_metrics, n_methods, n_crs;
+    PvxMetricResult **r;
+} Results;
+
+static PvxMetricResult **cell(Results *res, int mi, int me, int c)
+{
+    return &res->r[((gsize)mi * res->n_methods + me) * res->n_crs + c];
+}
+
+static guint64 mix(guint64 seed, const char *a, const char *b, int cr, const char *c)
+{
+    guint64 h = seed * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
+    const char *parts[] = { a, b, c };
+    for (int i = 0; i < 3; i++)
+        for (const char *p = parts[i]; *p; p++)
+            h = (h ^ (guchar)*p) * 0x100000001b3ULL;
+    return h ^ ((guint64)cr << 32);
+}
+
+/* "0.123 [0.101, 0.150]" or "—". */
+static char *format_cell(const PvxMetricSummary *s, double p)
+{
+    if (s->n == 0)
+        return g_strdup("-");
+    GString *g = g_string_new(NULL);
+    g_string_append_printf(g, "%.3f", s->mean);
+    if (isfinite(s->ci_low))
+        g_string_append_printf(g, " [%.3f, %.3f]", s->ci_low, s->ci_high);
+    if (isfinite(p))
+        g_string_append(g, p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : "");
+    return g_string_free(g, FALSE);
+}
+
+static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics,
+                              char **methods, const int *crs, int64_t n_items,
+                              const PvxParams *p, guint64 seed, GError **error)
+{
+    PvxStore *store = pvx_run_store(run);
+    int resamples = (int)pvx_params_get_int(p, "bootstrap");
+    double level = pvx_params_get_double(p, "confidence");
+    int cr1 = -1;
+    for (int c = 0; c < res->n_crs; c++)
+        if (crs[c] == 1)
+            cr1 = c;
+    g_autofree char *tp = NULL;
+    GString *table = g_string_new(NULL);
+    g_string_append_printf(table,
+                           "metrics of %" G_GINT64_FORMAT " explained images: mean [%g %% "
+                           "bootstrap CI]; * p < 0.05, ** p < 0.01, *** p < 0.001 (Wilcoxon "
+                           "signed-rank vs CR 1)\n",
+                           n_items, 100 * level);
+    g_string_append_printf(table, "%-30s %-22s", "metric", "method");
+    for (int c = 0; c < res->n_crs; c++) {
+        g_autofree char *h = g_strdup_printf("CR %d", crs[c]);
+        g_string_append_printf(table, " %-24s", h);
+    }
+    g_string_append_c(table, '\n');
+    if (!pvx_store_delete(store, "/metrics", error))
+        goto fail;
+    for (int mi = 0; mi < res->n_metrics; mi++)
+        for (int me = 0; me < res->n_methods; me++)
+            for (int c = 0; c < res->n_crs; c++) {
+                g_autofree char *group = g_strdup_printf("/metrics/%s/%s/cr%d", metrics[mi].name,
+                                                         methods[me], crs[c]);
+                if (!pvx_metric_result_write(*cell(res, mi, me, c), store, group, error) ||
+                    !pvx_store_set_attr_int(store, group, "compression_rate", crs[c], error))
+                    goto fail;
+            }
+    for (int mi = 0; mi < res->n_metrics; mi++) {
+        /* per-item result names, from the first cell that has results */
+        g_autoptr(GPtrArray) names = pvx_metric_result_names(*cell(res, mi, 0, 0));
+        for (guint k = 0; k < names->len; k++) {
+            const char *rname = names->pdata[k];
+            if (!pvx_metric_result_is_per_item(*cell(res, mi, 0, 0), rname))
+                continue;
+            for (int me = 0; me < res->n_methods; me++) {
+                g_autofree char *label = g_strdup_printf("%s.%s", metrics[mi].name, rname);
+                g_string_append_printf(table, "%-30s %-22s", label, methods[me]);
+                const double *ref = cr1 >= 0 ? pvx_metric_result_get_matrix(
+                                                   *cell(res, mi, me, cr1), rname, NULL, NULL)
+                                             : NULL;
+                for (int c = 0; c < res->n_crs; c++) {
+                    PvxMetricResult *r = *cell(res, mi, me, c);
+                    int64_t rows = 0;
+                    const double *v = pvx_metric_result_get_matrix(r, rname, &rows, NULL);
+                    PvxMetricSummary s;
+                    pvx_metric_summarize(v, rows, resamples, level,
+                                         mix(seed, metrics[mi].name, methods[me], crs[c], rname),
+                                         &s);
+                    g_autofree char *path = g_strdup_printf("/metrics/%s/%s/cr%d/%s",
+                                                            metrics[mi].name, methods[me], crs[c],
+                                                            rname);
+                    double pval = NAN;
+                    if (!pvx_store_set_attr_int(store, path, "n", s.n, error) ||
+                        !pvx_store_set_attr_double(store, path, "mean", s.mean, error) ||
+                        !pvx_store_set_attr_double(store, path, "std", s.std, error) ||
+                        !pvx_store_set_attr_double(store, path, "ci_low", s.ci_low, error) ||
+                        !pvx_store_set_attr_double(store, path, "ci_high", s.ci_high, error) ||
+                        !pvx_store_set_attr_double(store, path, "confidence", level, error))
+                        goto fail;
+                    if (ref && crs[c] != 1) {
+                        double stat;
+                        int64_t used;
+                        pval = pvx_metric_wilcoxon(v, ref, rows, &stat, &used);
+                        if (!pvx_store_set_attr_double(store, path, "wilcoxon_p", pval, error) ||
+                            !pvx_store_set_attr_double(store, path, "wilcoxon_stat", stat,
+                                                       error) ||
+                            !pvx_store_set_attr_int(store, path, "wilcoxon_n", used, error))
+                            goto fail;
+                    }
+                    g_autofree char *txt = format_cell(&s, pval);
+                    g_string_append_printf(table, " %-24s", txt);
+                }
+                g_string_append_c(table, '\n');
+            }
+        }
+    }
+    fputs(table->str, stdout);
+    fflush(stdout);
+    tp = g_build_filename(pvx_run_dir(run), "metrics.txt", NULL);
+    if (!g_file_set_contents(tp, table->str, -1, error))
+        goto fail;
+    if (!pvx_store_set_attr_string(store, "/metrics", "table", table->str, error))
+        goto fail;
+    g_string_free(table, TRUE);
+    return TRUE;
+fail:
+    g_string_free(table, TRUE);
+    return FALSE;
+}
+
+gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
+                           PvxModel *model, const int *crs, int n_crs, GError **error)
+{
+    g_return_val_if_fail(run && ds && model && crs && n_crs > 0, FALSE);
+    if (pvx_run_stage_finished(run, STAGE)) {
+        g_message("metrics: already finished");
+        return TRUE;
+    }
+    const PvxConfig *cfg = pvx_run_config(run);
+    const PvxParams *p = pvx_config_section(cfg, "metrics");
+    guint n_metrics = pvx_config_list_length(cfg, LIST);
+    if (!pvx_config_has_section(cfg, "metrics") || n_metrics == 0) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_MISSING,
+                    "%s: the metrics stage needs a `metrics` section with at least one entry in "
+                    "`compute` (e.g. - plugin: deletion)", pvx_config_path(cfg));
+        return FALSE;
+    }
+    if (!pvx_metrics_check(cfg, reg, ds, error))
+        return FALSE;
+    PvxStore *store = pvx_run_store(run);
+    guint64 seed = pvx_params_has_value(p, "seed")
+                       ? (guint64)pvx_params_get_int(p, "seed")
+                       : (guint64)pvx_params_get_int(pvx_config_section(cfg, ""), "seed");
+    int bs = (int)pvx_params_get_int(p, "batch_size");
+    const PvxParams *ep = pvx_config_section(cfg, "explain");
+
+    g_autofree Metric *metrics = g_new0(Metric, n_metrics);
+    guint32 needs = 0;
+    for (guint i = 0; i < n_metrics; i++) {
+        metrics[i].plugin = pvx_config_plugin(cfg, LIST, i, &metrics[i].params);
+        metrics[i].name = metrics[i].plugin->desc->name;
+        needs |= ((const PvxMetricClass *)pvx_plugin_klass(metrics[i].plugin, PVX_KIND_METRIC))
+                     ->needs;
+    }
+    /* methods: those with maps, filtered by metrics.methods */
+    g_auto(GStrv) stored = pvx_store_list(store, "/maps", error);
+    if (!stored)
+        return FALSE;
+    gsize n_want = 0;
+    const char *const *want = pvx_params_get_string_list(p, "methods", &n_want);
+    g_autoptr(GPtrArray) methods = g_ptr_array_new();
+    for (char **s = stored; *s; s++)
+        if (n_want == 0 || g_strv_contains(want, *s))
+            g_ptr_array_add(methods, *s);
+    for (gsize i = 0; i < n_want; i++)
+        if (!g_strv_contains((const char *const *)stored, want[i])) {
+            g_autofree char *have = g_strjoinv(", ", stored);
+            g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
+                        "%s: method '%s' has no maps in %s (the explain stage's methods: %s)",
+                        pvx_params_where(p, "methods"), want[i], pvx_store_path(store),
+                        *stored ? have : "none");
+            return FALSE;
+        }
+    if (methods->len == 0) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
+                    "metrics: %s holds no explanation maps (/maps); the explain stage runs first",
+                    pvx_store_path(store));
+        return FALSE;
+    }
+    int n_methods = (int)methods->len;
+    g_ptr_array_add(methods, NULL);
+    int cr1 = -1;
+    for (int c = 0; c < n_crs; c++)
+        if (crs[c] == 1)
+            cr1 = c;
+    if ((needs & PVX_METRIC_NEEDS_REFERENCE_MAPS) && cr1 < 0) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
+                    "metrics: a metric compares with CR 1, which is not among the CRs scored");
+        return FALSE;
+    }
+
+    Items items = { 0 };
+    Results res = { (int)n_metrics, n_methods, n_crs, NULL };
+    res.r = g_new0(PvxMetricResult *, (gsize)n_metrics * n_methods * n_crs);
+    ExplainCtx *ctx = g_new0(ExplainCtx, n_methods);
+    PvxTensor **ref_maps = g_new0(PvxTensor *, n_methods);
+    gboolean ok = FALSE;
+    g_autoptr(GPtrArray) class_names = g_ptr_array_new();
+    if (!load_items(run, ds, &items, error))
+        goto out;
+    /* explainers for the methods, when a metric re-runs them */
+    for (int me = 0; me < n_methods && (needs & PVX_METRIC_NEEDS_EXPLAIN); me++) {
+        const char *name = methods->pdata[me];
+        guint n_ex = pvx_config_list_length(cfg, "explain.methods");
+        for (guint k = 0; k < n_ex; k++) {
+            const PvxParams *xp = NULL;
+            const PvxPlugin *pl = pvx_config_plugin(cfg, "explain.methods", k, &xp);
+            if (strcmp(pl->desc->name, name) == 0) {
+                ctx[me].ex = pvx_explainer_open(pl, xp, error);
+                if (!ctx[me].ex)
+                    goto out;
+                break;
+            }
+        }
+        ctx[me].layer = pvx_params_get_string(ep, "layer");
+        ctx[me].batch_size = (int)pvx_params_get_int(ep, "batch_size");
+    }
+    for (int me = 0; me < n_methods && cr1 >= 0; me++) {
+        g_autofree char *rp = g_strdup_printf("/maps/%s/cr1/raw", (char *)methods->pdata[me]);
+        ref_maps[me] = pvx_store_read_tensor(store, rp, error);
+        if (!ref_maps[me])
+            goto out;
+    }
+    for (int k = 0; k < pvx_dataset_num_classes(ds); k++)
+        g_ptr_array_add(class_names, (gpointer)pvx_dataset_class_name(ds, k));
+    g_ptr_array_add(class_names, NULL);
+    for (int c = 0; c < n_crs; c++) {
+        if (!load_cr(model, store, crs[c], error))
+            goto out;
+        g_autoptr(PvxTensor) logits = forward_logits(model, items.images, bs, error);
+        if (!logits)
+            goto out;
+        for (int me = 0; me < n_methods; me++) {
+            const char *mname = methods->pdata[me];
+            g_autofree char *rp = g_strdup_printf("/maps/%s/cr%d/raw", mname, crs[c]);
+            g_autofree char *tp = g_strdup_printf("/maps/%s/cr%d/target", mname, crs[c]);
+            if (!pvx_store_exists(store, rp)) {
+                g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
+                            "metrics: %s has no maps of %s at CR %d (%s)", pvx_store_path(store),
+                            mname, crs[c], rp);
+                goto out;
+            }
+            g_autoptr(PvxTensor) maps = pvx_store_read_tensor(store, rp, error);
+            if (!maps)
+                goto out;
+            int nd;
+            int64_t shape[PVX_TENSOR_MAX_DIMS];
+            g_autofree int64_t *targets = pvx_store_read_i64(store, tp, &nd, shape, error);
+            if (!targets)
+                goto out;
+            if (maps->shape[0] != items.n || shape[0] != items.n) {
+                g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
+                            "metrics: %s holds %" G_GINT64_FORMAT " maps for %" G_GINT64_FORMAT
+                            " explained images", rp, maps->shape[0], items.n);
+                goto out;
+            }
+            for (guint mi = 0; mi < n_metrics; mi++) {
+                gint64 t0 = g_get_monotonic_time();
+                PvxMetricInput in = {
+                    .size = sizeof in,
+                    .n = items.n,
+                    .num_classes = pvx_dataset_num_classes(ds),
+                    .class_names = (const char *const *)class_names->pdata,
+                    .logits = logits,
+                    .labels = items.labels,
+                    .maps = maps,
+                    .masks = items.masks,
+                    .item_ids = (const char *const *)items.ids,
+                    .images = items.images,
+                    .targets = targets,
+                    .model = model,
+                    .reference_maps = ref_maps[me],
+                    .cr = crs[c],
+                    .explain = ctx[me].ex ? explain_again : NULL,
+                    .explain_data = &ctx[me],
+                    .batch_size = bs,
+                    .seed = mix(seed, metrics[mi].name, mname, crs[c], "input"),
+                    .method = mname,
+                };
+                PvxMetricResult *r = pvx_metric_run(metrics[mi].plugin, metrics[mi].params, &in,
+                                                    error);
+                if (!r) {
+                    g_prefix_error(error, "metrics: %s at CR %d: ", mname, crs[c]);
+                    goto out;
+                }
+                *cell(&res, (int)mi, me, c) = r;
+                g_message("metrics: %s of %s, CR %d: %" G_GINT64_FORMAT " images in %.1f s",
+                          metrics[mi].name, mname, crs[c], items.n,
+                          (g_get_monotonic_time() - t0) / 1e6);
+            }
+        }
+    }
+    if (!pvx_run_stage_begin(run, STAGE, error) ||
+        !write_results(run, &res, metrics, (char **)methods->pdata, crs, items.n, p, seed,
+                       error) ||
+        !pvx_run_stage_end(run, error))
+        goto out;
+    ok = TRUE;
+out:
+    if (!ok && pvx_store_in_transaction(store))
+        pvx_store_abort(store);
+    for (gsize i = 0; i < (gsize)n_metrics * n_methods * n_crs; i++)
+        pvx_metric_result_free(res.r[i]);
+    g_free(res.r);
+    for (int me = 0; me < n_methods; me++) {
+        if (ctx[me].ex)
+            pvx_explainer_close(ctx[me].ex);
+        if (ref_maps[me])
+            pvx_tensor_unref(ref_maps[me]);
+    }
+    g_free(ctx);
+    g_free(ref_maps);
+    items_clear(&items);
+    return ok;
+}

@@ -1,0 +1,393 @@
+/* pvx — conv2d and linear forward on weights compressed to their non-zeros.
+ *
+ * Weights are kept in CSR: for each output channel (conv) or output feature (linear) the values
+ * of its non-zero weights and their column k = (ci·KH + kh)·KW + kw (conv) or input feature
+ * (linear). A weight that is exactly 0 — pruned or not — is skipped.
+ *
+ * Convolution: direct sparse convolution (Park et al. 2017, "Faster CNNs with direct sparse
+ * convolutions"), no im2col. Per image the input is copied once into a zero-padded buffer; with
+ * stride s > 1 each padded plane is further split into its s×s phases (rows ≡ py, columns ≡ px
+ * mod s), which turns every strided (or dilated) tap into a stride-1 shift inside one phase
+ * plane. In that buffer, with wq the width of a phase plane, the output at (oy, ox) is
+ *     y[co][oy][ox] = b[co] + Σ_{non-zero w[co, ci, kh, kw]} w · xq[off(ci, kh, kw) + oy·wq + ox]
+ * so each weight is one FMA over a run of consecutive "extended" positions i = oy·wq + ox, as
+ * long as the positions ox in [ow, wq) are computed and then dropped. The kernel
+ * (sparse_kernel.inc) holds a tile of 8 vectors of positions in registers and walks one output
+ * channel's non-zeros over it: one broadcast, 8 unaligned loads and 8 FMAs per weight and tile.
+ * Tiles are the outer loop and output channels the inner one, so a tile's input (Cin rows of
+ * tile + KH-1 padded rows) stays in the core's L2 while every channel reads it. An output
+ * channel without non-zeros (a pruned filter) costs one store of its bias per tile; an input
+ * channel without non-zeros (structured pruning of the layer below) is never read, and its plane
+ * is only zeroed, not copied. Threads: pvx's pool, over the tiles of one image.
+ *
+ * Linear: x is transposed once to [in][batch] so that each non-zero w[o][i] is one FMA over the
+ * batch (a vector of up to 16 images); threads over output rows.
+ */
+#include <string.h>
+
+#include "ops-private.h"
+#include "sparse-private.h"
+
+struct _PvxSparseWeights {
+    PvxTensor shape; /* the dense weight's shape; no data (for the shape checks) */
+    int64_t rows, cols, nnz;
+    int64_t *rowptr; /* rows + 1 */
+    int32_t *col;    /* nnz */
+    float *val;      /* nnz */
+    uint8_t *used;   /* conv: [Cin], 1 where some non-zero reads input channel ci */
+};
+
+PvxSparseWeights *pvx_sparse_weights_new(const PvxTensor *w)
+{
+    g_return_val_if_fail(w != NULL, NULL);
+    g_return_val_if_fail((w->ndim == 2 || w->ndim == 4) && pvx_tensor_is_contiguous(w), NULL);
+    int64_t numel = pvx_tensor_numel(w);
+    g_return_val_if_fail(w->shape[0] > 0 && numel / w->shape[0] <= G_MAXINT32, NULL);
+    PvxSparseWeights *s = g_new0(PvxSparseWeights, 1);
+    s->shape.ndim = w->ndim;
+    int64_t stride = 1;
+    for (int d = w->ndim - 1; d >= 0; d--) {
+        s->shape.shape[d] = w->shape[d];
+        s->shape.stride[d] = stride;
+        stride *= w->shape[d];
+    }
+    s->shape.refcount = 1;
+    s->rows = w->shape[0];
+    s->cols = numel / s->rows;
+    const float *src = w->data;
+    for (int64_t i = 0; i < numel; i++)
+        s->nnz += src[i] != 0.0f;
+    s->rowptr = g_new(int64_t, s->rows + 1);
+    s->col = g_new(int32_t, MAX(s->nnz, 1));
+    s->val = g_new(float, MAX(s->nnz, 1));
+    int64_t k = 0;
+    for (int64_t r = 0; r < s->rows; r++) {
+        s->rowptr[r] = k;
+        const float *row = src + r * s->cols;
+        for (int64_t c = 0; c < s->cols; c++) {
+            if (row[c] != 0.0f) {
+                s->col[k] = (int32_t)c;
+                s->val[k++] = row[c];
+            }
+        }
+    }
+    s->rowptr[s->rows] = k;
+    if (w->ndim == 4) {
+        int64_t taps = w->shape[2] * w->shape[3];
+        s->used = g_new0(uint8_t, w->shape[1]);
+        for (int64_t j = 0; j < s->nnz; j++)
+            s->used[s->col[j] / taps] = 1;
+    }
+    return s;
+}
+
+void pvx_sparse_weights_free(PvxSparseWeights *s)
+{
+    if (s == NULL)
+        return;
+    g_free(s->rowptr);
+    g_free(s->col);
+    g_free(s->val);
+    g_free(s->used);
+    g_free(s);
+}
+
+int64_t pvx_sparse_weights_nnz(const PvxSparseWeights *s)
+{
+    g_return_val_if_fail(s != NULL, 0);
+    return s->nnz;
+}
+
+double pvx_sparse_weights_density(const PvxSparseWeights *s)
+{
+    g_return_val_if_fail(s != NULL, 0.0);
+    return (double)s->nnz / (double)(s->rows * s->cols);
+}
+
+const PvxTensor *pvx_sparse_weights_shape(const PvxSparseWeights *s)
+{
+    g_return_val_if_fail(s != NULL, NULL);
+    return &s->shape;
+}
+
+/* ---- convolution ---------------------------------------------------------------------------- */
+
+/* The padded, phase-split input of one image: nplanes = Cin·sh·sw planes of hq × wq. */
+typedef struct {
+    const PvxSparseWeights *sw;
+    const float *x;    /* image: [Cin, H, W] */
+    float *xq;         /* [Cin][sh][sw][hq][wq] + slack */
+    int64_t h, w, ph, pw, sh, sww, hq, wq;
+} PadJob;
+
+/* Range over input channels: writes the sh·sw phase planes of each. */
+static void pad_channels(int64_t c0, int64_t c1, void *data)
+{
+    const PadJob *j = data;
+    int64_t planeq = j->hq * j->wq;
+    for (int64_t ci = c0; ci < c1; ci++) {
+        float *dst = j->xq + ci * j->sh * j->sww * planeq;
+        if (!j->sw->used[ci]) {
+            memset(dst, 0, (size_t)(j->sh * j->sww * planeq) * sizeof(float));
+            continue;
+        }
+        const float *src = j->x + ci * j->h * j->w;
+        for (int64_t py = 0; py < j->sh; py++) {
+            for (int64_t px = 0; px < j->sww; px++, dst += planeq) {
+                /* Phase column v reads input column v·sw + px - pw: valid for v in [lo, hi). */
+                int64_t c0v = px - j->pw;
+                int64_t lo = c0v >= 0 ? 0 : (-c0v + j->sww - 1) / j->sww;
+                int64_t hi = j->w - c0v <= 0 ? 0 : (j->w - c0v + j->sww - 1) / j->sww;
+                hi = MIN(hi, j->wq);
+                lo = MIN(lo, hi);
+                for (int64_t u = 0; u < j->hq; u++) {
+                    float *row = dst + u * j->wq;
+                    int64_t iy = u * j->sh + py - j->ph;
+                    if (iy < 0 || iy >= j->h || lo >= hi) {
+                        memset(row, 0, (size_t)j->wq * sizeof(float));
+                        continue;
+                    }
+                    const float *in = src + iy * j->w + c0v;
+                    memset(row, 0, (size_t)lo * sizeof(float));
+                    if (j->sww == 1) {
+                        memcpy(row + lo, in + lo, (size_t)(hi - lo) * sizeof(float));
+                    } else {
+                        for (int64_t v = lo; v < hi; v++)
+                            row[v] = in[v * j->sww];
+                    }
+                    memset(row + hi, 0, (size_t)(j->wq - hi) * sizeof(float));
+                }
+            }
+        }
+    }
+}
+
+static void conv_tiles(int64_t t0, int64_t t1, void *data)
+{
+    pvx_sparse_kernels()->conv_tiles(data, t0, t1);
+}
+
+/* The geometry both the forward and the automatic rule need. */
+typedef struct {
+    int64_t n, cin, h, w, cout, kh, kw, oh, ow;
+    int64_t sh, sw, ph, pw, dh, dw;
+    int64_t hq, wq, tiles; /* phase plane, tiles of extended positions per image */
+} SparseGeom;
+
+static gboolean sparse_geom(const PvxTensor *x, const PvxTensor *wshape, const PvxTensor *b,
+                            const PvxConv2dParams *p, SparseGeom *g, GError **error)
+{
+    static const PvxConv2dParams defaults = { 0 };
+    int64_t os[4];
+    if (!pvx_conv2d_output_shape(x, wshape, b, p, os, error))
+        return FALSE;
+    if (p == NULL)
+        p = &defaults;
+    *g = (SparseGeom){ .n = x->shape[0], .cin = x->shape[1], .h = x->shape[2], .w = x->shape[3],
+                       .cout = wshape->shape[0], .kh = wshape->shape[2], .kw = wshape->shape[3],
+                       .oh = os[2], .ow = os[3],
+                       .sh = MAX(p->stride_h, 1), .sw = MAX(p->stride_w, 1),
+                       .ph = p->pad_h, .pw = p->pad_w,
+                       .dh = MAX(p->dilation_h, 1), .dw = MAX(p->dilation_w, 1) };
+    g->hq = (g->h + 2 * g->ph + g->sh - 1) / g->sh;
+    g->wq = (g->w + 2 * g->pw + g->sw - 1) / g->sw;
+    int64_t tile = pvx_sparse_kernels()->tile;
+    g->tiles = (g->oh * g->wq + tile - 1) / tile;
+    return TRUE;
+}
+
+PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights *w,
+                                     const PvxTensor *b, const PvxConv2dParams *p,
+                                     PvxTensor *out, GError **error)
+{
+    g_return_val_if_fail(x != NULL && w != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+    if (w->shape.ndim != 4) {
+        g_autofree char *ws = pvx_tensor_shape_string(&w->shape);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
+                    "sparse conv2d: weight of shape %s is not a conv weight [Cout, Cin, KH, KW]",
+                    ws);
+        return NULL;
+    }
+    SparseGeom g;
+    if (!sparse_geom(x, &w->shape, b, p, &g, error))
+        return NULL;
+    int64_t planeq = g.hq * g.wq, nplanes = g.cin * g.sh * g.sw;
+    if (nplanes * planeq > G_MAXINT32 / 2) {
+        g_autofree char *xs = pvx_tensor_shape_string(x);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
+                    "sparse conv2d: input %s too large for 32-bit offsets", xs);
+        return NULL;
+    }
+    int64_t shape[4] = { g.n, g.cout, g.oh, g.ow };
+    PvxTensor *y = pvx_ops_prepare_out(out, 4, shape, "conv2d output", error);
+    if (y == NULL)
+        return NULL;
+    pvx_ops_threads_ensure();
+    const PvxSparseKernels *k = pvx_sparse_kernels();
+
+    /* Where each non-zero reads, relative to extended position 0. */
+    int32_t *off = g_new(int32_t, MAX(w->nnz, 1));
+    for (int64_t j = 0; j < w->nnz; j++) {
+        int64_t c = w->col[j];
+        int64_t ci = c / (g.kh * g.kw), ky = (c / g.kw) % g.kh, kx = c % g.kw;
+        int64_t ty = ky * g.dh, tx = kx * g.dw;
+        off[j] = (int32_t)(((ci * g.sh + ty % g.sh) * g.sw + tx % g.sw) * planeq +
+                           (ty / g.sh) * g.wq + tx / g.sw);
+    }
+    /* Slack after the planes: the last tile runs up to a tile past the last row, and a kernel
+     * column shift of up to wq (see the top comment: only dropped positions read it). */
+    size_t xq_len = (size_t)(nplanes * planeq + g.wq + k->tile);
+    float *xq = pvx_ops_scratch(0, xq_len);
+    memset(xq + nplanes * planeq, 0, (size_t)(g.wq + k->tile) * sizeof(float));
+    for (int64_t n = 0; n < g.n; n++) {
+        PadJob pj = { w, x->data + n * g.cin * g.h * g.w, xq, g.h, g.w, g.ph, g.pw,
+                      g.sh, g.sw, g.hq, g.wq };
+        pvx_parallel_for(g.cin, MAX(1, 16384 / MAX(planeq * g.sh * g.sw, 1)), pad_channels,
+                         &pj);
+        PvxSparseConvJob cj = { .w = { w->rows, w->rowptr, w->val }, .off = off,
+                                .bias = b != NULL ? b->data : NULL, .x = xq,
+                                .y = y->data + n * g.cout * g.oh * g.ow,
+                                .oh = g.oh, .ow = g.ow, .wq = g.wq };
+        pvx_parallel_for(g.tiles, 1, conv_tiles, &cj);
+    }
+    g_free(off);
+    return y;
+}
+
+/* ---- linear --------------------------------------------------------------------------------- */
+
+static void linear_rows(int64_t r0, int64_t r1, void *data)
+{
+    pvx_sparse_kernels()->linear_rows(data, r0, r1);
+}
+
+typedef struct {
+    const float *x;
+    float *xt;
+    int64_t n, in, ldx;
+} TransposeJob;
+
+static void transpose_cols(int64_t i0, int64_t i1, void *data)
+{
+    const TransposeJob *j = data;
+    for (int64_t i = i0; i < i1; i++) {
+        float *dst = j->xt + i * j->ldx;
+        for (int64_t n = 0; n < j->n; n++)
+            dst[n] = j->x[n * j->in + i];
+        for (int64_t n = j->n; n < j->ldx; n++)
+            dst[n] = 0.0f;
+    }
+}
+
+PvxTensor *pvx_linear_forward_sparse(const PvxTensor *x, const PvxSparseWeights *w,
+                                     const PvxTensor *b, PvxTensor *out, GError **error)
+{
+    g_return_val_if_fail(x != NULL && w != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+    if (w->shape.ndim != 2) {
+        g_autofree char *ws = pvx_tensor_shape_string(&w->shape);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
+                    "sparse linear: weight of shape %s is not a linear weight [out, in]", ws);
+        return NULL;
+    }
+    if (!pvx_ops_check_tensor(x, 2, "linear input", error))
+        return NULL;
+    if (x->shape[1] != w->cols) {
+        g_autofree char *xs = pvx_tensor_shape_string(x);
+        g_autofree char *ws = pvx_tensor_shape_string(&w->shape);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
+                    "linear: input %s has %" G_GINT64_FORMAT " features but weight %s expects %"
+                    G_GINT64_FORMAT, xs, (gint64)x->shape[1], ws, (gint64)w->cols);
+        return NULL;
+    }
+    if (b != NULL && !pvx_ops_check_shape(b, 1, &w->rows, "linear bias", error))
+        return NULL;
+    int64_t n = x->shape[0], in = w->cols;
+    int64_t shape[2] = { n, w->rows };
+    PvxTensor *y = pvx_ops_prepare_out(out, 2, shape, "linear output", error);
+    if (y == NULL)
+        return NULL;
+    pvx_ops_threads_ensure();
+    /* Rows of 16: a whole vector for every kernel, zeros past the batch. */
+    int64_t ldx = (n + 15) / 16 * 16;
+    float *xt = pvx_ops_scratch(0, (size_t)(in * ldx));
+    TransposeJob tj = { x->data, xt, n, in, ldx };
+    pvx_parallel_for(in, 1024, transpose_cols, &tj);
+    PvxSparseLinearJob lj = { .w = { w->rows, w->rowptr, w->val }, .col = w->col,
+                              .bias = b != NULL ? b->data : NULL, .xt = xt, .ldx = ldx,
+                              .batch = n, .y = y->data };
+    pvx_parallel_for(w->rows, MAX(1, 65536 / MAX(w->nnz / w->rows * ldx, 1)), linear_rows, &lj);
+    return y;
+}
+
+/* ---- the automatic choice ------------------------------------------------------------------- */
+
+/* Seconds per unit of work on this machine (2 cores), measured with bench-sparse --layers on
+ * VGG-16's layers at batch 8 (docs/sparse.md). Sparse: per weight non-zero and extended output
+ * position (one lane of one FMA), and per padded input element. Dense: per multiply-add of the
+ * direct convolution, for the im2col path and for the Winograd path (which does 2.25× fewer). */
+#define SPARSE_S_PER_FMA 1.0e-11
+#define SPARSE_S_PER_PAD 1.0e-10
+#define DENSE_S_PER_MAC_IM2COL 1.0e-11
+#define DENSE_S_PER_MAC_WINOGRAD 0.5e-11
+#define SPARSE_S_PER_FMA_LINEAR 1.0e-10
+#define DENSE_S_PER_MAC_LINEAR 1.0e-11
+/* The sparse path must be predicted this much faster: near the break-even point dense stays. */
+#define SPARSE_MARGIN 0.8
+
+/* As conv.c's automatic choice (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_TILES there). */
+static gboolean dense_uses_winograd(const SparseGeom *g)
+{
+    if (g->kh != 3 || g->kw != 3 || g->sh != 1 || g->sw != 1 || g->dh != 1 || g->dw != 1)
+        return FALSE;
+    switch (pvx_ops_conv_algo()) {
+    case PVX_CONV_ALGO_IM2COL:
+        return FALSE;
+    case PVX_CONV_ALGO_WINOGRAD:
+        return TRUE;
+    case PVX_CONV_ALGO_AUTO:
+        break;
+    }
+    return g->cin >= 16 && g->cout >= 16 && g->n * ((g->oh + 1) / 2) * ((g->ow + 1) / 2) >= 96;
+}
+
+static PvxTensor shape_tensor(int ndim, const int64_t *shape)
+{
+    PvxTensor t = { .ndim = ndim, .refcount = 1 };
+    int64_t stride = 1;
+    for (int d = ndim - 1; d >= 0; d--) {
+        t.shape[d] = shape[d];
+        t.stride[d] = stride;
+        stride *= shape[d];
+    }
+    return t;
+}
+
+gboolean pvx_conv2d_sparse_pays(const int64_t x_shape[4], const int64_t w_shape[4],
+                                const PvxConv2dParams *p, int64_t nnz)
+{
+    g_return_val_if_fail(x_shape != NULL && w_shape != NULL, FALSE);
+    PvxTensor xs = shape_tensor(4, x_shape), ws = shape_tensor(4, w_shape);
+    SparseGeom g;
+    if (!sparse_geom(&xs, &ws, NULL, p, &g, NULL))
+        return FALSE;
+    double tile = (double)pvx_sparse_kernels()->tile;
+    double sparse = SPARSE_S_PER_FMA * (double)nnz * (double)g.n * (double)g.tiles * tile +
+                    SPARSE_S_PER_PAD * (double)(g.n * g.cin * g.sh * g.sw * g.hq * g.wq);
+    double macs = (double)(g.n * g.cout * g.oh * g.ow) * (double)(g.cin * g.kh * g.kw);
+    double dense = macs * (dense_uses_winograd(&g) ? DENSE_S_PER_MAC_WINOGRAD
+                                                   : DENSE_S_PER_MAC_IM2COL);
+    return sparse < SPARSE_MARGIN * dense;
+}
+
+gboolean pvx_linear_sparse_pays(const int64_t x_shape[2], const int64_t w_shape[2], int64_t nnz)
+{
+    g_return_val_if_fail(x_shape != NULL && w_shape != NULL, FALSE);
+    if (x_shape[1] != w_shape[1])
+        return FALSE;
+    double chunks = (double)((x_shape[0] + 15) / 16);
+    double sparse = SPARSE_S_PER_FMA_LINEAR * (double)nnz * chunks;
+    double dense = DENSE_S_PER_MAC_LINEAR * (double)(x_shape[0] * w_shape[0] * w_shape[1]);
+    return sparse < SPARSE_MARGIN * dense;
+}

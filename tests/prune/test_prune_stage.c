@@ -1,0 +1,196 @@
+/* The prune stage through `pvx run`: a small iterative run on Fashion-MNIST stores every rate
+ * (weights, uint8 masks, statistics, accuracy) and explains every CR; bad prune sections are
+ * refused before any work (exit 2, no run folder). */
+#include <sys/wait.h>
+
+#include <glib/gstdio.h>
+
+#include "prune-test-util.h"
+
+#define FMNIST "/usr/share/datasets/fashion-mnist"
+
+typedef struct {
+    int status;
+    char *out, *err;
+} Result;
+
+static void result_clear(Result *r)
+{
+    g_free(r->out);
+    g_free(r->err);
+}
+
+static Result run_pvx(const char *cwd, const char *const *args)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (gpointer)PVX_EXE);
+    for (const char *const *a = args; *a; a++)
+        g_ptr_array_add(argv, (gpointer)*a);
+    g_ptr_array_add(argv, NULL);
+    Result r = { 0 };
+    g_autoptr(GError) error = NULL;
+    int wait_status = 0;
+    g_assert_true(g_spawn_sync(cwd, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out,
+                               &r.err, &wait_status, &error));
+    g_assert_no_error(error);
+    g_assert_true(WIFEXITED(wait_status)); /* never a crash */
+    r.status = WEXITSTATUS(wait_status);
+    return r;
+}
+
+static void remove_tree(const char *path)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+        g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+        const char *name;
+        while (d && (name = g_dir_read_name(d))) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+            remove_tree(child);
+        }
+        g_rmdir(path);
+    } else {
+        g_unlink(path);
+    }
+}
+
+/* A small experiment: 600 training images, a tiny vgg-mini, one epoch, rates from @prune. */
+static char *config_text(const char *prune)
+{
+    return g_strdup_printf(
+        "name: prune-test\nseed: 3\noutput: out\n"
+        "plugin_path: [%s/plugins]\n"
+        "dataset:\n  plugin: idx\n  params: {root: " FMNIST ", limit_train: 600, limit_test: 200}\n"
+        "model:\n  plugin: vgg\n  params: {arch: vgg-mini, channels: [8, 8, -1, 16, 16, -1], "
+        "hidden: 32, batch_norm: true, avgpool: 3}\n"
+        "train: {epochs: 1, batch_size: 50, lr: 0.05, momentum: 0.9}\n"
+        "evaluate: {split: test}\n"
+        "%s",
+        PVX_TEST_BUILD_ROOT, prune);
+}
+
+static char *write_config(const char *dir, const char *prune)
+{
+    g_autofree char *text = config_text(prune);
+    char *path = g_build_filename(dir, "exp.yaml", NULL);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
+static void prune_run_stores_every_rate_and_explains_each(void)
+{
+    if (!g_file_test(FMNIST, G_FILE_TEST_IS_DIR)) {
+        g_test_skip("dataset-fashion-mnist is not installed");
+        return;
+    }
+    g_autofree char *dir = g_dir_make_tmp("pvx-prune-stage-XXXXXX", NULL);
+    g_autofree char *cfg = write_config(
+        dir, "prune:\n  plugin: magnitude\n  rates: [2, 4]\n  finetune: {epochs: 1, lr: 0.01}\n"
+             "explain:\n  selection: per_class\n  per_class: 1\n  pngs: false\n"
+             "  methods: [{plugin: gradcam}]\n");
+    const char *args[] = { "run", cfg, "--run-id", "r1", NULL };
+    Result r = run_pvx(dir, args);
+    if (r.status != 0)
+        g_error("pvx run failed (%d):\n%s\n%s", r.status, r.out, r.err);
+    /* The table. */
+    g_assert_nonnull(strstr(r.out, "prune: magnitude (iterative)"));
+    g_assert_nonnull(strstr(r.out, "achieved"));
+    g_autofree char *store_path = g_build_filename(dir, "out", "prune-test", "r1", "results.h5",
+                                                   NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxStore) s = pvx_store_open(store_path, FALSE, &error);
+    g_assert_no_error(error);
+    const int crs[] = { 2, 4 };
+    for (gsize i = 0; i < G_N_ELEMENTS(crs); i++) {
+        g_autofree char *g = g_strdup_printf("/models/cr%d", crs[i]);
+        int64_t cr = 0;
+        double achieved = 0, top1 = -1, before = -1, ratio = 0, flops = 0;
+        g_assert_true(pvx_store_get_attr_int(s, g, "compression_rate", &cr, &error));
+        g_assert_true(pvx_store_get_attr_double(s, g, "compression_rate_achieved", &achieved,
+                                                &error));
+        g_assert_true(pvx_store_get_attr_double(s, g, "top1_before_finetune", &before, &error));
+        g_assert_true(pvx_store_get_attr_double(s, g, "model_ratio", &ratio, &error));
+        g_assert_true(pvx_store_get_attr_double(s, g, "flop_reduction", &flops, &error));
+        g_autofree char *eval = g_strconcat(g, "/eval/test", NULL);
+        g_assert_true(pvx_store_get_attr_double(s, eval, "top1", &top1, &error));
+        g_assert_no_error(error);
+        g_assert_cmpint(cr, ==, crs[i]);
+        g_assert_cmpfloat_with_epsilon(achieved, crs[i], 0.01);
+        g_assert_cmpfloat(top1, >=, 0.0);
+        g_assert_cmpfloat(before, >=, 0.0);
+        g_assert_cmpfloat(ratio, >, 1.0);
+        g_assert_cmpfloat(flops, >, 1.0);
+        /* uint8 masks under torchvision names, and the weights obey them. */
+        g_autofree char *mp = g_strconcat(g, "/masks/features.3.weight", NULL);
+        g_autofree char *wp = g_strconcat(g, "/weights/features.3.weight", NULL);
+        int nd;
+        int64_t shape[PVX_TENSOR_MAX_DIMS];
+        g_autofree uint8_t *mask = pvx_store_read_u8(s, mp, &nd, shape, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(nd, ==, 4);
+        g_assert_cmpint(shape[0], ==, 8);
+        g_autoptr(PvxTensor) w = pvx_store_read_tensor(s, wp, &error);
+        g_assert_no_error(error);
+        int64_t kept = 0, n = pvx_tensor_numel(w);
+        for (int64_t k = 0; k < n; k++) {
+            kept += mask[k];
+            if (!mask[k])
+                g_assert_cmpfloat(w->data[k], ==, 0.0f);
+        }
+        g_assert_cmpint(kept, ==, (int64_t)nearbyint(n / (double)crs[i]));
+        /* Per-layer density. */
+        g_autofree char *dp = g_strconcat(g, "/layer_density", NULL);
+        g_autofree double *dens = pvx_store_read_f64(s, dp, &nd, shape, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(shape[0], ==, 4); /* the four conv layers: the paper's selection */
+        /* The explain stage explained every CR. */
+        g_autofree char *maps = g_strdup_printf("/maps/gradcam/cr%d/raw", crs[i]);
+        g_assert_true(pvx_store_exists(s, maps));
+    }
+    g_assert_true(pvx_store_exists(s, "/maps/gradcam/cr1/raw"));
+    g_assert_true(pvx_store_exists(s, "/prune/layers"));
+    result_clear(&r);
+    remove_tree(dir);
+}
+
+static void expect_refused(const char *prune, const char *message)
+{
+    g_autofree char *dir = g_dir_make_tmp("pvx-prune-bad-XXXXXX", NULL);
+    g_autofree char *cfg = write_config(dir, prune);
+    const char *args[] = { "run", cfg, NULL };
+    Result r = run_pvx(dir, args);
+    if (r.status != 2 || !strstr(r.err, message))
+        g_error("expected exit 2 and '%s', got %d:\n%s\n%s", message, r.status, r.out, r.err);
+    /* Nothing ran: no run folder. */
+    g_autofree char *out = g_build_filename(dir, "out", NULL);
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    result_clear(&r);
+    remove_tree(dir);
+}
+
+static void prune_bad_sections_are_refused_before_any_work(void)
+{
+    if (!g_file_test(FMNIST, G_FILE_TEST_IS_DIR)) {
+        g_test_skip("dataset-fashion-mnist is not installed");
+        return;
+    }
+    expect_refused("prune: {plugin: magnitude, rates: [2, 8, 4]}\n",
+                   "rates[2] = 4 follows rates[1] = 8");
+    expect_refused("prune: {plugin: magnitude, rates: [0, 2]}\n", "rates");
+    expect_refused("prune: {plugin: magnitude, rates: [1, 2]}\n", "leave 1 out of the rates");
+    expect_refused("prune: {plugin: magnitud, rates: [2]}\n", "magnitud");
+    expect_refused("prune: {plugin: magnitude, exclude: [feature.0]}\n",
+                   "'feature.0' matches no prunable layer");
+    expect_refused("prune: {plugin: magnitude, kinds: [], include: []}\n", "matches no layer");
+    expect_refused("prune: {plugin: filter-norm, kinds: [conv, linear]}\n",
+                   "removes whole conv filters");
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/prune/run_stores_every_rate_and_explains_each",
+                    prune_run_stores_every_rate_and_explains_each);
+    g_test_add_func("/prune/bad_sections_are_refused_before_any_work",
+                    prune_bad_sections_are_refused_before_any_work);
+    return g_test_run();
+}
