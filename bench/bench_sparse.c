@@ -16,6 +16,7 @@
  *   build/bench/bench-sparse [--batch 8] [--reps 3] [--threads N] [--no-torch] [--layers]
  */
 #include <cblas.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,103 @@ static int run_layers(int batch, int reps)
     return 0;
 }
 
+/* ---- VGG-16 --------------------------------------------------------------------------------- */
+
+static PvxModel *build_vgg16(PvxRegistry *reg)
+{
+    g_autoptr(GError) error = NULL;
+    const PvxPlugin *plugin = pvx_registry_lookup(reg, PVX_KIND_MODEL, "vgg", &error);
+    if (!plugin)
+        g_error("%s", error->message);
+    const char *pairs[] = { "arch=vgg16", NULL };
+    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(plugin->desc->params, "model vgg",
+                                                            pairs, &error);
+    int64_t chw[3] = { 3, 224, 224 };
+    PvxModel *m = pvx_model_build(plugin, params, chw, 1000, &error);
+    if (!m)
+        g_error("%s", error->message);
+    pvx_model_init(m, 1);
+    return m;
+}
+
+static double forward_time(PvxModel *m, PvxTensor *x, PvxSparseMode mode)
+{
+    g_autoptr(GError) error = NULL;
+    pvx_model_set_sparse_mode(m, mode);
+    double t = now();
+    g_autoptr(PvxTensor) y = pvx_model_forward(m, x, PVX_FORWARD_INFERENCE, &error);
+    if (!y)
+        g_error("%s", error->message);
+    return now() - t;
+}
+
+typedef struct {
+    double cr, density;
+    double dense, sparse, first; /* seconds per batch: best dense, best auto, first auto */
+    int n_sparse, n_conv;
+} Row;
+
+/* Dense and auto forwards alternately, so that a change of the machine's load hits both. */
+static void measure_cr(PvxModel *m, PvxTensor *x, int reps, Row *r)
+{
+    r->first = forward_time(m, x, PVX_SPARSE_AUTO); /* builds the compressed weights */
+    forward_time(m, x, PVX_SPARSE_OFF);
+    r->dense = r->sparse = 1e9;
+    for (int i = 0; i < reps; i++) {
+        r->dense = MIN(r->dense, forward_time(m, x, PVX_SPARSE_OFF));
+        r->sparse = MIN(r->sparse, forward_time(m, x, PVX_SPARSE_AUTO));
+    }
+    r->n_sparse = r->n_conv = 0;
+    for (int i = 0; i < pvx_model_n_layers(m); i++) {
+        PvxLayer *l = pvx_model_layer(m, i);
+        if (l->type == PVX_LAYER_CONV2D) {
+            r->n_conv++;
+            r->n_sparse += pvx_model_layer_ran_sparse(m, l->name);
+        }
+    }
+}
+
+static GHashTable *run_torch(int threads, int batch, int reps, const char *h5,
+                             const double *crs, int n_crs)
+{
+    g_autofree char *script = g_build_filename(PVX_BENCH_SOURCE_DIR, "sparse_torch.py", NULL);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(argv, g_strdup("/usr/bin/python3"));
+    g_ptr_array_add(argv, g_strdup(script));
+    g_ptr_array_add(argv, g_strdup_printf("%d", threads));
+    g_ptr_array_add(argv, g_strdup_printf("%d", batch));
+    g_ptr_array_add(argv, g_strdup_printf("%d", reps));
+    g_ptr_array_add(argv, g_strdup(h5));
+    for (int i = 0; i < n_crs; i++)
+        g_ptr_array_add(argv, g_strdup_printf("%g", crs[i]));
+    g_ptr_array_add(argv, NULL);
+    g_autofree char *out = NULL, *err = NULL;
+    int status;
+    GHashTable *times = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                      &status, NULL) ||
+        !g_spawn_check_wait_status(status, NULL)) {
+        fprintf(stderr, "bench-sparse: PyTorch side failed: %s\n", err ? err : "");
+        return times;
+    }
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        g_auto(GStrv) kv = g_strsplit(*l, " ", 2);
+        if (kv[0] && kv[1]) {
+            double *v = g_new(double, 1);
+            *v = g_ascii_strtod(kv[1], NULL);
+            g_hash_table_insert(times, g_strdup(kv[0]), v);
+        }
+    }
+    return times;
+}
+
+static void store_or_die(gboolean ok, GError *error)
+{
+    if (!ok)
+        g_error("bench-sparse: %s", error->message);
+}
+
 int main(int argc, char **argv)
 {
     int batch = 8, reps = 3, threads = 0;
@@ -189,8 +287,103 @@ int main(int argc, char **argv)
         g_setenv("PVX_NUM_THREADS", v, TRUE);
     }
     pvx_threads_init(NULL);
+    threads = pvx_num_threads();
     if (layers)
         return run_layers(batch, reps);
-    (void)no_torch;
+
+    double sgemm = measure_sgemm();
+    printf("machine: %d threads, cblas_sgemm %.1f GFLOP/s (1536³), sparse kernels: %s\n",
+           threads, sgemm, g_getenv("PVX_SPARSE_ISA") ? g_getenv("PVX_SPARSE_ISA") : "best");
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    pvx_registry_scan_dir(reg, PVX_BENCH_PLUGIN_DIR, NULL, NULL);
+    g_autoptr(PvxModel) m = build_vgg16(reg);
+    int64_t chw[3] = { 3, 224, 224 };
+    double gflop = pvx_model_flops(m, chw) / 1e9;
+    g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, (int64_t)batch, (int64_t)3, (int64_t)224,
+                                                  (int64_t)224);
+    fill_random(x, 12345, 1.0f);
+
+    /* The unpruned conv weights, to prune each rate from (and for PyTorch). */
+    g_autoptr(GPtrArray) convs = g_ptr_array_new();
+    g_autoptr(GPtrArray) orig = g_ptr_array_new_with_free_func((GDestroyNotify)pvx_tensor_unref);
+    for (int i = 0; i < pvx_model_n_layers(m); i++) {
+        PvxLayer *l = pvx_model_layer(m, i);
+        if (l->type == PVX_LAYER_CONV2D) {
+            g_ptr_array_add(convs, l);
+            g_ptr_array_add(orig, pvx_tensor_copy(l->weight));
+        }
+    }
+    g_autofree char *dir = g_dir_make_tmp("pvx-bench-sparse-XXXXXX", NULL);
+    g_autofree char *h5 = g_build_filename(dir, "vgg16-pruned.h5", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxStore) store = pvx_store_create(h5, &error);
+    store_or_die(store != NULL, error);
+    store_or_die(pvx_store_begin(store, &error), error);
+    for (guint i = 0; i < convs->len; i++) {
+        PvxLayer *l = g_ptr_array_index(convs, i);
+        g_autofree char *wn = g_strdup_printf("/weights/%s.weight", l->name);
+        g_autofree char *bn = g_strdup_printf("/weights/%s.bias", l->name);
+        store_or_die(pvx_store_write_tensor(store, wn, l->weight, &error), error);
+        store_or_die(pvx_store_write_tensor(store, bn, l->bias, &error), error);
+    }
+
+    static const double crs[] = { 2, 8, 32 };
+    Row rows[G_N_ELEMENTS(crs) + 1] = { { 0 } };
+    rows[0] = (Row){ .cr = 1, .density = 1 };
+    measure_cr(m, x, reps, &rows[0]);
+    for (gsize c = 0; c < G_N_ELEMENTS(crs); c++) {
+        Row *r = &rows[c + 1];
+        r->cr = crs[c];
+        int64_t kept = 0, total = 0;
+        for (guint i = 0; i < convs->len; i++) {
+            PvxLayer *l = g_ptr_array_index(convs, i);
+            PvxTensor *w0 = g_ptr_array_index(orig, i);
+            pvx_tensor_copy_into(l->weight, w0, NULL);
+            g_autoptr(PvxTensor) mask = magnitude_mask(w0, crs[c]);
+            store_or_die(pvx_model_set_mask(m, l->name, mask, &error), error);
+            for (int64_t k = 0; k < pvx_tensor_numel(mask); k++)
+                kept += mask->data[k] != 0.0f;
+            total += pvx_tensor_numel(mask);
+        }
+        r->density = (double)kept / (double)total;
+        g_autofree char *group = g_strdup_printf("/cr%g", crs[c]);
+        store_or_die(pvx_model_save_masks(m, store, group, &error), error);
+        measure_cr(m, x, reps, r);
+        fprintf(stderr, "  cr %g measured\n", crs[c]);
+    }
+    store_or_die(pvx_store_commit(store, &error), error);
+    g_clear_pointer(&store, pvx_store_close);
+    pvx_model_release_buffers(m);
+
+    g_autoptr(GHashTable) torch = no_torch ? g_hash_table_new(g_str_hash, g_str_equal)
+                                           : run_torch(threads, batch, reps, h5, crs,
+                                                       (int)G_N_ELEMENTS(crs));
+    g_remove(h5);
+    g_rmdir(dir);
+
+    printf("VGG-16, 224×224, batch %d, conv layers pruned by magnitude (local), times per image "
+           "(best of %d)\n", batch, reps);
+    printf("%-4s %8s %10s %10s %8s %7s %10s %9s %9s %9s %7s\n", "CR", "density", "dense s",
+           "auto s", "speedup", "sparse", "torch s", "vs torch", "dense %sg", "auto %sg",
+           "build s");
+    for (gsize c = 0; c < G_N_ELEMENTS(rows); c++) {
+        Row *r = &rows[c];
+        g_autofree char *key = c == 0 ? g_strdup("dense") : g_strdup_printf("cr%g", r->cr);
+        double *tt = g_hash_table_lookup(torch, key);
+        char ts[32] = "-", vs[32] = "-";
+        if (tt) {
+            g_snprintf(ts, sizeof ts, "%.4f", *tt / batch);
+            g_snprintf(vs, sizeof vs, "%.2fx", *tt / r->sparse);
+        }
+        /* Dense-equivalent GFLOP/s as a fraction of sgemm (as bench-vgg prints it). */
+        double gd = gflop * batch / r->dense / sgemm, ga = gflop * batch / r->sparse / sgemm;
+        printf("%-4g %8.4f %10.4f %10.4f %7.2fx %3d/%-3d %10s %9s %8.0f%% %8.0f%% %7.2f\n",
+               r->cr, r->density, r->dense / batch, r->sparse / batch, r->dense / r->sparse,
+               r->n_sparse, r->n_conv, ts, vs, 100 * gd, 100 * ga, r->first - r->sparse);
+    }
+    printf("(dense: PVX_SPARSE=off; auto: the automatic choice, 'sparse' = conv layers it ran "
+           "sparse; torch: torch.nn.utils.prune masks, same weights, same threads; %%sg: "
+           "dense-equivalent %.1f GFLOP/img over the time, as a fraction of sgemm; build: the "
+           "first auto forward's extra time, compressing the weights)\n", gflop);
     return 0;
 }

@@ -47,3 +47,7 @@ int pvx_cli_plugins(int argc, char **argv);
 int pvx_cli_data(int argc, char **argv);
 int pvx_cli_predict(int argc, char **argv);
 int pvx_cli_explain(int argc, char **argv);
+int pvx_cli_study(int argc, char **argv);
+int pvx_cli_runs(int argc, char **argv);
+int pvx_cli_show(int argc, char **argv);
+int pvx_cli_config_reference(int argc, char **argv);

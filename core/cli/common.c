@@ -25,7 +25,9 @@ void pvx_cli_common_clear(PvxCliCommon *c)
 
 void pvx_cli_apply_verbosity(const PvxCliCommon *c)
 {
-    pvx_log_set_verbosity(c->quiet ? 0 : c->verbose ? 2 : 1);
+    /* Without a flag here, the global one (pvx --quiet COMMAND) or the default stands. */
+    if (c->quiet || c->verbose)
+        pvx_log_set_verbosity(c->quiet ? 0 : 2);
     if (c->verbose)
         g_log_set_debug_enabled(TRUE);
 }

@@ -17,16 +17,24 @@ static const Subcommand subcommands[] = {
     { "data", pvx_cli_data, "look at a dataset (pvx data preview CONFIG)" },
     { "predict", pvx_cli_predict, "classify images with a model and HDF5 weights (top-5)" },
     { "explain", pvx_cli_explain, "explain images: heat maps, occlusion maps, raw maps (HDF5)" },
+    { "study", pvx_cli_study, "human studies: export tasks, analyse answers, simulate raters" },
+    { "runs", pvx_cli_runs, "list runs under a folder (default results/) with state and top-1" },
+    { "show", pvx_cli_show, "print a run's key tables: accuracy per CR, maps, metrics" },
+    { "config-reference", pvx_cli_config_reference,
+      "print every config key and plugin parameter as Markdown" },
 };
 
 static void print_usage(FILE *out)
 {
-    fprintf(out, "Usage: pvx COMMAND [OPTIONS...]\n\n"
+    fprintf(out, "Usage: pvx [--quiet | --verbose] COMMAND [OPTIONS...]\n\n"
                  "pvx %s — pruning and explainability experiments.\n\nCommands:\n",
             pvx_version());
     for (gsize i = 0; i < G_N_ELEMENTS(subcommands); i++)
-        fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
-    fprintf(out, "\n'pvx COMMAND --help' describes a command's options.\n"
+        fprintf(out, "  %-17s %s\n", subcommands[i].name, subcommands[i].summary);
+    fprintf(out, "\nGlobal options (before COMMAND; every command also takes them after it):\n"
+                 "  -q, --quiet       print only warnings and errors (no progress, no stage lines)\n"
+                 "  -v, --verbose     print debug messages too\n"
+                 "\n'pvx COMMAND --help' describes a command's options.\n"
                  "Exit codes: 0 success, 1 the run failed, 2 bad input (nothing was run).\n");
 }
 
@@ -36,6 +44,19 @@ int main(int argc, char **argv)
     /* Numbers in files and messages always use '.', whatever the user's locale. */
     setlocale(LC_NUMERIC, "C");
     pvx_cli_install_log_writer();
+    /* Global --quiet/--verbose before the command; a command's own flag wins. */
+    while (argc >= 2 && argv[1][0] == '-') {
+        if (strcmp(argv[1], "--quiet") == 0 || strcmp(argv[1], "-q") == 0)
+            pvx_log_set_verbosity(0);
+        else if (strcmp(argv[1], "--verbose") == 0 || strcmp(argv[1], "-v") == 0) {
+            pvx_log_set_verbosity(2);
+            g_log_set_debug_enabled(TRUE);
+        } else
+            break;
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
     if (argc < 2) {
         print_usage(stderr);
         return PVX_EXIT_BAD_INPUT;

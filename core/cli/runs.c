@@ -96,11 +96,15 @@ int pvx_cli_runs(int argc, char **argv)
              "(test split) and the compression rates it has models for.\n"
              "pvx show RUN_DIR prints one run in full.\n"
              "Exit codes: 0 success, 2 DIR is not a folder.");
+    PvxCliCommon common = { 0 };
+    g_autofree GOptionEntry *entries = pvx_cli_verbosity_entries(&common);
+    g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc > 2) {
         fprintf(stderr, "pvx runs: %s\n", error ? error->message : "expected at most one DIR");
         return PVX_EXIT_BAD_INPUT;
     }
+    pvx_cli_apply_verbosity(&common);
     const char *dir = argc == 2 ? argv[1] : "results";
     if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
         fprintf(stderr, "pvx runs: %s is not a folder%s\n", dir,

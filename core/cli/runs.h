@@ -3,6 +3,12 @@
 
 #include <pvx/pvx.h>
 
+#include "cli.h"
+
+/* -q/--quiet and -v/--verbose for commands without PvxCliCommon's other options (runs, show,
+ * config-reference); apply them with pvx_cli_apply_verbosity. Returns: (transfer full). */
+GOptionEntry *pvx_cli_verbosity_entries(PvxCliCommon *common);
+
 /* @path itself when it names a file, else @path/results.h5. Returns: (transfer full). */
 char *pvx_cli_run_store_path(const char *path);
 /* One line for the run in @dir whose store is @s: "finished", "failed after STAGE: message",

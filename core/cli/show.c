@@ -9,6 +9,16 @@
 #include "cli.h"
 #include "runs.h"
 
+GOptionEntry *pvx_cli_verbosity_entries(PvxCliCommon *c)
+{
+    GOptionEntry entries[] = {
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &c->quiet, "Print only warnings and errors", NULL },
+        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &c->verbose, "Print debug messages too", NULL },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    return g_memdup2(entries, sizeof entries);
+}
+
 /* ---- reading a run ---- */
 
 static int compare_int(const int *a, const int *b)
@@ -69,26 +79,50 @@ static gboolean run_is_being_written(const char *dir)
     return FALSE;
 }
 
-/* The stage that finished last (by end time), or NULL. Returns: (transfer full). */
-static char *last_finished_stage(PvxStore *s)
+/* Where a stage comes in `pvx run`, to order stages whose end times (whole seconds) tie. */
+static int stage_rank(const char *name)
+{
+    static const char *const order[] = { "dataset", "preview", "train", "evaluate", "prune",
+                                         "explain", "metrics", "study", "report" };
+    for (gsize i = 0; i < G_N_ELEMENTS(order); i++)
+        if (g_str_has_prefix(name, order[i]))
+            return (int)i;
+    return G_N_ELEMENTS(order);
+}
+
+/* "<end time>\t<rank>\t<name>" sorts finished stages in the order they finished. */
+static char *stage_sort_key(PvxStore *s, const char *name)
+{
+    g_autofree char *group = g_strconcat("/stages/", name, NULL);
+    g_autofree char *end = attr_string(s, group, "end_time");
+    return g_strdup_printf("%s\t%02d\t%s", end ? end : "", stage_rank(name), name);
+}
+
+/* The finished stages in the order they finished. Returns: (transfer full) GStrv. */
+static char **finished_stages(PvxStore *s)
 {
     g_auto(GStrv) stages = pvx_store_list(s, "/stages", NULL);
-    char *best = NULL;
-    g_autofree char *best_end = NULL;
+    g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
     for (char **st = stages; st && *st; st++) {
         g_autofree char *group = g_strconcat("/stages/", *st, NULL);
         g_autofree char *state = attr_string(s, group, "state");
-        g_autofree char *end = attr_string(s, group, "end_time");
-        if (g_strcmp0(state, "finished") != 0)
-            continue;
-        if (!best || g_strcmp0(end, best_end) >= 0) {
-            g_free(best);
-            best = g_strdup(*st);
-            g_free(best_end);
-            best_end = g_steal_pointer(&end);
-        }
+        if (g_strcmp0(state, "finished") == 0)
+            g_ptr_array_add(keys, stage_sort_key(s, *st));
     }
-    return best;
+    g_ptr_array_sort(keys, (GCompareFunc)compare_strings);
+    GPtrArray *names = g_ptr_array_new();
+    for (guint i = 0; i < keys->len; i++)
+        g_ptr_array_add(names, g_strdup(strrchr(keys->pdata[i], '\t') + 1));
+    g_ptr_array_add(names, NULL);
+    return (char **)g_ptr_array_free(names, FALSE);
+}
+
+/* The stage that finished last, or NULL. Returns: (transfer full). */
+static char *last_finished_stage(PvxStore *s)
+{
+    g_auto(GStrv) stages = finished_stages(s);
+    guint n = g_strv_length(stages);
+    return n ? g_strdup(stages[n - 1]) : NULL;
 }
 
 char *pvx_cli_run_state(PvxStore *s, const char *dir)
@@ -228,22 +262,15 @@ static void show_header(PvxStore *s, const char *dir)
         printf("\n");
     }
 
-    g_auto(GStrv) stages = pvx_store_list(s, "/stages", NULL);
-    if (stages && stages[0]) {
-        /* in the order they finished */
-        g_autoptr(GPtrArray) order = g_ptr_array_new_with_free_func(g_free);
+    g_auto(GStrv) stages = finished_stages(s);
+    if (stages[0]) {
+        printf("stages     ");
         for (char **st = stages; *st; st++) {
             g_autofree char *group = g_strconcat("/stages/", *st, NULL);
-            g_autofree char *end_time = attr_string(s, group, "end_time");
             double secs = NAN;
             attr_double(s, group, "seconds", &secs);
-            g_ptr_array_add(order, g_strdup_printf("%s\t%s %.1f s", end_time ? end_time : "",
-                                                   *st, secs));
+            printf("%s%s %.1f s", st == stages ? " " : ", ", *st, secs);
         }
-        g_ptr_array_sort(order, (GCompareFunc)compare_strings);
-        printf("stages     ");
-        for (guint i = 0; i < order->len; i++)
-            printf("%s%s", i ? ", " : " ", strchr(order->pdata[i], '\t') + 1);
         printf("\n");
     }
 }
@@ -297,7 +324,7 @@ static void show_models(PvxStore *s)
         attr_double(s, "/models/cr1/train", "epochs", &epochs);
         attr_double(s, "/models/cr1/train", "final_epoch", &final_epoch);
         attr_double(s, "/models/cr1/train", "train_seconds", &seconds);
-        printf("training    CR 1: %.0f epochs", epochs);
+        printf("training    CR 1: epochs %.0f", epochs);
         if (isfinite(final_epoch))
             printf(" (weights of epoch %.0f kept)", final_epoch);
         if (isfinite(seconds))
@@ -390,11 +417,15 @@ int pvx_cli_show(int argc, char **argv)
              "top-5, balanced) on each\nevaluated split; the training of CR 1; the maps per "
              "method (CRs, images, layer); and the\nmetrics summary table when the run has one.\n"
              "Exit codes: 0 success, 2 RUN_DIR is not a readable run.");
+    PvxCliCommon common = { 0 };
+    g_autofree GOptionEntry *entries = pvx_cli_verbosity_entries(&common);
+    g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 2) {
         fprintf(stderr, "pvx show: %s\n", error ? error->message : "expected one RUN_DIR");
         return PVX_EXIT_BAD_INPUT;
     }
+    pvx_cli_apply_verbosity(&common);
     g_autofree char *path = pvx_cli_run_store_path(argv[1]);
     if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
         fprintf(stderr, "pvx show: %s: no results.h5 there; is it a run folder "

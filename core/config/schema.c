@@ -70,6 +70,9 @@ static const PvxParamSpec train_params[] = {
       "random horizontal flip (off where orientation matters)" },
     { "prefetch", PVX_PARAM_BOOL, "true", 0, 0, 0, NULL,
       "load and augment the next batch in a background thread while the model computes" },
+    { "epoch_fraction", PVX_PARAM_DOUBLE, "1", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0.001, 1,
+      NULL, "share of the training items an epoch uses: a different seeded subset each epoch "
+      "(fine-tuning after a pruning step rarely needs a full pass)" },
     PVX_PARAM_SPEC_END,
 };
 
@@ -141,8 +144,14 @@ static const PvxParamSpec prune_params[] = {
     PVX_PARAM_SPEC_END,
 };
 
+/* prune.finetune: the train keys, each nullable with no default — null (or absent) means "the
+ * train section's value", which the resolved config keeps as null, so a resumed run inherits
+ * the same way. Filled from train_params by pvx_config_schema(). */
+static PvxParamSpec finetune_params[G_N_ELEMENTS(train_params)];
+static char *finetune_docs[G_N_ELEMENTS(train_params)];
+
 static const PvxConfigSectionSpec prune_children[] = {
-    { "finetune", 0, 0, train_params, NULL,
+    { "finetune", 0, 0, finetune_params, NULL,
       "fine-tuning after each pruning step: any train key; keys left out take the train "
       "section's values" },
     { NULL, 0, 0, NULL, NULL, NULL },
@@ -169,6 +178,54 @@ static const PvxConfigSectionSpec metrics_children[] = {
     { NULL, 0, 0, NULL, NULL, NULL },
 };
 
+static const char *const study_types[] = { "pairwise", "identify", NULL };
+static const char *const study_pairs[] = { "all", "reference", NULL };
+static const char *const study_renderings[] = { "heat", "occlusion", NULL };
+
+/* The study stage and pvx study export (core/study/export.c, docs/study.md). */
+static const PvxParamSpec study_params[] = {
+    { "base_url", PVX_PARAM_STRING, "\"\"", 0, 0, 0, NULL,
+      "prefix of the image URLs in tasks.csv (where upload/ is hosted); empty: relative URLs" },
+    { "display_size", PVX_PARAM_INT, "224", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 4096, NULL,
+      "pictures are enlarged by an integer factor until their shorter side reaches this" },
+    { "seed", PVX_PARAM_INT, NULL, PVX_PARAM_NULLABLE | PVX_PARAM_HAS_MIN, 0, 0, NULL,
+      "seed of image choice, sides and task order; null: the experiment's seed" },
+    PVX_PARAM_SPEC_END,
+};
+
+static const PvxParamSpec study_design_params[] = {
+    { "name", PVX_PARAM_STRING, NULL, PVX_PARAM_REQUIRED, 0, 0, NULL,
+      "design name, the folder <run dir>/study/<name>" },
+    { "type", PVX_PARAM_CHOICE, "pairwise", 0, 0, 0, study_types,
+      "pairwise: two maps side by side, which is more reasonable; identify: which class an "
+      "occlusion map shows" },
+    { "method", PVX_PARAM_STRING, NULL, PVX_PARAM_NULLABLE, 0, 0, NULL,
+      "explanation method whose maps are shown; null: the run's first" },
+    { "models", PVX_PARAM_INT_LIST, "[1, 2]", PVX_PARAM_HAS_MIN, 1, 0, NULL,
+      "compression rates compared (CR 1 is the unpruned model)" },
+    { "pairs", PVX_PARAM_CHOICE, "all", 0, 0, 0, study_pairs,
+      "pairwise: every pair of models, or each model against `reference`" },
+    { "reference", PVX_PARAM_INT, "1", PVX_PARAM_HAS_MIN, 1, 0, NULL,
+      "pairwise with pairs reference: the CR every other model is compared with" },
+    { "scale", PVX_PARAM_INT, "5", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 3, 7, NULL,
+      "pairwise answer scale: 3 (pre-study), 5 (Likert, Experiment 1) or 7" },
+    { "rendering", PVX_PARAM_CHOICE, "heat", 0, 0, 0, study_renderings,
+      "heat map or occlusion map (identify uses occlusion unless this is given)" },
+    { "per_class", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
+      "images per class, drawn among those every model classifies correctly; 0: all of them" },
+    { "raters", PVX_PARAM_INT, "5", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 1000, NULL,
+      "raters (assignments) per task; simulate's default" },
+    { "dont_know", PVX_PARAM_STRING, "\"I do not know\"", 0, 0, 0, NULL,
+      "identify: the answer for \"I don't know / none of these\"" },
+    PVX_PARAM_SPEC_END,
+};
+
+static const PvxConfigSectionSpec study_children[] = {
+    { "designs", PVX_SECTION_LIST, 0, study_design_params, NULL,
+      "study designs, each exported to <run dir>/study/<name>" },
+    { NULL, 0, 0, NULL, NULL, NULL },
+};
+
 static const PvxConfigSectionSpec sections[] = {
     { "dataset", PVX_SECTION_REQUIRED, PVX_KIND_DATASET, NULL, NULL,
       "the dataset plugin and its params" },
@@ -184,6 +241,8 @@ static const PvxConfigSectionSpec sections[] = {
       "explanation maps of every CR model for selected images (heat and occlusion maps)" },
     { "metrics", 0, 0, metrics_params, metrics_children,
       "objective metrics of every method's maps at every CR, with bootstrap CIs and tests" },
+    { "study", 0, 0, study_params, study_children,
+      "human-study designs exported from the maps (pvx study export)" },
     { NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -193,5 +252,20 @@ static const PvxConfigSectionSpec root = {
 
 const PvxConfigSectionSpec *pvx_config_schema(void)
 {
+    static gsize once;
+    if (g_once_init_enter(&once)) {
+        for (gsize i = 0; i < G_N_ELEMENTS(train_params); i++) {
+            finetune_params[i] = train_params[i];
+            if (!train_params[i].name)
+                break;
+            finetune_params[i].default_value = NULL;
+            finetune_params[i].flags = (train_params[i].flags & ~PVX_PARAM_REQUIRED) |
+                                       PVX_PARAM_NULLABLE;
+            finetune_docs[i] = g_strdup_printf("%s (null: the train section's value)",
+                                               train_params[i].doc);
+            finetune_params[i].doc = finetune_docs[i];
+        }
+        g_once_init_leave(&once, 1);
+    }
     return &root;
 }

@@ -67,6 +67,7 @@ void pvx_train_params_from_config(const PvxConfig *cfg, const char *path, PvxTra
     tp->augment.crop_padding = (int)GET(int, "augment_crop_padding");
     tp->augment.hflip = GET(bool, "augment_hflip");
     tp->prefetch = GET(bool, "prefetch");
+    tp->epoch_fraction = GET(double, "epoch_fraction");
     tp->seed = (guint64)pvx_params_get_int(root, "seed");
 #undef GET
 }

@@ -15,9 +15,13 @@ typedef struct {
 /* One image of a direct sparse convolution (see sparse.c for the layout):
  *   y[co, i] = bias[co] + Σ_j val[j] · x[off[j] + i]   for i over the "extended" output positions
  *   i = oy * wq + ox, ox < wq; positions with ox ≥ ow are computed and dropped.
- * Tiles of tile_width() positions: [t0, t1) of them. */
+ * The non-zeros of row co that read input channel block cb are [seg[co·(ncb+1) + cb],
+ * seg[co·(ncb+1) + cb + 1]). Tiles of tile positions: [t0, t1) of them; @part is the calling
+ * thread's scratch of cout · tile floats for the partial sums. */
 typedef struct {
-    PvxSparseRows w;
+    int64_t cout, ncb;
+    const int64_t *seg; /* [cout][ncb + 1] */
+    const float *val;   /* nnz */
     const int32_t *off; /* nnz: where each weight reads, relative to position 0 of x */
     const float *bias;  /* nullable */
     const float *x;     /* padded, phase-split input of one image, with slack after it */
@@ -40,7 +44,7 @@ typedef struct {
 typedef struct {
     const char *isa;
     int64_t tile; /* conv output positions per tile */
-    void (*conv_tiles)(const PvxSparseConvJob *j, int64_t t0, int64_t t1);
+    void (*conv_tiles)(const PvxSparseConvJob *j, int64_t t0, int64_t t1, float *part);
     void (*linear_rows)(const PvxSparseLinearJob *j, int64_t r0, int64_t r1);
 } PvxSparseKernels;
 

@@ -447,7 +447,7 @@ const PvxParams *pvx_study_design_file_load(const char *path, PvxConfig **cfg_ou
 }
 
 gboolean pvx_study_coding_load_design(PvxStudyCoding *c, const char *design_path,
-                                      char **field_out, GError **error)
+                                      char **field_out, int *raters_out, GError **error)
 {
     g_autoptr(PvxConfig) cfg = NULL;
     const PvxParams *p = pvx_study_design_file_load(design_path, &cfg, error);
@@ -476,6 +476,8 @@ gboolean pvx_study_coding_load_design(PvxStudyCoding *c, const char *design_path
     }
     if (field_out)
         *field_out = g_strdup(pvx_params_get_string(p, "field"));
+    if (raters_out)
+        *raters_out = (int)pvx_params_get_int(p, "raters");
     return TRUE;
 }
 

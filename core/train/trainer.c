@@ -48,6 +48,7 @@ void pvx_train_params_init(PvxTrainParams *p)
     p->min_delta = 0.0;
     p->prefetch = TRUE;
     p->progress = TRUE;
+    p->epoch_fraction = 1.0;
 }
 
 static void trainer_add_params(PvxTrainer *t)
@@ -113,7 +114,8 @@ PvxTrainer *pvx_trainer_new(PvxModel *model, const PvxDataset *ds, const PvxTrai
         .schedule = p->schedule,
         .lr = p->lr,
         .epochs = p->epochs,
-        .steps_per_epoch = (t->n_train + p->batch_size - 1) / p->batch_size,
+        .steps_per_epoch = MAX((int64_t)1, (int64_t)ceil(p->epoch_fraction * (double)t->n_train /
+                                                         (double)p->batch_size)),
         .step_size = p->step_size,
         .gamma = p->gamma,
         .warmup_epochs = p->warmup_epochs,
@@ -465,12 +467,13 @@ static gboolean train_epoch(PvxTrainer *t, int epoch, PvxEpochStats *st, GError 
     pvx_loader_start(t->train_loader, TRUE, p->seed, epoch);
     pvx_model_set_dropout_seed(t->model, pvx_hash64(p->seed, STREAM_DROPOUT, (guint64)epoch));
     g_autofree char *label = g_strdup_printf("epoch %d/%d", epoch + 1, p->epochs);
-    PvxProgress *bar = p->progress ? pvx_progress_new(label, t->n_train, "img") : NULL;
+    int64_t items = MIN(t->n_train, t->lr.steps_per_epoch * (int64_t)p->batch_size);
+    PvxProgress *bar = p->progress ? pvx_progress_new(label, items, "img") : NULL;
     double loss_sum = 0;
     int64_t correct = 0, seen = 0;
     double lr = 0;
     PvxBatch b;
-    while (pvx_loader_next(t->train_loader, &b, &local)) {
+    while (seen < items && pvx_loader_next(t->train_loader, &b, &local)) {
         lr = pvx_lr_at(&t->lr, (int64_t)epoch * t->lr.steps_per_epoch + b.index);
         double loss = 0;
         int64_t hits = 0;

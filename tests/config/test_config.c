@@ -51,8 +51,8 @@ static void config_unknown_root_key_lists_valid_keys(void)
     assert_config_error("name: exp1\nsede: 3\ndataset:\n  plugin: cfgds\n", NULL,
                         PVX_ERROR_CONFIG_UNKNOWN_KEY,
                         "exp.yaml:2:1: unknown key 'sede' at the top level; valid keys: dataset, "
-                        "description, evaluate, explain, model, name, output, plugin_path, preview, "
-                        "seed, train");
+                        "description, evaluate, explain, metrics, model, name, output, "
+                        "plugin_path, preview, prune, seed, study, train");
 }
 
 static void config_unknown_section_key_lists_valid_keys(void)

@@ -2,8 +2,10 @@
  * CR 2 in the run's store, Grad-CAM maps from the explain stage, every explanation metric;
  * per-item values, summaries, paired tests and the table where docs/metrics.md says. And the
  * refusal of a localisation metric on a dataset without masks, before any work. */
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -95,6 +97,23 @@ static void fixture_close(Fixture *f)
     pvx_config_free(f->cfg);
 }
 
+/* The stage prints its table on stdout, which carries TAP: run it with stdout on a file. */
+static gboolean quiet_stage_metrics(Fixture *f, const int *crs, int n, GError **error)
+{
+    fflush(stdout);
+    int saved = dup(1);
+    g_autofree char *path = g_build_filename(out_dir, "stdout.txt", NULL);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    dup2(fd, 1);
+    close(fd);
+    gboolean ok = pvx_stage_metrics(f->run, registry, f->ds, f->model, crs, n, error);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    return ok;
+}
+
 static double *read_f64(PvxStore *s, const char *path, int64_t *n)
 {
     g_autoptr(GError) error = NULL;
@@ -123,7 +142,7 @@ static void stage_writes_values_summaries_tests_and_table(void)
     const int crs[] = { 1, 2 };
     g_assert_true(pvx_stage_explain(f.run, registry, f.ds, f.model, crs, 2, &error));
     g_assert_no_error(error);
-    g_assert_true(pvx_stage_metrics(f.run, registry, f.ds, f.model, crs, 2, &error));
+    g_assert_true(quiet_stage_metrics(&f, crs, 2, &error));
     g_assert_no_error(error);
     PvxStore *s = pvx_run_store(f.run);
     /* per-item values and their summary */
@@ -184,7 +203,7 @@ static void stage_writes_values_summaries_tests_and_table(void)
     g_assert_nonnull(strstr(table, "deletion.auc"));
     g_assert_nonnull(strstr(table, "CR 2"));
     g_assert_true(pvx_run_stage_finished(f.run, "metrics"));
-    g_assert_true(pvx_stage_metrics(f.run, registry, f.ds, f.model, crs, 2, &error));
+    g_assert_true(quiet_stage_metrics(&f, crs, 2, &error));
     fixture_close(&f);
 }
 
@@ -194,7 +213,7 @@ static void stage_without_maps_fails_clearly(void)
     fixture_open(&f, "no-maps");
     g_autoptr(GError) error = NULL;
     const int crs[] = { 1 };
-    g_assert_false(pvx_stage_metrics(f.run, registry, f.ds, f.model, crs, 1, &error));
+    g_assert_false(quiet_stage_metrics(&f, crs, 1, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND);
     g_assert_nonnull(strstr(error->message, "explain stage"));
     g_assert_false(pvx_run_stage_finished(f.run, "metrics"));
@@ -250,6 +269,7 @@ int main(int argc, char **argv)
                     localisation_on_dataset_without_masks_is_refused_naming_it);
     int rc = g_test_run();
     pvx_registry_free(registry);
+    if (g_getenv("PVX_KEEP")) return rc;
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", out_dir);
     if (system(cmd) != 0)
         g_warning("could not remove %s", out_dir);

@@ -152,6 +152,79 @@ static void prune_run_stores_every_rate_and_explains_each(void)
     remove_tree(dir);
 }
 
+static void copy_tree(const char *from, const char *to)
+{
+    const char *argv[] = { "cp", "-a", from, to, NULL };
+    int status = 0;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                               NULL, &status, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_spawn_check_wait_status(status, NULL));
+}
+
+static PvxTensor *read_weight(const char *store_path, const char *path)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxStore) s = pvx_store_open(store_path, FALSE, &error);
+    g_assert_no_error(error);
+    PvxTensor *t = pvx_store_read_tensor(s, path, &error);
+    g_assert_no_error(error);
+    return t;
+}
+
+/* A run stopped after CR 2 (the prune-cr4 stage never committed) resumes from CR 2's stored
+ * model and reaches CR 4's weights bit for bit. */
+static void prune_resume_after_a_finished_rate_reaches_the_same_weights(void)
+{
+    if (!g_file_test(FMNIST, G_FILE_TEST_IS_DIR)) {
+        g_test_skip("dataset-fashion-mnist is not installed");
+        return;
+    }
+    g_autofree char *dir = g_dir_make_tmp("pvx-prune-resume-XXXXXX", NULL);
+    g_autofree char *cfg = write_config(
+        dir, "prune:\n  plugin: random\n  rates: [2, 4]\n"
+             "  finetune: {epochs: 1, lr: 0.01, epoch_fraction: 0.5}\n");
+    const char *args[] = { "run", cfg, "--run-id", "full", NULL };
+    Result r = run_pvx(dir, args);
+    if (r.status != 0)
+        g_error("pvx run failed (%d):\n%s\n%s", r.status, r.out, r.err);
+    result_clear(&r);
+    g_autofree char *full = g_build_filename(dir, "out", "prune-test", "full", NULL);
+    g_autofree char *cut = g_build_filename(dir, "out", "prune-test", "cut", NULL);
+    copy_tree(full, cut);
+    g_autofree char *cut_store = g_build_filename(cut, "results.h5", NULL);
+    {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(PvxStore) s = pvx_store_open(cut_store, TRUE, &error);
+        g_assert_no_error(error);
+        g_assert_true(pvx_store_begin(s, &error) &&
+                      pvx_store_delete(s, "/models/cr4", &error) &&
+                      pvx_store_delete(s, "/stages/prune-cr4", &error) &&
+                      pvx_store_delete(s, "/prune", &error) &&
+                      pvx_store_set_attr_string(s, "/provenance", "state", "running", &error) &&
+                      pvx_store_commit(s, &error));
+        g_assert_no_error(error);
+    }
+    const char *resume[] = { "run", "--resume", cut, NULL };
+    r = run_pvx(dir, resume);
+    if (r.status != 0)
+        g_error("pvx run --resume failed (%d):\n%s\n%s", r.status, r.out, r.err);
+    g_assert_nonnull(strstr(r.err, "stage prune-cr2: finished before"));
+    result_clear(&r);
+    g_autofree char *full_store = g_build_filename(full, "results.h5", NULL);
+    const char *names[] = { "/models/cr4/weights/features.3.weight",
+                            "/models/cr4/weights/classifier.6.weight", NULL };
+    for (int i = 0; names[i]; i++) {
+        g_autoptr(PvxTensor) a = read_weight(full_store, names[i]);
+        g_autoptr(PvxTensor) b = read_weight(cut_store, names[i]);
+        g_assert_cmpint(pvx_tensor_numel(a), ==, pvx_tensor_numel(b));
+        g_assert_cmpmem(a->data, sizeof(float) * pvx_tensor_numel(a), b->data,
+                        sizeof(float) * pvx_tensor_numel(b));
+    }
+    remove_tree(dir);
+}
+
 static void expect_refused(const char *prune, const char *message)
 {
     g_autofree char *dir = g_dir_make_tmp("pvx-prune-bad-XXXXXX", NULL);
@@ -190,6 +263,8 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/prune/run_stores_every_rate_and_explains_each",
                     prune_run_stores_every_rate_and_explains_each);
+    g_test_add_func("/prune/resume_after_a_finished_rate_reaches_the_same_weights",
+                    prune_resume_after_a_finished_rate_reaches_the_same_weights);
     g_test_add_func("/prune/bad_sections_are_refused_before_any_work",
                     prune_bad_sections_are_refused_before_any_work);
     return g_test_run();

@@ -185,10 +185,11 @@ void pvx_study_coding_init_defaults(PvxStudyCoding *c);
 /* Replaces the codes with "label=value,label=value" (or YAML flow "{label: value, ...}").
  * FALSE + PVX_ERROR_INVALID_ARGUMENT naming the bad entry. */
 gboolean pvx_study_coding_set_codes(PvxStudyCoding *c, const char *spec, GError **error);
-/* Reads what export wrote into design.yaml (codes, dont_know, classes, field). *field_out
- * (may be NULL) receives the answer field (transfer full). */
+/* Reads what export wrote into design.yaml (codes, scale, dont_know, classes). *field_out (may
+ * be NULL) receives the answer field (transfer full), *raters_out (may be NULL) the raters per
+ * task. */
 gboolean pvx_study_coding_load_design(PvxStudyCoding *c, const char *design_path,
-                                      char **field_out, GError **error);
+                                      char **field_out, int *raters_out, GError **error);
 void pvx_study_coding_clear(PvxStudyCoding *c);
 
 /* The labels of a scale from the left model's side, best first (scale 3, 5 or 7): @codes_out

@@ -149,6 +149,9 @@ typedef struct {
     guint64 seed;
     gboolean prefetch;       /* load the next batch in a background thread */
     gboolean progress;       /* report through pvx_progress */
+    double epoch_fraction;   /* (0, 1]: an epoch is the first ceil(fraction · n / batch) batches
+                              * of that epoch's shuffled order — a different seeded subset per
+                              * epoch (1: the whole split) */
 } PvxTrainParams;
 
 /* Fills @p with the defaults (the ones the config schema documents). */

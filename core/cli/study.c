@@ -1,0 +1,578 @@
+/* pvx study export|analyse|simulate — human-grounded studies (docs/study.md). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include <pvx/study.h>
+
+/* Exit code of a failed study command: bad input (files, columns, options) is 2, the rest 1. */
+static int exit_code_of(const GError *e)
+{
+    return e->code == PVX_ERROR_IO || e->code == PVX_ERROR_FAILED ? PVX_EXIT_FAILED
+                                                                   : PVX_EXIT_BAD_INPUT;
+}
+
+static int fail(const GError *e)
+{
+    pvx_cli_error(e);
+    return exit_code_of(e);
+}
+
+/* ---- export ---------------------------------------------------------------------------------*/
+
+static int study_export(int argc, char **argv)
+{
+    PvxCliCommon common = { 0 };
+    char *design = NULL, *out = NULL, *study = NULL;
+    g_autofree GOptionEntry *entries = pvx_cli_common_entries(&common);
+    GOptionEntry own[] = {
+        { "design", 0, 0, G_OPTION_ARG_STRING, &design, "Export only the design NAME", "NAME" },
+        { "out", 0, 0, G_OPTION_ARG_FILENAME, &out,
+          "Folder the designs go into (default RUN_DIR/study)", "DIR" },
+        { "study", 0, 0, G_OPTION_ARG_FILENAME, &study,
+          "Take the designs from FILE (a YAML file with a `study:` section) instead of the "
+          "run's config", "FILE" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("RUN_DIR — export rating tasks");
+    g_option_context_set_summary(
+        ctx, "Writes, for each design of the run's `study` section (or --study FILE), "
+             "DIR/<name>/upload/\n(images/*.png under opaque names, tasks.csv for a Mechanical "
+             "Turk batch, layout.html),\nand, kept apart, DIR/<name>/key.csv and design.yaml.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_main_entries(ctx, own, NULL);
+    g_autoptr(GError) error = NULL;
+    int rc = PVX_EXIT_BAD_INPUT;
+    g_autoptr(PvxRegistry) reg = NULL;
+    g_autoptr(PvxConfig) cfg = NULL;
+    g_autoptr(PvxDataset) ds = NULL;
+    g_autoptr(PvxStore) store = NULL;
+    g_autoptr(GArray) designs = NULL;
+    g_autofree char *text = NULL, *name = NULL, *h5 = NULL, *out_dir = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 2) {
+        fprintf(stderr, "pvx study export: %s\n", error ? error->message : "expected one RUN_DIR");
+        goto done;
+    }
+    pvx_cli_apply_verbosity(&common);
+    const char *dir = argv[1];
+    text = pvx_run_read_config(dir, &error);
+    if (!text) {
+        rc = fail(error);
+        goto done;
+    }
+    name = g_build_filename(dir, "results.h5:/config", NULL);
+    cfg = pvx_config_load_string(text, name, NULL, &error);
+    if (!cfg) {
+        rc = fail(error);
+        goto done;
+    }
+    reg = pvx_cli_load_registry(&common, pvx_config_plugin_path(cfg));
+    if (!pvx_config_validate(cfg, reg, NULL, &error)) {
+        rc = fail(error);
+        goto done;
+    }
+    guint64 seed = (guint64)pvx_params_get_int(pvx_config_section(cfg, ""), "seed");
+    designs = study ? pvx_study_designs_load(study, seed, &error)
+                    : pvx_study_designs_from_config(cfg, &error);
+    if (!designs) {
+        rc = fail(error);
+        goto done;
+    }
+    if (designs->len == 0) {
+        fprintf(stderr, "pvx study export: %s has no study designs (study.designs in the "
+                        "config, or --study FILE)\n", study ? study : dir);
+        goto done;
+    }
+    gboolean found = design == NULL;
+    for (guint i = 0; i < designs->len; i++)
+        found |= design && strcmp(g_array_index(designs, PvxStudyDesign, i).name, design) == 0;
+    if (!found) {
+        g_autoptr(GString) names = g_string_new(NULL);
+        for (guint i = 0; i < designs->len; i++)
+            g_string_append_printf(names, "%s%s", i ? ", " : "",
+                                   g_array_index(designs, PvxStudyDesign, i).name);
+        fprintf(stderr, "pvx study export: no design '%s'; the designs are: %s\n", design,
+                names->str);
+        goto done;
+    }
+    const PvxParams *dp = NULL;
+    const PvxPlugin *dpl = pvx_config_plugin(cfg, "dataset", 0, &dp);
+    ds = pvx_dataset_open(dpl, dp, &error);
+    if (!ds) {
+        rc = fail(error);
+        goto done;
+    }
+    h5 = g_build_filename(dir, "results.h5", NULL);
+    store = pvx_store_open(h5, FALSE, &error);
+    if (!store) {
+        rc = fail(error);
+        goto done;
+    }
+    out_dir = out ? g_strdup(out) : g_build_filename(dir, "study", NULL);
+    for (guint i = 0; i < designs->len; i++) {
+        const PvxStudyDesign *d = &g_array_index(designs, PvxStudyDesign, i);
+        if (design && strcmp(d->name, design) != 0)
+            continue;
+        g_autoptr(PvxStudyExport) ex = pvx_study_export(store, cfg, ds, d, out_dir, &error);
+        if (!ex) {
+            rc = fail(error);
+            goto done;
+        }
+        printf("%s: %s, %d images, %u tasks -> %s (upload/ for raters, key.csv kept apart)\n",
+               d->name, pvx_study_type_name(d->type), ex->images, ex->tasks->len, ex->dir);
+    }
+    rc = PVX_EXIT_OK;
+done:
+    g_free(design);
+    g_free(out);
+    g_free(study);
+    pvx_cli_common_clear(&common);
+    return rc;
+}
+
+/* ---- analyse --------------------------------------------------------------------------------*/
+
+static void print_issues(const PvxStudyIssues *is)
+{
+    if (is->rows == is->used)
+        return;
+    fprintf(stderr, "pvx: warning: %d of %d answers left out: %d rejected, %d empty, %d "
+                    "ambiguous, %d for tasks not in the key, %d repeated, %d without a code "
+                    "(details in issues.txt)\n", is->rows - is->used, is->rows, is->rejected,
+            is->empty, is->ambiguous, is->unknown_task, is->duplicate, is->uncoded);
+    for (guint i = 0; i < is->notes->len && i < 5; i++)
+        fprintf(stderr, "pvx: warning: %s\n", (char *)is->notes->pdata[i]);
+}
+
+static void print_analysis(const PvxStudyAnalysis *an, const char *dir)
+{
+    printf("%s study: %d answers, %d tasks, %d raters; Krippendorff's alpha nominal %.4f",
+           pvx_study_type_name(an->type), an->answers, an->tasks, an->raters, an->alpha[0]);
+    if (an->type == PVX_STUDY_PAIRWISE) {
+        printf(", ordinal %.4f, interval %.4f; mean task std %.4f\n", an->alpha[1], an->alpha[2],
+               an->mean_task_std);
+        printf("%-8s %-8s %8s %9s %8s %8s %8s %10s\n", "a", "b", "answers", "mean", "a pref",
+               "b pref", "equal", "p (chi2)");
+        for (guint i = 0; i < an->pairs->len; i++) {
+            const PvxStudyPair *p = an->pairs->pdata[i];
+            printf("%-8s %-8s %8d %+9.4f %8.4f %8.4f %8.4f %10.3g\n", p->a, p->b, p->answers,
+                   p->mean, p->a_preferred, p->b_preferred, p->equal, p->p);
+        }
+        printf("%-8s %10s %10s %22s\n", "model", "index", "BT", "95% CI");
+        for (guint i = 0; i < an->models->len; i++) {
+            const PvxStudyModel *m = an->models->pdata[i];
+            printf("%-8s %+10.4f %+10.4f   [%+.4f, %+.4f]\n", m->model, m->index, m->bt,
+                   m->bt_lo, m->bt_hi);
+        }
+    } else {
+        printf("\n%-8s %8s %9s %9s %11s %8s\n", "model", "answers", "accuracy", "error",
+               "don't know", "alpha");
+        for (guint i = 0; i < an->models->len; i++) {
+            const PvxStudyModel *m = an->models->pdata[i];
+            printf("%-8s %8d %9.4f %9.4f %11.4f %8.4f\n", m->model, m->answers, m->accuracy,
+                   m->error_rate, m->indecisive, m->alpha_nominal);
+        }
+    }
+    printf("written: %s (summary.json, tables, figures)\n", dir);
+}
+
+/* design.yaml next to @key_path, when it exists. Returns: (transfer full) or NULL. */
+static char *design_next_to(const char *key_path)
+{
+    g_autofree char *dir = g_path_get_dirname(key_path);
+    char *p = g_build_filename(dir, "design.yaml", NULL);
+    if (g_file_test(p, G_FILE_TEST_IS_REGULAR))
+        return p;
+    g_free(p);
+    return NULL;
+}
+
+static int study_analyse(int argc, char **argv)
+{
+    char *key_path = NULL, *answers_path = NULL, *out = NULL, *design = NULL, *field = NULL;
+    char *join = NULL, *codes = NULL;
+    char **dont_know = NULL;
+    double ridge = 1e-3;
+    gboolean quiet = FALSE;
+    GOptionEntry entries[] = {
+        { "key", 0, 0, G_OPTION_ARG_FILENAME, &key_path, "key.csv of the study (required)",
+          "FILE" },
+        { "answers", 0, 0, G_OPTION_ARG_FILENAME, &answers_path,
+          "Mechanical Turk batch results, or a CSV worker_id,task_id,answer (required)", "FILE" },
+        { "out", 0, 0, G_OPTION_ARG_FILENAME, &out,
+          "Folder for summary.json, tables and figures (default: analysis/ next to the key)",
+          "DIR" },
+        { "design", 0, 0, G_OPTION_ARG_FILENAME, &design,
+          "design.yaml with the codes (default: the one next to the key, if any)", "FILE" },
+        { "field", 0, 0, G_OPTION_ARG_STRING, &field,
+          "Answer field: column Answer.FIELD or one-hot Answer.FIELD.<value> (default: choice "
+          "for pairwise, category.label for identify)", "FIELD" },
+        { "join", 0, 0, G_OPTION_ARG_STRING, &join,
+          "Results column holding the key's task_id (default Input.task_id)", "COLUMN" },
+        { "codes", 0, 0, G_OPTION_ARG_STRING, &codes,
+          "Pairwise codes from the left model's side, e.g. 'alg1=1,none=0,alg2=-1'", "SPEC" },
+        { "dont-know", 0, 0, G_OPTION_ARG_STRING_ARRAY, &dont_know,
+          "Identify: an answer meaning \"I don't know\" (repeatable)", "VALUE" },
+        { "ridge", 0, 0, G_OPTION_ARG_DOUBLE, &ridge,
+          "Bradley-Terry penalty ridge*sum(theta^2) (default 1e-3; 0: maximum likelihood)",
+          "R" },
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only warnings and errors", NULL },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("— statistics of a study's answers");
+    g_option_context_set_summary(
+        ctx, "Codes the answers against the key and writes Krippendorff's alpha, per-pair and "
+             "per-model tables\n(explainability index, Bradley-Terry) or identify accuracy and "
+             "confusion matrices.\nAnswers for unknown tasks, repeated answers and values "
+             "without a code are counted and reported.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) error = NULL;
+    int rc = PVX_EXIT_BAD_INPUT;
+    PvxStudyCoding coding;
+    pvx_study_coding_init_defaults(&coding);
+    g_autoptr(PvxStudyKey) key = NULL;
+    g_autoptr(PvxStudyAnswers) answers = NULL;
+    g_autoptr(PvxStudyAnalysis) an = NULL;
+    g_autofree char *design_field = NULL, *out_dir = NULL, *design_path = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 1 || !key_path ||
+        !answers_path) {
+        fprintf(stderr, "pvx study analyse: %s\n",
+                error ? error->message : "needs --key FILE and --answers FILE (and no other "
+                                         "arguments)");
+        goto done;
+    }
+    pvx_log_set_verbosity(quiet ? 0 : 1);
+    key = pvx_study_key_load(key_path, &error);
+    if (!key) {
+        rc = fail(error);
+        goto done;
+    }
+    design_path = design ? g_strdup(design) : design_next_to(key_path);
+    if (design_path && !pvx_study_coding_load_design(&coding, design_path, &design_field, NULL,
+                                                         &error)) {
+        rc = fail(error);
+        goto done;
+    }
+    if (codes && !pvx_study_coding_set_codes(&coding, codes, &error)) {
+        rc = fail(error);
+        goto done;
+    }
+    if (dont_know) {
+        g_strfreev(coding.dont_know);
+        coding.dont_know = g_strdupv(dont_know);
+    }
+    if (!(ridge >= 0)) {
+        fprintf(stderr, "pvx study analyse: --ridge must be >= 0\n");
+        goto done;
+    }
+    coding.ridge = ridge;
+    const char *f = field ? field : design_field ? design_field
+                    : key->type == PVX_STUDY_PAIRWISE ? "choice" : "category.label";
+    answers = pvx_study_answers_load(answers_path, f, join, &error);
+    if (!answers) {
+        rc = fail(error);
+        goto done;
+    }
+    an = pvx_study_analyse(key, answers, &coding, &error);
+    if (!an) {
+        rc = fail(error);
+        goto done;
+    }
+    if (out) {
+        out_dir = g_strdup(out);
+    } else {
+        g_autofree char *kd = g_path_get_dirname(key_path);
+        out_dir = g_build_filename(kd, "analysis", NULL);
+    }
+    print_issues(&an->issues);
+    if (!pvx_study_analysis_write(an, out_dir, &error)) {
+        pvx_cli_error(error);
+        rc = PVX_EXIT_FAILED;
+        goto done;
+    }
+    if (!quiet)
+        print_analysis(an, out_dir);
+    rc = PVX_EXIT_OK;
+done:
+    pvx_study_coding_clear(&coding);
+    g_free(key_path);
+    g_free(answers_path);
+    g_free(out);
+    g_free(design);
+    g_free(field);
+    g_free(join);
+    g_free(codes);
+    g_strfreev(dont_know);
+    return rc;
+}
+
+/* ---- simulate -------------------------------------------------------------------------------*/
+
+/* "cr1=0.3,cr2=0" → model → value. */
+static GHashTable *parse_model_values(const char *option, const char *spec, GError **error)
+{
+    GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_auto(GStrv) entries = g_strsplit(spec, ",", -1);
+    for (char **e = entries; *e; e++) {
+        g_strstrip(*e);
+        if (!**e)
+            continue;
+        char *eq = strchr(*e, '=');
+        char *end = NULL;
+        double v = eq ? g_ascii_strtod(eq + 1, &end) : NAN;
+        if (!eq || eq == *e || end == eq + 1 || *end || !isfinite(v)) {
+            g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
+                        "%s: '%s' is not MODEL=NUMBER (e.g. cr1=0,cr2=0.5)", option, *e);
+            g_hash_table_destroy(t);
+            return NULL;
+        }
+        double *d = g_new(double, 1);
+        *d = v;
+        g_hash_table_replace(t, g_strndup(*e, eq - *e), d);
+    }
+    return t;
+}
+
+static gboolean parse_int_list(const char *spec, GArray *out)
+{
+    g_auto(GStrv) parts = g_strsplit(spec, ",", -1);
+    for (char **p = parts; *p; p++) {
+        char *end = NULL;
+        gint64 v = g_ascii_strtoll(g_strstrip(*p), &end, 10);
+        if (end == *p || *end || v < 1 || v > 100000)
+            return FALSE;
+        int iv = (int)v;
+        g_array_append_val(out, iv);
+    }
+    return out->len > 0;
+}
+
+static int study_simulate(int argc, char **argv)
+{
+    char *key_path = NULL, *out = NULL, *tasks_path = NULL, *prefer = NULL, *accuracy = NULL;
+    char *field = NULL, *power = NULL;
+    int raters = 0, workers = 0, scale = 0, reps = 200;
+    double noise = 1.0, dont_know = 0.1, level = 0.05;
+    gint64 seed = 1;
+    gboolean one_hot = FALSE, long_format = FALSE;
+    GOptionEntry entries[] = {
+        { "key", 0, 0, G_OPTION_ARG_FILENAME, &key_path, "key.csv of the study (required)",
+          "FILE" },
+        { "out", 0, 0, G_OPTION_ARG_FILENAME, &out,
+          "Results CSV to write (required; with --power: the power table)", "FILE" },
+        { "tasks", 0, 0, G_OPTION_ARG_FILENAME, &tasks_path,
+          "tasks.csv for the Input.* columns (default: upload/tasks.csv next to the key)",
+          "FILE" },
+        { "raters", 0, 0, G_OPTION_ARG_INT, &raters,
+          "Raters per task (default: the design's raters, else 5)", "N" },
+        { "workers", 0, 0, G_OPTION_ARG_INT, &workers, "Size of the worker pool (default 4 x "
+          "raters)", "N" },
+        { "prefer", 0, 0, G_OPTION_ARG_STRING, &prefer,
+          "Pairwise: latent quality per model in scale units, e.g. cr1=0,cr2=0.5 (default 0)",
+          "SPEC" },
+        { "noise", 0, 0, G_OPTION_ARG_DOUBLE, &noise, "Pairwise: rater noise sigma (default 1)",
+          "S" },
+        { "accuracy", 0, 0, G_OPTION_ARG_STRING, &accuracy,
+          "Identify: probability of a correct answer per model, e.g. cr1=0.9 (default 0.85)",
+          "SPEC" },
+        { "dont-know-rate", 0, 0, G_OPTION_ARG_DOUBLE, &dont_know,
+          "Identify: probability of \"I don't know\" (default 0.1)", "P" },
+        { "scale", 0, 0, G_OPTION_ARG_INT, &scale, "Pairwise scale 3, 5 or 7 (default: the "
+          "design's)", "N" },
+        { "field", 0, 0, G_OPTION_ARG_STRING, &field, "Answer field (default: the design's)",
+          "FIELD" },
+        { "one-hot", 0, 0, G_OPTION_ARG_NONE, &one_hot,
+          "Write one-hot Answer.FIELD.<value> true/false columns", NULL },
+        { "long", 0, 0, G_OPTION_ARG_NONE, &long_format,
+          "Write a long CSV worker_id,task_id,answer instead", NULL },
+        { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed (default 1)", "N" },
+        { "power", 0, 0, G_OPTION_ARG_STRING, &power,
+          "Power by simulation for these rater counts, e.g. 1,3,5,10 (pairwise)", "LIST" },
+        { "reps", 0, 0, G_OPTION_ARG_INT, &reps, "--power: studies simulated per rater count "
+          "(default 200)", "N" },
+        { "level", 0, 0, G_OPTION_ARG_DOUBLE, &level, "--power: significance level (default "
+          "0.05)", "A" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("— simulated raters");
+    g_option_context_set_summary(
+        ctx, "Writes answers of simulated raters for the tasks of a key in Mechanical Turk's "
+             "batch results format,\nto test the pipeline end to end; with --power, estimates "
+             "how often each pair's chi-squared test\ndetects the chosen preference for each "
+             "number of raters.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) error = NULL;
+    int rc = PVX_EXIT_BAD_INPUT;
+    PvxStudySimOptions o;
+    pvx_study_sim_options_init(&o);
+    PvxStudyCoding coding;
+    pvx_study_coding_init_defaults(&coding);
+    g_autoptr(PvxStudyKey) key = NULL;
+    g_autoptr(PvxCsv) tasks = NULL;
+    g_autoptr(PvxStudyAnswers) answers = NULL;
+    g_autoptr(GHashTable) quality = NULL;
+    g_autofree char *design_field = NULL, *dk_label = NULL;
+    g_autoptr(GArray) counts = g_array_new(FALSE, FALSE, sizeof(int));
+    g_autofree char *design_path = NULL;
+    g_autoptr(GPtrArray) labels = g_ptr_array_new();
+    int design_scale = 0, design_raters = 0;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 1 || !key_path || !out) {
+        fprintf(stderr, "pvx study simulate: %s\n",
+                error ? error->message : "needs --key FILE and --out FILE");
+        goto done;
+    }
+    if (power && !parse_int_list(power, counts)) {
+        fprintf(stderr, "pvx study simulate: --power %s: give rater counts like 1,3,5,10\n",
+                power);
+        goto done;
+    }
+    if (!(noise >= 0) || !(dont_know >= 0 && dont_know <= 1) || reps < 1 ||
+        !(level > 0 && level < 1) || raters < 0 || workers < 0) {
+        fprintf(stderr, "pvx study simulate: --noise >= 0, --dont-know-rate in [0, 1], --reps "
+                        ">= 1, --level in (0, 1), --raters and --workers >= 0\n");
+        goto done;
+    }
+    key = pvx_study_key_load(key_path, &error);
+    if (!key) {
+        rc = fail(error);
+        goto done;
+    }
+    design_path = design_next_to(key_path);
+    if (design_path) {
+        if (!pvx_study_coding_load_design(&coding, design_path, &design_field, &design_raters,
+                                          &error)) {
+            rc = fail(error);
+            goto done;
+        }
+        design_scale = coding.scale;
+        if (coding.dont_know && coding.dont_know[0])
+            dk_label = g_strdup(coding.dont_know[0]);
+    }
+    if (!tasks_path) {
+        g_autofree char *kd = g_path_get_dirname(key_path);
+        g_autofree char *t = g_build_filename(kd, "upload", "tasks.csv", NULL);
+        if (g_file_test(t, G_FILE_TEST_IS_REGULAR))
+            tasks_path = g_strdup(t);
+    }
+    if (tasks_path && !long_format && !(tasks = pvx_csv_read(tasks_path, &error))) {
+        rc = fail(error);
+        goto done;
+    }
+    o.raters = raters ? raters : design_raters ? design_raters : 5;
+    o.workers = workers;
+    o.noise = noise;
+    o.scale = scale ? scale : design_scale ? design_scale : 5;
+    o.dont_know = dont_know;
+    if (dk_label)
+        o.dont_know_label = dk_label;
+    o.classes = (const char *const *)coding.classes;
+    o.seed = (guint64)seed;
+    const char *spec = key->type == PVX_STUDY_PAIRWISE ? prefer : accuracy;
+    if (spec && !(quality = parse_model_values(key->type == PVX_STUDY_PAIRWISE ? "--prefer"
+                                                                               : "--accuracy",
+                                               spec, &error))) {
+        rc = fail(error);
+        goto done;
+    }
+    o.quality = quality;
+    if (power) {
+        g_autofree double *pw = NULL;
+        g_auto(GStrv) pairs = NULL;
+        if (!pvx_study_power(key, &o, &coding, (int *)(void *)counts->data, (int)counts->len,
+                             reps, level, &pw, &pairs, &error)) {
+            rc = fail(error);
+            goto done;
+        }
+        int P = (int)g_strv_length(pairs);
+        g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+        printf("power (share of %d simulated studies with chi-squared p < %g), noise %g:\n",
+               reps, level, noise);
+        printf("%8s", "raters");
+        for (int p = 0; p < P; p++)
+            printf("  %14s", pairs[p]);
+        printf("\n");
+        for (guint r = 0; r < counts->len; r++) {
+            printf("%8d", g_array_index(counts, int, r));
+            for (int p = 0; p < P; p++) {
+                printf("  %14.3f", pw[r * P + p]);
+                char **row = g_new0(char *, 4);
+                row[0] = g_strdup_printf("%d", g_array_index(counts, int, r));
+                row[1] = g_strdup(pairs[p]);
+                row[2] = g_strdup_printf("%.4f", pw[r * P + p]);
+                g_ptr_array_add(rows, row);
+            }
+            printf("\n");
+        }
+        const char *h[] = { "raters", "pair", "power", NULL };
+        if (!pvx_csv_write(out, h, rows, &error)) {
+            rc = fail(error);
+            goto done;
+        }
+        rc = PVX_EXIT_OK;
+        goto done;
+    }
+    answers = pvx_study_simulate(key, &o, &error);
+    if (!answers) {
+        rc = fail(error);
+        goto done;
+    }
+    const char *f = field ? field : design_field ? design_field
+                    : key->type == PVX_STUDY_PAIRWISE ? "choice" : "category.label";
+    if (key->type == PVX_STUDY_PAIRWISE) {
+        for (const char *const *l = pvx_study_scale_labels(o.scale, NULL); l && *l; l++)
+            g_ptr_array_add(labels, (gpointer)*l);
+    } else {
+        for (char **c = coding.classes; c && *c; c++)
+            g_ptr_array_add(labels, *c);
+        g_ptr_array_add(labels, (gpointer)o.dont_know_label);
+    }
+    g_ptr_array_add(labels, NULL);
+    if (!pvx_study_answers_write(answers, tasks, f, (const char *const *)labels->pdata, one_hot,
+                                 long_format, out, &error)) {
+        rc = fail(error);
+        goto done;
+    }
+    printf("%u answers of %d raters per task for %u tasks -> %s\n", answers->answers->len,
+           o.raters, key->rows->len, out);
+    rc = PVX_EXIT_OK;
+done:
+    pvx_study_coding_clear(&coding);
+    g_free(key_path);
+    g_free(out);
+    g_free(tasks_path);
+    g_free(prefer);
+    g_free(accuracy);
+    g_free(field);
+    g_free(power);
+    return rc;
+}
+
+int pvx_cli_study(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*main)(int, char **);
+        const char *summary;
+    } subs[] = {
+        { "export", study_export, "RUN_DIR: images, tasks.csv, layout.html, key.csv per design" },
+        { "analyse", study_analyse, "--key KEY --answers RESULTS: alpha, pairs, models, figures" },
+        { "simulate", study_simulate, "--key KEY --out RESULTS: simulated raters; --power" },
+    };
+    if (argc >= 2) {
+        const char *cmd = strcmp(argv[1], "analyze") == 0 ? "analyse" : argv[1];
+        for (gsize i = 0; i < G_N_ELEMENTS(subs); i++)
+            if (strcmp(cmd, subs[i].name) == 0)
+                return subs[i].main(argc - 1, argv + 1);
+    }
+    FILE *f = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+                  ? stdout : stderr;
+    if (argc >= 2 && f == stderr)
+        fprintf(stderr, "pvx study: unknown command '%s'\n\n", argv[1]);
+    fprintf(f, "Usage: pvx study COMMAND [OPTIONS...]\n\nHuman-grounded studies "
+               "(docs/study.md):\n");
+    for (gsize i = 0; i < G_N_ELEMENTS(subs); i++)
+        fprintf(f, "  %-9s %s\n", subs[i].name, subs[i].summary);
+    return f == stdout ? PVX_EXIT_OK : PVX_EXIT_BAD_INPUT;
+}
