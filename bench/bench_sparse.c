@@ -125,6 +125,7 @@ static int run_layers(int batch, int reps)
     };
     static const double crs[] = { 1, 2, 3, 4, 8, 16, 32 };
     PvxConv2dParams p = { .pad_h = 1, .pad_w = 1 };
+    g_autoptr(GString) raw = g_string_new("");
     printf("VGG-16 conv layers, batch %d (ms, best of %d); sparse/dense time ratio per CR\n",
            batch, reps);
     printf("%-16s %9s", "layer", "dense");
@@ -155,6 +156,9 @@ static int run_layers(int batch, int reps)
             g_autoptr(PvxSparseWeights) sw = pvx_sparse_weights_new(wp);
             double ts = time_conv_sparse(x, sw, b, &p, y, reps);
             printf("   %5.2f", ts / td);
+            g_string_append_printf(raw, "raw conv %d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                                   " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %.6g %.6g\n",
+                                   batch, cin, cout, hw, pvx_sparse_weights_nnz(sw), td, ts);
             if (crs[c] == 8) {
                 int64_t wq = hw + 2, tiles = (hw * wq + 127) / 128; /* AVX-512 tile */
                 per_fma = ts / ((double)pvx_sparse_weights_nnz(sw) * batch * tiles * 128);
@@ -166,6 +170,50 @@ static int run_layers(int batch, int reps)
         printf("  %13.4f  %24.4f  %s\n", td / macs * 1e9, per_fma * 1e9, picks->str);
         g_string_free(picks, TRUE);
     }
+    static const int64_t fcs[][2] = { { 25088, 4096 }, { 4096, 4096 }, { 4096, 1000 } };
+    printf("VGG-16 linear layers, batch %d (ms): sparse/dense per CR\n", batch);
+    for (gsize s = 0; s < G_N_ELEMENTS(fcs); s++) {
+        int64_t in = fcs[s][0], out = fcs[s][1];
+        g_autoptr(PvxTensor) x = pvx_tensor_new_shape(2, (int64_t)batch, in);
+        g_autoptr(PvxTensor) w = pvx_tensor_new_shape(2, out, in);
+        g_autoptr(PvxTensor) y = pvx_tensor_new_shape(2, (int64_t)batch, out);
+        fill_random(x, 7, 1.0f);
+        fill_random(w, 8, 0.01f);
+        double td = 1e9;
+        for (int r = 0; r <= reps; r++) {
+            double t = now();
+            g_autoptr(PvxTensor) o = pvx_linear_forward(x, w, NULL, y, NULL);
+            if (r > 0)
+                td = MIN(td, now() - t);
+        }
+        printf("%6" G_GINT64_FORMAT "->%-6" G_GINT64_FORMAT " %9.2f", in, out, td * 1e3);
+        GString *picks = g_string_new("");
+        for (gsize c = 0; c < G_N_ELEMENTS(crs); c++) {
+            g_autoptr(PvxTensor) wp = pvx_tensor_copy(w);
+            for (int64_t i = 0; i < pvx_tensor_numel(wp); i++)
+                if ((i * 2654435761u) % 1000 >= 1000 / crs[c])
+                    wp->data[i] = 0.0f;
+            g_autoptr(PvxSparseWeights) sw = pvx_sparse_weights_new(wp);
+            double ts = 1e9;
+            for (int r = 0; r <= reps; r++) {
+                double t = now();
+                g_autoptr(PvxTensor) o = pvx_linear_forward_sparse(x, sw, NULL, y, NULL);
+                if (r > 0)
+                    ts = MIN(ts, now() - t);
+            }
+            printf("   %5.2f", ts / td);
+            g_string_append_printf(raw, "raw linear %d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                                   " %" G_GINT64_FORMAT " %.6g %.6g\n", batch, in, out,
+                                   pvx_sparse_weights_nnz(sw), td, ts);
+            int64_t xs[2] = { batch, in }, ws[2] = { out, in };
+            g_string_append_c(picks, pvx_linear_sparse_pays(xs, ws, pvx_sparse_weights_nnz(sw))
+                                         ? 'S' : 'd');
+        }
+        printf("  %s\n", picks->str);
+        g_string_free(picks, TRUE);
+    }
+    if (g_getenv("PVX_BENCH_RAW"))
+        fputs(raw->str, stdout);
     return 0;
 }
 

@@ -5,12 +5,14 @@ set -eu
 cd "$(dirname "$0")/.."
 
 # Build tools and libraries; the Fashion-MNIST files for the default experiment; Python with
-# PyTorch, torchvision, h5py and PIL for the reference tests and benchmarks (Debian's own builds).
+# PyTorch, torchvision, h5py and PIL for the reference tests and benchmarks (Debian's own builds);
+# Chromium to check that the run report renders (tests/report).
 PKGS="gcc libc6-dev meson ninja-build pkg-config
 libglib2.0-dev libyaml-dev libhdf5-dev libpng-dev zlib1g-dev libjpeg62-turbo-dev libopenblas-dev
 libcairo2-dev fonts-dejavu-core
 dataset-fashion-mnist
-python3 python3-numpy python3-torch python3-torchvision python3-h5py python3-pil"
+python3 python3-numpy python3-torch python3-torchvision python3-h5py python3-pil
+chromium"
 
 missing=""
 for p in $PKGS; do

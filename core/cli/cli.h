@@ -50,4 +50,5 @@ int pvx_cli_explain(int argc, char **argv);
 int pvx_cli_study(int argc, char **argv);
 int pvx_cli_runs(int argc, char **argv);
 int pvx_cli_show(int argc, char **argv);
+int pvx_cli_report(int argc, char **argv);
 int pvx_cli_config_reference(int argc, char **argv);

@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include <pvx/explain-stage.h>
+#include <pvx/report.h>
 
 /* The preview stage: a picture of the data, so the run shows what it worked on. */
 static gboolean stage_preview(PvxRun *run, const PvxDataset *ds, GError **error)
@@ -184,6 +185,16 @@ int pvx_cli_run(int argc, char **argv)
         goto out;
     }
     printf("run finished: %s\n", pvx_run_dir(run));
+    /* The report comes last, so it shows the finished run; a run without a report is still a
+     * finished run (pvx report RUN_DIR writes it again). */
+    g_autofree char *html = NULL;
+    if (!pvx_report_write(pvx_run_dir(run), &html, &error)) {
+        g_prefix_error(&error, "the run finished, but its report could not be written: ");
+        pvx_cli_error(error);
+        rc = PVX_EXIT_FAILED;
+        goto out;
+    }
+    printf("report: %s\n", html);
     rc = PVX_EXIT_OK;
 out:
     g_free(run_id);

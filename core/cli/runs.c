@@ -55,8 +55,7 @@ static RunRow *read_run(const char *dir, const char *name)
 
 /* Run folders are DIR/<experiment>/<run id>/ (what `pvx run` makes); DIR/<run id>/ (DIR is one
  * experiment's folder) works too. */
-static void collect(const char *root, const char *dir, const char *prefix, int depth,
-                    GPtrArray *rows)
+static void collect(const char *dir, const char *prefix, int depth, GPtrArray *rows)
 {
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     if (!d)
@@ -75,7 +74,7 @@ static void collect(const char *root, const char *dir, const char *prefix, int d
         if (g_file_test(h5, G_FILE_TEST_IS_REGULAR))
             g_ptr_array_add(rows, read_run(sub, label));
         else if (depth < 2)
-            collect(root, sub, label, depth + 1, rows);
+            collect(sub, label, depth + 1, rows);
     }
 }
 
@@ -116,7 +115,7 @@ int pvx_cli_runs(int argc, char **argv)
     if (g_file_test(h5, G_FILE_TEST_IS_REGULAR)) /* DIR is a run itself */
         g_ptr_array_add(rows, read_run(dir, dir));
     else
-        collect(dir, dir, NULL, 0, rows);
+        collect(dir, NULL, 0, rows);
     if (rows->len == 0) {
         fprintf(stderr, "pvx runs: no runs under %s\n", dir);
         return PVX_EXIT_OK;

@@ -226,11 +226,23 @@ static const PvxConfigSectionSpec study_children[] = {
     { NULL, 0, 0, NULL, NULL, NULL },
 };
 
+/* Core keys of the model section, besides plugin and params. */
+static const PvxParamSpec model_params[] = {
+    { "weights", PVX_PARAM_PATH, NULL, PVX_PARAM_NULLABLE, 0, 0, NULL,
+      "HDF5 weights to start from (FILE or FILE:/group; default group /weights), e.g. "
+      "torchvision's converted with tools/convert_torchvision.py; null: the plugin's seeded "
+      "initialisation" },
+    { "weights_exclude", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL,
+      "state tensors (names or globs) not taken from `weights`, e.g. [classifier.6.*] for a new "
+      "head with another number of classes" },
+    PVX_PARAM_SPEC_END,
+};
+
 static const PvxConfigSectionSpec sections[] = {
     { "dataset", PVX_SECTION_REQUIRED, PVX_KIND_DATASET, NULL, NULL,
       "the dataset plugin and its params" },
     { "preview", 0, 0, preview_params, NULL, "a grid of dataset images (pvx data preview)" },
-    { "model", 0, PVX_KIND_MODEL, NULL, NULL,
+    { "model", 0, PVX_KIND_MODEL, model_params, NULL,
       "the model plugin and its params (the train stage needs it)" },
     { "train", 0, 0, train_params, NULL, "training of the unpruned model (CR 1) with SGD" },
     { "evaluate", 0, 0, evaluate_params, NULL, "accuracy of the trained model (top-1, top-5, "

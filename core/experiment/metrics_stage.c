@@ -72,13 +72,14 @@ static gboolean load_items(PvxRun *run, const PvxDataset *ds, Items *out, GError
     if (!pvx_store_exists(store, "/dataset/explain/index")) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
                     "metrics: %s has no explained images (/dataset/explain/index); the explain "
-                    "stage runs first", pvx_store_path(store));
+                    "stage runs first",
+                    pvx_store_path(store));
         return FALSE;
     }
     int nd;
     int64_t shape[PVX_TENSOR_MAX_DIMS];
-    g_autofree int64_t *index = pvx_store_read_i64(store, "/dataset/explain/index", &nd, shape,
-                                                   error);
+    g_autofree int64_t *index =
+        pvx_store_read_i64(store, "/dataset/explain/index", &nd, shape, error);
     if (!index)
         return FALSE;
     int64_t n = shape[0], chw[3];
@@ -90,16 +91,16 @@ static gboolean load_items(PvxRun *run, const PvxDataset *ds, Items *out, GError
     out->labels = g_new(int64_t, n);
     out->ids = g_new0(char *, n + 1);
     for (int64_t i = 0; i < n; i++) {
-        PvxDatasetItem it = { 0 };
+        PvxDatasetItem it = {0};
         if (!pvx_dataset_get_item(ds, split, index[i], &it, error))
             return FALSE;
         memcpy(out->images->data + i * item, it.image->data, sizeof(float) * item);
         if (out->masks && it.mask)
             memcpy(out->masks->data + i * hw, it.mask->data, sizeof(float) * hw);
         out->labels[i] = it.label;
-        out->ids[i] = it.id ? g_strdup(it.id)
-                            : g_strdup_printf("%s-%06" G_GINT64_FORMAT, pvx_split_name(split),
-                                              index[i]);
+        out->ids[i] =
+            it.id ? g_strdup(it.id)
+                  : g_strdup_printf("%s-%06" G_GINT64_FORMAT, pvx_split_name(split), index[i]);
         pvx_dataset_item_clear(&it);
     }
     return TRUE;
@@ -122,8 +123,10 @@ static gboolean explain_again(gpointer data, PvxModel *model, const PvxTensor *i
     for (int64_t b0 = 0; b0 < n; b0 += bs) {
         int64_t nb = MIN((int64_t)bs, n - b0);
         g_autoptr(PvxTensor) xb = pvx_tensor_narrow0((PvxTensor *)images, b0, nb);
-        PvxExplainOptions o = { .mode = PVX_TARGET_LABEL, .labels = targets + b0,
-                                .layer = ctx->layer, .batch_size = bs };
+        PvxExplainOptions o = {.mode = PVX_TARGET_LABEL,
+                               .labels = targets + b0,
+                               .layer = ctx->layer,
+                               .batch_size = bs};
         g_autoptr(PvxTensor) maps = pvx_explain(ctx->ex, model, xb, &o, NULL, NULL, error);
         if (!maps)
             return FALSE;
@@ -173,7 +176,7 @@ static PvxMetricResult **cell(Results *res, int mi, int me, int c)
 static guint64 mix(guint64 seed, const char *a, const char *b, int cr, const char *c)
 {
     guint64 h = seed * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
-    const char *parts[] = { a, b, c };
+    const char *parts[] = {a, b, c};
     for (int i = 0; i < 3; i++)
         for (const char *p = parts[i]; *p; p++)
             h = (h ^ (guchar)*p) * 0x100000001b3ULL;
@@ -194,9 +197,9 @@ static char *format_cell(const PvxMetricSummary *s, double p)
     return g_string_free(g, FALSE);
 }
 
-static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics,
-                              char **methods, const int *crs, int64_t n_items,
-                              const PvxParams *p, guint64 seed, GError **error)
+static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics, char **methods,
+                              const int *crs, int64_t n_items, const PvxParams *p, guint64 seed,
+                              GError **error)
 {
     PvxStore *store = pvx_run_store(run);
     int resamples = (int)pvx_params_get_int(p, "bootstrap");
@@ -223,8 +226,8 @@ static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics,
     for (int mi = 0; mi < res->n_metrics; mi++)
         for (int me = 0; me < res->n_methods; me++)
             for (int c = 0; c < res->n_crs; c++) {
-                g_autofree char *group = g_strdup_printf("/metrics/%s/%s/cr%d", metrics[mi].name,
-                                                         methods[me], crs[c]);
+                g_autofree char *group =
+                    g_strdup_printf("/metrics/%s/%s/cr%d", metrics[mi].name, methods[me], crs[c]);
                 if (!pvx_metric_result_write(*cell(res, mi, me, c), store, group, error) ||
                     !pvx_store_set_attr_int(store, group, "compression_rate", crs[c], error))
                     goto fail;
@@ -239,8 +242,8 @@ static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics,
             for (int me = 0; me < res->n_methods; me++) {
                 g_autofree char *label = g_strdup_printf("%s.%s", metrics[mi].name, rname);
                 g_string_append_printf(table, "%-30s %-22s", label, methods[me]);
-                const double *ref = cr1 >= 0 ? pvx_metric_result_get_matrix(
-                                                   *cell(res, mi, me, cr1), rname, NULL, NULL)
+                const double *ref = cr1 >= 0 ? pvx_metric_result_get_matrix(*cell(res, mi, me, cr1),
+                                                                            rname, NULL, NULL)
                                              : NULL;
                 for (int c = 0; c < res->n_crs; c++) {
                     PvxMetricResult *r = *cell(res, mi, me, c);
@@ -250,9 +253,8 @@ static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics,
                     pvx_metric_summarize(v, rows, resamples, level,
                                          mix(seed, metrics[mi].name, methods[me], crs[c], rname),
                                          &s);
-                    g_autofree char *path = g_strdup_printf("/metrics/%s/%s/cr%d/%s",
-                                                            metrics[mi].name, methods[me], crs[c],
-                                                            rname);
+                    g_autofree char *path = g_strdup_printf(
+                        "/metrics/%s/%s/cr%d/%s", metrics[mi].name, methods[me], crs[c], rname);
                     double pval = NAN;
                     if (!pvx_store_set_attr_int(store, path, "n", s.n, error) ||
                         !pvx_store_set_attr_double(store, path, "mean", s.mean, error) ||
@@ -266,8 +268,7 @@ static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics,
                         int64_t used;
                         pval = pvx_metric_wilcoxon(v, ref, rows, &stat, &used);
                         if (!pvx_store_set_attr_double(store, path, "wilcoxon_p", pval, error) ||
-                            !pvx_store_set_attr_double(store, path, "wilcoxon_stat", stat,
-                                                       error) ||
+                            !pvx_store_set_attr_double(store, path, "wilcoxon_stat", stat, error) ||
                             !pvx_store_set_attr_int(store, path, "wilcoxon_n", used, error))
                             goto fail;
                     }
@@ -306,7 +307,8 @@ gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset
     if (!pvx_config_has_section(cfg, "metrics") || n_metrics == 0) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_MISSING,
                     "%s: the metrics stage needs a `metrics` section with at least one entry in "
-                    "`compute` (e.g. - plugin: deletion)", pvx_config_path(cfg));
+                    "`compute` (e.g. - plugin: deletion)",
+                    pvx_config_path(cfg));
         return FALSE;
     }
     if (!pvx_metrics_check(cfg, reg, ds, error))
@@ -323,8 +325,8 @@ gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset
     for (guint i = 0; i < n_metrics; i++) {
         metrics[i].plugin = pvx_config_plugin(cfg, LIST, i, &metrics[i].params);
         metrics[i].name = metrics[i].plugin->desc->name;
-        needs |= ((const PvxMetricClass *)pvx_plugin_klass(metrics[i].plugin, PVX_KIND_METRIC))
-                     ->needs;
+        needs |=
+            ((const PvxMetricClass *)pvx_plugin_klass(metrics[i].plugin, PVX_KIND_METRIC))->needs;
     }
     /* methods: those with maps, filtered by metrics.methods */
     g_auto(GStrv) stored = pvx_store_list(store, "/maps", error);
@@ -363,8 +365,8 @@ gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset
         return FALSE;
     }
 
-    Items items = { 0 };
-    Results res = { (int)n_metrics, n_methods, n_crs, NULL };
+    Items items = {0};
+    Results res = {(int)n_metrics, n_methods, n_crs, NULL};
     res.r = g_new0(PvxMetricResult *, (gsize)n_metrics * n_methods * n_crs);
     ExplainCtx *ctx = g_new0(ExplainCtx, n_methods);
     PvxTensor **ref_maps = g_new0(PvxTensor *, n_methods);
@@ -425,7 +427,8 @@ gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset
             if (maps->shape[0] != items.n || shape[0] != items.n) {
                 g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
                             "metrics: %s holds %" G_GINT64_FORMAT " maps for %" G_GINT64_FORMAT
-                            " explained images", rp, maps->shape[0], items.n);
+                            " explained images",
+                            rp, maps->shape[0], items.n);
                 goto out;
             }
             for (guint mi = 0; mi < n_metrics; mi++) {
@@ -451,8 +454,8 @@ gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset
                     .seed = mix(seed, metrics[mi].name, mname, crs[c], "input"),
                     .method = mname,
                 };
-                PvxMetricResult *r = pvx_metric_run(metrics[mi].plugin, metrics[mi].params, &in,
-                                                    error);
+                PvxMetricResult *r =
+                    pvx_metric_run(metrics[mi].plugin, metrics[mi].params, &in, error);
                 if (!r) {
                     g_prefix_error(error, "metrics: %s at CR %d: ", mname, crs[c]);
                     goto out;
@@ -465,8 +468,7 @@ gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset
         }
     }
     if (!pvx_run_stage_begin(run, STAGE, error) ||
-        !write_results(run, &res, metrics, (char **)methods->pdata, crs, items.n, p, seed,
-                       error) ||
+        !write_results(run, &res, metrics, (char **)methods->pdata, crs, items.n, p, seed, error) ||
         !pvx_run_stage_end(run, error))
         goto out;
     ok = TRUE;

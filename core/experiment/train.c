@@ -20,6 +20,17 @@ PvxModel *pvx_build_model_from_config(const PvxConfig *cfg, const PvxDataset *ds
     int64_t chw[3];
     pvx_dataset_item_shape(ds, chw);
     PvxModel *model = pvx_model_build(plugin, params, chw, pvx_dataset_num_classes(ds), error);
+    const PvxParams *core = pvx_config_section(cfg, "model");
+    if (model && pvx_params_is_set(core, "weights")) {
+        gsize n = 0;
+        const char *const *exclude = pvx_params_get_string_list(core, "weights_exclude", &n);
+        if (!pvx_model_load_weights_file_except(model, pvx_params_get_string(core, "weights"),
+                                                NULL, exclude, error)) {
+            g_prefix_error(error, "%s: ", pvx_params_where(core, "weights"));
+            pvx_model_free(model);
+            return NULL;
+        }
+    }
     if (model)
         g_message("model %s (%s): %" G_GINT64_FORMAT " parameters, %.1f MFLOPs per image",
                   plugin->desc->name, pvx_model_arch(model), pvx_model_num_params(model),

@@ -14,8 +14,8 @@ PvxTensor *pvx_metric_map_pixels(const PvxTensor *maps, int64_t i, int64_t heigh
     g_return_val_if_fail(maps && maps->ndim == 3 && i >= 0 && i < maps->shape[0], NULL);
     g_return_val_if_fail(pvx_tensor_is_contiguous(maps), NULL);
     int64_t h = maps->shape[1], w = maps->shape[2];
-    g_autoptr(PvxTensor) one = pvx_tensor_new_from_data(2, (int64_t[]){ h, w },
-                                                        maps->data + i * h * w);
+    g_autoptr(PvxTensor) one =
+        pvx_tensor_new_from_data(2, (int64_t[]){h, w}, maps->data + i * h * w);
     return pvx_map_normalize(one, (int)width, (int)height, TRUE);
 }
 
@@ -164,8 +164,8 @@ double pvx_metric_ssim(const float *a, const float *b, int64_t h, int64_t w, dou
             double vx = cov_norm * (saa / np - ux * ux);
             double vy = cov_norm * (sbb / np - uy * uy);
             double vxy = cov_norm * (sab / np - ux * uy);
-            double s = ((2 * ux * uy + c1) * (2 * vxy + c2)) /
-                       ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+            double s =
+                ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
             total += s;
             count++;
         }

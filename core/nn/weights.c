@@ -43,7 +43,21 @@ static void append_list(GString *msg, const char *what, GPtrArray *items)
         g_string_append_printf(msg, "%s%s", i ? ", " : "", (char *)g_ptr_array_index(items, i));
 }
 
+static gboolean excluded(const char *const *exclude, const char *name)
+{
+    for (const char *const *e = exclude; e && *e; e++)
+        if (g_pattern_match_simple(*e, name))
+            return TRUE;
+    return FALSE;
+}
+
 gboolean pvx_model_load_weights(PvxModel *m, PvxStore *store, const char *group, GError **error)
+{
+    return pvx_model_load_weights_except(m, store, group, NULL, error);
+}
+
+gboolean pvx_model_load_weights_except(PvxModel *m, PvxStore *store, const char *group,
+                                       const char *const *exclude, GError **error)
 {
     g_return_val_if_fail(m != NULL && store != NULL && group != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -60,10 +74,11 @@ gboolean pvx_model_load_weights(PvxModel *m, PvxStore *store, const char *group,
     g_autoptr(GPtrArray) missing = g_ptr_array_new();
     g_autoptr(GPtrArray) extra = g_ptr_array_new();
     for (guint i = 0; names[i]; i++)
-        if (!g_strv_contains((const char *const *)listed, names[i]))
+        if (!excluded(exclude, names[i]) && !g_strv_contains((const char *const *)listed, names[i]))
             g_ptr_array_add(missing, names[i]);
     for (guint i = 0; listed[i]; i++)
-        if (!g_strv_contains((const char *const *)names, listed[i]) && !is_bn_counter(m, listed[i]))
+        if (!excluded(exclude, listed[i]) &&
+            !g_strv_contains((const char *const *)names, listed[i]) && !is_bn_counter(m, listed[i]))
             g_ptr_array_add(extra, listed[i]);
     if (missing->len || extra->len) {
         g_autoptr(GString) msg = g_string_new(NULL);
@@ -75,6 +90,8 @@ gboolean pvx_model_load_weights(PvxModel *m, PvxStore *store, const char *group,
         return FALSE;
     }
     for (guint i = 0; i < tensors->len; i++) {
+        if (excluded(exclude, names[i]))
+            continue;
         g_autofree char *path = join(group, names[i]);
         PvxTensor *t = g_ptr_array_index(tensors, i);
         g_autoptr(GError) local = NULL;
@@ -99,6 +116,12 @@ gboolean pvx_model_load_weights(PvxModel *m, PvxStore *store, const char *group,
 gboolean pvx_model_load_weights_file(PvxModel *m, const char *path, const char *group,
                                      GError **error)
 {
+    return pvx_model_load_weights_file_except(m, path, group, NULL, error);
+}
+
+gboolean pvx_model_load_weights_file_except(PvxModel *m, const char *path, const char *group,
+                                            const char *const *exclude, GError **error)
+{
     g_return_val_if_fail(m != NULL && path != NULL, FALSE);
     g_autofree char *file = g_strdup(path);
     g_autofree char *grp = g_strdup(group ? group : "/weights");
@@ -111,7 +134,7 @@ gboolean pvx_model_load_weights_file(PvxModel *m, const char *path, const char *
     g_autoptr(PvxStore) store = pvx_store_open(file, FALSE, error);
     if (!store)
         return FALSE;
-    return pvx_model_load_weights(m, store, grp, error);
+    return pvx_model_load_weights_except(m, store, grp, exclude, error);
 }
 
 gboolean pvx_model_save_masks(const PvxModel *m, PvxStore *store, const char *group,

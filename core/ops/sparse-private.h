@@ -25,8 +25,9 @@ typedef struct {
     const int32_t *off; /* nnz: where each weight reads, relative to position 0 of x */
     const float *bias;  /* nullable */
     const float *x;     /* padded, phase-split input of one image, with slack after it */
-    float *y;           /* [cout, oh, ow] of that image */
-    int64_t oh, ow, wq;
+    float *y;           /* output row 0 of the band in plane 0: planes [cout] of yplane floats */
+    int64_t yplane;     /* floats per output plane */
+    int64_t oh, ow, wq; /* rows of the band, output width, phase plane width */
 } PvxSparseConvJob;
 
 /* y[n, o] = bias[o] + Σ_j val[j] · xt[col[j], n] for n < batch, over rows [r0, r1). @xt is x

@@ -112,37 +112,39 @@ const PvxTensor *pvx_sparse_weights_shape(const PvxSparseWeights *s)
 
 /* ---- convolution ---------------------------------------------------------------------------- */
 
-/* The padded, phase-split input of one image: nplanes = Cin·sh·sw planes of hq × wq. */
+/* A band of the padded, phase-split input of one image: phase rows [u0, u0 + rows) of each of
+ * the Cin·sh·sw phase planes, each stored as rows × wq. */
 typedef struct {
     const PvxSparseWeights *sw;
     const float *x;    /* image: [Cin, H, W] */
-    float *xq;         /* [Cin][sh][sw][hq][wq] + slack */
-    int64_t h, w, ph, pw, sh, sww, hq, wq;
+    float *xq;         /* [Cin][sh][sw][rows][wq] + slack */
+    int64_t h, w, ph, pw, sh, sww, wq;
+    int64_t u0, rows;
 } PadJob;
 
-/* Range over input channels: writes the sh·sw phase planes of each. */
+/* Range over input channels: writes the band of the sh·sw phase planes of each. */
 static void pad_channels(int64_t c0, int64_t c1, void *data)
 {
     const PadJob *j = data;
-    int64_t planeq = j->hq * j->wq;
+    int64_t planeb = j->rows * j->wq;
     for (int64_t ci = c0; ci < c1; ci++) {
-        float *dst = j->xq + ci * j->sh * j->sww * planeq;
+        float *dst = j->xq + ci * j->sh * j->sww * planeb;
         if (!j->sw->used[ci]) {
-            memset(dst, 0, (size_t)(j->sh * j->sww * planeq) * sizeof(float));
+            memset(dst, 0, (size_t)(j->sh * j->sww * planeb) * sizeof(float));
             continue;
         }
         const float *src = j->x + ci * j->h * j->w;
         for (int64_t py = 0; py < j->sh; py++) {
-            for (int64_t px = 0; px < j->sww; px++, dst += planeq) {
+            for (int64_t px = 0; px < j->sww; px++, dst += planeb) {
                 /* Phase column v reads input column v·sw + px - pw: valid for v in [lo, hi). */
                 int64_t c0v = px - j->pw;
                 int64_t lo = c0v >= 0 ? 0 : (-c0v + j->sww - 1) / j->sww;
                 int64_t hi = j->w - c0v <= 0 ? 0 : (j->w - c0v + j->sww - 1) / j->sww;
                 hi = MIN(hi, j->wq);
                 lo = MIN(lo, hi);
-                for (int64_t u = 0; u < j->hq; u++) {
-                    float *row = dst + u * j->wq;
-                    int64_t iy = u * j->sh + py - j->ph;
+                for (int64_t r = 0; r < j->rows; r++) {
+                    float *row = dst + r * j->wq;
+                    int64_t iy = (j->u0 + r) * j->sh + py - j->ph;
                     if (iy < 0 || iy >= j->h || lo >= hi) {
                         memset(row, 0, (size_t)j->wq * sizeof(float));
                         continue;
@@ -166,6 +168,8 @@ static void pad_channels(int64_t c0, int64_t c1, void *data)
  * on the machine measured) next to the partial sums being updated and the weights streaming by.
  * Measured with bench-sparse --layers (docs/sparse.md). */
 #define SPARSE_BLOCK_BYTES (16 << 10)
+/* Bytes of padded input per band of output rows: what stays in L2 (1 MiB per core there). */
+#define SPARSE_BAND_BYTES (512 << 10)
 
 static void conv_tiles(int64_t t0, int64_t t1, void *data)
 {
@@ -220,13 +224,7 @@ PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
     SparseGeom g;
     if (!sparse_geom(x, &w->shape, b, p, &g, error))
         return NULL;
-    int64_t planeq = g.hq * g.wq, nplanes = g.cin * g.sh * g.sw;
-    if (nplanes * planeq > G_MAXINT32 / 2) {
-        g_autofree char *xs = pvx_tensor_shape_string(x);
-        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
-                    "sparse conv2d: input %s too large for 32-bit offsets", xs);
-        return NULL;
-    }
+    int64_t nplanes = g.cin * g.sh * g.sw;
     int64_t shape[4] = { g.n, g.cout, g.oh, g.ow };
     PvxTensor *y = pvx_ops_prepare_out(out, 4, shape, "conv2d output", error);
     if (y == NULL)
@@ -234,20 +232,42 @@ PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
     pvx_ops_threads_ensure();
     const PvxSparseKernels *k = pvx_sparse_kernels();
 
-    /* Where each non-zero reads, relative to extended position 0. */
+    /* Bands of output rows: the input rows a band reads (its phase rows plus the kernel's
+     * reach) are padded into a buffer small enough to stay in L2 while the band's tiles run,
+     * so the padded copy never goes out to memory. At least enough rows for a few tiles per
+     * thread. */
+    int64_t khe = (g.kh - 1) * g.dh / g.sh + 1, kwe = (g.kw - 1) * g.dw / g.sw + 1;
+    int64_t row_bytes = nplanes * g.wq * (int64_t)sizeof(float);
+    int64_t band = SPARSE_BAND_BYTES / MAX(row_bytes, 1) - (khe - 1);
+    band = MAX(band, (4 * pvx_num_threads() * k->tile + g.wq - 1) / g.wq);
+    band = CLAMP(band, 1, g.oh);
+    int64_t rows = band + khe - 1, planeb = rows * g.wq;
+    if (nplanes * planeb > G_MAXINT32 / 2) {
+        g_autofree char *xs = pvx_tensor_shape_string(x);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
+                    "sparse conv2d: input %s too large for 32-bit offsets", xs);
+        pvx_tensor_unref(y);
+        return NULL;
+    }
+
+    /* Where each non-zero reads, relative to the band's extended position 0. */
     int32_t *off = g_new(int32_t, MAX(w->nnz, 1));
     for (int64_t j = 0; j < w->nnz; j++) {
         int64_t c = w->col[j];
         int64_t ci = c / (g.kh * g.kw), ky = (c / g.kw) % g.kh, kx = c % g.kw;
         int64_t ty = ky * g.dh, tx = kx * g.dw;
-        off[j] = (int32_t)(((ci * g.sh + ty % g.sh) * g.sw + tx % g.sw) * planeq +
+        off[j] = (int32_t)(((ci * g.sh + ty % g.sh) * g.sw + tx % g.sw) * planeb +
                            (ty / g.sh) * g.wq + tx / g.sw);
     }
     /* Input channel blocks: the floats of one channel a tile reads, over its phase planes. */
-    int64_t khe = (g.kh - 1) * g.dh / g.sh + 1, kwe = (g.kw - 1) * g.dw / g.sw + 1;
     int64_t touched = MIN(khe * (k->tile + kwe - 1), k->tile + (khe - 1) * g.wq + kwe - 1) *
                       g.sh * g.sw;
-    int64_t cbs = CLAMP(SPARSE_BLOCK_BYTES / (int64_t)(sizeof(float) * touched), 1, g.cin);
+    static gint64 block_bytes = 0;
+    if (block_bytes == 0) {
+        const char *e = g_getenv("PVX_SPARSE_BLOCK_BYTES"); /* tuning only (bench-sparse) */
+        block_bytes = e ? MAX(g_ascii_strtoll(e, NULL, 10), 1) : SPARSE_BLOCK_BYTES;
+    }
+    int64_t cbs = CLAMP(block_bytes / (int64_t)(sizeof(float) * touched), 1, g.cin);
     int64_t ncb = (g.cin + cbs - 1) / cbs, ns = ncb + 1, taps = g.kh * g.kw;
     int64_t *seg = g_new(int64_t, g.cout * ns);
     for (int64_t co = 0; co < g.cout; co++) {
@@ -259,22 +279,25 @@ PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
         }
         seg[co * ns + ncb] = end;
     }
-    /* Slack after the planes: the last tile runs up to a tile past the last row, and a kernel
-     * column shift of up to wq (see the top comment: only dropped positions read it). */
-    size_t xq_len = (size_t)(nplanes * planeq + g.wq + k->tile);
-    float *xq = pvx_ops_scratch(0, xq_len);
-    memset(xq + nplanes * planeq, 0, (size_t)(g.wq + k->tile) * sizeof(float));
+    /* Slack after the planes: the last tile runs up to a tile past the band's last row, and a
+     * kernel column shift of up to wq (see the top comment: only dropped positions read it). */
+    size_t slack = (size_t)(g.wq + k->tile);
+    float *xq = pvx_ops_scratch(0, (size_t)(nplanes * planeb) + slack);
+    memset(xq + nplanes * planeb, 0, slack * sizeof(float));
     for (int64_t n = 0; n < g.n; n++) {
-        PadJob pj = { w, x->data + n * g.cin * g.h * g.w, xq, g.h, g.w, g.ph, g.pw,
-                      g.sh, g.sw, g.hq, g.wq };
-        pvx_parallel_for(g.cin, MAX(1, 16384 / MAX(planeq * g.sh * g.sw, 1)), pad_channels,
-                         &pj);
-        PvxSparseConvJob cj = { .cout = g.cout, .ncb = ncb, .seg = seg, .val = w->val,
-                                .off = off,
-                                .bias = b != NULL ? b->data : NULL, .x = xq,
-                                .y = y->data + n * g.cout * g.oh * g.ow,
-                                .oh = g.oh, .ow = g.ow, .wq = g.wq };
-        pvx_parallel_for(g.tiles, 1, conv_tiles, &cj);
+        for (int64_t oy0 = 0; oy0 < g.oh; oy0 += band) {
+            int64_t oy1 = MIN(oy0 + band, g.oh);
+            PadJob pj = { w, x->data + n * g.cin * g.h * g.w, xq, g.h, g.w, g.ph, g.pw,
+                          g.sh, g.sw, g.wq, oy0, rows };
+            pvx_parallel_for(g.cin, MAX(1, 16384 / MAX(planeb * g.sh * g.sw, 1)), pad_channels,
+                             &pj);
+            PvxSparseConvJob cj = { .cout = g.cout, .ncb = ncb, .seg = seg, .val = w->val,
+                                    .off = off, .bias = b != NULL ? b->data : NULL, .x = xq,
+                                    .y = y->data + n * g.cout * g.oh * g.ow + oy0 * g.ow,
+                                    .yplane = g.oh * g.ow, .oh = oy1 - oy0, .ow = g.ow,
+                                    .wq = g.wq };
+            pvx_parallel_for(((oy1 - oy0) * g.wq + k->tile - 1) / k->tile, 1, conv_tiles, &cj);
+        }
     }
     g_free(off);
     g_free(seg);

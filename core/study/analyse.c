@@ -251,7 +251,7 @@ static void analyse_pairwise(PvxStudyAnalysis *an, const PvxStudyKey *key, GArra
     g_autoptr(GError) bt_error = NULL;
     gboolean bt_ok = pvx_bradley_terry(M, wins, an->ridge, theta, se, &bt_error);
     if (!bt_ok)
-        pvx_study_issue_note(&an->issues, 1, "Bradley–Terry: %s", bt_error->message);
+        pvx_study_issue_note(&an->issues, 1, "Bradley-Terry: %s", bt_error->message);
     for (int m = 0; m < M; m++) {
         PvxStudyModel *pm = g_new0(PvxStudyModel, 1);
         pm->model = g_strdup(models[m]);

@@ -275,7 +275,7 @@ gboolean pvx_bradley_terry(int n, const double *wins, double ridge, double *thet
             g[i] = -g[i];
         if (!solve(M, g, n)) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_NUMERIC,
-                        "Bradley–Terry: the comparison graph is not connected (some models "
+                        "Bradley-Terry: the comparison graph is not connected (some models "
                         "were never compared); no strengths can be estimated");
             return FALSE;
         }
@@ -300,14 +300,14 @@ gboolean pvx_bradley_terry(int n, const double *wins, double ridge, double *thet
         for (int i = 0; i < n; i++)
             if (fabs(th[i]) > 40) {
                 g_set_error(error, PVX_ERROR, PVX_ERROR_NUMERIC,
-                            "Bradley–Terry: the strengths diverge (a model never loses or never "
+                            "Bradley-Terry: the strengths diverge (a model never loses or never "
                             "wins, so no maximum-likelihood estimate exists); use a ridge > 0");
                 return FALSE;
             }
     }
     if (!converged) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_NUMERIC,
-                    "Bradley–Terry: Newton's method did not converge in 500 steps");
+                    "Bradley-Terry: Newton's method did not converge in 500 steps");
         return FALSE;
     }
     memcpy(theta_out, th, sizeof(double) * n);

@@ -55,6 +55,13 @@ done
 if [ -z "$missing" ]; then ok "layout: bin/pvx, libpvx, include/pvx, pvx.pc, plugins in plugindir"
 else echo "# missing:$missing" >"$tmp/log"; not_ok "layout"; fi
 
+# The installed pvx finds the installed libpvx without LD_LIBRARY_PATH (its RUNPATH).
+if readelf -d "$bindir/pvx" 2>/dev/null | grep -E "R(UN)?PATH" | grep -q -F "${libdir#$dest}"; then
+    ok "the installed pvx carries RUNPATH ${libdir#$dest}"
+else
+    readelf -d "$bindir/pvx" >"$tmp/log" 2>&1; not_ok "the installed pvx carries RUNPATH ${libdir#$dest}"
+fi
+
 # libpvx's built-in plugin folder is pvx.pc's plugindir (before the destdir).
 if grep -a -q -F "${plugindir#$dest}" "$libdir/libpvx.so"; then
     ok "libpvx searches pvx.pc's plugindir ${plugindir#$dest}"

@@ -20,9 +20,9 @@ static void check(const char *metric, const char *const *pairs)
     g_assert_no_error(error);
     const PvxPlugin *vgg = pvx_registry_lookup(registry, PVX_KIND_MODEL, "vgg", &error);
     g_assert_no_error(error);
-    const char *mp[] = { "arch=vgg-mini", NULL };
+    const char *mp[] = {"arch=vgg-mini", NULL};
     g_autoptr(PvxParams) vp = pvx_params_new_from_pairs(vgg->desc->params, "model vgg", mp, &error);
-    g_autoptr(PvxModel) m = pvx_model_build(vgg, vp, (int64_t[]){ 3, 32, 32 }, 10, &error);
+    g_autoptr(PvxModel) m = pvx_model_build(vgg, vp, (int64_t[]){3, 32, 32}, 10, &error);
     g_assert_no_error(error);
     g_assert_true(pvx_model_load_weights(m, s, "/weights", &error));
     g_autoptr(PvxTensor) x = pvx_store_read_tensor(s, "/input", &error);
@@ -33,7 +33,7 @@ static void check(const char *metric, const char *const *pairs)
     g_assert_no_error(error);
     g_autoptr(PvxExplainer) ex = pvx_explainer_open_by_name(registry, "gradcam", NULL, &error);
     g_assert_no_error(error);
-    PvxExplainOptions o = { .mode = PVX_TARGET_PREDICTED };
+    PvxExplainOptions o = {.mode = PVX_TARGET_PREDICTED};
     g_autofree int64_t *targets = NULL;
     g_autoptr(PvxTensor) maps = pvx_explain(ex, m, x, &o, NULL, &targets, &error);
     g_assert_no_error(error);
@@ -44,8 +44,14 @@ static void check(const char *metric, const char *const *pairs)
     g_autofree char *owner = g_strdup_printf("metric %s", metric);
     g_autoptr(PvxParams) params = pvx_params_new_from_pairs(pl->desc->params, owner, pairs, &error);
     g_assert_no_error(error);
-    PvxMetricInput in = { .size = sizeof in, .n = 3, .num_classes = 10, .maps = maps, .images = x,
-                          .targets = targets, .model = m, .batch_size = 8 };
+    PvxMetricInput in = {.size = sizeof in,
+                         .n = 3,
+                         .num_classes = 10,
+                         .maps = maps,
+                         .images = x,
+                         .targets = targets,
+                         .model = m,
+                         .batch_size = 8};
     g_autoptr(PvxMetricResult) r = pvx_metric_run(pl, params, &in, &error);
     g_assert_no_error(error);
     g_autofree char *ap = g_strdup_printf("/%s/auc", metric);
@@ -73,13 +79,13 @@ static void check(const char *metric, const char *const *pairs)
 
 static void deletion_of_gradcam_matches_torch(void)
 {
-    const char *pairs[] = { "step=0.05", "baseline=0", NULL };
+    const char *pairs[] = {"step=0.05", "baseline=0", NULL};
     check("deletion", pairs);
 }
 
 static void insertion_of_gradcam_matches_torch(void)
 {
-    const char *pairs[] = { "step=0.05", "blur_size=11", "blur_sigma=5", NULL };
+    const char *pairs[] = {"step=0.05", "blur_size=11", "blur_sigma=5", NULL};
     check("insertion", pairs);
 }
 
@@ -89,13 +95,13 @@ int main(int argc, char **argv)
     if (argc < 3)
         g_error("usage: %s PYTHON3 causal_reference.py", argv[0]);
     ref_dir = g_dir_make_tmp("pvx-causal-ref-XXXXXX", NULL);
-    const char *child[] = { argv[1], argv[2], ref_dir, NULL };
+    const char *child[] = {argv[1], argv[2], ref_dir, NULL};
     g_autoptr(GError) error = NULL;
     g_autofree char *err_text = NULL;
     g_autofree char *out_text = NULL;
     int status = 0;
-    if (!g_spawn_sync(NULL, (char **)child, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out_text,
-                      &err_text, &status, &error) ||
+    if (!g_spawn_sync(NULL, (char **)child, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out_text, &err_text,
+                      &status, &error) ||
         !g_spawn_check_wait_status(status, &error))
         g_error("causal_reference.py failed: %s\n%s", error->message, err_text ? err_text : "");
     registry = pvx_registry_new();

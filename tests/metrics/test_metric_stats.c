@@ -9,8 +9,8 @@
 static void wilcoxon_exact_matches_scipy_example(void)
 {
     /* scipy.stats.wilcoxon docs: d = [6, 8, ..., 75] -> statistic 24, p = 0.041259765625 */
-    const double d[] = { 6, 8, 14, 16, 23, 24, 28, 29, 41, -48, 49, 56, 60, -67, 75 };
-    double zero[15] = { 0 };
+    const double d[] = {6, 8, 14, 16, 23, 24, 28, 29, 41, -48, 49, 56, 60, -67, 75};
+    double zero[15] = {0};
     double stat;
     int64_t used;
     double p = pvx_metric_wilcoxon(d, zero, 15, &stat, &used);
@@ -25,8 +25,8 @@ static void wilcoxon_ties_and_zeros_use_normal_approximation(void)
 {
     /* numpy: zeros dropped, average ranks, var = n(n+1)(2n+1)/24 - Σ(t³-t)/48, no continuity
      * correction: T = 6.5, p = 0.017154621842820773 */
-    const double x[] = { 1.5, 2.0, 3.0, 3.0, 4.5, 0.5, 2.0, 6.0, 1.0, 1.0, 2.5, 7.0 };
-    const double y[] = { 1.0, 2.5, 2.0, 2.0, 3.0, 0.5, 1.0, 4.0, 2.0, 0.0, 1.0, 5.0 };
+    const double x[] = {1.5, 2.0, 3.0, 3.0, 4.5, 0.5, 2.0, 6.0, 1.0, 1.0, 2.5, 7.0};
+    const double y[] = {1.0, 2.5, 2.0, 2.0, 3.0, 0.5, 1.0, 4.0, 2.0, 0.0, 1.0, 5.0};
     double stat;
     int64_t used;
     double p = pvx_metric_wilcoxon(x, y, 12, &stat, &used);
@@ -37,17 +37,17 @@ static void wilcoxon_ties_and_zeros_use_normal_approximation(void)
 
 static void wilcoxon_degenerate_inputs(void)
 {
-    const double a[] = { 1, 2, NAN }, b[] = { 1, 2, 3 };
+    const double a[] = {1, 2, NAN}, b[] = {1, 2, 3};
     int64_t used = -1;
     g_assert_cmpfloat(pvx_metric_wilcoxon(a, b, 3, NULL, &used), ==, 1.0); /* every d = 0 */
     g_assert_cmpint(used, ==, 0);
-    const double n1[] = { NAN }, n2[] = { 1 };
+    const double n1[] = {NAN}, n2[] = {1};
     g_assert_true(isnan(pvx_metric_wilcoxon(n1, n2, 1, NULL, NULL)));
 }
 
 static void summary_of_constant_values_has_a_point_interval(void)
 {
-    const double v[] = { 0.25, 0.25, NAN, 0.25, 0.25 };
+    const double v[] = {0.25, 0.25, NAN, 0.25, 0.25};
     PvxMetricSummary s;
     pvx_metric_summarize(v, 5, 200, 0.95, 7, &s);
     g_assert_cmpint(s.n, ==, 4);
@@ -87,9 +87,9 @@ static void bootstrap_interval_has_the_normal_width(void)
 static void spearman_matches_scipy_example(void)
 {
     /* scipy.stats.spearmanr([1,2,3,4,5], [5,6,7,8,7]) = 0.8207826816681233 */
-    const float a[] = { 1, 2, 3, 4, 5 }, b[] = { 5, 6, 7, 8, 7 };
+    const float a[] = {1, 2, 3, 4, 5}, b[] = {5, 6, 7, 8, 7};
     g_assert_cmpfloat_with_epsilon(pvx_metric_spearman(a, b, 5), 0.8207826816681233, 1e-12);
-    const float r[] = { 5, 4, 3, 2, 1 }, c[] = { 2, 2, 2, 2, 2 };
+    const float r[] = {5, 4, 3, 2, 1}, c[] = {2, 2, 2, 2, 2};
     g_assert_cmpfloat_with_epsilon(pvx_metric_spearman(a, r, 5), -1.0, 1e-12);
     g_assert_true(isnan(pvx_metric_spearman(a, c, 5)));
 }
@@ -111,17 +111,17 @@ static void ssim_identical_is_one_and_constant_maps_follow_the_formula(void)
 
 static void top_fraction_and_iou(void)
 {
-    const float v[] = { 0.1f, 0.9f, 0.5f, 0.5f, 0.0f, 0.2f, 0.3f, 0.4f, 0.6f, 0.7f };
+    const float v[] = {0.1f, 0.9f, 0.5f, 0.5f, 0.0f, 0.2f, 0.3f, 0.4f, 0.6f, 0.7f};
     g_autofree uint8_t *t = pvx_metric_top_fraction(v, 10, 0.3); /* 0.9, 0.7, 0.6 */
-    const uint8_t want[] = { 0, 1, 0, 0, 0, 0, 0, 0, 1, 1 };
+    const uint8_t want[] = {0, 1, 0, 0, 0, 0, 0, 0, 1, 1};
     g_assert_cmpmem(t, 10, want, 10);
     /* ties: lower index first */
     g_autofree uint8_t *u = pvx_metric_top_fraction(v, 10, 0.5); /* + 0.5 at 2 and 3 */
     g_assert_cmpint(u[2] + u[3], ==, 2);
-    const uint8_t a[] = { 1, 1, 0, 0 }, b[] = { 0, 1, 1, 0 }, z[] = { 0, 0, 0, 0 };
+    const uint8_t a[] = {1, 1, 0, 0}, b[] = {0, 1, 1, 0}, z[] = {0, 0, 0, 0};
     g_assert_cmpfloat(pvx_metric_iou(a, b, 4), ==, 1.0 / 3);
     g_assert_true(isnan(pvx_metric_iou(z, z, 4)));
-    const float tie[] = { 1, 3, 3, 2 };
+    const float tie[] = {1, 3, 3, 2};
     g_autofree int64_t *o = pvx_metric_order_desc(tie, 4);
     g_assert_cmpint(o[0], ==, 1);
     g_assert_cmpint(o[1], ==, 2);

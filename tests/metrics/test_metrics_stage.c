@@ -139,7 +139,7 @@ static void stage_writes_values_summaries_tests_and_table(void)
     Fixture f;
     fixture_open(&f, "stage");
     g_autoptr(GError) error = NULL;
-    const int crs[] = { 1, 2 };
+    const int crs[] = {1, 2};
     g_assert_true(pvx_stage_explain(f.run, registry, f.ds, f.model, crs, 2, &error));
     g_assert_no_error(error);
     g_assert_true(quiet_stage_metrics(&f, crs, 2, &error));
@@ -164,27 +164,31 @@ static void stage_writes_values_summaries_tests_and_table(void)
     g_assert_true(pval >= 0 && pval <= 1);
     /* CR 1 is the reference: no test there, and its maps are their own reference */
     double none = 0;
-    g_assert_false(pvx_store_get_attr_double(s, "/metrics/deletion/gradcam/cr1/auc",
-                                             "wilcoxon_p", &none, NULL));
+    g_assert_false(pvx_store_get_attr_double(s, "/metrics/deletion/gradcam/cr1/auc", "wilcoxon_p",
+                                             &none, NULL));
     g_autofree double *ss = read_f64(s, "/metrics/cr-similarity/gradcam/cr1/ssim", &n);
     for (int64_t i = 0; i < n; i++)
         g_assert_cmpfloat_with_epsilon(ss[i], 1.0, 1e-9);
     /* a matrix result: the deletion curves, 11 points for step 0.1 */
     int nd;
     int64_t shape[PVX_TENSOR_MAX_DIMS];
-    g_autofree double *curve = pvx_store_read_f64(s, "/metrics/deletion/gradcam/cr1/curve", &nd,
-                                                  shape, &error);
+    g_autofree double *curve =
+        pvx_store_read_f64(s, "/metrics/deletion/gradcam/cr1/curve", &nd, shape, &error);
     g_assert_no_error(error);
     g_assert_cmpint(nd, ==, 2);
     g_assert_cmpint(shape[1], ==, 11);
     /* every metric's results exist for both CRs */
-    const char *paths[] = { "insertion/gradcam/cr2/auc", "average-drop/gradcam/cr2/drop",
-                            "average-drop/gradcam/cr1/increase", "pointing-game/gradcam/cr1/hit",
-                            "energy-pointing-game/gradcam/cr2/energy",
-                            "topk-iou/gradcam/cr1/iou", "rank-accuracy/gradcam/cr2/rank_accuracy",
-                            "randomisation/gradcam/cr1/spearman",
-                            "randomisation/gradcam/cr2/ssim_layers",
-                            "cr-similarity/gradcam/cr2/iou_top", "complexity/gradcam/cr2/gini" };
+    const char *paths[] = {"insertion/gradcam/cr2/auc",
+                           "average-drop/gradcam/cr2/drop",
+                           "average-drop/gradcam/cr1/increase",
+                           "pointing-game/gradcam/cr1/hit",
+                           "energy-pointing-game/gradcam/cr2/energy",
+                           "topk-iou/gradcam/cr1/iou",
+                           "rank-accuracy/gradcam/cr2/rank_accuracy",
+                           "randomisation/gradcam/cr1/spearman",
+                           "randomisation/gradcam/cr2/ssim_layers",
+                           "cr-similarity/gradcam/cr2/iou_top",
+                           "complexity/gradcam/cr2/gini"};
     for (gsize i = 0; i < G_N_ELEMENTS(paths); i++) {
         g_autofree char *full = g_strconcat("/metrics/", paths[i], NULL);
         g_assert_true(pvx_store_exists(s, full));
@@ -193,7 +197,8 @@ static void stage_writes_values_summaries_tests_and_table(void)
     g_autoptr(PvxModel) m2 = pvx_stage_build_model(f.run, registry, f.ds, &error);
     g_assert_true(pvx_model_load_weights(m2, s, "/models/cr2/weights", &error));
     const char *layer = "classifier.6";
-    PvxLayer *a = pvx_model_find_layer(f.model, layer, NULL), *b = pvx_model_find_layer(m2, layer, NULL);
+    PvxLayer *a = pvx_model_find_layer(f.model, layer, NULL),
+             *b = pvx_model_find_layer(m2, layer, NULL);
     g_assert_cmpmem(a->weight->data, pvx_tensor_numel(a->weight) * sizeof(float), b->weight->data,
                     pvx_tensor_numel(b->weight) * sizeof(float));
     /* the table, on stdout and in the run folder */
@@ -212,7 +217,7 @@ static void stage_without_maps_fails_clearly(void)
     Fixture f;
     fixture_open(&f, "no-maps");
     g_autoptr(GError) error = NULL;
-    const int crs[] = { 1 };
+    const int crs[] = {1};
     g_assert_false(quiet_stage_metrics(&f, crs, 1, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND);
     g_assert_nonnull(strstr(error->message, "explain stage"));
@@ -269,7 +274,8 @@ int main(int argc, char **argv)
                     localisation_on_dataset_without_masks_is_refused_naming_it);
     int rc = g_test_run();
     pvx_registry_free(registry);
-    if (g_getenv("PVX_KEEP")) return rc;
+    if (g_getenv("PVX_KEEP"))
+        return rc;
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", out_dir);
     if (system(cmd) != 0)
         g_warning("could not remove %s", out_dir);

@@ -44,10 +44,10 @@ static void localisation_map_equal_to_mask_is_perfect(void)
 {
     g_autoptr(PvxTensor) masks = pvx_tensor_new_shape(3, 2, 8, 8);
     make_masks(masks);
-    PvxMetricInput in = { .size = sizeof in, .n = 2, .num_classes = 2, .maps = masks,
-                          .masks = masks };
-    const char *names[] = { "pointing-game", "energy-pointing-game", "rank-accuracy" };
-    const char *results[] = { "hit", "energy", "rank_accuracy" };
+    PvxMetricInput in = {
+        .size = sizeof in, .n = 2, .num_classes = 2, .maps = masks, .masks = masks};
+    const char *names[] = {"pointing-game", "energy-pointing-game", "rank-accuracy"};
+    const char *results[] = {"hit", "energy", "rank_accuracy"};
     for (int k = 0; k < 3; k++) {
         g_autoptr(GError) error = NULL;
         g_autoptr(PvxMetricResult) r = run_metric(names[k], NULL, &in, &error);
@@ -57,7 +57,7 @@ static void localisation_map_equal_to_mask_is_perfect(void)
         g_assert_cmpfloat_with_epsilon(v[1], 1.0, 1e-12);
     }
     /* the mask of item 0 covers 9 of 64 pixels: top-k with k = 9/64 is the mask itself */
-    const char *pairs[] = { "fraction=0.140625", NULL };
+    const char *pairs[] = {"fraction=0.140625", NULL};
     g_autoptr(PvxMetricResult) r = run_metric("topk-iou", pairs, &in, NULL);
     g_assert_cmpfloat_with_epsilon(values(r, "iou", 2)[0], 1.0, 1e-12);
 }
@@ -74,9 +74,9 @@ static void localisation_known_partial_answers(void)
     /* item 1: mask empty -> NaN everywhere */
     g_autoptr(PvxTensor) masks2 = pvx_tensor_copy(masks);
     memset(masks2->data + 64, 0, 64 * sizeof(float));
-    PvxMetricInput in = { .size = sizeof in, .n = 2, .num_classes = 2, .maps = maps,
-                          .masks = masks2 };
-    const char *tol0[] = { "tolerance=0", NULL }, *tol2[] = { "tolerance=2", NULL };
+    PvxMetricInput in = {
+        .size = sizeof in, .n = 2, .num_classes = 2, .maps = maps, .masks = masks2};
+    const char *tol0[] = {"tolerance=0", NULL}, *tol2[] = {"tolerance=2", NULL};
     g_autoptr(PvxMetricResult) p0 = run_metric("pointing-game", tol0, &in, NULL);
     g_autoptr(PvxMetricResult) p2 = run_metric("pointing-game", tol2, &in, NULL);
     g_assert_cmpfloat(values(p0, "hit", 2)[0], ==, 0.0);
@@ -90,7 +90,7 @@ static void localisation_known_partial_answers(void)
     g_autoptr(PvxMetricResult) ra = run_metric("rank-accuracy", NULL, &in, NULL);
     g_assert_cmpfloat_with_epsilon(values(ra, "rank_accuracy", 2)[0], 1.0 / 9.0, 1e-12);
     /* top-2 pixels {(2,1), (3,4)} against the 9-pixel mask: IoU = 1 / 10 */
-    const char *two[] = { "fraction=0.03125", NULL };
+    const char *two[] = {"fraction=0.03125", NULL};
     g_autoptr(PvxMetricResult) iou = run_metric("topk-iou", two, &in, NULL);
     g_assert_cmpfloat_with_epsilon(values(iou, "iou", 2)[0], 0.1, 1e-12);
 }
@@ -108,16 +108,22 @@ static PvxModel *linear_model(const float *w)
     return m;
 }
 
-static const float lin_w[16] = { 0.9f, 0.1f, 0.5f, 0.3f, 0.05f, 0.7f, 0.2f, 0.4f,
-                                 0.6f, 0.15f, 0.8f, 0.25f, 0.35f, 0.45f, 0.55f, 0.65f };
+static const float lin_w[16] = {0.9f, 0.1f,  0.5f, 0.3f,  0.05f, 0.7f,  0.2f,  0.4f,
+                                0.6f, 0.15f, 0.8f, 0.25f, 0.35f, 0.45f, 0.55f, 0.65f};
 
-static PvxMetricResult *causal(const char *name, PvxModel *m, const PvxTensor *x,
-                               const float *map, const char *const *pairs)
+static PvxMetricResult *causal(const char *name, PvxModel *m, const PvxTensor *x, const float *map,
+                               const char *const *pairs)
 {
-    g_autoptr(PvxTensor) maps = pvx_tensor_new_from_data(3, (int64_t[]){ 1, 4, 4 }, map);
+    g_autoptr(PvxTensor) maps = pvx_tensor_new_from_data(3, (int64_t[]){1, 4, 4}, map);
     int64_t target = 0;
-    PvxMetricInput in = { .size = sizeof in, .n = 1, .num_classes = 2, .maps = maps,
-                          .images = x, .targets = &target, .model = m, .batch_size = 5 };
+    PvxMetricInput in = {.size = sizeof in,
+                         .n = 1,
+                         .num_classes = 2,
+                         .maps = maps,
+                         .images = x,
+                         .targets = &target,
+                         .model = m,
+                         .batch_size = 5};
     g_autoptr(GError) error = NULL;
     PvxMetricResult *r = run_metric(name, pairs, &in, &error);
     g_assert_no_error(error);
@@ -140,7 +146,7 @@ static void deletion_reversed_order_gives_the_worst_curve(void)
         good[p] = lin_w[p];
         rev[p] = 1.0f - lin_w[p];
     }
-    const char *pairs[] = { "step=0.125", "baseline=0", NULL }; /* 2 pixels per step, 8 steps */
+    const char *pairs[] = {"step=0.125", "baseline=0", NULL}; /* 2 pixels per step, 8 steps */
     g_autoptr(PvxMetricResult) rg = causal("deletion", m, x, good, pairs);
     g_autoptr(PvxMetricResult) rr = causal("deletion", m, x, rev, pairs);
     int64_t rows, cols;
@@ -179,8 +185,7 @@ static void deletion_reversed_order_gives_the_worst_curve(void)
     double s = 0;
     for (int k = 0; k < 9; k++)
         s += cg[k];
-    g_assert_cmpfloat_with_epsilon(values(rg, "auc", 1)[0], (s - cg[0] / 2 - cg[8] / 2) / 8,
-                                   1e-12);
+    g_assert_cmpfloat_with_epsilon(values(rg, "auc", 1)[0], (s - cg[0] / 2 - cg[8] / 2) / 8, 1e-12);
 }
 
 static void insertion_good_order_beats_reverse(void)
@@ -195,26 +200,31 @@ static void insertion_good_order_beats_reverse(void)
     }
     /* blur_size 1: the start image is the image itself -> a flat curve at the image's
      * probability, whatever the order */
-    const char *flat[] = { "step=0.25", "blur_size=1", NULL };
+    const char *flat[] = {"step=0.25", "blur_size=1", NULL};
     g_autoptr(PvxMetricResult) f = causal("insertion", m, x, good, flat);
     double total = 0;
     for (int p = 0; p < 16; p++)
         total += 2 * lin_w[p];
     g_assert_cmpfloat_with_epsilon(values(f, "auc", 1)[0], sigmoid(total), 1e-6);
-    const char *pairs[] = { "step=0.125", "blur_size=3", "blur_sigma=1", NULL };
+    const char *pairs[] = {"step=0.125", "blur_size=3", "blur_sigma=1", NULL};
     g_autoptr(PvxMetricResult) rg = causal("insertion", m, x, good, pairs);
     g_autoptr(PvxMetricResult) rr = causal("insertion", m, x, rev, pairs);
     const double *cg = pvx_metric_result_get_matrix(rg, "curve", NULL, NULL);
     g_assert_cmpfloat_with_epsilon(cg[8], sigmoid(total), 1e-6); /* ends at the image */
-    g_assert_cmpfloat(cg[0], <, sigmoid(total));                /* zero-padded blur is darker */
+    g_assert_cmpfloat(cg[0], <, sigmoid(total));                 /* zero-padded blur is darker */
     g_assert_cmpfloat(values(rg, "auc", 1)[0], >, values(rr, "auc", 1)[0]);
-    const char *even[] = { "blur_size=4", NULL };
+    const char *even[] = {"blur_size=4", NULL};
     g_autoptr(PvxMetricResult) bad = NULL;
     g_autoptr(GError) error = NULL;
-    g_autoptr(PvxTensor) maps = pvx_tensor_new_from_data(3, (int64_t[]){ 1, 4, 4 }, good);
+    g_autoptr(PvxTensor) maps = pvx_tensor_new_from_data(3, (int64_t[]){1, 4, 4}, good);
     int64_t target = 0;
-    PvxMetricInput in = { .size = sizeof in, .n = 1, .num_classes = 2, .maps = maps, .images = x,
-                          .targets = &target, .model = m };
+    PvxMetricInput in = {.size = sizeof in,
+                         .n = 1,
+                         .num_classes = 2,
+                         .maps = maps,
+                         .images = x,
+                         .targets = &target,
+                         .model = m};
     bad = run_metric("insertion", even, &in, &error);
     g_assert_null(bad);
     g_assert_nonnull(strstr(error->message, "blur_size must be odd"));
@@ -226,7 +236,7 @@ static void average_drop_matches_the_formula(void)
     g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, 1, 1, 4, 4);
     pvx_tensor_fill(x, 1.0f);
     /* map: 1 on pixels 0..7, 0 elsewhere (min-max keeps it, up to /(1 + 1e-7)) */
-    float map[16] = { 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0 };
+    float map[16] = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0};
     g_autoptr(PvxMetricResult) r = causal("average-drop", m, x, map, NULL);
     double y = 0, o = 0;
     for (int p = 0; p < 16; p++) {
@@ -251,13 +261,13 @@ static void average_drop_matches_the_formula(void)
 static void cr_similarity_known_values(void)
 {
     /* 1×5 maps, no resampling (no images): ranks as in scipy's spearmanr example */
-    const float a[] = { 1, 2, 3, 4, 5, /**/ 1, 2, 3, 4, 5 };
-    const float b[] = { 5, 6, 7, 8, 7, /**/ 1, 2, 3, 4, 5 };
-    g_autoptr(PvxTensor) maps = pvx_tensor_new_from_data(3, (int64_t[]){ 2, 1, 5 }, a);
-    g_autoptr(PvxTensor) ref = pvx_tensor_new_from_data(3, (int64_t[]){ 2, 1, 5 }, b);
-    PvxMetricInput in = { .size = sizeof in, .n = 2, .num_classes = 2, .maps = maps,
-                          .reference_maps = ref, .cr = 4 };
-    const char *pairs[] = { "fraction=0.4", NULL };
+    const float a[] = {1, 2, 3, 4, 5, /**/ 1, 2, 3, 4, 5};
+    const float b[] = {5, 6, 7, 8, 7, /**/ 1, 2, 3, 4, 5};
+    g_autoptr(PvxTensor) maps = pvx_tensor_new_from_data(3, (int64_t[]){2, 1, 5}, a);
+    g_autoptr(PvxTensor) ref = pvx_tensor_new_from_data(3, (int64_t[]){2, 1, 5}, b);
+    PvxMetricInput in = {
+        .size = sizeof in, .n = 2, .num_classes = 2, .maps = maps, .reference_maps = ref, .cr = 4};
+    const char *pairs[] = {"fraction=0.4", NULL};
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxMetricResult) r = run_metric("cr-similarity", pairs, &in, &error);
     g_assert_no_error(error);
@@ -279,12 +289,12 @@ static void cr_similarity_known_values(void)
 
 static void complexity_known_values(void)
 {
-    float m[2 * 16] = { 0 };
-    m[5] = 1.0f;                      /* one pixel */
-    for (int p = 16; p < 24; p++)     /* half the pixels at one level */
+    float m[2 * 16] = {0};
+    m[5] = 1.0f;                  /* one pixel */
+    for (int p = 16; p < 24; p++) /* half the pixels at one level */
         m[p] = 1.0f;
-    g_autoptr(PvxTensor) maps = pvx_tensor_new_from_data(3, (int64_t[]){ 2, 4, 4 }, m);
-    PvxMetricInput in = { .size = sizeof in, .n = 2, .num_classes = 2, .maps = maps };
+    g_autoptr(PvxTensor) maps = pvx_tensor_new_from_data(3, (int64_t[]){2, 4, 4}, m);
+    PvxMetricInput in = {.size = sizeof in, .n = 2, .num_classes = 2, .maps = maps};
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxMetricResult) r = run_metric("complexity", NULL, &in, &error);
     g_assert_no_error(error);
@@ -319,10 +329,17 @@ static void randomisation_separates_a_method_that_ignores_the_model(void)
     g_autoptr(PvxTensor) maps = pvx_tensor_new_shape(3, 2, 4, 4);
     memcpy(maps->data, lin_w, sizeof lin_w);
     memcpy(maps->data + 16, lin_w, sizeof lin_w);
-    int64_t targets[2] = { 0, 1 };
-    PvxMetricInput in = { .size = sizeof in, .n = 2, .num_classes = 2, .maps = maps, .images = x,
-                          .targets = targets, .model = m, .explain = weights_as_map,
-                          .explain_data = GINT_TO_POINTER(1), .seed = 11 };
+    int64_t targets[2] = {0, 1};
+    PvxMetricInput in = {.size = sizeof in,
+                         .n = 2,
+                         .num_classes = 2,
+                         .maps = maps,
+                         .images = x,
+                         .targets = targets,
+                         .model = m,
+                         .explain = weights_as_map,
+                         .explain_data = GINT_TO_POINTER(1),
+                         .seed = 11};
     g_autoptr(GError) error = NULL;
     /* a method that ignores the model keeps its map: Spearman and SSIM 1 (it fails the check) */
     g_autoptr(PvxMetricResult) same = run_metric("randomisation", NULL, &in, &error);

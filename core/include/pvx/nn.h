@@ -234,6 +234,14 @@ gboolean pvx_model_load_weights(PvxModel *model, PvxStore *store, const char *gr
  * error (naming the file). */
 gboolean pvx_model_load_weights_file(PvxModel *model, const char *path, const char *group,
                                      GError **error);
+/* The same two, leaving out the state tensors whose names match a glob of @exclude
+ * (NULL-terminated, may be NULL): they are neither required in the file nor read, and keep
+ * their current values — e.g. {"classifier.6.*"} to start from ImageNet weights with a new
+ * 10-class head. */
+gboolean pvx_model_load_weights_except(PvxModel *model, PvxStore *store, const char *group,
+                                       const char *const *exclude, GError **error);
+gboolean pvx_model_load_weights_file_except(PvxModel *model, const char *path, const char *group,
+                                            const char *const *exclude, GError **error);
 /* Masks as uint8 datasets <group>/<layer>.weight for every masked layer. */
 gboolean pvx_model_save_masks(const PvxModel *model, PvxStore *store, const char *group,
                               GError **error);

@@ -29,6 +29,7 @@
 #include "pruner.h"
 #include "prune.h"
 #include "prune-stage.h"
+#include "report.h"
 #include "study.h"
 
 G_BEGIN_DECLS

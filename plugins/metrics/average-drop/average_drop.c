@@ -14,8 +14,8 @@
 #include "../xai-metric.h"
 
 static const PvxParamSpec drop_params[] = {
-    { "baseline", PVX_PARAM_DOUBLE, "0", 0, 0, 0, NULL,
-      "what the explanation's zero relevance fades to, in the model's input space" },
+    {"baseline", PVX_PARAM_DOUBLE, "0", 0, 0, 0, NULL,
+     "what the explanation's zero relevance fades to, in the model's input space"},
     PVX_PARAM_SPEC_END,
 };
 
@@ -38,8 +38,8 @@ static gboolean drop_compute(gpointer self, const PvxMetricInput *in, PvxMetricR
     double base = *(double *)self;
     if (!xai_input_is_new(in, error))
         return FALSE;
-    int64_t n = in->n, c = in->images->shape[1], h = in->images->shape[2],
-            w = in->images->shape[3], hw = h * w, item = c * hw;
+    int64_t n = in->n, c = in->images->shape[1], h = in->images->shape[2], w = in->images->shape[3],
+            hw = h * w, item = c * hw;
     g_autoptr(PvxTensor) kept = pvx_tensor_new_like(in->images);
     for (int64_t i = 0; i < n; i++) {
         g_autoptr(PvxTensor) e = pvx_metric_map_pixels(in->maps, i, h, w);

@@ -33,16 +33,16 @@ typedef struct {
 } Causal;
 
 static const PvxParamSpec causal_params[] = {
-    { "step", PVX_PARAM_DOUBLE, "0.05", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1e-6, 1, NULL,
-      "fraction of the image's pixels changed per step (ceil(step·H·W) pixels)" },
+    {"step", PVX_PARAM_DOUBLE, "0.05", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1e-6, 1, NULL,
+     "fraction of the image's pixels changed per step (ceil(step·H·W) pixels)"},
 #ifdef PVX_CAUSAL_INSERTION
-    { "blur_size", PVX_PARAM_INT, "11", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 255, NULL,
-      "side of the Gaussian kernel that blurs the start image (odd)" },
-    { "blur_sigma", PVX_PARAM_DOUBLE, "5", PVX_PARAM_HAS_MIN, 1e-3, 0, NULL,
-      "sigma of that Gaussian in pixels" },
+    {"blur_size", PVX_PARAM_INT, "11", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 255, NULL,
+     "side of the Gaussian kernel that blurs the start image (odd)"},
+    {"blur_sigma", PVX_PARAM_DOUBLE, "5", PVX_PARAM_HAS_MIN, 1e-3, 0, NULL,
+     "sigma of that Gaussian in pixels"},
 #else
-    { "baseline", PVX_PARAM_DOUBLE, "0", 0, 0, 0, NULL,
-      "value deleted pixels take, in the model's (normalised) input space" },
+    {"baseline", PVX_PARAM_DOUBLE, "0", 0, 0, 0, NULL,
+     "value deleted pixels take, in the model's (normalised) input space"},
 #endif
     PVX_PARAM_SPEC_END,
 };
@@ -87,7 +87,7 @@ static void blur(const float *x, float *out, int64_t c, int64_t h, int64_t w, in
     }
     for (int i = 0; i < size; i++)
         k[i] /= sum;
-    g_autofree double *tmp = g_new(double, h * w);
+    g_autofree double *tmp = g_new(double, h *w);
     for (int64_t ch = 0; ch < c; ch++) {
         const float *p = x + ch * h * w;
         for (int64_t i = 0; i < h; i++)
@@ -116,14 +116,14 @@ static gboolean causal_compute(gpointer self, const PvxMetricInput *in, PvxMetri
     const Causal *cfg = self;
     if (!xai_input_is_new(in, error))
         return FALSE;
-    int64_t n = in->n, c = in->images->shape[1], h = in->images->shape[2],
-            w = in->images->shape[3], hw = h * w, item = c * hw;
+    int64_t n = in->n, c = in->images->shape[1], h = in->images->shape[2], w = in->images->shape[3],
+            hw = h * w, item = c * hw;
     int64_t per_step = MAX((int64_t)1, (int64_t)ceil(cfg->step * (double)hw - 1e-9));
     int64_t n_steps = (hw + per_step - 1) / per_step;
     int64_t points = n_steps + 1;
     int bs = xai_batch_size(in);
     g_autofree double *auc = g_new(double, n);
-    g_autofree double *curves = g_new(double, n * points);
+    g_autofree double *curves = g_new(double, n *points);
     g_autofree float *start = g_new(float, item);
     g_autofree float *finish = g_new(float, item);
     g_autofree int64_t *targets = g_new(int64_t, bs);

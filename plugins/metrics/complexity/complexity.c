@@ -13,7 +13,7 @@
 
 #include "../xai-metric.h"
 
-static const PvxParamSpec cx_params[] = { PVX_PARAM_SPEC_END };
+static const PvxParamSpec cx_params[] = {PVX_PARAM_SPEC_END};
 
 static gpointer cx_open(const PvxParams *params, GError **error)
 {

@@ -11,8 +11,8 @@
 #include "../xai-metric.h"
 
 static const PvxParamSpec sim_params[] = {
-    { "fraction", PVX_PARAM_DOUBLE, "0.1", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1e-6, 1, NULL,
-      "share of the most relevant pixels compared by iou_top" },
+    {"fraction", PVX_PARAM_DOUBLE, "0.1", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1e-6, 1, NULL,
+     "share of the most relevant pixels compared by iou_top"},
     PVX_PARAM_SPEC_END,
 };
 

@@ -37,11 +37,11 @@
 
 static const PvxParamSpec loc_params[] = {
 #if LOC_KIND == 0
-    { "tolerance", PVX_PARAM_DOUBLE, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
-      "a maximum this many pixels (Euclidean) from the mask still hits (Zhang et al.: 15 at 224)" },
+    {"tolerance", PVX_PARAM_DOUBLE, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
+     "a maximum this many pixels (Euclidean) from the mask still hits (Zhang et al.: 15 at 224)"},
 #elif LOC_KIND == 2
-    { "fraction", PVX_PARAM_DOUBLE, "0.1", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1e-6, 1, NULL,
-      "share of the pixels taken as the map's region (k %)" },
+    {"fraction", PVX_PARAM_DOUBLE, "0.1", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1e-6, 1, NULL,
+     "share of the pixels taken as the map's region (k %)"},
 #endif
     PVX_PARAM_SPEC_END,
 };
@@ -80,7 +80,8 @@ static double score(double param, const float *e, const uint8_t *m, int64_t h, i
     int64_t br = best / w, bc = best % w, r = (int64_t)floor(param);
     for (int64_t i = MAX(0, br - r); i <= MIN(h - 1, br + r); i++)
         for (int64_t j = MAX(0, bc - r); j <= MIN(w - 1, bc + r); j++)
-            if (m[i * w + j] && (double)((i - br) * (i - br) + (j - bc) * (j - bc)) <= param * param)
+            if (m[i * w + j] &&
+                (double)((i - br) * (i - br) + (j - bc) * (j - bc)) <= param * param)
                 return 1.0;
     return 0.0;
 #elif LOC_KIND == 1

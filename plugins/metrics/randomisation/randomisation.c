@@ -17,8 +17,8 @@
 #include "../xai-metric.h"
 
 static const PvxParamSpec rand_params[] = {
-    { "depth", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
-      "layers randomised from the top (0: every conv2d and linear layer)" },
+    {"depth", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
+     "layers randomised from the top (0: every conv2d and linear layer)"},
     PVX_PARAM_SPEC_END,
 };
 
@@ -93,11 +93,10 @@ static gboolean rand_compute(gpointer self, const PvxMetricInput *in, PvxMetricR
         g_ptr_array_add(saved, pvx_tensor_copy(L->weight));
         g_ptr_array_add(saved, L->bias ? pvx_tensor_copy(L->bias) : NULL);
     }
-    GRand *rng = g_rand_new_with_seed_array((const guint32[]){ (guint32)in->seed,
-                                                               (guint32)(in->seed >> 32), 0x4d505254u },
-                                            3);
-    g_autofree double *sp = g_new(double, n * MAX(depth, 1));
-    g_autofree double *ss = g_new(double, n * MAX(depth, 1));
+    GRand *rng = g_rand_new_with_seed_array(
+        (const guint32[]){(guint32)in->seed, (guint32)(in->seed >> 32), 0x4d505254u}, 3);
+    g_autofree double *sp = g_new(double, n *MAX(depth, 1));
+    g_autofree double *ss = g_new(double, n *MAX(depth, 1));
     gboolean ok = TRUE;
     for (int64_t l = 0; l < depth && ok; l++) {
         PvxLayer *L = layers->pdata[l];
