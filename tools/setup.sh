@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Build tools and libraries; the Fashion-MNIST files for the default experiment; Python with
 # PyTorch, torchvision, h5py and PIL for the reference tests and benchmarks (Debian's own builds);
 # Chromium to check that the run report renders (tests/report).
-PKGS="gcc libc6-dev meson ninja-build pkg-config
+PKGS="gcc libc6-dev make meson ninja-build pkg-config
 libglib2.0-dev libyaml-dev libhdf5-dev libpng-dev zlib1g-dev libjpeg62-turbo-dev libopenblas-dev
 libcairo2-dev fonts-dejavu-core
 dataset-fashion-mnist

@@ -19,13 +19,13 @@ int pvx_cli_report(int argc, char **argv)
              "Exit codes: 0 success, 1 the report could not be written, 2 bad input.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) error = NULL;
+    g_autofree char *html = NULL;
     int rc = PVX_EXIT_BAD_INPUT;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 2) {
         fprintf(stderr, "pvx report: %s\n", error ? error->message : "expected one RUN_DIR");
         goto out;
     }
     pvx_cli_apply_verbosity(&common);
-    g_autofree char *html = NULL;
     if (!pvx_report_write(argv[1], &html, &error)) {
         pvx_cli_error(error);
         rc = g_error_matches(error, PVX_ERROR, PVX_ERROR_NOT_FOUND) ? PVX_EXIT_BAD_INPUT

@@ -142,6 +142,7 @@ int pvx_cli_run(int argc, char **argv)
     g_autoptr(PvxDataset) ds = NULL;
     g_autoptr(PvxRun) run = NULL;
     g_autoptr(PvxModel) model = NULL;
+    g_autofree char *html = NULL;
     int rc = PVX_EXIT_BAD_INPUT;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != (resume ? 1 : 2)) {
         fprintf(stderr, "pvx run: %s\n",
@@ -187,7 +188,6 @@ int pvx_cli_run(int argc, char **argv)
     printf("run finished: %s\n", pvx_run_dir(run));
     /* The report comes last, so it shows the finished run; a run without a report is still a
      * finished run (pvx report RUN_DIR writes it again). */
-    g_autofree char *html = NULL;
     if (!pvx_report_write(pvx_run_dir(run), &html, &error)) {
         g_prefix_error(&error, "the run finished, but its report could not be written: ");
         pvx_cli_error(error);

@@ -324,7 +324,14 @@ static void show_models(PvxStore *s)
         attr_double(s, "/models/cr1/train", "epochs", &epochs);
         attr_double(s, "/models/cr1/train", "final_epoch", &final_epoch);
         attr_double(s, "/models/cr1/train", "train_seconds", &seconds);
-        printf("training    CR 1: epochs %.0f", epochs);
+        double checkpoint = NAN;
+        attr_double(s, "/models/cr1/train/checkpoint", "epoch", &checkpoint);
+        if (isfinite(epochs))
+            printf("training    CR 1: epochs %.0f", epochs);
+        else if (isfinite(checkpoint))
+            printf("training    CR 1: not finished, checkpoint after epoch %.0f", checkpoint);
+        else
+            printf("training    CR 1: not finished");
         if (isfinite(final_epoch))
             printf(" (weights of epoch %.0f kept)", final_epoch);
         if (isfinite(seconds))

@@ -372,18 +372,30 @@ PvxTensor *pvx_linear_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
 
 /* ---- the automatic choice ------------------------------------------------------------------- */
 
-/* Seconds per unit of work on this machine (2 cores), measured with bench-sparse --layers on
- * VGG-16's layers at batch 8 (docs/sparse.md). Sparse: per weight non-zero and extended output
- * position (one lane of one FMA), and per padded input element. Dense: per multiply-add of the
- * direct convolution, for the im2col path and for the Winograd path (which does 2.25× fewer). */
-#define SPARSE_S_PER_FMA 1.0e-11
-#define SPARSE_S_PER_PAD 1.0e-10
-#define DENSE_S_PER_MAC_IM2COL 1.0e-11
-#define DENSE_S_PER_MAC_WINOGRAD 0.5e-11
-#define SPARSE_S_PER_FMA_LINEAR 1.0e-10
-#define DENSE_S_PER_MAC_LINEAR 1.0e-11
-/* The sparse path must be predicted this much faster: near the break-even point dense stays. */
-#define SPARSE_MARGIN 0.8
+/* The cost model, in seconds of one core on the machine measured (AMD EPYC Zen 4, 2 cores, KVM;
+ * bench-sparse --layers --threads 1 --cpu-time --batch 2, VGG-16's layers at CR 1…32, fitted
+ * by relative least squares: docs/sparse.md). Both sides scale alike with the thread count.
+ * Sparse conv: per weight non-zero and extended output position (one lane of one FMA), per
+ * output channel and extended position (bias fill, partial sums, the copy into y), per padded
+ * input element. Dense conv: per multiply-add of the direct convolution — Winograd (it does
+ * 2.25× fewer; the fastest layer measured, so the model never flatters sparse), im2col with a
+ * deep (K ≥ 64) or a shallow (K < 64: VGG's first layer) GEMM. The SSE2 kernels (no FMA, 4
+ * lanes) are assumed 2.5× slower per lane (not measured here: this machine has AVX-512). */
+#define SPARSE_S_PER_LANE 4.1e-11
+#define SPARSE_S_PER_OUT_LANE 4.4e-10
+#define SPARSE_S_PER_PAD 8.0e-10
+#define SPARSE_SSE2_FACTOR 2.5
+#define DENSE_S_PER_MAC_WINOGRAD 1.17e-11
+#define DENSE_S_PER_MAC_IM2COL 2.6e-11
+#define DENSE_S_PER_MAC_IM2COL_SHALLOW 4.6e-11
+/* Linear: sparse per non-zero and 16-image chunk of the batch (CSR and gathers, bound by memory
+ * bandwidth); dense per weight (streaming it) plus per multiply-add. */
+#define SPARSE_S_PER_NNZ_LINEAR 8.9e-10
+#define DENSE_S_PER_WEIGHT_LINEAR 4.8e-10
+#define DENSE_S_PER_MAC_LINEAR 3.0e-11
+/* The sparse path must be predicted this much faster: near the break-even point dense stays
+ * (the model's error is up to ~30 % on VGG-16's 14×14 layers). */
+#define SPARSE_MARGIN 0.75
 
 /* As conv.c's automatic choice (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_TILES there). */
 static gboolean dense_uses_winograd(const SparseGeom *g)
@@ -421,12 +433,17 @@ gboolean pvx_conv2d_sparse_pays(const int64_t x_shape[4], const int64_t w_shape[
     SparseGeom g;
     if (!sparse_geom(&xs, &ws, NULL, p, &g, NULL))
         return FALSE;
-    double tile = (double)pvx_sparse_kernels()->tile;
-    double sparse = SPARSE_S_PER_FMA * (double)nnz * (double)g.n * (double)g.tiles * tile +
+    const PvxSparseKernels *k = pvx_sparse_kernels();
+    double lanes = (double)g.n * (double)g.tiles * (double)k->tile;
+    double isa = g_str_equal(k->isa, "sse2") ? SPARSE_SSE2_FACTOR : 1.0;
+    double sparse = isa * SPARSE_S_PER_LANE * (double)nnz * lanes +
+                    SPARSE_S_PER_OUT_LANE * (double)g.cout * lanes +
                     SPARSE_S_PER_PAD * (double)(g.n * g.cin * g.sh * g.sw * g.hq * g.wq);
-    double macs = (double)(g.n * g.cout * g.oh * g.ow) * (double)(g.cin * g.kh * g.kw);
+    int64_t depth = g.cin * g.kh * g.kw;
+    double macs = (double)(g.n * g.cout * g.oh * g.ow) * (double)depth;
     double dense = macs * (dense_uses_winograd(&g) ? DENSE_S_PER_MAC_WINOGRAD
-                                                   : DENSE_S_PER_MAC_IM2COL);
+                           : depth >= 64           ? DENSE_S_PER_MAC_IM2COL
+                                                   : DENSE_S_PER_MAC_IM2COL_SHALLOW);
     return sparse < SPARSE_MARGIN * dense;
 }
 
@@ -436,7 +453,9 @@ gboolean pvx_linear_sparse_pays(const int64_t x_shape[2], const int64_t w_shape[
     if (x_shape[1] != w_shape[1])
         return FALSE;
     double chunks = (double)((x_shape[0] + 15) / 16);
-    double sparse = SPARSE_S_PER_FMA_LINEAR * (double)nnz * chunks;
-    double dense = DENSE_S_PER_MAC_LINEAR * (double)(x_shape[0] * w_shape[0] * w_shape[1]);
+    double weights = (double)(w_shape[0] * w_shape[1]);
+    double sparse = SPARSE_S_PER_NNZ_LINEAR * (double)nnz * chunks;
+    double dense = weights * (DENSE_S_PER_WEIGHT_LINEAR +
+                              DENSE_S_PER_MAC_LINEAR * (double)x_shape[0]);
     return sparse < SPARSE_MARGIN * dense;
 }

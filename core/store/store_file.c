@@ -510,7 +510,13 @@ PvxStore *pvx_store_create(const char *path, GError **error)
     PvxStore *store = store_new(path, TRUE);
     gboolean ok = make_shadow(store, FALSE, error);
     if (ok) {
-        store->file = H5Fcreate(store->shadow_path, H5F_ACC_TRUNC, H5P_DEFAULT, file_access_plist());
+        /* Persistent free-space tracking: space of deleted datasets (a training checkpoint, a
+         * replaced map) is reused by later writes instead of growing the file for ever — every
+         * transaction reopens the file, so the free-space lists must survive a close. */
+        hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+        H5Pset_file_space_strategy(fcpl, H5F_FSPACE_STRATEGY_FSM_AGGR, TRUE, 1);
+        store->file = H5Fcreate(store->shadow_path, H5F_ACC_TRUNC, fcpl, file_access_plist());
+        H5Pclose(fcpl);
         ok = store->file >= 0;
         if (!ok)
             pvx_store_set_h5_error(error, store, PVX_ERROR_IO, "create the file", NULL);

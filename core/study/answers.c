@@ -233,6 +233,14 @@ PvxStudyAnswers *pvx_study_answers_load(const char *path, const char *field, con
             g_autofree char *v = g_strstrip(g_strdup(pvx_csv_get(csv, r, la)));
             g_autofree char *w = g_strstrip(g_strdup(pvx_csv_get(csv, r, lw)));
             g_autofree char *t = g_strstrip(g_strdup(pvx_csv_get(csv, r, lt)));
+            if (!*v || !*w) {
+                a->issues.rows++;
+                a->issues.empty++;
+                pvx_study_issue_note(&a->issues, a->issues.empty, "%s:%d: worker '%s', task "
+                                     "'%s': %s; left out", path, line, w, t,
+                                     *w ? "no answer" : "no worker_id");
+                continue;
+            }
             pvx_study_answers_add(a, w, t, v, line);
         }
         return g_steal_pointer(&a);

@@ -86,7 +86,9 @@ static gboolean design_from_params(const PvxParams *s, const PvxParams *p, guint
         if (!found) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE,
                         "%s: the reference CR %d is not among the design's models",
-                        pvx_params_where(p, "reference"), d->reference);
+                        pvx_params_where(p, pvx_params_is_set(p, "reference") ? "reference"
+                                                                              : "pairs"),
+                        d->reference);
             return FALSE;
         }
     }

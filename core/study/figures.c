@@ -18,7 +18,8 @@ static gboolean pairwise_figures(const PvxStudyAnalysis *an, const char *dir, GE
     /* answer distribution: groups = code values (from a's side), one series per pair, shares */
     g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func(g_free);
     for (int v = 0; v < V; v++)
-        g_ptr_array_add(groups, g_strdup_printf("%+g", an->values[v]));
+        g_ptr_array_add(groups, an->values[v] == 0 ? g_strdup("0")
+                                                  : g_strdup_printf("%+g", an->values[v]));
     g_autoptr(GPtrArray) series = g_ptr_array_new_with_free_func(g_free);
     g_autofree double *share = g_new(double, (gsize)MAX(P, 1) * MAX(V, 1));
     for (int i = 0; i < P; i++) {

@@ -3,7 +3,8 @@
 #   1. `meson install --destdir` of the build under test;
 #   2. the layout: pvx, libpvx, headers, pvx.pc, plugins in pvx.pc's plugindir, which is also the
 #      folder libpvx searches by default;
-#   3. examples/explainer-plugin builds with its Makefile from pvx.pc alone;
+#   3. examples/explainer-plugin builds with its Makefile, and with its meson.build, from pvx.pc
+#      alone;
 #   4. the installed pvx (not the build tree's) lists its installed plugins and the example;
 #   5. it runs a tiny experiment (kandinsky, vgg-mini, 1 epoch) whose config's plugin_path names
 #      the example's folder, explaining with the example plugin, and the raw maps land in
@@ -76,6 +77,15 @@ if make -C "$tmp/plugin" PKG_CONFIG="$PKG_CONFIG" CFLAGS="-O2 -Wall -Wextra -Wer
     ok "the example plugin builds with pkg-config --cflags --libs pvx"
 else
     bail "the example plugin builds with pkg-config --cflags --libs pvx"
+fi
+
+if meson setup "$tmp/plugin-meson" "$tmp/plugin" >"$tmp/log" 2>&1 &&
+        ninja -C "$tmp/plugin-meson" >>"$tmp/log" 2>&1 &&
+        [ -f "$tmp/plugin-meson/pvx-explainer-input-x-gradient.so" ] &&
+        meson introspect --installed "$tmp/plugin-meson" | grep -q -F "$plugindir/"; then
+    ok "the example plugin builds with its meson.build and installs into plugindir"
+else
+    not_ok "the example plugin builds with its meson.build and installs into plugindir"
 fi
 
 export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

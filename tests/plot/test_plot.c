@@ -244,6 +244,39 @@ static void test_plot_empty_figure_is_valid(Fixture *f, gconstpointer data)
     }
 }
 
+/* Odd data never crash and still give a valid file: no points, all NaN, one point, ±Inf,
+ * constant values, negative bars, a 1×1 matrix of NaN, a tiny figure. */
+static void test_plot_degenerate_data_still_saves(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    const double nan3[] = { NAN, NAN, NAN }, one[] = { 2.5 }, inf[] = { 1, INFINITY, -INFINITY };
+    const double same[] = { 7, 7, 7 }, neg[] = { -1, -0.5, 0.25 };
+    const double x3[] = { 0, 0, 0 };
+    g_autoptr(PvxPlot) a = pvx_plot_new("odd", 200, 150);
+    pvx_plot_line(a, "empty", 0, 0, NULL, NULL, NULL, NULL);
+    pvx_plot_line(a, "nan", 0, 3, x3, nan3, nan3, nan3);
+    pvx_plot_line(a, "one", 1, 1, one, one, NULL, NULL);
+    pvx_plot_line(a, "inf", 0, 3, same, inf, NULL, NULL);
+    g_autoptr(PvxPlot) b = pvx_plot_new(NULL, 200, 150);
+    pvx_plot_bars(b, 3, NULL, 1, NULL, neg, NULL, NULL);
+    pvx_plot_line(b, NULL, 1, 3, NULL, same, same, same);
+    g_autoptr(PvxPlot) c = pvx_plot_new("nan matrix", 120, 120);
+    pvx_plot_matrix(c, 1, 1, nan3, NULL, NULL, TRUE);
+    g_autoptr(PvxPlot) d = pvx_plot_new("a long title in a figure far too small for it", 20, 10);
+    pvx_plot_set_labels(d, "x", "y", "right");
+    pvx_plot_line(d, "a series with a long name", 0, 3, x3, same, NULL, NULL); /* x span 0 */
+    const PvxPlot *plots[] = { a, b, c, d };
+    for (gsize i = 0; i < G_N_ELEMENTS(plots); i++)
+        for (int k = 0; k < 3; k++) {
+            const char *ext[] = { "png", "pdf", "svg" };
+            g_autofree char *name = g_strdup_printf("odd%zu.%s", i, ext[k]);
+            g_autofree char *path = g_build_filename(f->dir, name, NULL);
+            g_autoptr(GError) error = NULL;
+            g_assert_true(pvx_plot_save(plots[i], path, &error));
+            g_assert_no_error(error);
+        }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -255,5 +288,6 @@ int main(int argc, char **argv)
     ADD(plot_matrix_colours_cells_by_value);
     ADD(plot_bad_extension_is_an_error_and_writes_nothing);
     ADD(plot_empty_figure_is_valid);
+    ADD(plot_degenerate_data_still_saves);
     return g_test_run();
 }

@@ -242,6 +242,11 @@ static void answers_long_csv_and_custom_codes(void)
     g_autoptr(PvxStudyAnswers) a = pvx_study_answers_load(ap, "choice", NULL, &error);
     g_assert_no_error(error);
     g_assert_true(a->long_format);
+    g_autofree char *ep = write_tmp("long-empty.csv", "worker_id,task_id,answer\nw1,t1,\n");
+    g_autoptr(PvxStudyAnswers) e = pvx_study_answers_load(ep, "choice", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(e->issues.empty, ==, 1);
+    g_assert_cmpuint(e->answers->len, ==, 0);
     PvxStudyCoding c;
     pvx_study_coding_init_defaults(&c);
     g_assert_false(pvx_study_coding_set_codes(&c, "L=1,R", &error));
@@ -421,6 +426,65 @@ static void analysis_identify_accuracy_and_confusion(void)
     g_assert_cmpstr(pvx_csv_get(conf, 1, 3), ==, "1");
 }
 
+/* A separate study file: the `study` section of the experiment schema, checked as strictly. */
+static void designs_load_reads_a_study_file_strictly(void)
+{
+    g_autofree char *ok = write_tmp("study.yaml",
+                                    "study:\n"
+                                    "  base_url: https://x.org/s\n"
+                                    "  designs:\n"
+                                    "    - {name: pre, scale: 3, models: [1, 2, 32], pairs: reference}\n"
+                                    "    - {name: exp2, type: identify, models: [1, 8], per_class: 50}\n");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GArray) d = pvx_study_designs_load(ok, 17, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(d->len, ==, 2);
+    const PvxStudyDesign *pre = &g_array_index(d, PvxStudyDesign, 0);
+    const PvxStudyDesign *ex2 = &g_array_index(d, PvxStudyDesign, 1);
+    g_assert_cmpstr(pre->name, ==, "pre");
+    g_assert_cmpint(pre->scale, ==, 3);
+    g_assert_cmpint(pre->n_models, ==, 3);
+    g_assert_true(pre->pairs_reference);
+    g_assert_cmpint(pre->reference, ==, 1);
+    g_assert_false(pre->occlusion);
+    g_assert_cmpuint(pre->seed, ==, 17);
+    g_assert_cmpstr(pre->base_url, ==, "https://x.org/s");
+    g_assert_cmpint(ex2->type, ==, PVX_STUDY_IDENTIFY);
+    g_assert_true(ex2->occlusion); /* identify shows occlusion maps by default */
+    g_assert_cmpint(ex2->per_class, ==, 50);
+    /* the paper's designs as shipped */
+    g_autoptr(GArray) paper = pvx_study_designs_load(PVX_TEST_SOURCE_ROOT "/configs/study-paper.yaml",
+                                                     1, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(paper->len, ==, 4);
+    g_assert_cmpint(g_array_index(paper, PvxStudyDesign, 1).scale, ==, 3);
+    g_assert_true(g_array_index(paper, PvxStudyDesign, 1).occlusion);
+    g_assert_cmpint(g_array_index(paper, PvxStudyDesign, 2).n_models, ==, 4);
+    g_assert_cmpint(g_array_index(paper, PvxStudyDesign, 3).type, ==, PVX_STUDY_IDENTIFY);
+    struct {
+        const char *text, *want;
+    } bad[] = {
+        { "study:\n  designs:\n    - {name: a, scal: 3}\n", "bad.yaml:3:17: unknown key 'scal'" },
+        { "study:\n  designs:\n    - {name: a, scale: 4}\n", "'scale' must be 3, 5 or 7" },
+        { "study:\n  designs:\n    - {name: a, models: [2, 4], pairs: reference}\n",
+          "the reference CR 1 is not among" },
+        { "study:\n  designs:\n    - {name: a}\n    - {name: a}\n", "two designs are called 'a'" },
+        { "study:\n  designs:\n    - {name: a/b}\n", "a design name is a folder name" },
+        { "study:\n  designs:\n    - {name: a, models: [1]}\n", "at least 2 models" },
+        { "designs: []\n", "unknown key 'designs' at the top level" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *p = write_tmp("bad.yaml", bad[i].text);
+        g_autoptr(GError) e = NULL;
+        g_autoptr(GArray) none = pvx_study_designs_load(p, 0, &e);
+        g_assert_null(none);
+        g_assert_nonnull(e);
+        g_test_message("%s", e->message);
+        if (!strstr(e->message, bad[i].want))
+            g_error("case %zu: '%s' lacks '%s'", i, e->message, bad[i].want);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -443,6 +507,8 @@ int main(int argc, char **argv)
                     analysis_task_std_matches_paper_examples);
     g_test_add_func("/study-answers/analysis_identify_accuracy_and_confusion",
                     analysis_identify_accuracy_and_confusion);
+    g_test_add_func("/study-answers/designs_load_reads_a_study_file_strictly",
+                    designs_load_reads_a_study_file_strictly);
     int rc = g_test_run();
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmp_dir);
     if (system(cmd) != 0)

@@ -1,5 +1,5 @@
-/* End to end on a real run: kandinsky images, vgg-mini weights for CR 1 and hand-pruned CR 2 and
- * CR 4, Grad-CAM maps from the explain stage; the study stage exports a pairwise and an identify
+/* End to end on a real run: a small vgg-mini trained for four epochs on 2400 Fashion-MNIST images
+ * (CR 1), hand-pruned copies (CR 2, CR 4), Grad-CAM maps from the explain stage; the study stage exports a pairwise and an identify
  * design; simulated raters with a known preference answer in Mechanical Turk's format; the
  * analysis recovers the preference. The same through the pvx command line, with its exit codes. */
 #include <glib/gstdio.h>
@@ -18,21 +18,23 @@ static const char *config_text =
     "seed: 3\n"
     "output: %s\n"
     "dataset:\n"
-    "  plugin: kandinsky\n"
-    "  params: {size: 32, classes: 2, train_size: 0, val_size: 0, test_size: 40}\n"
+    "  plugin: idx\n"
+    "  params: {root: /usr/share/datasets/fashion-mnist, limit_train: 2400, limit_test: 200}\n"
     "model:\n"
     "  plugin: vgg\n"
-    "  params: {arch: vgg-mini}\n"
+    "  params: {arch: vgg-mini, channels: [16, -1, 32, -1], hidden: 64, batch_norm: true,\n"
+    "           avgpool: 3, dropout: 0, seed: 2}\n"
+    "train: {epochs: 4, batch_size: 32, lr: 0.05, schedule: constant, prefetch: false}\n"
     "explain:\n"
     "  selection: per_class\n"
-    "  per_class: 20\n"
-    "  batch_size: 20\n"
+    "  per_class: 8\n"
+    "  batch_size: 25\n"
     "  pngs: false\n"
     "  methods:\n"
     "    - plugin: gradcam\n"
     "study:\n"
     "  base_url: https://example.org/pvx/\n"
-    "  display_size: 64\n"
+    "  display_size: 56\n"
     "  designs:\n"
     "    - name: likert\n"
     "      models: [1, 2, 4]\n"
@@ -41,7 +43,7 @@ static const char *config_text =
     "    - name: ident\n"
     "      type: identify\n"
     "      models: [1, 2]\n"
-    "      per_class: 6\n";
+    "      per_class: 2\n";
 
 static PvxRegistry *registry(void)
 {
@@ -111,9 +113,10 @@ static void build_run(void)
                   pvx_run_stage_end(fx.run, &error));
     fx.model = pvx_stage_build_model(fx.run, registry(), fx.ds, &error);
     g_assert_no_error(error);
+    g_assert_true(pvx_stage_train(fx.run, fx.ds, fx.model, &error));
+    g_assert_no_error(error);
     g_assert_true(pvx_run_stage_begin(fx.run, "fake-prune", &error));
     PvxStore *s = pvx_run_store(fx.run);
-    g_assert_true(pvx_model_save_weights(fx.model, s, "/models/cr1/weights", &error));
     for (int k = 2; k <= 4; k *= 2) {
         g_assert_true(pvx_model_load_weights(fx.model, s, "/models/cr1/weights", &error));
         prune_model(fx.model, k);
@@ -170,8 +173,9 @@ static GHashTable *predictions(int cr)
 static void stage_exports_opaque_tasks_key_and_layout(void)
 {
     g_autoptr(GError) error = NULL;
-    g_assert_true(pvx_stage_study(fx.run, registry(), fx.ds, &error));
+    gboolean ok = pvx_stage_study(fx.run, registry(), fx.ds, &error);
     g_assert_no_error(error);
+    g_assert_true(ok);
     g_assert_true(pvx_run_stage_finished(fx.run, "study"));
     g_autofree char *dir = g_build_filename(pvx_run_dir(fx.run), "study", "likert", NULL);
     g_autofree char *kp = g_build_filename(dir, "key.csv", NULL);
@@ -183,7 +187,7 @@ static void stage_exports_opaque_tasks_key_and_layout(void)
     g_assert_cmpuint(key->rows->len, ==, tasks->rows->len);
     guint images = key->rows->len / 3; /* three pairs per image */
     g_test_message("likert: %u images, %u tasks", images, key->rows->len);
-    printf("# likert: %u images eligible of 40, %u tasks\n", images, key->rows->len);
+    printf("# likert: %u images eligible of 80, %u tasks\n", images, key->rows->len);
     g_assert_cmpuint(images, >=, 4);
     g_assert_cmpuint(key->rows->len % 3, ==, 0);
     /* the layout uses exactly the tasks.csv columns */
@@ -213,8 +217,7 @@ static void stage_exports_opaque_tasks_key_and_layout(void)
     g_assert_null(strstr(tasks_text, "test-"));
     g_autoptr(GRegex) url = g_regex_new("^https://example\\.org/pvx/images/[0-9a-f]{16}\\.png$",
                                         0, 0, NULL);
-    int lc = pvx_csv_column(tasks, "left_url"), rc = pvx_csv_column(tasks, "right_url");
-    int oc = pvx_csv_column(tasks, "original_url");
+    int lc = pvx_csv_column(tasks, "left_url");
     g_autoptr(GHashTable) files = g_hash_table_new(g_str_hash, g_str_equal);
     for (guint r = 0; r < tasks->rows->len; r++)
         for (int c = 1; c <= 3; c++) {
@@ -228,7 +231,7 @@ static void stage_exports_opaque_tasks_key_and_layout(void)
                                             strrchr(pvx_csv_get(tasks, 0, lc), '/') + 1, NULL);
     g_autoptr(PvxImage) img = pvx_image_load(one, &error);
     g_assert_no_error(error);
-    g_assert_cmpint(img->width, ==, 64); /* 32 px enlarged to display_size */
+    g_assert_cmpint(img->width, ==, 56); /* 28 px enlarged to display_size */
     /* the key: every image classified correctly by all three models; sides drawn at random */
     GHashTable *pred[3] = { predictions(1), predictions(2), predictions(4) };
     int ti = pvx_csv_column(key, "task_id"), ii = pvx_csv_column(key, "image_id");
@@ -251,8 +254,6 @@ static void stage_exports_opaque_tasks_key_and_layout(void)
     g_test_message("lower CR on the left in %d of %u tasks", left_first, key->rows->len);
     g_assert_cmpint(left_first, >, 0);
     g_assert_cmpint(left_first, <, (int)key->rows->len);
-    (void)oc;
-    (void)rc;
     /* stored in the run */
     PvxStore *s = pvx_run_store(fx.run);
     g_auto(GStrv) stored = pvx_store_read_strings(s, "/study/likert/key/left", &error);
@@ -263,13 +264,24 @@ static void stage_exports_opaque_tasks_key_and_layout(void)
     g_assert_cmpuint(g_strv_length(urls) % 2, ==, 0); /* two models per image */
     g_autofree char *type = pvx_store_get_attr_string(s, "/study/ident", "type", &error);
     g_assert_cmpstr(type, ==, "identify");
-    /* identify: occlusion maps by default, at most 6 per class, crowd-classifier layout */
+    /* identify: occlusion maps by default, at most 2 per class, crowd-classifier layout */
     g_autofree char *design = read_text(pvx_run_dir(fx.run), "study", "ident/design.yaml");
     g_assert_nonnull(strstr(design, "rendering: occlusion"));
     g_autofree char *ihtml = read_text(pvx_run_dir(fx.run), "study", "ident/upload/layout.html");
     g_assert_nonnull(strstr(ihtml, "crowd-classifier"));
     g_assert_nonnull(strstr(ihtml, "${image_url}"));
-    g_assert_cmpuint(g_strv_length(urls), <=, 2 * 6 * 2);
+    g_assert_cmpuint(g_strv_length(urls), <=, 2 * 2 * 10);
+    /* the resolved config stored in the run (what --resume reads) holds the same designs */
+    g_autofree char *resolved = pvx_run_read_config(pvx_run_dir(fx.run), &error);
+    g_assert_no_error(error);
+    g_autoptr(PvxConfig) back = pvx_config_load_string(resolved, "resolved", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(pvx_config_validate(back, registry(), NULL, &error));
+    g_autoptr(GArray) back_designs = pvx_study_designs_from_config(back, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(back_designs->len, ==, 2);
+    g_assert_cmpstr(g_array_index(back_designs, PvxStudyDesign, 1).name, ==, "ident");
+    g_assert_cmpint(g_array_index(back_designs, PvxStudyDesign, 1).per_class, ==, 2);
     /* the same seed gives the same study */
     g_autoptr(GArray) designs = pvx_study_designs_from_config(fx.cfg, &error);
     g_autofree char *again = g_build_filename(out_dir, "again", NULL);

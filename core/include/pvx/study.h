@@ -334,8 +334,8 @@ typedef struct {
 
 void pvx_study_sim_options_init(PvxStudySimOptions *o);
 /* Pairwise: a rater sees d = q_left − q_right + noise·N(0, 1) and answers the label of
- * clamp(round(d), −K, K), K = (scale − 1)/2. Identify: correct with probability q_model, else
- * "don't know" with probability dont_know/(1 − q), else a uniformly drawn wrong class. Every
+ * clamp(round(d), −K, K), K = (scale − 1)/2. Identify: with u uniform in [0, 1), correct when
+ * u < q_model, "don't know" when u < q_model + dont_know, else a uniformly drawn wrong class. Every
  * task gets @raters distinct workers from the pool. Returns: (transfer full). */
 PvxStudyAnswers *pvx_study_simulate(const PvxStudyKey *key, const PvxStudySimOptions *o,
                                     GError **error);
