@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The PyTorch side of bench-sparse: VGG-16 forward with torch.nn.utils.prune masks.
 
-argv: threads batch reps weights.h5 cr [cr ...]
+argv: threads batch reps clock weights.h5 cr [cr ...]   (clock: wall or cpu, as bench-sparse)
 weights.h5 holds pvx's unpruned conv weights and biases under /weights/<name> (torchvision's
 names) and, per compression rate, pvx's masks under /cr<cr>/<layer>.weight (uint8). The
 classifier keeps torch's own seeded random weights (only timing matters there: it is dense on
@@ -17,7 +17,8 @@ import torch.nn.utils.prune as prune
 import torchvision
 
 threads, batch, reps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-path, crs = sys.argv[4], sys.argv[5:]
+clock = time.process_time if sys.argv[4] == "cpu" else time.perf_counter
+path, crs = sys.argv[5], sys.argv[6:]
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 model = torchvision.models.vgg16().eval()
@@ -36,9 +37,9 @@ def best():
         model(x)  # warm-up
         times = []
         for _ in range(reps):
-            t = time.perf_counter()
+            t = clock()
             model(x)
-            times.append(time.perf_counter() - t)
+            times.append(clock() - t)
     return min(times)
 
 

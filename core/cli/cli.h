@@ -27,6 +27,11 @@ void pvx_cli_apply_verbosity(const PvxCliCommon *common);
  * plugin must not stop work that does not use it). Returns: (transfer full). */
 PvxRegistry *pvx_cli_load_registry(const PvxCliCommon *common, const char *const *config_dirs);
 
+/* The resolved config stored in run folder @dir (results.h5:/config), validated as a fresh one
+ * would be, with the registry it was validated against in @reg_out. On failure prints the error
+ * and returns NULL. Returns: (transfer full). */
+PvxConfig *pvx_cli_load_run_config(const char *dir, const PvxCliCommon *common,
+                                   PvxRegistry **reg_out);
 /* Loads and validates a config with the common options; on failure prints the error and returns
  * NULL. @reg_out receives the registry. Returns: (transfer full). */
 PvxConfig *pvx_cli_load_config(const char *path, const PvxCliCommon *common,
@@ -51,4 +56,5 @@ int pvx_cli_study(int argc, char **argv);
 int pvx_cli_runs(int argc, char **argv);
 int pvx_cli_show(int argc, char **argv);
 int pvx_cli_report(int argc, char **argv);
+int pvx_cli_prune(int argc, char **argv);
 int pvx_cli_config_reference(int argc, char **argv);

@@ -148,3 +148,27 @@ char **pvx_cli_read_classes(const char *spec, GError **error)
     }
     return strv;
 }
+
+PvxConfig *pvx_cli_load_run_config(const char *dir, const PvxCliCommon *common, PvxRegistry **reg_out)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = pvx_run_read_config(dir, &error);
+    if (!text) {
+        g_prefix_error(&error, "%s: ", dir);
+        pvx_cli_error(error);
+        return NULL;
+    }
+    g_autofree char *name = g_build_filename(dir, "results.h5:/config", NULL);
+    g_autoptr(PvxConfig) cfg = pvx_config_load_string(text, name, NULL, &error);
+    if (!cfg) {
+        pvx_cli_error(error);
+        return NULL;
+    }
+    g_autoptr(PvxRegistry) reg = pvx_cli_load_registry(common, pvx_config_plugin_path(cfg));
+    if (!pvx_config_validate(cfg, reg, NULL, &error)) {
+        pvx_cli_error(error);
+        return NULL;
+    }
+    *reg_out = g_steal_pointer(&reg);
+    return g_steal_pointer(&cfg);
+}

@@ -18,6 +18,7 @@ static const Subcommand subcommands[] = {
     { "predict", pvx_cli_predict, "classify images with a model and HDF5 weights (top-5)" },
     { "explain", pvx_cli_explain, "explain images: heat maps, occlusion maps, raw maps (HDF5)" },
     { "study", pvx_cli_study, "human studies: export tasks, analyse answers, simulate raters" },
+    { "prune", pvx_cli_prune, "export the physically smaller model of a filter-pruned run" },
     { "report", pvx_cli_report, "write a run's report.html with figures (PNG, PDF, SVG)" },
     { "runs", pvx_cli_runs, "list runs under a folder (default results/) with state and top-1" },
     { "show", pvx_cli_show, "print a run's key tables: accuracy per CR, maps, metrics" },

@@ -3,7 +3,9 @@
 
 #include "cli.h"
 #include <pvx/explain-stage.h>
+#include <pvx/metrics-stage.h>
 #include <pvx/report.h>
+#include <pvx/study.h>
 
 /* The preview stage: a picture of the data, so the run shows what it worked on. */
 static gboolean stage_preview(PvxRun *run, const PvxDataset *ds, GError **error)
@@ -32,37 +34,15 @@ static gboolean stage_preview(PvxRun *run, const PvxDataset *ds, GError **error)
     return TRUE;
 }
 
-/* --resume: the resolved config stored in the run, validated as a fresh one would be. */
-static PvxConfig *load_run_config(const char *dir, const PvxCliCommon *common, PvxRegistry **reg_out)
-{
-    g_autoptr(GError) error = NULL;
-    g_autofree char *text = pvx_run_read_config(dir, &error);
-    if (!text) {
-        g_prefix_error(&error, "--resume %s: ", dir);
-        pvx_cli_error(error);
-        return NULL;
-    }
-    g_autofree char *name = g_build_filename(dir, "results.h5:/config", NULL);
-    g_autoptr(PvxConfig) cfg = pvx_config_load_string(text, name, NULL, &error);
-    if (!cfg) {
-        pvx_cli_error(error);
-        return NULL;
-    }
-    g_autoptr(PvxRegistry) reg = pvx_cli_load_registry(common, pvx_config_plugin_path(cfg));
-    if (!pvx_config_validate(cfg, reg, NULL, &error)) {
-        pvx_cli_error(error);
-        return NULL;
-    }
-    *reg_out = g_steal_pointer(&reg);
-    return g_steal_pointer(&cfg);
-}
-
 /* Builds the model (when the config has one) and checks everything that needs it — the prune
- * section's rates and layer selection — before a run folder exists: bad input costs nothing. */
-static gboolean prepare_model(const PvxConfig *cfg, const PvxDataset *ds, PvxModel **model_out,
-                              GError **error)
+ * section's rates and layer selection, the metrics' inputs (masks of the dataset) — before a run
+ * folder exists: bad input costs nothing. */
+static gboolean prepare_model(const PvxConfig *cfg, const PvxRegistry *reg, const PvxDataset *ds,
+                              PvxModel **model_out, GError **error)
 {
     *model_out = NULL;
+    if (!pvx_metrics_check(cfg, reg, ds, error))
+        return FALSE;
     gboolean has_model = pvx_config_has_section(cfg, "model");
     if (!has_model && pvx_config_has_section(cfg, "train")) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_MISSING,
@@ -106,6 +86,11 @@ static gboolean run_stages(PvxRun *run, const PvxRegistry *reg, const PvxDataset
         if (pvx_config_list_length(cfg, "explain.methods") > 0 &&
             !pvx_stage_explain(run, reg, ds, model, (const int *)crs->data, (int)crs->len, error))
             return FALSE;
+        if (pvx_config_list_length(cfg, "metrics.compute") > 0 &&
+            !pvx_stage_metrics(run, reg, ds, model, (const int *)crs->data, (int)crs->len, error))
+            return FALSE;
+        if (!pvx_stage_study(run, reg, ds, error))
+            return FALSE;
     }
     return pvx_run_finish(run, error);
 }
@@ -126,14 +111,21 @@ int pvx_cli_run(int argc, char **argv)
     g_autoptr(GOptionContext) ctx = g_option_context_new("CONFIG | --resume RUN_DIR — run an experiment");
     g_option_context_set_summary(
         ctx, "Validates CONFIG (a YAML experiment file) against the core's schema and the plugins' "
-             "parameter schemas,\ncreates <output>/<name>/<run-id>/ with results.h5, and runs the "
-             "configured stages:\n  dataset   open the dataset and record its classes and splits\n"
-             "  preview   a PNG grid of samples per class (preview.png)\n"
-             "  train     train the model (with a `model` section), a checkpoint after every epoch\n"
-             "  evaluate  accuracy of the trained model on the test split\n"
+             "parameter schemas,\nbuilds the model and checks the prune and metrics sections, "
+             "creates <output>/<name>/<run-id>/\nwith results.h5, and runs the configured stages:\n"
+             "  dataset    open the dataset and record its classes and splits\n"
+             "  preview    a PNG grid of samples per class (preview.png)\n"
+             "  train      train the model (CR 1), a checkpoint after every epoch\n"
+             "  evaluate   accuracy of the trained model on the evaluate split\n"
+             "  prune-crK  prune to each rate of `prune`, fine-tune, evaluate, store (docs/pruning.md)\n"
+             "  explain    maps of every CR model (heat, occlusion, sheets)\n"
+             "  metrics    explanation metrics per method and CR (docs/metrics.md)\n"
+             "  study      human-study tasks for Mechanical Turk (docs/study.md)\n"
+             "and finally writes report.html (pvx report).\n"
              "--resume RUN_DIR continues a stopped run from its last finished stage and, inside "
-             "train,\nfrom its last finished epoch, reaching the same weights as an uninterrupted "
-             "run.\nExit codes: 0 success, 1 the run failed, 2 bad input (nothing was run).");
+             "training and\nfine-tuning, from its last finished epoch, reaching the same weights "
+             "as an uninterrupted run.\nExit codes: 0 success, 1 the run failed, 2 bad input "
+             "(nothing was run).");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_add_main_entries(ctx, run_entries, NULL);
     g_autoptr(GError) error = NULL;
@@ -158,7 +150,7 @@ int pvx_cli_run(int argc, char **argv)
     }
     pvx_cli_apply_verbosity(&common);
 
-    cfg = resume ? load_run_config(resume, &common, &reg) : pvx_cli_load_config(argv[1], &common, &reg);
+    cfg = resume ? pvx_cli_load_run_config(resume, &common, &reg) : pvx_cli_load_config(argv[1], &common, &reg);
     if (!cfg)
         goto out;
     const PvxParams *ds_params = NULL;
@@ -169,7 +161,7 @@ int pvx_cli_run(int argc, char **argv)
         pvx_cli_error(error);
         goto out;
     }
-    if (!prepare_model(cfg, ds, &model, &error)) {
+    if (!prepare_model(cfg, reg, ds, &model, &error)) {
         pvx_cli_error(error);
         goto out;
     }

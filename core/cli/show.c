@@ -188,12 +188,33 @@ char *pvx_cli_run_crs_text(PvxStore *s)
 
 /* ---- pvx show ---- */
 
-static void print_percent(double v)
+/* Prints @text in a column @width characters wide (UTF-8 aware: "—" is one column), after two
+ * spaces, left- or right-aligned. */
+static void put(const char *text, int width, gboolean left)
 {
-    if (isfinite(v))
-        printf("  %7.2f %%", 100 * v);
-    else
-        printf("  %9s", "—");
+    int pad = MAX(0, width - (int)g_utf8_strlen(text, -1));
+    printf("  %*s%s%*s", left ? 0 : pad, "", text, left ? pad : 0, "");
+}
+
+static void put_percent(double v)
+{
+    g_autofree char *t = isfinite(v) ? g_strdup_printf("%.2f %%", 100 * v) : g_strdup("—");
+    put(t, 9, FALSE);
+}
+
+/* One row of the models table; NULL cells print "—". */
+static void put_model_row(const char *cr, const char *achieved, const char *split, double top1,
+                          double top5, double balanced, double n, const char *pruner)
+{
+    put(cr, 4, TRUE);
+    put(achieved, 8, TRUE);
+    put(split ? split : "—", 6, TRUE);
+    put_percent(top1);
+    put_percent(top5);
+    put_percent(balanced);
+    g_autofree char *images = isfinite(n) ? g_strdup_printf("%.0f", n) : g_strdup("—");
+    put(images, 7, FALSE);
+    printf("  %s\n", pruner ? pruner : "");
 }
 
 static void show_header(PvxStore *s, const char *dir)
@@ -281,10 +302,17 @@ static void show_models(PvxStore *s)
     if (crs->len == 0)
         return;
     printf("\nmodels (accuracy after training or fine-tuning; /models/cr<k>/eval/<split>)\n");
-    printf("  %-5s %-9s %-6s %9s  %9s  %9s  %8s  %s\n", "CR", "achieved", "split", "top-1",
-           "top-5", "balanced", "images", "pruner");
+    put("CR", 4, TRUE);
+    put("achieved", 8, TRUE);
+    put("split", 6, TRUE);
+    put("top-1", 9, FALSE);
+    put("top-5", 9, FALSE);
+    put("balanced", 9, FALSE);
+    put("images", 7, FALSE);
+    printf("  pruner\n");
     for (guint i = 0; i < crs->len; i++) {
         int cr = g_array_index(crs, int, i);
+        g_autofree char *cr_text = g_strdup_printf("%d", cr);
         g_autofree char *group = g_strdup_printf("/models/cr%d", cr);
         g_autofree char *eval = g_strconcat(group, "/eval", NULL);
         double achieved = NAN;
@@ -295,8 +323,7 @@ static void show_models(PvxStore *s)
             isfinite(achieved) ? g_strdup_printf("%.2f", achieved) : g_strdup("—");
         g_auto(GStrv) splits = pvx_store_list(s, eval, NULL);
         if (!splits || !splits[0]) {
-            printf("  %-5d %-9s %-6s %9s  %9s  %9s  %8s  %s\n", cr, achieved_text, "—", "—", "—",
-                   "—", "—", pruner ? pruner : "");
+            put_model_row(cr_text, achieved_text, NULL, NAN, NAN, NAN, NAN, pruner);
             continue;
         }
         for (char **sp = splits; *sp; sp++) {
@@ -306,15 +333,7 @@ static void show_models(PvxStore *s)
             attr_double(s, p, "top5", &top5);
             attr_double(s, p, "balanced", &balanced);
             attr_double(s, p, "n", &n);
-            printf("  %-5d %-9s %-6s", cr, achieved_text, *sp);
-            print_percent(top1);
-            print_percent(top5);
-            print_percent(balanced);
-            if (isfinite(n))
-                printf("  %8.0f", n);
-            else
-                printf("  %8s", "—");
-            printf("  %s\n", pruner ? pruner : "");
+            put_model_row(cr_text, achieved_text, *sp, top1, top5, balanced, n, pruner);
         }
     }
 

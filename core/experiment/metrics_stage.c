@@ -29,6 +29,31 @@ gboolean pvx_metrics_check(const PvxConfig *cfg, const PvxRegistry *reg, const P
             return FALSE;
         }
     }
+    if (n == 0)
+        return TRUE;
+    /* the maps come from the explain stage */
+    guint n_ex = pvx_config_list_length(cfg, "explain.methods");
+    if (n_ex == 0) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_MISSING,
+                    "%s: metrics score explanation maps, but `explain.methods` lists no method "
+                    "(e.g. - plugin: gradcam)", pvx_config_path(cfg));
+        return FALSE;
+    }
+    const PvxParams *p = pvx_config_section(cfg, "metrics");
+    gsize n_want = 0;
+    const char *const *want = pvx_params_get_string_list(p, "methods", &n_want);
+    for (gsize i = 0; i < n_want; i++) {
+        gboolean found = FALSE;
+        for (guint k = 0; k < n_ex && !found; k++)
+            found = strcmp(pvx_config_plugin(cfg, "explain.methods", k, NULL)->desc->name,
+                           want[i]) == 0;
+        if (!found) {
+            g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE,
+                        "%s: metrics.methods names '%s', which explain.methods does not list",
+                        pvx_params_where(p, "methods"), want[i]);
+            return FALSE;
+        }
+    }
     return TRUE;
 }
 
@@ -40,6 +65,13 @@ static gboolean load_cr(PvxModel *model, PvxStore *store, int cr, GError **error
         g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
                     "metrics: %s has no weights for CR %d (%s)", pvx_store_path(store), cr, w);
         return FALSE;
+    }
+    /* Drop the masks the model holds (e.g. the last CR's after pruning) first: loading weights
+     * re-applies them, which would zero weights a denser CR keeps. */
+    for (int l = 0; l < pvx_model_n_layers(model); l++) {
+        PvxLayer *L = pvx_model_layer(model, l);
+        if (L->mask && !pvx_model_set_mask(model, L->name, NULL, error))
+            return FALSE;
     }
     if (!pvx_model_load_weights(model, store, w, error))
         return FALSE;
@@ -208,8 +240,19 @@ static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics, 
     for (int c = 0; c < res->n_crs; c++)
         if (crs[c] == 1)
             cr1 = c;
-    g_autofree char *tp = NULL;
+    g_autofree char *tp = NULL, *cp = NULL;
     GString *table = g_string_new(NULL);
+    GString *ptable = g_string_new(NULL);
+    GString *csv = g_string_new("metric,result,method,cr,n,mean,std,ci_low,ci_high,wilcoxon_p\n");
+    g_string_append(ptable, "\nWilcoxon signed-rank p-values, each CR against CR 1 (paired per "
+                            "image, two-sided)\n");
+    g_string_append_printf(ptable, "%-30s %-22s", "metric", "method");
+    for (int c = 0; c < res->n_crs; c++)
+        if (crs[c] != 1) {
+            g_autofree char *h = g_strdup_printf("CR %d", crs[c]);
+            g_string_append_printf(ptable, " %-9s", h);
+        }
+    g_string_append_c(ptable, '\n');
     g_string_append_printf(table,
                            "metrics of %" G_GINT64_FORMAT " explained images: mean [%g %% "
                            "bootstrap CI]; * p < 0.05, ** p < 0.01, *** p < 0.001 (Wilcoxon "
@@ -242,6 +285,7 @@ static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics, 
             for (int me = 0; me < res->n_methods; me++) {
                 g_autofree char *label = g_strdup_printf("%s.%s", metrics[mi].name, rname);
                 g_string_append_printf(table, "%-30s %-22s", label, methods[me]);
+                g_string_append_printf(ptable, "%-30s %-22s", label, methods[me]);
                 const double *ref = cr1 >= 0 ? pvx_metric_result_get_matrix(*cell(res, mi, me, cr1),
                                                                             rname, NULL, NULL)
                                              : NULL;
@@ -274,22 +318,40 @@ static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics, 
                     }
                     g_autofree char *txt = format_cell(&s, pval);
                     g_string_append_printf(table, " %-24s", txt);
+                    if (crs[c] != 1) {
+                        g_autofree char *pt =
+                            isfinite(pval) ? g_strdup_printf("%.3g", pval) : g_strdup("-");
+                        g_string_append_printf(ptable, " %-9s", pt);
+                    }
+                    g_string_append_printf(csv, "%s,%s,%s,%d,%" G_GINT64_FORMAT
+                                           ",%.17g,%.17g,%.17g,%.17g,%.17g\n",
+                                           metrics[mi].name, rname, methods[me], crs[c], s.n,
+                                           s.mean, s.std, s.ci_low, s.ci_high, pval);
                 }
                 g_string_append_c(table, '\n');
+                g_string_append_c(ptable, '\n');
             }
         }
     }
+    if (cr1 >= 0 && res->n_crs > 1)
+        g_string_append(table, ptable->str);
     fputs(table->str, stdout);
     fflush(stdout);
     tp = g_build_filename(pvx_run_dir(run), "metrics.txt", NULL);
-    if (!g_file_set_contents(tp, table->str, -1, error))
+    cp = g_build_filename(pvx_run_dir(run), "metrics.csv", NULL);
+    if (!g_file_set_contents(tp, table->str, -1, error) ||
+        !g_file_set_contents(cp, csv->str, -1, error))
         goto fail;
     if (!pvx_store_set_attr_string(store, "/metrics", "table", table->str, error))
         goto fail;
     g_string_free(table, TRUE);
+    g_string_free(ptable, TRUE);
+    g_string_free(csv, TRUE);
     return TRUE;
 fail:
     g_string_free(table, TRUE);
+    g_string_free(ptable, TRUE);
+    g_string_free(csv, TRUE);
     return FALSE;
 }
 

@@ -537,6 +537,8 @@ gboolean pvx_report_write(const char *run_dir, char **html_out, GError **error)
     }
     ReportData d = { .dir = g_strdup(run_dir) };
     gboolean ok = FALSE;
+    g_autofree gboolean *fig_metric = NULL;
+    g_autofree char *html = NULL, *tmp = NULL;
     GString *h = g_string_new(NULL);
     g_autofree char *figdir = g_build_filename(run_dir, "report", NULL);
     d.store = pvx_store_open(store_path, FALSE, error);
@@ -548,7 +550,7 @@ gboolean pvx_report_write(const char *run_dir, char **html_out, GError **error)
         goto out;
     }
     gboolean fig_acc = FALSE, fig_density = FALSE, fig_train = FALSE;
-    g_autofree gboolean *fig_metric = g_new0(gboolean, MAX(d.metrics->len, 1));
+    fig_metric = g_new0(gboolean, MAX(d.metrics->len, 1));
     if (!report_figure_accuracy(&d, &fig_acc, error) ||
         !report_figure_density(&d, &fig_density, error) ||
         !report_figure_training(&d, &fig_train, error))
@@ -570,8 +572,8 @@ gboolean pvx_report_write(const char *run_dir, char **html_out, GError **error)
     section_dataset(h, &d);
     section_config(h, &d);
     g_string_append(h, "<p class=\"sub\">written by pvx report</p>\n</body></html>\n");
-    g_autofree char *html = g_build_filename(run_dir, "report.html", NULL);
-    g_autofree char *tmp = g_strconcat(html, ".tmp", NULL);
+    html = g_build_filename(run_dir, "report.html", NULL);
+    tmp = g_strconcat(html, ".tmp", NULL);
     GError *local = NULL;
     if (!g_file_set_contents(tmp, h->str, (gssize)h->len, &local) || g_rename(tmp, html) != 0) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_IO, "cannot write %s: %s", html,

@@ -235,10 +235,28 @@ static void yaml_quoted(GString *s, const char *v)
     g_string_append_c(s, '"');
 }
 
+/* Text or a double-quoted attribute value; apostrophes stay as they are (the classifier's
+ * categories are a JavaScript array of single-quoted strings). */
 static void html_escaped(GString *s, const char *v)
 {
-    g_autofree char *e = g_markup_escape_text(v, -1);
-    g_string_append(s, e);
+    for (const char *p = v; *p; p++) {
+        switch (*p) {
+        case '&':
+            g_string_append(s, "&amp;");
+            break;
+        case '"':
+            g_string_append(s, "&quot;");
+            break;
+        case '<':
+            g_string_append(s, "&lt;");
+            break;
+        case '>':
+            g_string_append(s, "&gt;");
+            break;
+        default:
+            g_string_append_c(s, *p);
+        }
+    }
 }
 
 static const char *const scale_texts3[] = {
@@ -281,8 +299,9 @@ static char *layout_html(const PvxStudyDesign *d, char **classes)
             "    .pvx-choices label { display: block; margin: 4px 0; }\n"
             "  </style>\n"
             "  <h3>Which explanation is more reasonable?</h3>\n"
-            "  <p>The middle image shows a <b>${class_name}</b>. Each side shows which parts of the "
-            "image an algorithm used to decide so. Compare the left and the right explanation.</p>\n"
+            "  <p>The middle picture shows: <b>${class_name}</b>. The pictures on its left and "
+            "right show which parts two algorithms found important for recognising it. Which "
+            "explanation is more reasonable?</p>\n"
             "  <div class=\"pvx-row\">\n"
             "    <figure><img src=\"${left_url}\" alt=\"left explanation\"><figcaption>left</figcaption></figure>\n"
             "    <figure><img src=\"${original_url}\" alt=\"image\"><figcaption>${class_name}</figcaption></figure>\n"

@@ -252,7 +252,7 @@ static void show_prints_accuracy_maps_and_stages(void)
         at = strstr(at, order[i]);
         g_assert_nonnull(at);
     }
-    g_autofree char *cr1 = line_with(r.out, "  1     1.00      test");
+    g_autofree char *cr1 = line_with(r.out, "  1     1.00      test  ");
     g_assert_nonnull(cr1);
     g_autofree char *top1 = g_strdup_printf("%.2f %%", 100 * stored_top1(run_dir));
     g_assert_nonnull(strstr(cr1, top1));

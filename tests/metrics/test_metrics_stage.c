@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <pvx/pvx.h>
 
@@ -142,6 +143,12 @@ static void stage_writes_values_summaries_tests_and_table(void)
     const int crs[] = {1, 2};
     g_assert_true(pvx_stage_explain(f.run, registry, f.ds, f.model, crs, 2, &error));
     g_assert_no_error(error);
+    /* after pruning, the model holds the last CR's masks: the stage must not carry them over */
+    {
+        PvxLayer *l = pvx_model_find_layer(f.model, "features.0", &error);
+        g_autoptr(PvxTensor) mask = pvx_tensor_new_like(l->weight);
+        g_assert_true(pvx_model_set_mask(f.model, "features.0", mask, &error));
+    }
     g_assert_true(quiet_stage_metrics(&f, crs, 2, &error));
     g_assert_no_error(error);
     PvxStore *s = pvx_run_store(f.run);
@@ -201,6 +208,34 @@ static void stage_writes_values_summaries_tests_and_table(void)
              *b = pvx_model_find_layer(m2, layer, NULL);
     g_assert_cmpmem(a->weight->data, pvx_tensor_numel(a->weight) * sizeof(float), b->weight->data,
                     pvx_tensor_numel(b->weight) * sizeof(float));
+    /* the CR 1 values are those of the CR 1 model: the average drop again, by hand */
+    {
+        g_autoptr(PvxModel) m1 = pvx_stage_build_model(f.run, registry, f.ds, &error);
+        g_assert_true(pvx_model_load_weights(m1, s, "/models/cr1/weights", &error));
+        g_autofree int64_t *index = pvx_store_read_i64(s, "/dataset/explain/index", &nd, shape,
+                                                       &error);
+        g_autofree int64_t *targets = pvx_store_read_i64(s, "/maps/gradcam/cr1/target", &nd,
+                                                         shape, &error);
+        g_autoptr(PvxTensor) maps = pvx_store_read_tensor(s, "/maps/gradcam/cr1/raw", &error);
+        g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, 6, 3, 32, 32);
+        for (int i = 0; i < 6; i++) {
+            PvxDatasetItem it = { 0 };
+            g_assert_true(pvx_dataset_get_item(f.ds, PVX_SPLIT_TEST, index[i], &it, &error));
+            memcpy(x->data + i * 3 * 32 * 32, it.image->data, sizeof(float) * 3 * 32 * 32);
+            pvx_dataset_item_clear(&it);
+        }
+        const PvxPlugin *pl = pvx_registry_find(registry, PVX_KIND_METRIC, "average-drop");
+        g_autoptr(PvxParams) params = pvx_params_new_defaults(pl->desc->params, "m", &error);
+        PvxMetricInput in = { .size = sizeof in, .n = 6, .num_classes = 2, .maps = maps,
+                              .images = x, .targets = targets, .model = m1 };
+        g_autoptr(PvxMetricResult) r = pvx_metric_run(pl, params, &in, &error);
+        g_assert_no_error(error);
+        const double *want = pvx_metric_result_get_matrix(r, "drop", NULL, NULL);
+        int64_t k = 0;
+        g_autofree double *got = read_f64(s, "/metrics/average-drop/gradcam/cr1/drop", &k);
+        for (int i = 0; i < 6; i++)
+            g_assert_cmpfloat_with_epsilon(got[i], want[i], 1e-9);
+    }
     /* the table, on stdout and in the run folder */
     g_autofree char *tp = g_build_filename(pvx_run_dir(f.run), "metrics.txt", NULL);
     g_autofree char *table = NULL;
@@ -258,6 +293,39 @@ static void localisation_on_dataset_without_masks_is_refused_naming_it(void)
     g_assert_nonnull(strstr(error->message, "entry 2"));
 }
 
+static void metrics_without_explain_methods_or_with_unknown_method_are_refused(void)
+{
+    const char *texts[] = {
+        "name: x\n"
+        "dataset: {plugin: kandinsky, params: {size: 32, train_size: 0, val_size: 0}}\n"
+        "metrics:\n"
+        "  compute: [{plugin: pointing-game}]\n",
+        "name: x\n"
+        "dataset: {plugin: kandinsky, params: {size: 32, train_size: 0, val_size: 0}}\n"
+        "explain: {methods: [{plugin: gradcam}]}\n"
+        "metrics:\n"
+        "  methods: [gradcam, saliency]\n"
+        "  compute: [{plugin: pointing-game}]\n",
+    };
+    const char *want[] = { "explain.methods` lists no method",
+                           "'saliency', which explain.methods does not list" };
+    for (int k = 0; k < 2; k++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(PvxConfig) cfg = pvx_config_load_string(texts[k], "m.yaml", NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(pvx_config_validate(cfg, registry, NULL, &error));
+        g_assert_no_error(error);
+        const PvxParams *dp = NULL;
+        const PvxPlugin *dpl = pvx_config_plugin(cfg, "dataset", 0, &dp);
+        g_autoptr(PvxDataset) ds = pvx_dataset_open(dpl, dp, &error);
+        g_assert_no_error(error);
+        g_assert_false(pvx_metrics_check(cfg, registry, ds, &error));
+        g_assert_nonnull(error);
+        g_test_message("%s", error->message);
+        g_assert_nonnull(strstr(error->message, want[k]));
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -272,6 +340,9 @@ int main(int argc, char **argv)
     g_test_add_func("/metrics-stage/without_maps_fails_clearly", stage_without_maps_fails_clearly);
     g_test_add_func("/metrics-stage/localisation_on_dataset_without_masks_is_refused_naming_it",
                     localisation_on_dataset_without_masks_is_refused_naming_it);
+    g_test_add_func("/metrics-stage/"
+                    "metrics_without_explain_methods_or_with_unknown_method_are_refused",
+                    metrics_without_explain_methods_or_with_unknown_method_are_refused);
     int rc = g_test_run();
     pvx_registry_free(registry);
     if (g_getenv("PVX_KEEP"))

@@ -262,6 +262,18 @@ static void answers_long_csv_and_custom_codes(void)
     pvx_study_coding_clear(&c);
 }
 
+static void key_row_free(gpointer p)
+{
+    PvxStudyKeyRow *r = p;
+    g_free(r->task_id);
+    g_free(r->image_id);
+    g_free(r->class_name);
+    g_free(r->left);
+    g_free(r->right);
+    g_free(r->model);
+    g_free(r);
+}
+
 /* The paper's Experiment 1: 4 models, 6 pairs × 500 tasks × 5 raters; answers chosen so that
  * each pair's mean is the published one. The explainability indices must follow. */
 static void analysis_reproduces_paper_explainability_indices(void)
@@ -273,7 +285,7 @@ static void analysis_reproduces_paper_explainability_indices(void)
     g_autoptr(PvxStudyKey) key = g_new0(PvxStudyKey, 1);
     key->type = PVX_STUDY_PAIRWISE;
     key->path = g_strdup("paper-key");
-    key->rows = g_ptr_array_new();
+    key->rows = g_ptr_array_new_with_free_func(key_row_free);
     key->by_task = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(PvxStudyAnswers) a = pvx_study_answers_new();
     GRand *rng = g_rand_new_with_seed(7);

@@ -270,6 +270,7 @@ static void stage_exports_opaque_tasks_key_and_layout(void)
     g_autofree char *ihtml = read_text(pvx_run_dir(fx.run), "study", "ident/upload/layout.html");
     g_assert_nonnull(strstr(ihtml, "crowd-classifier"));
     g_assert_nonnull(strstr(ihtml, "${image_url}"));
+    g_assert_nonnull(strstr(ihtml, "'Ankle boot', 'I do not know']"));
     g_assert_cmpuint(g_strv_length(urls), <=, 2 * 2 * 10);
     /* the resolved config stored in the run (what --resume reads) holds the same designs */
     g_autofree char *resolved = pvx_run_read_config(pvx_run_dir(fx.run), &error);

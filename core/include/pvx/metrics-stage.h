@@ -29,8 +29,9 @@ G_BEGIN_DECLS
 
 /* Checks, before any work, that every metric of `metrics.compute` gets its inputs from @ds:
  * a metric that needs ground-truth masks on a dataset without them is
- * PVX_ERROR_INVALID_ARGUMENT naming the metric and the dataset. TRUE when there is no metrics
- * section. */
+ * PVX_ERROR_INVALID_ARGUMENT naming the metric and the dataset; metrics without any
+ * `explain.methods` are PVX_ERROR_CONFIG_MISSING; a `metrics.methods` entry that explain does not
+ * list is PVX_ERROR_CONFIG_RANGE. TRUE when `metrics.compute` is empty or absent. */
 gboolean pvx_metrics_check(const PvxConfig *cfg, const PvxRegistry *reg, const PvxDataset *ds,
                            GError **error);
 
