@@ -225,6 +225,47 @@ static void prune_resume_after_a_finished_rate_reaches_the_same_weights(void)
     remove_tree(dir);
 }
 
+/* Filter pruning through pvx run, then `pvx prune export` writes the smaller model. */
+static void prune_filter_norm_run_exports_a_smaller_model(void)
+{
+    if (!g_file_test(FMNIST, G_FILE_TEST_IS_DIR)) {
+        g_test_skip("dataset-fashion-mnist is not installed");
+        return;
+    }
+    g_autofree char *dir = g_dir_make_tmp("pvx-prune-export-XXXXXX", NULL);
+    g_autofree char *cfg = write_config(
+        dir, "prune:\n  plugin: filter-norm\n  rates: [2]\n  finetune: {epochs: 1, lr: 0.01}\n");
+    const char *args[] = { "run", cfg, "--run-id", "f", NULL };
+    Result r = run_pvx(dir, args);
+    if (r.status != 0)
+        g_error("pvx run failed (%d):\n%s\n%s", r.status, r.out, r.err);
+    result_clear(&r);
+    g_autofree char *run = g_build_filename(dir, "out", "prune-test", "f", NULL);
+    g_autofree char *out = g_build_filename(dir, "small.h5", NULL);
+    const char *exp[] = { "prune", "export", run, "--cr", "2", "--out", out, NULL };
+    r = run_pvx(dir, exp);
+    if (r.status != 0)
+        g_error("pvx prune export failed (%d):\n%s\n%s", r.status, r.out, r.err);
+    g_assert_nonnull(strstr(r.out, "conv output channels: ["));
+    g_assert_nonnull(strstr(r.out, "fewer)"));
+    result_clear(&r);
+    g_autoptr(GError) error = NULL;
+    {
+        g_autoptr(PvxStore) s = pvx_store_open(out, FALSE, &error);
+        g_assert_no_error(error);
+        g_autoptr(PvxTensor) w = pvx_store_read_tensor(s, "/weights/features.0.weight", &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(w->shape[0], <, 8); /* filters were removed */
+    }
+    /* A rate the run does not have: exit 2, naming what it has. */
+    const char *bad[] = { "prune", "export", run, "--cr", "4", "--out", out, NULL };
+    r = run_pvx(dir, bad);
+    g_assert_cmpint(r.status, ==, 2);
+    g_assert_nonnull(strstr(r.err, "no model at CR 4"));
+    result_clear(&r);
+    remove_tree(dir);
+}
+
 static void expect_refused(const char *prune, const char *message)
 {
     g_autofree char *dir = g_dir_make_tmp("pvx-prune-bad-XXXXXX", NULL);
@@ -265,6 +306,8 @@ int main(int argc, char **argv)
                     prune_run_stores_every_rate_and_explains_each);
     g_test_add_func("/prune/resume_after_a_finished_rate_reaches_the_same_weights",
                     prune_resume_after_a_finished_rate_reaches_the_same_weights);
+    g_test_add_func("/prune/filter_norm_run_exports_a_smaller_model",
+                    prune_filter_norm_run_exports_a_smaller_model);
     g_test_add_func("/prune/bad_sections_are_refused_before_any_work",
                     prune_bad_sections_are_refused_before_any_work);
     return g_test_run();
