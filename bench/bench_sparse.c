@@ -175,7 +175,7 @@ static int run_layers(int batch, int reps)
                                    " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %.6g %.6g\n",
                                    batch, cin, cout, hw, pvx_sparse_weights_nnz(sw), td, ts);
             if (crs[c] == 8) {
-                int64_t wq = hw + 2, tiles = (hw * wq + 127) / 128; /* AVX-512 tile */
+                int64_t wq = (hw + 2 + 15) / 16 * 16, tiles = (hw * wq + 127) / 128; /* AVX-512 */
                 per_fma = ts / ((double)pvx_sparse_weights_nnz(sw) * batch * tiles * 128);
             }
             g_string_append_c(picks, pvx_conv2d_sparse_pays(xs, ws, &p,

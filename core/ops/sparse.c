@@ -13,19 +13,24 @@
  * so each weight is one FMA over a run of consecutive "extended" positions i = oy·wq + ox, as
  * long as the positions ox in [ow, wq) are computed and then dropped.
  *
+ * Alignment: phase rows are padded to a multiple of 16 floats and the band is stored nshift
+ * times (nshift = the kernel's distinct column shifts, 3 for 3×3), copy s shifted left by s
+ * floats, so that every tap reads its copy at a 64-byte aligned address: the kernel is bound by
+ * its loads, and an unaligned 64-byte load crosses two cache lines (measured: 15–25 % faster at
+ * CR 8–32 than one unaligned copy).
+ *
  * Loops, outermost first:
- *   image → band of output rows: the input rows the band reads are padded into a buffer of at
- *     most SPARSE_BAND_BYTES, which stays in L2 (so the padded copy never goes out to memory:
- *     VGG's 224×224 layers are bound by memory traffic at high sparsity);
+ *   image → band of output rows: the input rows the band reads (all copies) are padded into a
+ *     buffer of at most SPARSE_BAND_BYTES, which stays in L2, so the padded copy never goes out
+ *     to memory (VGG's 224×224 layers are bound by memory traffic at high sparsity);
  *   tile of 8 vectors of extended positions (threads share the tiles of a band);
- *   block of input channels, small enough (SPARSE_BLOCK_BYTES) that the block's input under the
- *     tile stays in L1 while every output channel reads it;
+ *   block of input channels (SPARSE_BLOCK_BYTES of input under the tile);
  *   output channel: its partial sums for the tile are loaded into 8 vector registers, its
- *     non-zeros in the block each cost one broadcast, 8 unaligned loads and 8 FMAs
+ *     non-zeros in the block each cost one broadcast, 8 aligned loads and 8 FMAs
  *     (sparse_kernel.inc), and the sums are stored back; after the last block the positions
  *     that are outputs are copied into y.
- * Measured on this machine this runs at about 21·10⁹ FMA lanes/s per core (≈40 % of the
- * AVX-512 FMA peak; AVX2 measures the same: the unaligned loads, not the FMAs, are the limit).
+ * Measured on this machine this runs at about 25·10⁹ FMA lanes/s per core (≈45 % of the
+ * AVX-512 FMA peak).
  * An output channel without non-zeros (a pruned filter) costs its bias fill and copy; an input
  * channel without non-zeros (structured pruning of the layer below) is never read, and its plane
  * is only zeroed, not copied.
@@ -123,24 +128,28 @@ const PvxTensor *pvx_sparse_weights_shape(const PvxSparseWeights *s)
 /* ---- convolution ---------------------------------------------------------------------------- */
 
 /* A band of the padded, phase-split input of one image: phase rows [u0, u0 + rows) of each of
- * the Cin·sh·sw phase planes, each stored as rows × wq. */
+ * the Cin·sh·sw phase planes, each stored as rows × wq (wq a multiple of 16 floats). Copy s of
+ * the band (s = 1 .. nshift-1, copy_len floats apart) is the band shifted left by s floats, so
+ * that every tap's loads are 64-byte aligned (see the top comment). */
 typedef struct {
     const PvxSparseWeights *sw;
     const float *x;    /* image: [Cin, H, W] */
-    float *xq;         /* [Cin][sh][sw][rows][wq] + slack */
+    float *xq;         /* nshift × ([Cin][sh][sw][rows][wq] + slack) */
     int64_t h, w, ph, pw, sh, sww, wq;
     int64_t u0, rows;
+    int64_t nshift, copy_len;
 } PadJob;
 
-/* Range over input channels: writes the band of the sh·sw phase planes of each. */
+/* Range over input channels: writes the band of the sh·sw phase planes of each, in every copy. */
 static void pad_channels(int64_t c0, int64_t c1, void *data)
 {
     const PadJob *j = data;
-    int64_t planeb = j->rows * j->wq;
+    int64_t planeb = j->rows * j->wq, chan = j->sh * j->sww * planeb;
     for (int64_t ci = c0; ci < c1; ci++) {
-        float *dst = j->xq + ci * j->sh * j->sww * planeb;
+        float *dst = j->xq + ci * chan;
         if (!j->sw->used[ci]) {
-            memset(dst, 0, (size_t)(j->sh * j->sww * planeb) * sizeof(float));
+            for (int64_t s = 0; s < j->nshift; s++)
+                memset(dst + s * j->copy_len, 0, (size_t)chan * sizeof(float));
             continue;
         }
         const float *src = j->x + ci * j->h * j->w;
@@ -171,13 +180,23 @@ static void pad_channels(int64_t c0, int64_t c1, void *data)
                 }
             }
         }
+        /* The shifted copies, from this channel's own data only (another thread may be writing
+         * the next channel): its last s floats are zero there, read only by dropped positions. */
+        const float *c0p = j->xq + ci * chan;
+        for (int64_t s = 1; s < j->nshift; s++) {
+            float *cs = j->xq + s * j->copy_len + ci * chan;
+            memcpy(cs, c0p + s, (size_t)(chan - s) * sizeof(float));
+            memset(cs + chan - s, 0, (size_t)s * sizeof(float));
+        }
     }
 }
 
-/* Bytes of input that one block of input channels may touch per tile: what stays in L1 (32 KiB
- * on the machine measured) next to the partial sums being updated and the weights streaming by.
- * 8, 16 and 32 KiB measured within noise of each other on VGG-16's layers. */
-#define SPARSE_BLOCK_BYTES (16 << 10)
+/* Bytes of input (all shifted copies) that one block of input channels may touch per tile:
+ * the block's input stays in L2 (1 MiB per core there) while every output channel reads it.
+ * Measured on VGG-16's layers (bench-sparse --layers): 64 KiB is 15 % faster than 16 KiB (L1:
+ * then the blocks get so small that loading and storing the partial sums dominates at high
+ * sparsity) and than 256 KiB. */
+#define SPARSE_BLOCK_BYTES (64 << 10)
 /* Bytes of padded input per band of output rows: what stays in L2 (1 MiB per core there). */
 #define SPARSE_BAND_BYTES (512 << 10)
 
@@ -212,7 +231,8 @@ static gboolean sparse_geom(const PvxTensor *x, const PvxTensor *wshape, const P
                        .ph = p->pad_h, .pw = p->pad_w,
                        .dh = MAX(p->dilation_h, 1), .dw = MAX(p->dilation_w, 1) };
     g->hq = (g->h + 2 * g->ph + g->sh - 1) / g->sh;
-    g->wq = (g->w + 2 * g->pw + g->sw - 1) / g->sw;
+    /* Phase rows are padded to whole 64-byte lines: every load of the kernel is aligned. */
+    g->wq = ((g->w + 2 * g->pw + g->sw - 1) / g->sw + 15) / 16 * 16;
     int64_t tile = pvx_sparse_kernels()->tile;
     g->tiles = (g->oh * g->wq + tile - 1) / tile;
     return TRUE;
@@ -243,16 +263,21 @@ PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
     const PvxSparseKernels *k = pvx_sparse_kernels();
 
     /* Bands of output rows: the input rows a band reads (its phase rows plus the kernel's
-     * reach) are padded into a buffer small enough to stay in L2 while the band's tiles run,
-     * so the padded copy never goes out to memory. At least enough rows for a few tiles per
-     * thread. */
+     * reach), in all shifted copies, are padded into a buffer small enough to stay in L2 while
+     * the band's tiles run, so the padded copy never goes out to memory. At least enough rows
+     * for two tiles per thread. */
     int64_t khe = (g.kh - 1) * g.dh / g.sh + 1, kwe = (g.kw - 1) * g.dw / g.sw + 1;
-    int64_t row_bytes = nplanes * g.wq * (int64_t)sizeof(float);
+    int64_t nshift = kwe;
+    int64_t row_bytes = nshift * nplanes * g.wq * (int64_t)sizeof(float);
     int64_t band = SPARSE_BAND_BYTES / MAX(row_bytes, 1) - (khe - 1);
-    band = MAX(band, (4 * pvx_num_threads() * k->tile + g.wq - 1) / g.wq);
+    band = MAX(band, (2 * pvx_num_threads() * k->tile + g.wq - 1) / g.wq);
     band = CLAMP(band, 1, g.oh);
     int64_t rows = band + khe - 1, planeb = rows * g.wq;
-    if (nplanes * planeb > G_MAXINT32 / 2) {
+    /* Slack after the planes: the last tile runs up to a tile past the band's last row, and a
+     * kernel row shift of up to wq (see the top comment: only dropped positions read it). */
+    int64_t slack = g.wq + k->tile;
+    int64_t copy_len = (nplanes * planeb + slack + 15) / 16 * 16;
+    if (nshift * copy_len > G_MAXINT32 / 2) {
         g_autofree char *xs = pvx_tensor_shape_string(x);
         g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
                     "sparse conv2d: input %s too large for 32-bit offsets", xs);
@@ -260,18 +285,20 @@ PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
         return NULL;
     }
 
-    /* Where each non-zero reads, relative to the band's extended position 0. */
+    /* Where each non-zero reads, relative to the band's extended position 0: its column shift
+     * picks the copy, the rest is a multiple of 16 floats. */
     int32_t *off = g_new(int32_t, MAX(w->nnz, 1));
     for (int64_t j = 0; j < w->nnz; j++) {
         int64_t c = w->col[j];
         int64_t ci = c / (g.kh * g.kw), ky = (c / g.kw) % g.kh, kx = c % g.kw;
         int64_t ty = ky * g.dh, tx = kx * g.dw;
-        off[j] = (int32_t)(((ci * g.sh + ty % g.sh) * g.sw + tx % g.sw) * planeb +
-                           (ty / g.sh) * g.wq + tx / g.sw);
+        off[j] = (int32_t)((tx / g.sw) * copy_len +
+                           ((ci * g.sh + ty % g.sh) * g.sw + tx % g.sw) * planeb +
+                           (ty / g.sh) * g.wq);
     }
-    /* Input channel blocks: the floats of one channel a tile reads, over its phase planes. */
-    int64_t touched = MIN(khe * (k->tile + kwe - 1), k->tile + (khe - 1) * g.wq + kwe - 1) *
-                      g.sh * g.sw;
+    /* Input channel blocks: the floats of one channel a tile reads, over its phase planes and
+     * copies. */
+    int64_t touched = MIN(khe * k->tile, k->tile + (khe - 1) * g.wq) * g.sh * g.sw * nshift;
     int64_t cbs = CLAMP(SPARSE_BLOCK_BYTES / (int64_t)(sizeof(float) * touched), 1, g.cin);
     int64_t ncb = (g.cin + cbs - 1) / cbs, ns = ncb + 1, taps = g.kh * g.kw;
     int64_t *seg = g_new(int64_t, g.cout * ns);
@@ -284,18 +311,17 @@ PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
         }
         seg[co * ns + ncb] = end;
     }
-    /* Slack after the planes: the last tile runs up to a tile past the band's last row, and a
-     * kernel column shift of up to wq (see the top comment: only dropped positions read it). */
-    size_t slack = (size_t)(g.wq + k->tile);
-    float *xq = pvx_ops_scratch(0, (size_t)(nplanes * planeb) + slack);
-    memset(xq + nplanes * planeb, 0, slack * sizeof(float));
+    float *xq = pvx_ops_scratch(0, (size_t)(nshift * copy_len));
+    for (int64_t sft = 0; sft < nshift; sft++)
+        memset(xq + sft * copy_len + nplanes * planeb, 0,
+               (size_t)(copy_len - nplanes * planeb) * sizeof(float));
     for (int64_t n = 0; n < g.n; n++) {
         for (int64_t oy0 = 0; oy0 < g.oh; oy0 += band) {
             int64_t oy1 = MIN(oy0 + band, g.oh);
             PadJob pj = { w, x->data + n * g.cin * g.h * g.w, xq, g.h, g.w, g.ph, g.pw,
-                          g.sh, g.sw, g.wq, oy0, rows };
-            pvx_parallel_for(g.cin, MAX(1, 16384 / MAX(planeb * g.sh * g.sw, 1)), pad_channels,
-                             &pj);
+                          g.sh, g.sw, g.wq, oy0, rows, nshift, copy_len };
+            pvx_parallel_for(g.cin, MAX(1, 16384 / MAX(nshift * planeb * g.sh * g.sw, 1)),
+                             pad_channels, &pj);
             PvxSparseConvJob cj = { .cout = g.cout, .ncb = ncb, .seg = seg, .val = w->val,
                                     .off = off, .bias = b != NULL ? b->data : NULL, .x = xq,
                                     .y = y->data + n * g.cout * g.oh * g.ow + oy0 * g.ow,
@@ -378,28 +404,30 @@ PvxTensor *pvx_linear_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
 /* ---- the automatic choice ------------------------------------------------------------------- */
 
 /* The cost model, in seconds of one core on the machine measured (AMD EPYC Zen 4, 2 cores, KVM;
- * bench-sparse --layers --threads 1 --cpu-time --batch 2, VGG-16's layers at CR 1…32, fitted
- * by relative least squares: docs/sparse.md). Both sides scale alike with the thread count.
- * Sparse conv: per weight non-zero and extended output position (one lane of one FMA), per
- * output channel and extended position (bias fill, partial sums, the copy into y), per padded
- * input element. Dense conv: per multiply-add of the direct convolution — Winograd (it does
- * 2.25× fewer; the fastest layer measured, so the model never flatters sparse), im2col with a
- * deep (K ≥ 64) or a shallow (K < 64: VGG's first layer) GEMM. The SSE2 kernels (no FMA, 4
- * lanes) are assumed 2.5× slower per lane (not measured here: this machine has AVX-512). */
-#define SPARSE_S_PER_LANE 4.1e-11
-#define SPARSE_S_PER_OUT_LANE 4.4e-10
-#define SPARSE_S_PER_PAD 8.0e-10
+ * bench-sparse --layers --threads 1 --cpu-time --batch 2, VGG-16's conv layers at CR 1…32,
+ * fitted by relative least squares: docs/sparse.md). Both sides scale alike with the thread
+ * count. Sparse conv: per weight non-zero and extended output position (one lane of one FMA),
+ * per output channel and extended position (bias fill, partial sums, the copy into y), per
+ * padded input element and shifted copy. Dense conv: per multiply-add of the direct
+ * convolution — Winograd (it does 2.25× fewer; the constant of the fastest layer measured, so
+ * the model never flatters sparse through the dense side), im2col with a deep (K ≥ 64) or a
+ * shallow (K < 64: VGG's first layer) GEMM. The SSE2 kernels (no FMA, 4 lanes) are assumed 2.5×
+ * slower per lane (not measured: this machine has AVX-512; AVX2 measured the same as AVX-512). */
+#define SPARSE_S_PER_LANE 3.4e-11
+#define SPARSE_S_PER_OUT_LANE 3.4e-10
+#define SPARSE_S_PER_PAD 3.4e-10
 #define SPARSE_SSE2_FACTOR 2.5
-#define DENSE_S_PER_MAC_WINOGRAD 1.17e-11
+#define DENSE_S_PER_MAC_WINOGRAD 1.16e-11
 #define DENSE_S_PER_MAC_IM2COL 2.6e-11
-#define DENSE_S_PER_MAC_IM2COL_SHALLOW 4.6e-11
+#define DENSE_S_PER_MAC_IM2COL_SHALLOW 4.5e-11
 /* Linear: sparse per non-zero and 16-image chunk of the batch (CSR and gathers, bound by memory
  * bandwidth); dense per weight (streaming it) plus per multiply-add. */
 #define SPARSE_S_PER_NNZ_LINEAR 8.9e-10
 #define DENSE_S_PER_WEIGHT_LINEAR 4.8e-10
 #define DENSE_S_PER_MAC_LINEAR 3.0e-11
 /* The sparse path must be predicted this much faster: near the break-even point dense stays
- * (the model's error is up to ~30 % on VGG-16's 14×14 layers). */
+ * (the model is within ~25 % of the measurements; VGG-16's 3×3 layers break even near density
+ * 0.3 and the rule picks sparse from about 0.2). */
 #define SPARSE_MARGIN 0.75
 
 /* As conv.c's automatic choice (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_TILES there). */
@@ -443,7 +471,8 @@ gboolean pvx_conv2d_sparse_pays(const int64_t x_shape[4], const int64_t w_shape[
     double isa = g_str_equal(k->isa, "sse2") ? SPARSE_SSE2_FACTOR : 1.0;
     double sparse = isa * SPARSE_S_PER_LANE * (double)nnz * lanes +
                     SPARSE_S_PER_OUT_LANE * (double)g.cout * lanes +
-                    SPARSE_S_PER_PAD * (double)(g.n * g.cin * g.sh * g.sw * g.hq * g.wq);
+                    SPARSE_S_PER_PAD * (double)(g.n * g.cin * g.sh * g.sw * g.hq * g.wq) *
+                        (double)((g.kw - 1) * g.dw / g.sw + 1);
     int64_t depth = g.cin * g.kh * g.kw;
     double macs = (double)(g.n * g.cout * g.oh * g.ow) * (double)depth;
     double dense = macs * (dense_uses_winograd(&g) ? DENSE_S_PER_MAC_WINOGRAD

@@ -8,54 +8,14 @@
 
 #include <pvx/pvx.h>
 
-typedef struct {
-    int status;
-    char *out, *err;
-} Result;
+#include "../common/pvx-test-cli.h"
 
-static void result_clear(Result *r)
-{
-    g_free(r->out);
-    g_free(r->err);
-}
-
+typedef PvxTestResult Result;
+#define result_clear pvx_test_result_clear
+#define remove_tree pvx_test_remove_tree
 /* Runs pvx with the arguments (NULL-terminated) from @cwd. */
-static Result run_pvx(const char *cwd, ...)
-{
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (gpointer)PVX_EXE);
-    va_list ap;
-    va_start(ap, cwd);
-    const char *a;
-    while ((a = va_arg(ap, const char *)))
-        g_ptr_array_add(argv, (gpointer)a);
-    va_end(ap);
-    g_ptr_array_add(argv, NULL);
-    Result r = { 0 };
-    g_autoptr(GError) error = NULL;
-    int wait_status = 0;
-    g_assert_true(g_spawn_sync(cwd, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &r.out, &r.err, &wait_status, &error));
-    g_assert_no_error(error);
-    g_assert_true(WIFEXITED(wait_status)); /* never a crash */
-    r.status = WEXITSTATUS(wait_status);
-    return r;
-}
+#define run_pvx(cwd, ...) pvx_test_run(PVX_EXE, cwd, __VA_ARGS__)
 
-static void remove_tree(const char *path)
-{
-    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-        g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-        const char *name;
-        while (d && (name = g_dir_read_name(d))) {
-            g_autofree char *p = g_build_filename(path, name, NULL);
-            remove_tree(p);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 /* A tiny experiment: 2 kandinsky classes, a 2-conv vgg-mini trained for one epoch, and
  * Grad-CAM; @extra is appended (more sections). */

@@ -5,52 +5,18 @@
 
 #include <glib/gstdio.h>
 
+#include "../common/pvx-test-cli.h"
 #include "prune-test-util.h"
 
 #define FMNIST "/usr/share/datasets/fashion-mnist"
 
-typedef struct {
-    int status;
-    char *out, *err;
-} Result;
-
-static void result_clear(Result *r)
-{
-    g_free(r->out);
-    g_free(r->err);
-}
+typedef PvxTestResult Result;
+#define result_clear pvx_test_result_clear
+#define remove_tree pvx_test_remove_tree
 
 static Result run_pvx(const char *cwd, const char *const *args)
 {
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (gpointer)PVX_EXE);
-    for (const char *const *a = args; *a; a++)
-        g_ptr_array_add(argv, (gpointer)*a);
-    g_ptr_array_add(argv, NULL);
-    Result r = { 0 };
-    g_autoptr(GError) error = NULL;
-    int wait_status = 0;
-    g_assert_true(g_spawn_sync(cwd, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out,
-                               &r.err, &wait_status, &error));
-    g_assert_no_error(error);
-    g_assert_true(WIFEXITED(wait_status)); /* never a crash */
-    r.status = WEXITSTATUS(wait_status);
-    return r;
-}
-
-static void remove_tree(const char *path)
-{
-    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-        g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-        const char *name;
-        while (d && (name = g_dir_read_name(d))) {
-            g_autofree char *child = g_build_filename(path, name, NULL);
-            remove_tree(child);
-        }
-        g_rmdir(path);
-    } else {
-        g_unlink(path);
-    }
+    return pvx_test_run_argv(PVX_EXE, cwd, args);
 }
 
 /* A small experiment: 600 training images, a tiny vgg-mini, one epoch, rates from @prune. */

@@ -1,6 +1,8 @@
 /* Helpers shared by the training tests: plugins from the build tree, temp folders, python. */
 #pragma once
 
+#include "../common/pvx-test-cli.h"
+
 #include <string.h>
 #include <unistd.h>
 
@@ -43,20 +45,7 @@ static inline PvxModel *test_vgg_mini(PvxRegistry *reg, const char *const *pairs
     return m;
 }
 
-static inline void test_remove_tree(const char *path)
-{
-    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-        g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-        const char *name;
-        while (d && (name = g_dir_read_name(d))) {
-            g_autofree char *p = g_build_filename(path, name, NULL);
-            test_remove_tree(p);
-        }
-        g_rmdir(path);
-    } else {
-        g_unlink(path);
-    }
-}
+#define test_remove_tree pvx_test_remove_tree
 
 /* Runs /usr/bin/python3 SCRIPT ARGS...; FALSE (test skipped) when torch is missing. */
 static inline gboolean test_run_python(const char *const *argv, char **out)
