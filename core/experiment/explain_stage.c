@@ -9,18 +9,10 @@
 
 static gboolean load_cr(PvxModel *model, PvxStore *store, int cr, GError **error)
 {
-    g_autofree char *w = g_strdup_printf("/models/cr%d/weights", cr);
-    g_autofree char *m = g_strdup_printf("/models/cr%d/masks", cr);
-    if (!pvx_store_exists(store, w)) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
-                    "explain: %s has no weights for CR %d (%s); train or prune that CR first",
-                    pvx_store_path(store), cr, w);
-        return FALSE;
-    }
-    if (!pvx_model_load_weights(model, store, w, error))
-        return FALSE;
-    /* masks multiply the weights; a CR without masks is dense */
-    return !pvx_store_exists(store, m) || pvx_model_load_masks(model, store, m, error);
+    if (pvx_load_cr_model(model, store, cr, error))
+        return TRUE;
+    g_prefix_error(error, "%s: ", "explain");
+    return FALSE;
 }
 
 /* Predicted class of every item of @split (chunks of @bs). Returns: (transfer full). */

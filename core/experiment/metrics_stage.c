@@ -59,23 +59,10 @@ gboolean pvx_metrics_check(const PvxConfig *cfg, const PvxRegistry *reg, const P
 
 static gboolean load_cr(PvxModel *model, PvxStore *store, int cr, GError **error)
 {
-    g_autofree char *w = g_strdup_printf("/models/cr%d/weights", cr);
-    g_autofree char *m = g_strdup_printf("/models/cr%d/masks", cr);
-    if (!pvx_store_exists(store, w)) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
-                    "metrics: %s has no weights for CR %d (%s)", pvx_store_path(store), cr, w);
-        return FALSE;
-    }
-    /* Drop the masks the model holds (e.g. the last CR's after pruning) first: loading weights
-     * re-applies them, which would zero weights a denser CR keeps. */
-    for (int l = 0; l < pvx_model_n_layers(model); l++) {
-        PvxLayer *L = pvx_model_layer(model, l);
-        if (L->mask && !pvx_model_set_mask(model, L->name, NULL, error))
-            return FALSE;
-    }
-    if (!pvx_model_load_weights(model, store, w, error))
-        return FALSE;
-    return !pvx_store_exists(store, m) || pvx_model_load_masks(model, store, m, error);
+    if (pvx_load_cr_model(model, store, cr, error))
+        return TRUE;
+    g_prefix_error(error, "%s: ", "metrics");
+    return FALSE;
 }
 
 /* The explained items: images [N, C, H, W], labels, masks [N, H, W] (when the dataset has

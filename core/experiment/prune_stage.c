@@ -181,18 +181,19 @@ static void table_row(Pruning *p, int cr, const PvxPruneStats *st, double before
     g_string_append(p->table, row);
 }
 
-static gboolean load_cr(PvxModel *model, PvxStore *store, int cr, GError **error)
+gboolean pvx_load_cr_model(PvxModel *model, PvxStore *store, int cr, GError **error)
 {
     g_autofree char *w = g_strdup_printf("/models/cr%d/weights", cr);
     g_autofree char *m = g_strdup_printf("/models/cr%d/masks", cr);
-    /* Masks first come off, so loading a less pruned model's weights is not masked by them. */
-    for (int i = 0; i < pvx_model_n_layers(model); i++) {
-        PvxLayer *l = pvx_model_layer(model, i);
-        if (l->mask && !pvx_model_set_mask(model, l->name, NULL, error))
-            return FALSE;
+    if (!pvx_store_exists(store, w)) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
+                    "%s has no weights for CR %d (%s); train or prune that CR first",
+                    pvx_store_path(store), cr, w);
+        return FALSE;
     }
+    pvx_model_clear_masks(model);
     return pvx_model_load_weights(model, store, w, error) &&
-           pvx_model_load_masks(model, store, m, error);
+           (!pvx_store_exists(store, m) || pvx_model_load_masks(model, store, m, error));
 }
 
 /* Fine-tunes with prune.finetune under <group>/train; resumes from a checkpoint there. */
@@ -275,7 +276,7 @@ static gboolean prune_rate(Pruning *p, int step, double from_cr, int cr, GError 
     g_autofree char *masks = g_strconcat(group, "/masks", NULL);
     if (pvx_run_stage_finished(p->run, stage)) {
         g_message("stage %s: finished before; loading %s", stage, group);
-        if (!load_cr(p->model, store, cr, error))
+        if (!pvx_load_cr_model(p->model, store, cr, error))
             return FALSE;
         double before = NAN, top1 = NAN, top5 = NAN, seconds = NAN;
         PvxPruneStats st;
@@ -303,7 +304,7 @@ static gboolean prune_rate(Pruning *p, int step, double from_cr, int cr, GError 
             return FALSE;
         pvx_store_get_attr_double(store, group, "top1_before_finetune", &before, NULL);
     } else {
-        if (from_cr == 1.0 && step > 0 && !load_cr(p->model, store, 1, error))
+        if (from_cr == 1.0 && step > 0 && !pvx_load_cr_model(p->model, store, 1, error))
             return FALSE; /* one-shot: every rate starts from the unpruned model */
         guint64 seed = pvx_hash64((guint64)pvx_params_get_int(pvx_config_section(p->cfg, ""),
                                                                "seed"),
@@ -329,10 +330,10 @@ static gboolean prune_gradual(Pruning *p, int cr, GError **error)
 {
     PvxStore *store = pvx_run_store(p->run);
     if (pvx_run_stage_finished(p->run, "prune-gradual"))
-        return load_cr(p->model, store, cr, error);
+        return pvx_load_cr_model(p->model, store, cr, error);
     gint64 t0 = g_get_monotonic_time();
     /* Interrupted gradual runs start over from the trained model: one stage, one commit. */
-    if (!load_cr(p->model, store, 1, error) || !pvx_run_stage_begin(p->run, "prune-gradual", error))
+    if (!pvx_load_cr_model(p->model, store, 1, error) || !pvx_run_stage_begin(p->run, "prune-gradual", error))
         return FALSE;
     int span = (int)pvx_params_get_int(pvx_config_section(p->cfg, "prune"), "span_epochs");
     PvxTrainParams tp;

@@ -496,6 +496,15 @@ gboolean pvx_model_set_mask_u8(PvxModel *m, const char *name, const uint8_t *mas
     return pvx_model_set_mask(m, name, t, error);
 }
 
+void pvx_model_clear_masks(PvxModel *m)
+{
+    for (guint i = 0; i < m->layers->len; i++) {
+        PvxLayer *l = g_ptr_array_index(m->layers, i);
+        if (l->mask)
+            pvx_model_set_mask(m, l->name, NULL, NULL);
+    }
+}
+
 void pvx_model_apply_masks(PvxModel *m)
 {
     pvx_model_sparse_invalidate(m); /* the weights may have changed (see nn.h) */

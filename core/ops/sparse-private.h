@@ -12,7 +12,7 @@ typedef struct {
     const float *val;      /* nnz */
 } PvxSparseRows;
 
-/* One image of a direct sparse convolution (see sparse.c for the layout):
+/* A band of output rows of one image of a direct sparse convolution (see sparse.c):
  *   y[co, i] = bias[co] + Σ_j val[j] · x[off[j] + i]   for i over the "extended" output positions
  *   i = oy * wq + ox, ox < wq; positions with ox ≥ ow are computed and dropped.
  * The non-zeros of row co that read input channel block cb are [seg[co·(ncb+1) + cb],
@@ -22,9 +22,11 @@ typedef struct {
     int64_t cout, ncb;
     const int64_t *seg; /* [cout][ncb + 1] */
     const float *val;   /* nnz */
-    const int32_t *off; /* nnz: where each weight reads, relative to position 0 of x */
+    const int32_t *off; /* nnz: where each weight reads, relative to position 0 of x (a
+                         * multiple of 16: the loads are aligned) */
     const float *bias;  /* nullable */
-    const float *x;     /* padded, phase-split input of one image, with slack after it */
+    const float *x;     /* the band's padded, phase-split input (all shifted copies), 64-byte
+                         * aligned, with slack after each copy */
     float *y;           /* output row 0 of the band in plane 0: planes [cout] of yplane floats */
     int64_t yplane;     /* floats per output plane */
     int64_t oh, ow, wq; /* rows of the band, output width, phase plane width */

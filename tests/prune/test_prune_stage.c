@@ -114,6 +114,58 @@ static void prune_run_stores_every_rate_and_explains_each(void)
     }
     g_assert_true(pvx_store_exists(s, "/maps/gradcam/cr1/raw"));
     g_assert_true(pvx_store_exists(s, "/prune/layers"));
+    /* Every CR's stored maps are that CR model's: recompute them from the stored weights and
+     * masks (the model the stages share ends at CR 4; a leftover mask would change CR 1's). */
+    {
+        PvxRegistry *reg = prune_test_registry();
+        g_assert_true(pvx_registry_load_file(reg, PLUGIN_IDX, &error) &&
+                      pvx_registry_load_file(reg, PLUGIN_GRADCAM, &error));
+        g_assert_no_error(error);
+        const PvxPlugin *idx = pvx_registry_lookup(reg, PVX_KIND_DATASET, "idx", &error);
+        const char *ds_pairs[] = { "root=" FMNIST, "limit_train=600", "limit_test=200", NULL };
+        g_autoptr(PvxParams) dp = pvx_params_new_from_pairs(idx->desc->params, "idx", ds_pairs,
+                                                            &error);
+        g_autoptr(PvxDataset) ds = pvx_dataset_open(idx, dp, &error);
+        g_assert_no_error(error);
+        int nd;
+        int64_t shape[PVX_TENSOR_MAX_DIMS];
+        g_autofree int64_t *index = pvx_store_read_i64(s, "/dataset/explain/index", &nd, shape,
+                                                       &error);
+        g_assert_no_error(error);
+        int64_t n = shape[0];
+        g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, n, (int64_t)1, (int64_t)28, (int64_t)28);
+        for (int64_t i = 0; i < n; i++) {
+            PvxDatasetItem item = { 0 };
+            g_assert_true(pvx_dataset_get_item(ds, PVX_SPLIT_TEST, index[i], &item, &error));
+            memcpy(x->data + i * 784, item.image->data, sizeof(float) * 784);
+            pvx_dataset_item_clear(&item);
+        }
+        const char *model_pairs[] = { "arch=vgg-mini", "channels=[8, 8, -1, 16, 16, -1]",
+                                      "hidden=32", "batch_norm=true", "avgpool=3", NULL };
+        g_autoptr(PvxModel) m = prune_test_vgg(model_pairs);
+        g_autoptr(PvxExplainer) ex = pvx_explainer_open_by_name(reg, "gradcam", NULL, &error);
+        g_assert_no_error(error);
+        const int all[] = { 4, 1, 2 }; /* the densest last, after the sparsest */
+        for (gsize c = 0; c < G_N_ELEMENTS(all); c++) {
+            g_assert_true(pvx_load_cr_model(m, s, all[c], &error));
+            g_assert_no_error(error);
+            PvxExplainOptions opts = { .mode = PVX_TARGET_PREDICTED };
+            g_autoptr(PvxTensor) maps = pvx_explain(ex, m, x, &opts, NULL, NULL, &error);
+            g_assert_no_error(error);
+            g_autofree char *mp = g_strdup_printf("/maps/gradcam/cr%d/raw", all[c]);
+            g_autoptr(PvxTensor) stored = pvx_store_read_tensor(s, mp, &error);
+            g_assert_no_error(error);
+            g_assert_cmpint(pvx_tensor_numel(stored), ==, pvx_tensor_numel(maps));
+            double maxref = 1e-30, maxdiff = 0;
+            for (int64_t i = 0; i < pvx_tensor_numel(maps); i++) {
+                maxref = fmax(maxref, fabs(stored->data[i]));
+                maxdiff = fmax(maxdiff, fabs(stored->data[i] - maps->data[i]));
+            }
+            if (maxdiff > 1e-4 * maxref)
+                g_error("CR %d: stored Grad-CAM maps differ from the CR model's by %g (max %g)",
+                        all[c], maxdiff, maxref);
+        }
+    }
     result_clear(&r);
     remove_tree(dir);
 }

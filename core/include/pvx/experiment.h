@@ -75,6 +75,11 @@ gboolean pvx_stage_evaluate(PvxRun *run, const PvxRegistry *reg, const PvxDatase
 gboolean pvx_run_evaluate_model(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
                                 PvxModel *model, const char *group, gboolean print,
                                 double *top1_out, double *top5_out, GError **error);
+/* Loads the model of compression rate @cr from a run's store into @model: its masks come off
+ * first (loading weights re-applies the masks a model holds, which would zero weights a denser
+ * CR keeps), then /models/cr<cr>/weights, then /models/cr<cr>/masks when present (absent: dense).
+ * PVX_ERROR_NOT_FOUND naming the store when the run has no weights for @cr. */
+gboolean pvx_load_cr_model(PvxModel *model, PvxStore *store, int cr, GError **error);
 /* Trainer parameters from the config: the `train` section's keys, each overridden by the
  * section at @path (e.g. "prune.finetune") where that section sets it; @path NULL: train alone.
  * The seed is the root seed. */

@@ -168,6 +168,9 @@ gboolean pvx_model_set_mask(PvxModel *model, const char *name, const PvxTensor *
 /* Same from uint8 0/1 data of the weight's numel. */
 gboolean pvx_model_set_mask_u8(PvxModel *model, const char *name, const uint8_t *mask,
                                GError **error);
+/* Removes every layer's mask (pruned weights stay 0 until new weights are loaded). Before
+ * loading a less pruned model's weights: loading re-applies the masks the model holds. */
+void pvx_model_clear_masks(PvxModel *model);
 /* weight *= mask for every masked layer (after an optimizer step or a direct edit). */
 void pvx_model_apply_masks(PvxModel *model);
 
