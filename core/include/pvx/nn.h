@@ -270,9 +270,9 @@ gboolean pvx_model_load_masks(PvxModel *model, PvxStore *store, const char *grou
  *
  * Cache and its invalidation. The compressed weight of a layer is built at the first forward
  * that uses it and kept until the weight or mask can have changed: pvx_model_set_mask,
- * pvx_model_set_mask_u8, pvx_model_apply_masks, pvx_model_init, pvx_model_load_weights (which
- * applies the masks), pvx_model_release_buffers and every TRAIN forward (an optimizer step
- * follows it) drop it. Rule for callers: after changing weight values in place by any other
+ * pvx_model_set_mask_u8, pvx_model_clear_masks, pvx_model_apply_masks, pvx_model_init,
+ * pvx_model_load_weights (which applies the masks), pvx_model_release_buffers and every TRAIN
+ * forward (an optimizer step follows it) drop it. Rule for callers: after changing weight values in place by any other
  * means, call pvx_model_apply_masks() (the masks' rule already asks for that) before the next
  * forward — otherwise a sparse forward may run on the old weights.
  */
