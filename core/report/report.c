@@ -396,7 +396,7 @@ static void section_metrics(GString *h, ReportData *d, const gboolean *fig)
         g_autofree char *em = report_escape(m->metric), *er = report_escape(m->result);
         g_string_append_printf(h, "<h3>%s — %s</h3>\n", em, er);
         if (fig[i]) {
-            g_autofree char *name = g_strdup_printf("metric-%u", i);
+            g_autofree char *name = g_strdup_printf("metric-%s-%s", m->metric, m->result);
             g_autofree char *cap = g_strdup_printf("%s (%s) per method, with top-1, per CR",
                                                    m->metric, m->result);
             figure(h, name, cap);
@@ -556,8 +556,9 @@ gboolean pvx_report_write(const char *run_dir, char **html_out, GError **error)
         !report_figure_training(&d, &fig_train, error))
         goto out;
     for (guint i = 0; i < d.metrics->len; i++) {
-        g_autofree char *name = g_strdup_printf("metric-%u", i);
-        if (!report_figure_metric(&d, g_ptr_array_index(d.metrics, i), name, &fig_metric[i], error))
+        const ReportMetric *rm = g_ptr_array_index(d.metrics, i);
+        g_autofree char *name = g_strdup_printf("metric-%s-%s", rm->metric, rm->result);
+        if (!report_figure_metric(&d, rm, name, &fig_metric[i], error))
             goto out;
     }
     g_string_append_printf(h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

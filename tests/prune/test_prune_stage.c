@@ -243,6 +243,70 @@ static void prune_resume_after_a_finished_rate_reaches_the_same_weights(void)
     remove_tree(dir);
 }
 
+/* The one-shot and gradual schedules through pvx run: every rate stored at its CR; one-shot rates
+ * start from the unpruned model (CR 4's mask is not inside CR 2's), gradual stores the last rate
+ * only. */
+static void prune_one_shot_and_gradual_schedules_reach_their_rates(void)
+{
+    if (!g_file_test(FMNIST, G_FILE_TEST_IS_DIR)) {
+        g_test_skip("dataset-fashion-mnist is not installed");
+        return;
+    }
+    g_autofree char *dir = g_dir_make_tmp("pvx-prune-sched-XXXXXX", NULL);
+    g_autofree char *one = write_config(
+        dir, "prune:\n  plugin: random\n  schedule: one-shot\n  rates: [2, 4]\n"
+             "  finetune: {epochs: 1, lr: 0.01}\n");
+    const char *a1[] = { "run", one, "--run-id", "one", NULL };
+    Result r = run_pvx(dir, a1);
+    if (r.status != 0)
+        g_error("one-shot run failed (%d):\n%s\n%s", r.status, r.out, r.err);
+    result_clear(&r);
+    g_autofree char *grad = write_config(
+        dir, "prune:\n  plugin: magnitude\n  schedule: gradual\n  rates: [2, 8]\n"
+             "  span_epochs: 3\n  finetune: {epochs: 1, lr: 0.01}\n");
+    const char *a2[] = { "run", grad, "--run-id", "grad", NULL };
+    r = run_pvx(dir, a2);
+    if (r.status != 0)
+        g_error("gradual run failed (%d):\n%s\n%s", r.status, r.out, r.err);
+    result_clear(&r);
+    g_autoptr(GError) error = NULL;
+    {
+        g_autofree char *path = g_build_filename(dir, "out", "prune-test", "one", "results.h5", NULL);
+        g_autoptr(PvxStore) s = pvx_store_open(path, FALSE, &error);
+        g_assert_no_error(error);
+        int nd;
+        int64_t shape[PVX_TENSOR_MAX_DIMS];
+        g_autofree uint8_t *m2 = pvx_store_read_u8(s, "/models/cr2/masks/features.3.weight", &nd,
+                                                   shape, &error);
+        g_autofree uint8_t *m4 = pvx_store_read_u8(s, "/models/cr4/masks/features.3.weight", &nd,
+                                                   shape, &error);
+        g_assert_no_error(error);
+        int64_t n = shape[0] * shape[1] * shape[2] * shape[3], outside = 0, kept4 = 0;
+        for (int64_t i = 0; i < n; i++) {
+            kept4 += m4[i];
+            outside += m4[i] && !m2[i];
+        }
+        g_assert_cmpint(kept4, ==, (int64_t)nearbyint(n / 4.0));
+        g_assert_cmpint(outside, >, 0); /* random from scratch: not nested in CR 2's mask */
+        g_autofree char *sched = pvx_store_get_attr_string(s, "/models/cr4", "schedule", &error);
+        g_assert_cmpstr(sched, ==, "one-shot");
+    }
+    {
+        g_autofree char *path = g_build_filename(dir, "out", "prune-test", "grad", "results.h5", NULL);
+        g_autoptr(PvxStore) s = pvx_store_open(path, FALSE, &error);
+        g_assert_no_error(error);
+        double achieved = 0;
+        int64_t span = 0;
+        g_assert_true(pvx_store_get_attr_double(s, "/models/cr8", "compression_rate_achieved",
+                                                &achieved, &error));
+        g_assert_true(pvx_store_get_attr_int(s, "/models/cr8", "span_epochs", &span, &error));
+        g_assert_cmpfloat_with_epsilon(achieved, 8.0, 0.05);
+        g_assert_cmpint(span, ==, 3);
+        g_assert_false(pvx_store_exists(s, "/models/cr2")); /* gradual stores the last rate */
+    }
+    remove_tree(dir);
+}
+
 /* Filter pruning through pvx run, then `pvx prune export` writes the smaller model. */
 static void prune_filter_norm_run_exports_a_smaller_model(void)
 {
@@ -324,6 +388,8 @@ int main(int argc, char **argv)
                     prune_run_stores_every_rate_and_explains_each);
     g_test_add_func("/prune/resume_after_a_finished_rate_reaches_the_same_weights",
                     prune_resume_after_a_finished_rate_reaches_the_same_weights);
+    g_test_add_func("/prune/one_shot_and_gradual_schedules_reach_their_rates",
+                    prune_one_shot_and_gradual_schedules_reach_their_rates);
     g_test_add_func("/prune/filter_norm_run_exports_a_smaller_model",
                     prune_filter_norm_run_exports_a_smaller_model);
     g_test_add_func("/prune/bad_sections_are_refused_before_any_work",
