@@ -39,6 +39,7 @@
  * batch (a vector of up to 16 images); threads over output rows.
  */
 #include <string.h>
+#include <stdlib.h>
 
 #include "ops-private.h"
 #include "sparse-private.h"
@@ -238,6 +239,68 @@ static gboolean sparse_geom(const PvxTensor *x, const PvxTensor *wshape, const P
     return TRUE;
 }
 
+/* One convolution's bands: (image, band of output rows) pairs, numbered n·nbands + band. */
+typedef struct {
+    const PvxSparseWeights *w;
+    const float *x, *b;
+    float *y;
+    const SparseGeom *g;
+    const int32_t *off;
+    const int64_t *seg;
+    int64_t ncb, band, rows, nbands, nshift, copy_len, nplanes, planeb;
+    gint next; /* conv_bands: the next band to take */
+} BandsJob;
+
+/* The calling thread's band buffer, its slack after the planes zeroed (the pads never write it). */
+static float *band_buffer(const BandsJob *j)
+{
+    float *xq = pvx_ops_scratch(0, (size_t)(j->nshift * j->copy_len));
+    for (int64_t s = 0; s < j->nshift; s++)
+        memset(xq + s * j->copy_len + j->nplanes * j->planeb, 0,
+               (size_t)(j->copy_len - j->nplanes * j->planeb) * sizeof(float));
+    return xq;
+}
+
+static PadJob band_pad_job(const BandsJob *j, float *xq, int64_t n, int64_t oy0)
+{
+    const SparseGeom *g = j->g;
+    return (PadJob){ j->w, j->x + n * g->cin * g->h * g->w, xq, g->h, g->w, g->ph, g->pw,
+                     g->sh, g->sw, g->wq, oy0, j->rows, j->nshift, j->copy_len };
+}
+
+static PvxSparseConvJob band_conv_job(const BandsJob *j, const float *xq, int64_t n,
+                                      int64_t oy0)
+{
+    const SparseGeom *g = j->g;
+    return (PvxSparseConvJob){ .cout = g->cout, .ncb = j->ncb, .seg = j->seg, .val = j->w->val,
+                               .off = j->off, .bias = j->b, .x = xq,
+                               .y = j->y + n * g->cout * g->oh * g->ow + oy0 * g->ow,
+                               .yplane = g->oh * g->ow, .oh = MIN(oy0 + j->band, g->oh) - oy0,
+                               .ow = g->ow, .wq = g->wq };
+}
+
+/* One part per thread: takes bands until none is left, padding each into the thread's own
+ * buffer and running all its tiles. */
+static void conv_bands(int64_t p0, int64_t p1, void *data)
+{
+    (void)p0, (void)p1;
+    BandsJob *j = data;
+    const PvxSparseKernels *k = pvx_sparse_kernels();
+    float *xq = band_buffer(j);
+    float *part = pvx_ops_scratch(1, (size_t)(j->g->cout * k->tile));
+    int64_t items = j->g->n * j->nbands;
+    for (;;) {
+        int64_t i = g_atomic_int_add(&j->next, 1);
+        if (i >= items)
+            break;
+        int64_t n = i / j->nbands, oy0 = (i % j->nbands) * j->band;
+        PadJob pj = band_pad_job(j, xq, n, oy0);
+        pad_channels(0, j->g->cin, &pj);
+        PvxSparseConvJob cj = band_conv_job(j, xq, n, oy0);
+        k->conv_tiles(&cj, 0, (cj.oh * j->g->wq + k->tile - 1) / k->tile, part);
+    }
+}
+
 PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights *w,
                                      const PvxTensor *b, const PvxConv2dParams *p,
                                      PvxTensor *out, GError **error)
@@ -269,9 +332,15 @@ PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
     int64_t khe = (g.kh - 1) * g.dh / g.sh + 1, kwe = (g.kw - 1) * g.dw / g.sw + 1;
     int64_t nshift = kwe;
     int64_t row_bytes = nshift * nplanes * g.wq * (int64_t)sizeof(float);
-    int64_t band = SPARSE_BAND_BYTES / MAX(row_bytes, 1) - (khe - 1);
-    band = MAX(band, (2 * pvx_num_threads() * k->tile + g.wq - 1) / g.wq);
-    band = CLAMP(band, 1, g.oh);
+    int64_t band0 = SPARSE_BAND_BYTES / MAX(row_bytes, 1) - (khe - 1);
+    int nt = pvx_num_threads();
+    int64_t mt = g_getenv("PVX_TMP_MINT") ? atoi(g_getenv("PVX_TMP_MINT")) : 2; int64_t band = CLAMP(MAX(band0, (mt * k->tile + g.wq - 1) / g.wq), 1, g.oh);
+    /* With enough bands (images × bands per image) for every thread, each thread pads and runs
+     * whole bands into its own buffer (one fork-join per layer); else the threads share each
+     * band, then at least two tiles per thread. */
+    gboolean own_bands = nt > 1 && g.n * ((g.oh + band - 1) / band) >= 2 * (int64_t)nt && g_getenv("PVX_TMP_OLD") == NULL;
+    if (!own_bands)
+        band = CLAMP(MAX(band0, (2 * nt * k->tile + g.wq - 1) / g.wq), 1, g.oh);
     int64_t rows = band + khe - 1, planeb = rows * g.wq;
     /* Slack after the planes: the last tile runs up to a tile past the band's last row, and a
      * kernel row shift of up to wq (see the top comment: only dropped positions read it). */
@@ -311,23 +380,25 @@ PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
         }
         seg[co * ns + ncb] = end;
     }
-    float *xq = pvx_ops_scratch(0, (size_t)(nshift * copy_len));
-    for (int64_t sft = 0; sft < nshift; sft++)
-        memset(xq + sft * copy_len + nplanes * planeb, 0,
-               (size_t)(copy_len - nplanes * planeb) * sizeof(float));
-    for (int64_t n = 0; n < g.n; n++) {
-        for (int64_t oy0 = 0; oy0 < g.oh; oy0 += band) {
-            int64_t oy1 = MIN(oy0 + band, g.oh);
-            PadJob pj = { w, x->data + n * g.cin * g.h * g.w, xq, g.h, g.w, g.ph, g.pw,
-                          g.sh, g.sw, g.wq, oy0, rows, nshift, copy_len };
-            pvx_parallel_for(g.cin, MAX(1, 16384 / MAX(nshift * planeb * g.sh * g.sw, 1)),
-                             pad_channels, &pj);
-            PvxSparseConvJob cj = { .cout = g.cout, .ncb = ncb, .seg = seg, .val = w->val,
-                                    .off = off, .bias = b != NULL ? b->data : NULL, .x = xq,
-                                    .y = y->data + n * g.cout * g.oh * g.ow + oy0 * g.ow,
-                                    .yplane = g.oh * g.ow, .oh = oy1 - oy0, .ow = g.ow,
-                                    .wq = g.wq };
-            pvx_parallel_for(((oy1 - oy0) * g.wq + k->tile - 1) / k->tile, 1, conv_tiles, &cj);
+    BandsJob bj = { .w = w, .x = x->data, .y = y->data, .b = b != NULL ? b->data : NULL,
+                    .g = &g, .off = off, .seg = seg, .ncb = ncb, .band = band, .rows = rows,
+                    .nbands = (g.oh + band - 1) / band, .nshift = nshift, .copy_len = copy_len,
+                    .nplanes = nplanes, .planeb = planeb, .next = 0 };
+    if (own_bands) {
+        /* Enough bands: each thread pads and runs whole bands into its own buffer (its own L2),
+         * taking the next band as it finishes one — one fork-join per layer, no serial phase. */
+        pvx_parallel_for(nt, 1, conv_bands, &bj);
+    } else {
+        /* Few bands (batch 1, small images): the threads share each band's padding and tiles. */
+        float *xq = band_buffer(&bj);
+        for (int64_t n = 0; n < g.n; n++) {
+            for (int64_t oy0 = 0; oy0 < g.oh; oy0 += band) {
+                PadJob pj = band_pad_job(&bj, xq, n, oy0);
+                pvx_parallel_for(g.cin, MAX(1, 16384 / MAX(nshift * planeb * g.sh * g.sw, 1)),
+                                 pad_channels, &pj);
+                PvxSparseConvJob cj = band_conv_job(&bj, xq, n, oy0);
+                pvx_parallel_for((cj.oh * g.wq + k->tile - 1) / k->tile, 1, conv_tiles, &cj);
+            }
         }
     }
     g_free(off);
