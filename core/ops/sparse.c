@@ -23,12 +23,18 @@
  *   image → band of output rows: the input rows the band reads (all copies) are padded into a
  *     buffer of at most SPARSE_BAND_BYTES, which stays in L2, so the padded copy never goes out
  *     to memory (VGG's 224×224 layers are bound by memory traffic at high sparsity);
- *   tile of 8 vectors of extended positions (threads share the tiles of a band);
+ *   tile of 8 vectors of extended positions;
  *   block of input channels (SPARSE_BLOCK_BYTES of input under the tile);
  *   output channel: its partial sums for the tile are loaded into 8 vector registers, its
  *     non-zeros in the block each cost one broadcast, 8 aligned loads and 8 FMAs
  *     (sparse_kernel.inc), and the sums are stored back; after the last block the positions
  *     that are outputs are copied into y.
+ * Threads: with at least two bands (images × bands) per thread, each thread pads whole bands into
+ * its own buffer and runs all their tiles, taking bands from a shared counter (one fork-join per
+ * layer). A fork-join per band instead (two per band: padding, tiles) cost VGG-16 at CR 32 a third
+ * of the second thread's gain: the bands are small (tens of µs of work at high sparsity) and
+ * every join waits for the slower thread. With fewer bands (batch 1, small images) the threads
+ * share each band's padding and tiles.
  * Measured on this machine this runs at about 25·10⁹ FMA lanes/s per core (≈45 % of the
  * AVX-512 FMA peak).
  * An output channel without non-zeros (a pruned filter) costs its bias fill and copy; an input
@@ -39,7 +45,6 @@
  * batch (a vector of up to 16 images); threads over output rows.
  */
 #include <string.h>
-#include <stdlib.h>
 
 #include "ops-private.h"
 #include "sparse-private.h"
@@ -332,15 +337,15 @@ PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
     int64_t khe = (g.kh - 1) * g.dh / g.sh + 1, kwe = (g.kw - 1) * g.dw / g.sw + 1;
     int64_t nshift = kwe;
     int64_t row_bytes = nshift * nplanes * g.wq * (int64_t)sizeof(float);
-    int64_t band0 = SPARSE_BAND_BYTES / MAX(row_bytes, 1) - (khe - 1);
+    int64_t band = SPARSE_BAND_BYTES / MAX(row_bytes, 1) - (khe - 1);
     int nt = pvx_num_threads();
-    int64_t mt = g_getenv("PVX_TMP_MINT") ? atoi(g_getenv("PVX_TMP_MINT")) : 2; int64_t band = CLAMP(MAX(band0, (mt * k->tile + g.wq - 1) / g.wq), 1, g.oh);
-    /* With enough bands (images × bands per image) for every thread, each thread pads and runs
-     * whole bands into its own buffer (one fork-join per layer); else the threads share each
-     * band, then at least two tiles per thread. */
-    gboolean own_bands = nt > 1 && g.n * ((g.oh + band - 1) / band) >= 2 * (int64_t)nt && g_getenv("PVX_TMP_OLD") == NULL;
-    if (!own_bands)
-        band = CLAMP(MAX(band0, (2 * nt * k->tile + g.wq - 1) / g.wq), 1, g.oh);
+    band = MAX(band, (2 * nt * k->tile + g.wq - 1) / g.wq);
+    band = CLAMP(band, 1, g.oh);
+    /* With at least two bands (images × bands per image) per thread, each thread pads and runs
+     * whole bands into its own buffer, taking the next band as it finishes one: one fork-join
+     * per layer, no serial phase, and a thread slowed by another process only takes fewer
+     * bands. Else (batch 1, small images) the threads share each band's padding and tiles. */
+    gboolean own_bands = nt > 1 && g.n * ((g.oh + band - 1) / band) >= 2 * (int64_t)nt;
     int64_t rows = band + khe - 1, planeb = rows * g.wq;
     /* Slack after the planes: the last tile runs up to a tile past the band's last row, and a
      * kernel row shift of up to wq (see the top comment: only dropped positions read it). */
@@ -385,8 +390,6 @@ PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
                     .nbands = (g.oh + band - 1) / band, .nshift = nshift, .copy_len = copy_len,
                     .nplanes = nplanes, .planeb = planeb, .next = 0 };
     if (own_bands) {
-        /* Enough bands: each thread pads and runs whole bands into its own buffer (its own L2),
-         * taking the next band as it finishes one — one fork-join per layer, no serial phase. */
         pvx_parallel_for(nt, 1, conv_bands, &bj);
     } else {
         /* Few bands (batch 1, small images): the threads share each band's padding and tiles. */
