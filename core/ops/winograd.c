@@ -119,6 +119,95 @@ static void weights_transform(int64_t co0, int64_t co1, void *data)
     }
 }
 
+/* Element-wise loops over whole segments. Kept as functions with restrict parameters: GCC
+ * honours restrict on parameters (and keeps it through inlining) but not on block-scope
+ * pointers, and without it these loops stay scalar behind aliasing doubts. */
+static inline void vec_sub(float *restrict y, const float *restrict a, const float *restrict b,
+                           int64_t n)
+{
+    for (int64_t t = 0; t < n; t++)
+        y[t] = a[t] - b[t];
+}
+
+static inline void vec_add(float *restrict y, const float *restrict a, const float *restrict b,
+                           int64_t n)
+{
+    for (int64_t t = 0; t < n; t++)
+        y[t] = a[t] + b[t];
+}
+
+/* y = a + b + c + k */
+static inline void vec_add3(float *restrict y, const float *restrict a, const float *restrict b,
+                            const float *restrict c, float k, int64_t n)
+{
+    for (int64_t t = 0; t < n; t++)
+        y[t] = a[t] + b[t] + c[t] + k;
+}
+
+/* y = a - b - c + k */
+static inline void vec_sub3(float *restrict y, const float *restrict a, const float *restrict b,
+                            const float *restrict c, float k, int64_t n)
+{
+    for (int64_t t = 0; t < n; t++)
+        y[t] = a[t] - b[t] - c[t] + k;
+}
+
+/* p = -a, q = -b */
+static inline void vec_neg2(float *restrict p, float *restrict q, const float *restrict a,
+                            const float *restrict b, int64_t n)
+{
+    for (int64_t t = 0; t < n; t++) {
+        p[t] = -a[t];
+        q[t] = -b[t];
+    }
+}
+
+/* A along a row of A dy: the column pair (p, q) → (p, p + q, p - q, -q). */
+static inline void vec_pq(float *restrict v0, float *restrict v1, float *restrict v2,
+                          float *restrict v3, const float *restrict p, const float *restrict q,
+                          int64_t n)
+{
+    for (int64_t t = 0; t < n; t++) {
+        v0[t] = p[t];
+        v1[t] = p[t] + q[t];
+        v2[t] = p[t] - q[t];
+        v3[t] = -q[t];
+    }
+}
+
+/* One padded input row d (2n + 2 floats) times B: h0..h3 for n tiles. */
+static inline void row_times_b(float *restrict h0, float *restrict h1, float *restrict h2,
+                               float *restrict h3, const float *restrict d, int64_t n)
+{
+    for (int64_t t = 0; t < n; t++) {
+        float d0 = d[2 * t], d1 = d[2 * t + 1], d2 = d[2 * t + 2], d3 = d[2 * t + 3];
+        h0[t] = d0 - d2;
+        h1[t] = d1 + d2;
+        h2[t] = d2 - d1;
+        h3[t] = d1 - d3;
+    }
+}
+
+/* Splits @n pairs of @src into its even (e) and odd (o) elements. */
+static inline void deinterleave(float *restrict e, float *restrict o, const float *restrict src,
+                                int64_t n)
+{
+    for (int64_t t = 0; t < n; t++) {
+        e[t] = src[2 * t];
+        o[t] = src[2 * t + 1];
+    }
+}
+
+/* Interleaves e and o into dst (n pairs). */
+static inline void interleave(float *restrict dst, const float *restrict e,
+                              const float *restrict o, int64_t n)
+{
+    for (int64_t t = 0; t < n; t++) {
+        dst[2 * t] = e[t];
+        dst[2 * t + 1] = o[t];
+    }
+}
+
 /* ---- input tiles --------------------------------------------------------------------------- */
 
 /* Copies input row iy of @plane into dst[0, len) shifted by pad_w columns, zero outside. */
@@ -140,48 +229,83 @@ static void load_row(const PvxWinograd *c, const float *plane, int64_t iy, int64
     memset(dst + hi, 0, (size_t)(len - hi) * sizeof(float));
 }
 
+/* The transforms work per image segment of a block — tile rows [ty0, ty0 + nt) of image n,
+ * starting at tile t0 of the block — so that their loops run over whole planes of tiles
+ * (nt · tw floats, unit stride) rather than one tile row at a time: at 28×28 and smaller a tile
+ * row is 14 floats or fewer, too short for the vector units. */
+typedef struct {
+    int64_t n, ty0, nt, t0;
+} Segment;
+
+/* The segment of the block that starts at tile row @r, which is in [b->r0, b->r1). */
+static Segment segment_at(const Job *j, const Block *b, int64_t r)
+{
+    int64_t n = r / j->th, end = MIN(b->r1, (n + 1) * j->th);
+    return (Segment){ .n = n, .ty0 = r % j->th, .nt = end - r, .t0 = (r - b->r0) * j->tw };
+}
+
+/* Scratch floats the transforms need per thread (SLOT_ROWS): eight planes of (th + 1) · tw
+ * floats and one padded input row. */
+static size_t rows_scratch(const Job *j)
+{
+    return (size_t)(8 * (j->th + 1) * j->tw + 2 * j->tw + 8);
+}
+
 /* V[e][ci][t] = (Bᵀ d B)[e] for the block's tiles, Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0;
- * 0 1 0 -1], components e in [b->e0, b->e0 + b->ne) (whole rows of 4). Rows first (whole
- * padded rows at once, so that the loops are unit-stride and vectorise), then columns on the
- * rows split into even and odd columns. */
+ * 0 1 0 -1], components e = 4 i + col in [b->e0, b->e0 + b->ne) (whole rows of 4). Per segment
+ * and input channel: first d B along each padded input row the segment reads (each row once,
+ * though neighbouring tile rows share two), stored by row parity as H[col][parity][a][tx] for
+ * row 2a + parity; then Bᵀ down the columns, which pairs row a with row a + 1 of a parity — a
+ * shift by tw in the flat plane, so each of the 16 outputs is one unit-stride loop. */
 static void input_transform(const Job *j, const Block *b)
 {
     const PvxWinograd *c = j->c;
-    int64_t tw = j->tw, len = 2 * tw + 2, half = tw + 1;
-    float *buf = pvx_ops_scratch(SLOT_ROWS, (size_t)(4 * len + 8 * half));
-    float *d[4] = { buf, buf + len, buf + 2 * len, buf + 3 * len };
-    float *ev = buf + 4 * len, *od = ev + 4 * half; /* [4][half] each */
+    int64_t tw = j->tw, len = 2 * tw + 2, hplane = (j->th + 1) * tw;
+    float *buf = pvx_ops_scratch(SLOT_ROWS, rows_scratch(j));
+    float *row = buf + 8 * hplane;
     int i0 = b->e0 / 4, i1 = (b->e0 + b->ne) / 4;
     int64_t stride = c->cin * b->tb;
-    for (int64_t ci = 0; ci < c->cin; ci++) {
-        for (int64_t r = b->r0; r < b->r1; r++) {
-            int64_t n = r / j->th, ty = r % j->th;
-            const float *plane = j->x + (n * c->cin + ci) * c->h * c->w;
-            for (int k = 0; k < 4; k++)
-                load_row(c, plane, 2 * ty - c->ph + k, len, d[k]);
-            for (int64_t k = 0; k < half; k++) {
-                float a0 = d[0][2 * k], a1 = d[1][2 * k], a2 = d[2][2 * k], a3 = d[3][2 * k];
-                float b0 = d[0][2 * k + 1], b1 = d[1][2 * k + 1], b2 = d[2][2 * k + 1],
-                      b3 = d[3][2 * k + 1];
-                ev[k] = a0 - a2;
-                ev[half + k] = a1 + a2;
-                ev[2 * half + k] = a2 - a1;
-                ev[3 * half + k] = a1 - a3;
-                od[k] = b0 - b2;
-                od[half + k] = b1 + b2;
-                od[2 * half + k] = b2 - b1;
-                od[3 * half + k] = b1 - b3;
+    for (int64_t r = b->r0; r < b->r1;) {
+        Segment g = segment_at(j, b, r);
+        r += g.nt;
+        int64_t L = g.nt * tw;
+        for (int64_t ci = 0; ci < c->cin; ci++) {
+            const float *plane = j->x + (g.n * c->cin + ci) * c->h * c->w;
+            for (int64_t k = 0; k < 2 * g.nt + 2; k++) {
+                float *h = buf + (k & 1) * hplane + (k >> 1) * tw;
+                float *restrict h0 = h, *restrict h1 = h + 2 * hplane,
+                                *restrict h2 = h + 4 * hplane, *restrict h3 = h + 6 * hplane;
+                int64_t iy = 2 * g.ty0 - c->ph + k;
+                if (iy < 0 || iy >= c->h) {
+                    memset(h0, 0, (size_t)tw * sizeof(float));
+                    memset(h1, 0, (size_t)tw * sizeof(float));
+                    memset(h2, 0, (size_t)tw * sizeof(float));
+                    memset(h3, 0, (size_t)tw * sizeof(float));
+                    continue;
+                }
+                load_row(c, plane, iy, len, row);
+                row_times_b(h0, h1, h2, h3, row, tw);
             }
-            float *dst = b->v + ci * b->tb + (r - b->r0) * tw;
+            float *dst = b->v + ci * b->tb + g.t0;
             for (int i = i0; i < i1; i++) {
-                const float *e = ev + i * half, *o = od + i * half;
-                float *v0 = dst + (4 * i - b->e0) * stride, *v1 = v0 + stride, *v2 = v1 + stride,
-                      *v3 = v2 + stride;
-                for (int64_t t = 0; t < tw; t++) {
-                    v0[t] = e[t] - e[t + 1];
-                    v1[t] = o[t] + e[t + 1];
-                    v2[t] = e[t + 1] - o[t];
-                    v3[t] = o[t] - o[t + 1];
+                for (int col = 0; col < 4; col++) {
+                    const float *restrict he = buf + (2 * col) * hplane;
+                    const float *restrict ho = he + hplane;
+                    float *restrict v = dst + (4 * i + col - b->e0) * stride;
+                    switch (i) {
+                    case 0: /* d0 - d2 */
+                        vec_sub(v, he, he + tw, L);
+                        break;
+                    case 1: /* d1 + d2 */
+                        vec_add(v, ho, he + tw, L);
+                        break;
+                    case 2: /* d2 - d1 */
+                        vec_sub(v, he + tw, ho, L);
+                        break;
+                    default: /* d1 - d3 */
+                        vec_sub(v, ho, ho + tw, L);
+                        break;
+                    }
                 }
             }
         }
@@ -190,42 +314,46 @@ static void input_transform(const Job *j, const Block *b)
 
 /* ---- output tiles -------------------------------------------------------------------------- */
 
-/* y = Aᵀ m A (+ bias), Aᵀ = [1 1 1 0; 0 1 -1 -1], written into the output tiles that exist. */
+/* y = Aᵀ m A (+ bias), Aᵀ = [1 1 1 0; 0 1 -1 -1], written into the output tiles that exist.
+ * Per segment and output channel, for each output row of the tiles (p = 0, 1): Aᵀ down the
+ * columns (s[col] = row p of Aᵀ m), then A along the rows into the even and odd output columns
+ * (ye, yo), all over the whole segment; then ye and yo are interleaved into the output rows. */
 static void output_transform(const Job *j, const Block *b)
 {
     const PvxWinograd *c = j->c;
-    int64_t tw = j->tw, stride = c->cout * b->tb;
-    float *buf = pvx_ops_scratch(SLOT_ROWS, (size_t)(8 * tw));
-    float *s0 = buf, *s1 = buf + 4 * tw; /* [4][tw]: rows of Aᵀ m */
-    int64_t full = c->ow / 2;            /* tiles whose two columns both exist */
-    for (int64_t co = 0; co < c->cout; co++) {
-        float bias = j->bias != NULL ? j->bias[co] : 0.0f;
-        for (int64_t r = b->r0; r < b->r1; r++) {
-            int64_t n = r / j->th, ty = r % j->th;
-            const float *m = b->m + co * b->tb + (r - b->r0) * tw;
-            for (int col = 0; col < 4; col++) {
-                const float *m0 = m + col * stride, *m1 = m0 + 4 * stride,
-                            *m2 = m1 + 4 * stride, *m3 = m2 + 4 * stride;
-                float *a = s0 + col * tw, *z = s1 + col * tw;
-                for (int64_t t = 0; t < tw; t++) {
-                    a[t] = m0[t] + m1[t] + m2[t];
-                    z[t] = m1[t] - m2[t] - m3[t];
+    int64_t tw = j->tw, stride = c->cout * b->tb, plane_tiles = j->th * tw;
+    float *buf = pvx_ops_scratch(SLOT_ROWS, rows_scratch(j));
+    float *s[4] = { buf, buf + plane_tiles, buf + 2 * plane_tiles, buf + 3 * plane_tiles };
+    float *ye = buf + 4 * plane_tiles, *yo = buf + 5 * plane_tiles;
+    int64_t full = c->ow / 2; /* tiles whose two columns both exist */
+    for (int64_t r = b->r0; r < b->r1;) {
+        Segment g = segment_at(j, b, r);
+        r += g.nt;
+        int64_t L = g.nt * tw;
+        for (int64_t co = 0; co < c->cout; co++) {
+            float bias = j->bias != NULL ? j->bias[co] : 0.0f;
+            const float *m = b->m + co * b->tb + g.t0;
+            float *plane = j->out + (g.n * c->cout + co) * c->oh * c->ow;
+            for (int p = 0; p < 2; p++) {
+                for (int col = 0; col < 4; col++) {
+                    const float *m0 = m + col * stride, *m1 = m0 + 4 * stride,
+                                *m2 = m1 + 4 * stride, *m3 = m2 + 4 * stride;
+                    if (p == 0)
+                        vec_add3(s[col], m0, m1, m2, 0.0f, L);
+                    else
+                        vec_sub3(s[col], m1, m2, m3, 0.0f, L);
                 }
-            }
-            float *plane = j->out + (n * c->cout + co) * c->oh * c->ow;
-            for (int row = 0; row < 2; row++) {
-                int64_t oy = 2 * ty + row;
-                if (oy >= c->oh)
-                    break;
-                const float *q = row == 0 ? s0 : s1;
-                const float *q0 = q, *q1 = q + tw, *q2 = q + 2 * tw, *q3 = q + 3 * tw;
-                float *dst = plane + oy * c->ow;
-                for (int64_t t = 0; t < full; t++) {
-                    dst[2 * t] = q0[t] + q1[t] + q2[t] + bias;
-                    dst[2 * t + 1] = q1[t] - q2[t] - q3[t] + bias;
+                vec_add3(ye, s[0], s[1], s[2], bias, L);
+                vec_sub3(yo, s[1], s[2], s[3], bias, L);
+                for (int64_t a = 0; a < g.nt; a++) {
+                    int64_t oy = 2 * (g.ty0 + a) + p;
+                    if (oy >= c->oh)
+                        break;
+                    float *dst = plane + oy * c->ow;
+                    interleave(dst, ye + a * tw, yo + a * tw, full);
+                    if (full < tw)
+                        dst[2 * full] = ye[a * tw + full];
                 }
-                if (full < tw)
-                    dst[2 * full] = q0[full] + q1[full] + q2[full] + bias;
             }
         }
     }
@@ -234,60 +362,65 @@ static void output_transform(const Job *j, const Block *b)
 /* ---- output gradient tiles (weight gradient) ----------------------------------------------- */
 
 /* Dy[e][co][t] = (A dy Aᵀ)[e] for the 2×2 tile of dy (zero where the output does not exist),
- * A = [1 0; 1 1; 1 -1; 0 -1], components e in [b->e0, b->e0 + b->ne) (whole rows of 4). */
+ * A = [1 0; 1 1; 1 -1; 0 -1], components e in [b->e0, b->e0 + b->ne) (whole rows of 4). Per
+ * segment and output channel: the tiles' four values split into planes (even / odd output row
+ * × even / odd column), then A down the rows (p, q: the even and odd column of row i of A dy)
+ * and along them, each a unit-stride loop over the segment. */
 static void grad_transform(const Job *j, const Block *b)
 {
     const PvxWinograd *c = j->c;
-    int64_t tw = j->tw, stride = c->cout * b->tb, full = c->ow / 2;
+    int64_t tw = j->tw, stride = c->cout * b->tb, full = c->ow / 2, plane_tiles = j->th * tw;
     int i0 = b->e0 / 4, i1 = (b->e0 + b->ne) / 4;
-    float *buf = pvx_ops_scratch(SLOT_ROWS, (size_t)(12 * tw));
-    float *e0 = buf, *o0 = buf + tw, *e1 = buf + 2 * tw, *o1 = buf + 3 * tw;
-    float *pr = buf + 4 * tw, *qr = buf + 8 * tw; /* [4][tw]: rows of A dy, even / odd column */
-    for (int64_t co = 0; co < c->cout; co++) {
-        for (int64_t r = b->r0; r < b->r1; r++) {
-            int64_t n = r / j->th, ty = r % j->th;
-            const float *plane = j->dy + (n * c->cout + co) * c->oh * c->ow;
-            float *ev[2] = { e0, e1 }, *od[2] = { o0, o1 };
-            for (int row = 0; row < 2; row++) {
-                int64_t oy = 2 * ty + row;
+    float *buf = pvx_ops_scratch(SLOT_ROWS, rows_scratch(j));
+    /* [row parity][column parity] planes of the segment's tiles, then p and q */
+    float *e0 = buf, *o0 = buf + plane_tiles, *e1 = buf + 2 * plane_tiles,
+          *o1 = buf + 3 * plane_tiles, *pr = buf + 4 * plane_tiles, *qr = buf + 5 * plane_tiles;
+    for (int64_t r = b->r0; r < b->r1;) {
+        Segment g = segment_at(j, b, r);
+        r += g.nt;
+        int64_t L = g.nt * tw;
+        for (int64_t co = 0; co < c->cout; co++) {
+            const float *plane = j->dy + (g.n * c->cout + co) * c->oh * c->ow;
+            for (int64_t k = 0; k < 2 * g.nt; k++) {
+                float *ev = ((k & 1) ? e1 : e0) + (k >> 1) * tw;
+                float *od = ((k & 1) ? o1 : o0) + (k >> 1) * tw;
+                int64_t oy = 2 * g.ty0 + k;
                 if (oy >= c->oh) {
-                    memset(ev[row], 0, (size_t)tw * sizeof(float));
-                    memset(od[row], 0, (size_t)tw * sizeof(float));
+                    memset(ev, 0, (size_t)tw * sizeof(float));
+                    memset(od, 0, (size_t)tw * sizeof(float));
                     continue;
                 }
                 const float *src = plane + oy * c->ow;
-                for (int64_t t = 0; t < full; t++) {
-                    ev[row][t] = src[2 * t];
-                    od[row][t] = src[2 * t + 1];
-                }
+                deinterleave(ev, od, src, full);
                 if (full < tw) {
-                    ev[row][full] = src[2 * full];
-                    od[row][full] = 0.0f;
+                    ev[full] = src[2 * full];
+                    od[full] = 0.0f;
                 }
             }
-            /* Rows of A dy: d0, d0 + d1, d0 - d1, -d1. */
-            for (int64_t t = 0; t < tw; t++) {
-                pr[t] = e0[t];
-                pr[tw + t] = e0[t] + e1[t];
-                pr[2 * tw + t] = e0[t] - e1[t];
-                pr[3 * tw + t] = -e1[t];
-                qr[t] = o0[t];
-                qr[tw + t] = o0[t] + o1[t];
-                qr[2 * tw + t] = o0[t] - o1[t];
-                qr[3 * tw + t] = -o1[t];
-            }
-            /* Then each row's column pair (p, q) → (p, p + q, p - q, -q). */
-            float *dst = b->m + co * b->tb + (r - b->r0) * tw;
+            float *dst = b->m + co * b->tb + g.t0;
             for (int i = i0; i < i1; i++) {
-                const float *pi = pr + i * tw, *qi = qr + i * tw;
-                float *v0 = dst + (4 * i - b->e0) * stride, *v1 = v0 + stride,
-                      *v2 = v1 + stride, *v3 = v2 + stride;
-                for (int64_t t = 0; t < tw; t++) {
-                    v0[t] = pi[t];
-                    v1[t] = pi[t] + qi[t];
-                    v2[t] = pi[t] - qi[t];
-                    v3[t] = -qi[t];
+                /* Row i of A dy: d0, d0 + d1, d0 - d1, -d1 (d0, d1: the tile's two rows); row 0
+                 * is read in place. */
+                const float *p = pr, *q = qr;
+                switch (i) {
+                case 0:
+                    p = e0;
+                    q = o0;
+                    break;
+                case 1:
+                    vec_add(pr, e0, e1, L);
+                    vec_add(qr, o0, o1, L);
+                    break;
+                case 2:
+                    vec_sub(pr, e0, e1, L);
+                    vec_sub(qr, o0, o1, L);
+                    break;
+                default:
+                    vec_neg2(pr, qr, e1, o1, L);
+                    break;
                 }
+                float *v0 = dst + (4 * i - b->e0) * stride;
+                vec_pq(v0, v0 + stride, v0 + 2 * stride, v0 + 3 * stride, p, q, L);
             }
         }
     }
