@@ -210,23 +210,34 @@ static inline void interleave(float *restrict dst, const float *restrict e,
 
 /* ---- input tiles --------------------------------------------------------------------------- */
 
-/* Copies input row iy of @plane into dst[0, len) shifted by pad_w columns, zero outside. */
-static void load_row(const PvxWinograd *c, const float *plane, int64_t iy, int64_t len,
-                     float *dst)
+/* Row @iy of @plane times B for all tw tiles: h[k][t] from the padded row's columns 2t … 2t + 3
+ * (input columns shifted by pw, zero outside). The tiles that lie wholly inside the row read it
+ * in place — a copy into a padded buffer, read back at once with other widths and offsets, stalls
+ * on store forwarding — and the few at the edges go through a four-float buffer. */
+static void row_transform(const PvxWinograd *c, const float *row, int64_t tw, float *h0,
+                          float *h1, float *h2, float *h3)
 {
-    if (iy < 0 || iy >= c->h) {
-        memset(dst, 0, (size_t)len * sizeof(float));
-        return;
+    int64_t lo = (c->pw + 1) / 2;                         /* first tile with 2t - pw >= 0 */
+    int64_t hi = c->w + c->pw >= 3 ? (c->w + c->pw - 2) / 2 : 0; /* end of 2t + 3 - pw < w */
+    hi = MIN(hi, tw);
+    lo = MIN(lo, hi);
+    if (hi > lo)
+        row_times_b(h0 + lo, h1 + lo, h2 + lo, h3 + lo, row + 2 * lo - c->pw, hi - lo);
+    for (int64_t t = 0; t < tw; t++) {
+        if (t == lo && hi > lo) { /* the interior is done */
+            t = hi - 1;
+            continue;
+        }
+        float d[4];
+        for (int k = 0; k < 4; k++) {
+            int64_t x = 2 * t + k - c->pw;
+            d[k] = x >= 0 && x < c->w ? row[x] : 0.0f;
+        }
+        h0[t] = d[0] - d[2];
+        h1[t] = d[1] + d[2];
+        h2[t] = d[2] - d[1];
+        h3[t] = d[1] - d[3];
     }
-    const float *row = plane + iy * c->w;
-    int64_t lo = MAX(c->pw, 0), hi = MIN(c->pw + c->w, len); /* dst[k] = row[k - pw] */
-    if (lo >= hi) {
-        memset(dst, 0, (size_t)len * sizeof(float));
-        return;
-    }
-    memset(dst, 0, (size_t)lo * sizeof(float));
-    memcpy(dst + lo, row + (lo - c->pw), (size_t)(hi - lo) * sizeof(float));
-    memset(dst + hi, 0, (size_t)(len - hi) * sizeof(float));
 }
 
 /* The transforms work per image segment of a block — tile rows [ty0, ty0 + nt) of image n,
@@ -260,9 +271,8 @@ static size_t rows_scratch(const Job *j)
 static void input_transform(const Job *j, const Block *b)
 {
     const PvxWinograd *c = j->c;
-    int64_t tw = j->tw, len = 2 * tw + 2, hplane = (j->th + 1) * tw;
+    int64_t tw = j->tw, hplane = (j->th + 1) * tw;
     float *buf = pvx_ops_scratch(SLOT_ROWS, rows_scratch(j));
-    float *row = buf + 8 * hplane;
     int i0 = b->e0 / 4, i1 = (b->e0 + b->ne) / 4;
     int64_t stride = c->cin * b->tb;
     for (int64_t r = b->r0; r < b->r1;) {
@@ -283,8 +293,7 @@ static void input_transform(const Job *j, const Block *b)
                     memset(h3, 0, (size_t)tw * sizeof(float));
                     continue;
                 }
-                load_row(c, plane, iy, len, row);
-                row_times_b(h0, h1, h2, h3, row, tw);
+                row_transform(c, plane + iy * c->w, tw, h0, h1, h2, h3);
             }
             float *dst = b->v + ci * b->tb + g.t0;
             for (int i = i0; i < i1; i++) {
