@@ -431,6 +431,58 @@ static void show_metrics(PvxStore *s)
     }
 }
 
+/* The studies the run exported and, when their answers were analysed into the store (pvx study
+ * analyse), agreement and the per-model results. */
+static void show_studies(PvxStore *s)
+{
+    g_auto(GStrv) names = pvx_store_list(s, "/study", NULL);
+    if (!names || !names[0])
+        return;
+    printf("\nstudies (/study/<name>; answers and analysis after pvx study analyse)\n");
+    for (char **n = names; *n; n++) {
+        g_autofree char *base = g_strconcat("/study/", *n, NULL);
+        g_autofree char *type = attr_string(s, base, "type");
+        g_autofree char *models = attr_string(s, base, "models");
+        double tasks = NAN;
+        attr_double(s, base, "tasks", &tasks);
+        printf("  %-12s %-9s %5.0f tasks, models %s", *n, type ? type : "?", tasks,
+               models ? models : "?");
+        g_autofree char *res = g_strconcat(base, "/analysis", NULL);
+        if (!pvx_store_exists(s, res)) {
+            printf("; no answers analysed yet\n");
+            continue;
+        }
+        double answers = NAN, raters = NAN, alpha[3] = { NAN, NAN, NAN };
+        attr_double(s, res, "answers", &answers);
+        attr_double(s, res, "raters", &raters);
+        static const char *const an[3] = { "alpha_nominal", "alpha_ordinal", "alpha_interval" };
+        for (int k = 0; k < 3; k++)
+            attr_double(s, res, an[k], &alpha[k]);
+        printf("\n  %-12s %.0f answers from %.0f raters; Krippendorff's alpha nominal %.3f",
+               "", answers, raters, alpha[0]);
+        if (isfinite(alpha[1]))
+            printf(", ordinal %.3f, interval %.3f", alpha[1], alpha[2]);
+        printf("\n");
+        g_autofree char *mp = g_strconcat(res, "/models/model", NULL);
+        g_auto(GStrv) labels = pvx_store_exists(s, mp) ? pvx_store_read_strings(s, mp, NULL)
+                                                       : NULL;
+        gboolean pairwise = type && strcmp(type, "pairwise") == 0;
+        g_autofree char *vp = g_strconcat(res, pairwise ? "/models/explainability_index"
+                                                        : "/models/accuracy", NULL);
+        int nd = 0;
+        int64_t shape[PVX_TENSOR_MAX_DIMS] = { 0 };
+        g_autofree double *v = labels && pvx_store_exists(s, vp)
+                                   ? pvx_store_read_f64(s, vp, &nd, shape, NULL)
+                                   : NULL;
+        if (!v || nd != 1 || shape[0] != (int64_t)g_strv_length(labels))
+            continue;
+        printf("  %-12s %s:", "", pairwise ? "explainability index" : "human accuracy");
+        for (int64_t i = 0; i < shape[0]; i++)
+            printf(pairwise ? " %s %+.3f" : " %s %.3f", labels[i], v[i]);
+        printf("\n");
+    }
+}
+
 int pvx_cli_show(int argc, char **argv)
 {
     g_autoptr(GOptionContext) ctx = g_option_context_new("RUN_DIR — the key tables of a run");
@@ -441,7 +493,8 @@ int pvx_cli_show(int argc, char **argv)
              "host;\nthe dataset (plugin, classes, split sizes, item shape); the stages with "
              "their times;\nper compression rate the achieved rate and the accuracy (top-1, "
              "top-5, balanced) on each\nevaluated split; the training of CR 1; the maps per "
-             "method (CRs, images, layer); and the\nmetrics summary table when the run has one.\n"
+             "method (CRs, images, layer); the\nmetrics summary table when the run has one; and "
+             "the studies, with agreement and\nper-model results once answers were analysed.\n"
              "Exit codes: 0 success, 2 RUN_DIR is not a readable run.");
     PvxCliCommon common = { 0 };
     g_autofree GOptionEntry *entries = pvx_cli_verbosity_entries(&common);
@@ -468,5 +521,6 @@ int pvx_cli_show(int argc, char **argv)
     show_models(s);
     show_maps(s);
     show_metrics(s);
+    show_studies(s);
     return PVX_EXIT_OK;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "runs.h"
 #include <pvx/study.h>
 
 /* Exit code of a failed study command: bad input (files, columns, options) is 2, the rest 1. */
@@ -189,13 +190,67 @@ static char *design_next_to(const char *key_path)
     return NULL;
 }
 
+/* The run whose study folder holds @key_path (RUN_DIR/study/<name>/key.csv next to
+ * RUN_DIR/results.h5), or NULL. Returns: (transfer full). */
+static char *run_of_key(const char *key_path)
+{
+    g_autofree char *key_dir = g_path_get_dirname(key_path);
+    g_autofree char *study_dir = g_path_get_dirname(key_dir);
+    g_autofree char *base = g_path_get_basename(study_dir);
+    if (strcmp(base, "study") != 0)
+        return NULL;
+    char *run = g_path_get_dirname(study_dir);
+    g_autofree char *h5 = g_build_filename(run, "results.h5", NULL);
+    if (!g_file_test(h5, G_FILE_TEST_IS_REGULAR)) {
+        g_free(run);
+        return NULL;
+    }
+    return run;
+}
+
+/* Stores the answers and analysis of study @name in @run's results.h5 (one transaction).
+ * Returns an exit code: 0, 2 for a run or study that is not there, 1 otherwise. */
+static int store_in_run(const char *run, const char *name, const PvxStudyAnswers *answers,
+                        const PvxStudyAnalysis *an, const char *out_dir, gboolean quiet)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *h5 = pvx_cli_run_store_path(run);
+    if (!g_file_test(h5, G_FILE_TEST_IS_REGULAR)) {
+        fprintf(stderr, "pvx study analyse: --run %s: no results.h5 there\n", run);
+        return PVX_EXIT_BAD_INPUT;
+    }
+    g_autoptr(PvxStore) store = pvx_store_open(h5, TRUE, &error);
+    if (!store) {
+        pvx_cli_error(error);
+        return PVX_EXIT_FAILED;
+    }
+    g_autofree char *state = pvx_cli_run_state(store, run);
+    if (g_str_has_prefix(state, "running")) {
+        fprintf(stderr, "pvx study analyse: %s is %s; the analysis files are written, store "
+                        "them later with --run %s\n", run, state, run);
+        return PVX_EXIT_FAILED;
+    }
+    if (!pvx_store_begin(store, &error) ||
+        !pvx_study_store_analysis(store, name, answers, an, out_dir, &error) ||
+        !pvx_store_commit(store, &error)) {
+        if (pvx_store_in_transaction(store))
+            pvx_store_abort(store);
+        pvx_cli_error(error);
+        return g_error_matches(error, PVX_ERROR, PVX_ERROR_NOT_FOUND) ? PVX_EXIT_BAD_INPUT
+                                                                      : PVX_EXIT_FAILED;
+    }
+    if (!quiet)
+        printf("stored: %s:/study/%s/answers and /analysis\n", h5, name);
+    return PVX_EXIT_OK;
+}
+
 static int study_analyse(int argc, char **argv)
 {
     char *key_path = NULL, *answers_path = NULL, *out = NULL, *design = NULL, *field = NULL;
-    char *join = NULL, *codes = NULL;
+    char *join = NULL, *codes = NULL, *run = NULL;
     char **dont_know = NULL;
     double ridge = 1e-3;
-    gboolean quiet = FALSE;
+    gboolean quiet = FALSE, no_store = FALSE;
     GOptionEntry entries[] = {
         { "key", 0, 0, G_OPTION_ARG_FILENAME, &key_path, "key.csv of the study (required)",
           "FILE" },
@@ -218,6 +273,11 @@ static int study_analyse(int argc, char **argv)
         { "ridge", 0, 0, G_OPTION_ARG_DOUBLE, &ridge,
           "Bradley-Terry penalty ridge*sum(theta^2) (default 1e-3; 0: maximum likelihood)",
           "R" },
+        { "run", 0, 0, G_OPTION_ARG_FILENAME, &run,
+          "Store answers and analysis in RUN_DIR/results.h5 under /study/<name> (<name>: the "
+          "key's folder; default: the run whose study/<name>/ holds the key, if any)", "RUN_DIR" },
+        { "no-store", 0, 0, G_OPTION_ARG_NONE, &no_store,
+          "Write the analysis files only, not into the run's results.h5", NULL },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only warnings and errors", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
@@ -235,7 +295,7 @@ static int study_analyse(int argc, char **argv)
     g_autoptr(PvxStudyKey) key = NULL;
     g_autoptr(PvxStudyAnswers) answers = NULL;
     g_autoptr(PvxStudyAnalysis) an = NULL;
-    g_autofree char *design_field = NULL, *out_dir = NULL, *design_path = NULL;
+    g_autofree char *design_field = NULL, *out_dir = NULL, *design_path = NULL, *run_dir = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 1 || !key_path ||
         !answers_path) {
         fprintf(stderr, "pvx study analyse: %s\n",
@@ -295,6 +355,12 @@ static int study_analyse(int argc, char **argv)
     if (!quiet)
         print_analysis(an, out_dir);
     rc = PVX_EXIT_OK;
+    run_dir = no_store ? NULL : run ? g_strdup(run) : run_of_key(key_path);
+    if (run_dir) {
+        g_autofree char *key_dir = g_path_get_dirname(key_path);
+        g_autofree char *name = g_path_get_basename(key_dir);
+        rc = store_in_run(run_dir, name, answers, an, out_dir, quiet);
+    }
 done:
     pvx_study_coding_clear(&coding);
     g_free(key_path);
@@ -304,6 +370,7 @@ done:
     g_free(field);
     g_free(join);
     g_free(codes);
+    g_free(run);
     g_strfreev(dont_know);
     return rc;
 }

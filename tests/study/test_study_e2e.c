@@ -496,6 +496,99 @@ static void identify_simulation_recovers_accuracy(void)
     pvx_study_coding_clear(&c);
 }
 
+/* `pvx study analyse` on a key inside a run's study folder stores the answers and the analysis
+ * in that run's results.h5 (/study/<name>/answers, /analysis), `pvx show` prints them, and
+ * h5py reads the same numbers as summary.json. Run on a copy of the run folder, which this
+ * process keeps open. */
+static void analysis_is_stored_in_the_run(void)
+{
+    g_autofree char *copy = g_build_filename(out_dir, "run-copy", NULL);
+    const char *cp[] = { "/bin/cp", "-r", pvx_run_dir(fx.run), copy, NULL };
+    int status = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **)cp, NULL, 0, NULL, NULL, NULL, NULL, &status,
+                               NULL));
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    g_autofree char *key = g_build_filename(copy, "study", "likert", "key.csv", NULL);
+    g_autofree char *ikey = g_build_filename(copy, "study", "ident", "key.csv", NULL);
+    g_autofree char *res = g_build_filename(out_dir, "stored.csv", NULL);
+    g_autofree char *ires = g_build_filename(out_dir, "stored-ident.csv", NULL);
+    const char *sim[] = { "study", "simulate", "--key", key, "--out", res, "--prefer",
+                          "cr1=0.8,cr2=0,cr4=-0.8", NULL };
+    g_assert_cmpint(run_pvx(sim, NULL), ==, 0);
+    const char *isim[] = { "study", "simulate", "--key", ikey, "--out", ires, NULL };
+    g_assert_cmpint(run_pvx(isim, NULL), ==, 0);
+
+    /* --no-store: the files only */
+    const char *nostore[] = { "study", "analyse", "--key", ikey, "--answers", ires, "--no-store",
+                              "-q", NULL };
+    g_assert_cmpint(run_pvx(nostore, NULL), ==, 0);
+    g_autofree char *show_text = NULL;
+    const char *show[] = { "show", copy, NULL };
+    g_assert_cmpint(run_pvx(show, &show_text), ==, 0);
+    g_assert_nonnull(strstr(show_text, "no answers analysed yet"));
+
+    /* found from the key's place; stored; shown */
+    g_autofree char *text = NULL;
+    const char *ana[] = { "study", "analyse", "--key", key, "--answers", res, NULL };
+    g_assert_cmpint(run_pvx(ana, &text), ==, 0);
+    g_assert_nonnull(strstr(text, "stored:"));
+    const char *iana[] = { "study", "analyse", "--key", ikey, "--answers", ires, "-q", NULL };
+    g_assert_cmpint(run_pvx(iana, NULL), ==, 0);
+    g_clear_pointer(&show_text, g_free);
+    g_assert_cmpint(run_pvx(show, &show_text), ==, 0);
+    g_assert_nonnull(strstr(show_text, "explainability index: cr1 +"));
+    g_assert_nonnull(strstr(show_text, "human accuracy: cr1 "));
+    g_assert_null(strstr(show_text, "no answers analysed yet"));
+
+    /* what h5py reads equals summary.json; the answers are all there */
+    g_autofree char *h5 = g_build_filename(copy, "results.h5", NULL);
+    g_autofree char *summary = g_build_filename(copy, "study", "likert", "analysis",
+                                                "summary.json", NULL);
+    const char *py[] = {
+        "/usr/bin/python3", "-c",
+        "import json, sys, h5py\n"
+        "d = json.load(open(sys.argv[2]))\n"
+        "f = h5py.File(sys.argv[1], 'r')\n"
+        "a = f['/study/likert/analysis']\n"
+        "assert json.loads(a.attrs['summary']) == d\n"
+        "assert abs(a.attrs['alpha_ordinal'] - d['alpha']['ordinal']) < 1e-12\n"
+        "names = [x.decode() for x in a['models/model'][:]]\n"
+        "idx = dict(zip(names, a['models/explainability_index'][:]))\n"
+        "for m in d['models']:\n"
+        "    assert abs(idx[m['model']] - m['explainability_index']) < 1e-12, m\n"
+        "assert idx['cr1'] > idx['cr2'] > idx['cr4'], idx\n"
+        "ans = f['/study/likert/answers']\n"
+        "assert len(ans['answer']) == d['answers'] == ans.attrs['used'], d['answers']\n"
+        "assert len(a['task_std']) == len(f['/study/likert/key/task_id'])\n"
+        "c = f['/study/ident/analysis/models/confusion']\n"
+        "assert c.shape[0] == len(f['/study/ident/analysis/models/model'])\n"
+        "assert c.shape[2] == c.shape[1] + 1\n",
+        h5, summary, NULL };
+    g_autofree char *pout = NULL, *perr = NULL;
+    g_assert_true(g_spawn_sync(NULL, (char **)py, NULL, 0, NULL, NULL, &pout, &perr, &status,
+                               NULL));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        g_error("results.h5 check failed: %s", perr);
+
+    /* --run naming a folder that is no run, and a run without that study: exit 2, named */
+    const char *norun[] = { "study", "analyse", "--key", key, "--answers", res, "--run",
+                            out_dir, "-q", NULL };
+    g_autofree char *ntext = NULL;
+    g_assert_cmpint(run_pvx(norun, &ntext), ==, 2);
+    g_assert_nonnull(strstr(ntext, "no results.h5"));
+    g_autofree char *zdir = g_build_filename(out_dir, "zzz", NULL);
+    g_autofree char *zkey = g_build_filename(zdir, "key.csv", NULL);
+    g_autofree char *ktext = NULL;
+    g_assert_true(g_file_get_contents(key, &ktext, NULL, NULL));
+    g_assert_cmpint(g_mkdir_with_parents(zdir, 0755), ==, 0);
+    g_assert_true(g_file_set_contents(zkey, ktext, -1, NULL));
+    const char *nostudy[] = { "study", "analyse", "--key", zkey, "--answers", res, "--run", copy,
+                              "-q", NULL };
+    g_autofree char *stext = NULL;
+    g_assert_cmpint(run_pvx(nostudy, &stext), ==, 2);
+    g_assert_nonnull(strstr(stext, "no study 'zzz'"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -509,6 +602,7 @@ int main(int argc, char **argv)
                     command_line_exports_simulates_and_analyses);
     g_test_add_func("/study-e2e/identify_simulation_recovers_accuracy",
                     identify_simulation_recovers_accuracy);
+    g_test_add_func("/study-e2e/analysis_is_stored_in_the_run", analysis_is_stored_in_the_run);
     int rc = g_test_run();
     pvx_model_free(fx.model);
     pvx_dataset_close(fx.ds);

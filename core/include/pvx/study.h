@@ -259,6 +259,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PvxStudyAnalysis, pvx_study_analysis_free)
 gboolean pvx_study_analysis_write(const PvxStudyAnalysis *an, const char *dir, GError **error);
 /* summary.json as text. Returns: (transfer full). */
 char *pvx_study_analysis_json(const PvxStudyAnalysis *an);
+/* Writes @answers (as read) and @an into a run's store under /study/@name/answers
+ * (worker_id, task_id, answer; attrs with the issue counts) and /study/@name/analysis (attr
+ * `summary`: summary.json; α and counts as attrs; per model and per pair datasets), replacing
+ * an earlier analysis. The study must be there (/study/@name, written by the study stage):
+ * else PVX_ERROR_NOT_FOUND. @dir (nullable): where the analysis files went. Call inside a
+ * transaction. */
+gboolean pvx_study_store_analysis(PvxStore *store, const char *name,
+                                  const PvxStudyAnswers *answers, const PvxStudyAnalysis *an,
+                                  const char *dir, GError **error);
 
 /* ---- export ----------------------------------------------------------------------------------*/
 typedef struct {

@@ -1,0 +1,200 @@
+/* pvx — a study's answers and analysis written back into the run's results.h5, next to the
+ * tasks and key the study stage stored (/study/<name>/answers, /study/<name>/analysis). */
+#include <math.h>
+#include <string.h>
+
+#include "pvx/error.h"
+#include "pvx/store.h"
+#include "study-private.h"
+
+/* One column of the answers as a string dataset. */
+static gboolean write_answer_column(PvxStore *store, const char *path,
+                                    const PvxStudyAnswers *answers, gsize offset, GError **error)
+{
+    g_autofree const char **v = g_new0(const char *, answers->answers->len + 1);
+    for (guint i = 0; i < answers->answers->len; i++)
+        v[i] = *(char **)((char *)answers->answers->pdata[i] + offset);
+    return pvx_store_write_strings(store, path, v, error);
+}
+
+static gboolean write_f64(PvxStore *store, const char *base, const char *name, const double *v,
+                          int64_t n, GError **error)
+{
+    g_autofree char *p = g_strdup_printf("%s/%s", base, name);
+    return pvx_store_write_f64(store, p, 1, &n, v, error);
+}
+
+static gboolean write_i64(PvxStore *store, const char *base, const char *name, const int64_t *v,
+                          int64_t n, GError **error)
+{
+    g_autofree char *p = g_strdup_printf("%s/%s", base, name);
+    return pvx_store_write_i64(store, p, 1, &n, v, error);
+}
+
+static gboolean write_answers(PvxStore *store, const char *base, const PvxStudyAnswers *answers,
+                              const PvxStudyIssues *is, GError **error)
+{
+    g_autofree char *w = g_strconcat(base, "/worker_id", NULL);
+    g_autofree char *t = g_strconcat(base, "/task_id", NULL);
+    g_autofree char *a = g_strconcat(base, "/answer", NULL);
+    const struct {
+        const char *name;
+        int value;
+    } counts[] = { { "rows", is->rows },
+                   { "used", is->used },
+                   { "rejected", is->rejected },
+                   { "empty", is->empty },
+                   { "ambiguous", is->ambiguous },
+                   { "unknown_task", is->unknown_task },
+                   { "duplicate", is->duplicate },
+                   { "uncoded", is->uncoded } };
+    if (!write_answer_column(store, w, answers, G_STRUCT_OFFSET(PvxStudyAnswer, worker), error) ||
+        !write_answer_column(store, t, answers, G_STRUCT_OFFSET(PvxStudyAnswer, task), error) ||
+        !write_answer_column(store, a, answers, G_STRUCT_OFFSET(PvxStudyAnswer, value), error))
+        return FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(counts); i++)
+        if (!pvx_store_set_attr_int(store, base, counts[i].name, counts[i].value, error))
+            return FALSE;
+    return pvx_store_set_attr_string(store, base, "source",
+                                     answers->path ? answers->path : "", error) &&
+           pvx_store_set_attr_string(store, base, "format",
+                                     answers->long_format ? "long" : "mturk", error);
+}
+
+static gboolean write_pairwise(PvxStore *store, const char *base, const PvxStudyAnalysis *an,
+                               GError **error)
+{
+    guint np = an->pairs->len, nm = an->models->len;
+    g_autofree const char **a = g_new0(const char *, np + 1);
+    g_autofree const char **b = g_new0(const char *, np + 1);
+    /* per pair: 7 numbers and 4 counts, column after column */
+    g_autofree double *values = g_new0(double, 7 * (gsize)MAX(np, 1));
+    g_autofree int64_t *counts = g_new0(int64_t, 4 * (gsize)MAX(np, 1));
+    double *pv[7];
+    int64_t *pn[4];
+    for (int k = 0; k < 7; k++)
+        pv[k] = values + (gsize)k * np;
+    for (int k = 0; k < 4; k++)
+        pn[k] = counts + (gsize)k * np;
+    for (guint i = 0; i < np; i++) {
+        const PvxStudyPair *p = an->pairs->pdata[i];
+        a[i] = p->a;
+        b[i] = p->b;
+        double v[7] = { p->mean, p->a_preferred, p->b_preferred, p->equal, p->alpha[0], p->chi2,
+                        p->p };
+        int64_t n[4] = { p->answers, p->n_a, p->n_b, p->n_equal };
+        for (int k = 0; k < 7; k++)
+            pv[k][i] = v[k];
+        for (int k = 0; k < 4; k++)
+            pn[k][i] = n[k];
+    }
+    g_autofree char *pairs = g_strconcat(base, "/pairs", NULL);
+    g_autofree char *pa = g_strconcat(pairs, "/a", NULL);
+    g_autofree char *pb = g_strconcat(pairs, "/b", NULL);
+    static const char *const vnames[7] = { "mean", "a_preferred", "b_preferred", "equal",
+                                           "alpha_nominal", "chi2", "p" };
+    static const char *const nnames[4] = { "answers", "n_a", "n_b", "n_equal" };
+    if (np > 0) {
+        if (!pvx_store_write_strings(store, pa, a, error) ||
+            !pvx_store_write_strings(store, pb, b, error))
+            return FALSE;
+        for (int k = 0; k < 7; k++)
+            if (!write_f64(store, pairs, vnames[k], pv[k], np, error))
+                return FALSE;
+        for (int k = 0; k < 4; k++)
+            if (!write_i64(store, pairs, nnames[k], pn[k], np, error))
+                return FALSE;
+    }
+    g_autofree double *index = g_new0(double, nm), *bt = g_new0(double, nm),
+                      *lo = g_new0(double, nm), *hi = g_new0(double, nm);
+    for (guint i = 0; i < nm; i++) {
+        const PvxStudyModel *m = an->models->pdata[i];
+        index[i] = m->index;
+        bt[i] = m->bt;
+        lo[i] = m->bt_lo;
+        hi[i] = m->bt_hi;
+    }
+    g_autofree char *models = g_strconcat(base, "/models", NULL);
+    int64_t n_tasks = 0;
+    while (an->task_ids && an->task_ids[n_tasks])
+        n_tasks++;
+    return write_f64(store, models, "explainability_index", index, nm, error) &&
+           write_f64(store, models, "bradley_terry", bt, nm, error) &&
+           write_f64(store, models, "bradley_terry_lo", lo, nm, error) &&
+           write_f64(store, models, "bradley_terry_hi", hi, nm, error) &&
+           pvx_store_set_attr_double(store, base, "mean_task_std", an->mean_task_std, error) &&
+           (n_tasks == 0 || write_f64(store, base, "task_std", an->task_std, n_tasks, error));
+}
+
+static gboolean write_identify(PvxStore *store, const char *base, const PvxStudyAnalysis *an,
+                               GError **error)
+{
+    guint nm = an->models->len;
+    g_autofree double *acc = g_new0(double, nm), *err = g_new0(double, nm),
+                      *dk = g_new0(double, nm), *alpha = g_new0(double, nm);
+    for (guint i = 0; i < nm; i++) {
+        const PvxStudyModel *m = an->models->pdata[i];
+        acc[i] = m->accuracy;
+        err[i] = m->error_rate;
+        dk[i] = m->indecisive;
+        alpha[i] = m->alpha_nominal;
+    }
+    g_autofree char *models = g_strconcat(base, "/models", NULL);
+    if (!write_f64(store, models, "accuracy", acc, nm, error) ||
+        !write_f64(store, models, "error_rate", err, nm, error) ||
+        !write_f64(store, models, "indecisive", dk, nm, error) ||
+        !write_f64(store, models, "alpha_nominal", alpha, nm, error))
+        return FALSE;
+    /* confusion [model][true class][answered class + "don't know"] */
+    int64_t shape[3] = { nm, an->n_classes, an->n_classes + 1 };
+    gsize per = (gsize)an->n_classes * (gsize)(an->n_classes + 1);
+    g_autofree double *conf = g_new0(double, MAX((gsize)nm * per, 1));
+    for (guint i = 0; i < nm; i++) {
+        const PvxStudyModel *m = an->models->pdata[i];
+        if (m->confusion)
+            memcpy(conf + i * per, m->confusion, per * sizeof(double));
+    }
+    g_autofree char *cp = g_strconcat(models, "/confusion", NULL);
+    g_autofree char *cl = g_strconcat(base, "/classes", NULL);
+    return (an->n_classes == 0 || pvx_store_write_f64(store, cp, 3, shape, conf, error)) &&
+           (!an->classes || !an->classes[0] ||
+            pvx_store_write_strings(store, cl, (const char *const *)an->classes, error));
+}
+
+gboolean pvx_study_store_analysis(PvxStore *store, const char *name,
+                                  const PvxStudyAnswers *answers, const PvxStudyAnalysis *an,
+                                  const char *dir, GError **error)
+{
+    g_return_val_if_fail(store && name && answers && an, FALSE);
+    g_autofree char *base = g_strdup_printf("/study/%s", name);
+    if (!pvx_store_exists(store, base)) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
+                    "%s has no study '%s' (/study/%s is written by the study stage of pvx run)",
+                    pvx_store_path(store), name, name);
+        return FALSE;
+    }
+    g_autofree char *ans = g_strconcat(base, "/answers", NULL);
+    g_autofree char *res = g_strconcat(base, "/analysis", NULL);
+    g_autofree char *json = pvx_study_analysis_json(an);
+    g_autofree char *models_path = g_strconcat(res, "/models/model", NULL);
+    g_autofree const char **models = g_new0(const char *, an->models->len + 1);
+    for (guint i = 0; i < an->models->len; i++)
+        models[i] = ((const PvxStudyModel *)an->models->pdata[i])->model;
+    static const char *const alpha_names[3] = { "alpha_nominal", "alpha_ordinal",
+                                                "alpha_interval" };
+    if (!pvx_store_delete(store, ans, error) || !pvx_store_delete(store, res, error) ||
+        !write_answers(store, ans, answers, &an->issues, error) ||
+        !pvx_store_write_strings(store, models_path, models, error) ||
+        !pvx_store_set_attr_string(store, res, "summary", json, error) ||
+        !pvx_store_set_attr_string(store, res, "type", pvx_study_type_name(an->type), error) ||
+        !pvx_store_set_attr_int(store, res, "answers", an->answers, error) ||
+        !pvx_store_set_attr_int(store, res, "tasks", an->tasks, error) ||
+        !pvx_store_set_attr_int(store, res, "raters", an->raters, error) ||
+        !pvx_store_set_attr_string(store, res, "dir", dir ? dir : "", error))
+        return FALSE;
+    for (int k = 0; k < 3; k++)
+        if (!pvx_store_set_attr_double(store, res, alpha_names[k], an->alpha[k], error))
+            return FALSE;
+    return an->type == PVX_STUDY_PAIRWISE ? write_pairwise(store, res, an, error)
+                                          : write_identify(store, res, an, error);
+}
