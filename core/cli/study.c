@@ -456,7 +456,7 @@ static int study_simulate(int argc, char **argv)
           "Write a long CSV worker_id,task_id,answer instead", NULL },
         { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed (default 1)", "N" },
         { "power", 0, 0, G_OPTION_ARG_STRING, &power,
-          "Power by simulation for these rater counts, e.g. 1,3,5,10 (pairwise)", "LIST" },
+          "Power by simulation for these rater counts, e.g. 1,3,5,10", "LIST" },
         { "reps", 0, 0, G_OPTION_ARG_INT, &reps, "--power: studies simulated per rater count "
           "(default 200)", "N" },
         { "level", 0, 0, G_OPTION_ARG_DOUBLE, &level, "--power: significance level (default "
@@ -467,8 +467,8 @@ static int study_simulate(int argc, char **argv)
     g_option_context_set_summary(
         ctx, "Writes answers of simulated raters for the tasks of a key in Mechanical Turk's "
              "batch results format,\nto test the pipeline end to end; with --power, estimates "
-             "how often each pair's chi-squared test\ndetects the chosen preference for each "
-             "number of raters.");
+             "how often each pair's chi-squared test\ndetects the chosen preference (pairwise) "
+             "or accuracy difference (identify) for each\nnumber of raters.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) error = NULL;
     int rc = PVX_EXIT_BAD_INPUT;
@@ -554,8 +554,12 @@ static int study_simulate(int argc, char **argv)
         }
         int P = (int)g_strv_length(pairs);
         g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-        printf("power (share of %d simulated studies with chi-squared p < %g), noise %g:\n",
-               reps, level, noise);
+        if (key->type == PVX_STUDY_PAIRWISE)
+            printf("power (share of %d simulated studies with chi-squared p < %g), noise %g:\n",
+                   reps, level, noise);
+        else
+            printf("power (share of %d simulated studies in which the chi-squared test of two "
+                   "models' correct answers gives p < %g):\n", reps, level);
         printf("%8s", "raters");
         for (int p = 0; p < P; p++)
             printf("  %14s", pairs[p]);

@@ -253,11 +253,7 @@ gboolean pvx_study_power(const PvxStudyKey *key, const PvxStudySimOptions *o,
                          double level, double **power_out, char ***pairs_out, GError **error)
 {
     g_return_val_if_fail(key && o && coding && raters && n_raters > 0 && reps > 0, FALSE);
-    if (key->type != PVX_STUDY_PAIRWISE) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
-                    "power: only pairwise designs (the χ² test of each pair's preferences)");
-        return FALSE;
-    }
+    gboolean pairwise = key->type == PVX_STUDY_PAIRWISE;
     double *power = NULL;
     char **pairs = NULL;
     int P = 0;
@@ -274,19 +270,34 @@ gboolean pvx_study_power(const PvxStudyKey *key, const PvxStudySimOptions *o,
             g_autoptr(PvxStudyAnalysis) an = pvx_study_analyse(key, a, coding, error);
             if (!an)
                 goto fail;
+            int M = (int)an->models->len;
             if (!power) {
-                P = (int)an->pairs->len;
+                P = pairwise ? (int)an->pairs->len : M * (M - 1) / 2;
                 power = g_new0(double, (gsize)n_raters * MAX(P, 1));
                 pairs = g_new0(char *, P + 1);
-                for (int p = 0; p < P; p++) {
+                for (int p = 0; pairwise && p < P; p++) {
                     const PvxStudyPair *pp = an->pairs->pdata[p];
                     pairs[p] = g_strdup_printf("%s vs %s", pp->a, pp->b);
                 }
+                for (int i = 0, p = 0; !pairwise && i < M; i++)
+                    for (int k = i + 1; k < M; k++, p++)
+                        pairs[p] = g_strdup_printf(
+                            "%s vs %s", ((const PvxStudyModel *)an->models->pdata[i])->model,
+                            ((const PvxStudyModel *)an->models->pdata[k])->model);
             }
-            for (int p = 0; p < P && p < (int)an->pairs->len; p++) {
+            for (int p = 0; pairwise && p < P && p < (int)an->pairs->len; p++) {
                 const PvxStudyPair *pp = an->pairs->pdata[p];
                 if (isfinite(pp->p) && pp->p < level)
                     power[ri * P + p] += 1.0 / reps;
+            }
+            for (int i = 0, p = 0; !pairwise && i < M; i++) {
+                for (int k = i + 1; k < M && p < P; k++, p++) {
+                    const PvxStudyModel *a = an->models->pdata[i], *b = an->models->pdata[k];
+                    double pv = pvx_two_proportions_p(a->correct, a->answers, b->correct,
+                                                      b->answers);
+                    if (isfinite(pv) && pv < level)
+                        power[ri * P + p] += 1.0 / reps;
+                }
             }
         }
     }

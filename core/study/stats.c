@@ -165,6 +165,19 @@ double pvx_chi2_gof(const double *observed, const double *expected, int k, doubl
     return chi2;
 }
 
+double pvx_two_proportions_p(int c1, int n1, int c2, int n2)
+{
+    double n = (double)n1 + n2, c = (double)c1 + c2;
+    if (n1 <= 0 || n2 <= 0 || c1 < 0 || c2 < 0 || c1 > n1 || c2 > n2 || c <= 0 || c >= n)
+        return NAN;
+    const double obs[4] = { c1, n1 - c1, c2, n2 - c2 };
+    const double exp[4] = { n1 * c / n, n1 * (n - c) / n, n2 * c / n, n2 * (n - c) / n };
+    double chi2 = 0;
+    for (int i = 0; i < 4; i++)
+        chi2 += (obs[i] - exp[i]) * (obs[i] - exp[i]) / exp[i];
+    return pvx_chi2_sf(chi2, 1);
+}
+
 /* Solves A x = b (n × n, row-major; A and b are overwritten) by Gaussian elimination with partial
  * pivoting. FALSE when A is singular. */
 static gboolean solve(double *A, double *b, int n)

@@ -494,6 +494,33 @@ static void identify_simulation_recovers_accuracy(void)
     g_assert_cmpfloat(fabs(m2->indecisive - 0.2), <, 0.1);
     g_assert_cmpint(an->issues.uncoded, ==, 0);
     pvx_study_coding_clear(&c);
+
+    /* power: a clear accuracy difference is found more often with more raters; equal accuracy
+     * is "found" about as often as the level says */
+    double diff[2] = { -1, -1 }, same = -1;
+    for (int run = 0; run < 2; run++) {
+        g_autofree char *pw = g_build_filename(out_dir, "ident-power.csv", NULL);
+        const char *pow[] = { "study", "simulate", "--key", kp, "--out", pw, "--power",
+                              run == 0 ? "1,8" : "8", "--reps", "100", "--accuracy",
+                              run == 0 ? "cr1=0.9,cr2=0.7" : "cr1=0.85,cr2=0.85", NULL };
+        g_assert_cmpint(run_pvx(pow, NULL), ==, 0);
+        g_autoptr(PvxCsv) pc = pvx_csv_read(pw, &error);
+        g_assert_no_error(error);
+        for (guint r = 0; r < pc->rows->len; r++) {
+            g_assert_cmpstr(pvx_csv_get(pc, r, 1), ==, "cr1 vs cr2");
+            double v = g_ascii_strtod(pvx_csv_get(pc, r, 2), NULL);
+            if (run == 1)
+                same = v;
+            else
+                diff[atoi(pvx_csv_get(pc, r, 0)) == 8] = v;
+        }
+    }
+    printf("# identify power cr1 0.9 vs cr2 0.7: 1 rater %.2f, 8 raters %.2f; 0.85 vs 0.85: "
+           "%.2f\n", diff[0], diff[1], same);
+    g_assert_cmpfloat(diff[1], >, diff[0]);
+    g_assert_cmpfloat(diff[1], >, 0.8);
+    g_assert_cmpfloat(same, >=, 0);
+    g_assert_cmpfloat(same, <, 0.2);
 }
 
 /* `pvx study analyse` on a key inside a run's study folder stores the answers and the analysis

@@ -259,6 +259,13 @@ static void chi2_tail_matches_closed_forms(void)
     EXPECT("p 60:40", p, erfc(sqrt(2.0)));
     const double none[] = { 0, 0 };
     g_assert_true(isnan(pvx_chi2_gof(none, NULL, 2, &p)) && isnan(p));
+    /* 45 of 50 against 30 of 50 correct: expected 37.5 / 12.5 per row, χ² = 2·1.5 + 2·4.5 = 12
+     * (scipy.stats.chi2_contingency([[45, 5], [30, 20]], correction=False) gives 12 too) */
+    EXPECT("two proportions 45/50 vs 30/50", pvx_two_proportions_p(45, 50, 30, 50),
+           erfc(sqrt(6.0)));
+    EXPECT("two proportions, same share", pvx_two_proportions_p(20, 40, 10, 20), 1);
+    g_assert_true(isnan(pvx_two_proportions_p(50, 50, 20, 20))); /* all correct: no test */
+    g_assert_true(isnan(pvx_two_proportions_p(0, 0, 3, 5)));
 }
 
 static void fill_wins(double *w, int n, const int (*pairs)[2], int k)

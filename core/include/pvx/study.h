@@ -86,6 +86,9 @@ double pvx_chi2_sf(double x, double df);
  * 1; NULL: equal shares) over @k categories; *p_out gets the p-value with k − 1 degrees of
  * freedom. NaN (and p NaN) when there are no observations. */
 double pvx_chi2_gof(const double *observed, const double *expected, int k, double *p_out);
+/* p of Pearson's χ² test (1 degree of freedom, no continuity correction) that @c1 of @n1 and
+ * @c2 of @n2 are draws of one proportion; NaN when a margin of the 2×2 table is empty. */
+double pvx_two_proportions_p(int c1, int n1, int c2, int n2);
 /* Bradley–Terry strengths θ (P(i beats j) = σ(θ_i − θ_j)), centred to mean 0, by Newton's method
  * on the log-likelihood with the penalty @ridge·Σθ² (ridge 0: maximum likelihood, which exists
  * only when the comparison graph is strongly connected). @wins is n × n, wins[i·n + j] = times
@@ -356,11 +359,13 @@ gboolean pvx_study_answers_write(const PvxStudyAnswers *answers, const PvxCsv *t
                                  const char *field, const char *const *labels, gboolean one_hot,
                                  gboolean long_format, const char *path, GError **error);
 
-/* Power by simulation (pairwise designs): for each of the @n_raters rater counts, @reps studies
- * of @key are simulated with @o (its raters replaced, its seed varied per study) and analysed
- * with @coding. *power_out (n_raters × n_pairs, row-major) receives the share of studies in which
- * the pair's χ² test of its preference counts gives p < @level; *pairs_out the pairs as
- * "a vs b" (NULL-terminated). Both (transfer full). */
+/* Power by simulation: for each of the @n_raters rater counts, @reps studies of @key are
+ * simulated with @o (its raters replaced, its seed varied per study) and analysed with @coding.
+ * *power_out (n_raters × n_pairs, row-major) receives the share of studies in which a pair's
+ * test gives p < @level — pairwise designs: the χ² goodness-of-fit test of the pair's preference
+ * counts; identify designs: every pair of models, the χ² test of the 2×2 table of correct and
+ * not correct answers (pvx_two_proportions_p) — and *pairs_out the pairs as "a vs b"
+ * (NULL-terminated). Both (transfer full). */
 gboolean pvx_study_power(const PvxStudyKey *key, const PvxStudySimOptions *o,
                          const PvxStudyCoding *coding, const int *raters, int n_raters, int reps,
                          double level, double **power_out, char ***pairs_out, GError **error);
