@@ -19,6 +19,55 @@ typedef struct {
     gboolean training;
 } BnJob;
 
+/* Plane reductions in float with 8 interleaved partial sums: independent chains that vectorise
+ * (a single running sum waits on every add). Planes are at most a few thousand values; sums
+ * across planes are kept in double by the callers. */
+static float plane_sum(const float *restrict x, int64_t n)
+{
+    float acc[8] = { 0 };
+    int64_t k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (int l = 0; l < 8; l++)
+            acc[l] += x[k + l];
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; k < n; k++)
+        s += x[k];
+    return s;
+}
+
+/* Σ (x - mean)² */
+static float plane_sum_sq_dev(const float *restrict x, int64_t n, float mean)
+{
+    float acc[8] = { 0 };
+    int64_t k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (int l = 0; l < 8; l++) {
+            float d = x[k + l] - mean;
+            acc[l] += d * d;
+        }
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; k < n; k++) {
+        float d = x[k] - mean;
+        s += d * d;
+    }
+    return s;
+}
+
+/* Σ g · (x - mean) */
+static float plane_dot_dev(const float *restrict g, const float *restrict x, int64_t n,
+                           float mean)
+{
+    float acc[8] = { 0 };
+    int64_t k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (int l = 0; l < 8; l++)
+            acc[l] += g[k + l] * (x[k + l] - mean);
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; k < n; k++)
+        s += g[k] * (x[k] - mean);
+    return s;
+}
+
 static void bn_forward_channels(int64_t c0, int64_t c1, void *data)
 {
     const BnJob *j = data;
@@ -27,20 +76,13 @@ static void bn_forward_channels(int64_t c0, int64_t c1, void *data)
         double mean, invstd;
         if (j->training) {
             double s = 0.0;
-            for (int64_t n = 0; n < j->n; n++) {
-                const float *src = j->x + (n * j->c + c) * j->plane;
-                for (int64_t k = 0; k < j->plane; k++)
-                    s += src[k];
-            }
+            for (int64_t n = 0; n < j->n; n++)
+                s += plane_sum(j->x + (n * j->c + c) * j->plane, j->plane);
             mean = s / (double)m;
+            /* Two passes: the squared deviations from the mean, not E[x²] - mean². */
             double ss = 0.0;
-            for (int64_t n = 0; n < j->n; n++) {
-                const float *src = j->x + (n * j->c + c) * j->plane;
-                for (int64_t k = 0; k < j->plane; k++) {
-                    double d = src[k] - mean;
-                    ss += d * d;
-                }
-            }
+            for (int64_t n = 0; n < j->n; n++)
+                ss += plane_sum_sq_dev(j->x + (n * j->c + c) * j->plane, j->plane, (float)mean);
             double var = ss / (double)m;
             invstd = 1.0 / sqrt(var + j->eps);
             double unbiased = m > 1 ? ss / (double)(m - 1) : var;
@@ -139,15 +181,14 @@ static void bn_backward_channels(int64_t c0, int64_t c1, void *data)
     double m = (double)(j->n * j->plane);
     for (int64_t c = c0; c < c1; c++) {
         double mean = j->mean_in[c], invstd = j->invstd_in[c];
-        double sum_dy = 0.0, sum_dy_xhat = 0.0;
+        double sum_dy = 0.0, sum_dy_dev = 0.0; /* Σ dy, Σ dy (x - mean) */
         for (int64_t n = 0; n < j->n; n++) {
             const float *xs = j->x + (n * j->c + c) * j->plane;
             const float *g = j->dy + (n * j->c + c) * j->plane;
-            for (int64_t k = 0; k < j->plane; k++) {
-                sum_dy += g[k];
-                sum_dy_xhat += g[k] * ((xs[k] - mean) * invstd);
-            }
+            sum_dy += plane_sum(g, j->plane);
+            sum_dy_dev += plane_dot_dev(g, xs, j->plane, (float)mean);
         }
+        double sum_dy_xhat = sum_dy_dev * invstd;
         if (j->dweight != NULL)
             j->dweight[c] += (float)sum_dy_xhat;
         if (j->dbias != NULL)
