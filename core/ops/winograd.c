@@ -36,6 +36,14 @@
 
 #include "ops-private.h"
 
+/* The transforms are long unit-stride loops: built once per vector width (AVX-512, AVX2, the
+ * SSE2 baseline) and picked at load time by the CPU (GCC's function multi-versioning). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__)
+#define PVX_KERNEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define PVX_KERNEL_CLONES
+#endif
+
 #define NE 16 /* transformed tile components: 4 × 4 */
 
 /* Bytes of one thread's V and M (or Dy) per block that the tile blocking aims for, and the
@@ -268,7 +276,7 @@ static size_t rows_scratch(const Job *j)
  * though neighbouring tile rows share two), stored by row parity as H[col][parity][a][tx] for
  * row 2a + parity; then Bᵀ down the columns, which pairs row a with row a + 1 of a parity — a
  * shift by tw in the flat plane, so each of the 16 outputs is one unit-stride loop. */
-static void input_transform(const Job *j, const Block *b)
+PVX_KERNEL_CLONES static void input_transform(const Job *j, const Block *b)
 {
     const PvxWinograd *c = j->c;
     int64_t tw = j->tw, hplane = (j->th + 1) * tw;
@@ -327,7 +335,7 @@ static void input_transform(const Job *j, const Block *b)
  * Per segment and output channel, for each output row of the tiles (p = 0, 1): Aᵀ down the
  * columns (s[col] = row p of Aᵀ m), then A along the rows into the even and odd output columns
  * (ye, yo), all over the whole segment; then ye and yo are interleaved into the output rows. */
-static void output_transform(const Job *j, const Block *b)
+PVX_KERNEL_CLONES static void output_transform(const Job *j, const Block *b)
 {
     const PvxWinograd *c = j->c;
     int64_t tw = j->tw, stride = c->cout * b->tb, plane_tiles = j->th * tw;
@@ -375,7 +383,7 @@ static void output_transform(const Job *j, const Block *b)
  * segment and output channel: the tiles' four values split into planes (even / odd output row
  * × even / odd column), then A down the rows (p, q: the even and odd column of row i of A dy)
  * and along them, each a unit-stride loop over the segment. */
-static void grad_transform(const Job *j, const Block *b)
+PVX_KERNEL_CLONES static void grad_transform(const Job *j, const Block *b)
 {
     const PvxWinograd *c = j->c;
     int64_t tw = j->tw, stride = c->cout * b->tb, full = c->ow / 2, plane_tiles = j->th * tw;
