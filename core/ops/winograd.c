@@ -225,7 +225,8 @@ static inline void interleave(float *restrict dst, const float *restrict e,
 static void row_transform(const PvxWinograd *c, const float *row, int64_t tw, float *h0,
                           float *h1, float *h2, float *h3)
 {
-    int64_t lo = (c->pw + 1) / 2;                         /* first tile with 2t - pw >= 0 */
+    /* first tile with 2t - pw >= 0 (pw is negative in the input gradient of pad > 2) */
+    int64_t lo = MAX((c->pw + 1) / 2, 0);
     int64_t hi = c->w + c->pw >= 3 ? (c->w + c->pw - 2) / 2 : 0; /* end of 2t + 3 - pw < w */
     hi = MIN(hi, tw);
     lo = MIN(lo, hi);
@@ -264,10 +265,10 @@ static Segment segment_at(const Job *j, const Block *b, int64_t r)
 }
 
 /* Scratch floats the transforms need per thread (SLOT_ROWS): eight planes of (th + 1) · tw
- * floats and one padded input row. */
+ * floats (a whole image's tile rows: a segment never spans more than one image). */
 static size_t rows_scratch(const Job *j)
 {
-    return (size_t)(8 * (j->th + 1) * j->tw + 2 * j->tw + 8);
+    return (size_t)(8 * (j->th + 1) * j->tw);
 }
 
 /* V[e][ci][t] = (Bᵀ d B)[e] for the block's tiles, Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0;
@@ -291,8 +292,7 @@ PVX_KERNEL_CLONES static void input_transform(const Job *j, const Block *b)
             const float *plane = j->x + (g.n * c->cin + ci) * c->h * c->w;
             for (int64_t k = 0; k < 2 * g.nt + 2; k++) {
                 float *h = buf + (k & 1) * hplane + (k >> 1) * tw;
-                float *restrict h0 = h, *restrict h1 = h + 2 * hplane,
-                                *restrict h2 = h + 4 * hplane, *restrict h3 = h + 6 * hplane;
+                float *h0 = h, *h1 = h + 2 * hplane, *h2 = h + 4 * hplane, *h3 = h + 6 * hplane;
                 int64_t iy = 2 * g.ty0 - c->ph + k;
                 if (iy < 0 || iy >= c->h) {
                     memset(h0, 0, (size_t)tw * sizeof(float));
@@ -306,9 +306,9 @@ PVX_KERNEL_CLONES static void input_transform(const Job *j, const Block *b)
             float *dst = b->v + ci * b->tb + g.t0;
             for (int i = i0; i < i1; i++) {
                 for (int col = 0; col < 4; col++) {
-                    const float *restrict he = buf + (2 * col) * hplane;
-                    const float *restrict ho = he + hplane;
-                    float *restrict v = dst + (4 * i + col - b->e0) * stride;
+                    const float *he = buf + (2 * col) * hplane;
+                    const float *ho = he + hplane;
+                    float *v = dst + (4 * i + col - b->e0) * stride;
                     switch (i) {
                     case 0: /* d0 - d2 */
                         vec_sub(v, he, he + tw, L);

@@ -490,6 +490,9 @@ static void conv2d_winograd_matches_im2col(void)
         { 3, 24, 45, 37, 20, 1, 1, TRUE },  { 2, 17, 61, 59, 33, 1, 1, FALSE },
         { 5, 40, 13, 13, 40, 1, 1, TRUE },  { 1, 70, 9, 130, 19, 0, 2, TRUE },
         { 4, 16, 1, 1, 16, 1, 1, TRUE },
+        /* wide padding: the input gradient runs with padding 2 - pad, negative here */
+        { 2, 3, 6, 7, 4, 2, 5, TRUE },      { 1, 2, 5, 5, 3, 0, 5, FALSE },
+        { 2, 3, 7, 9, 2, 6, 3, TRUE },
     };
     for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
         rng_state = 99 + c;
