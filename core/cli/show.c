@@ -445,7 +445,9 @@ static void show_studies(PvxStore *s)
         g_autofree char *models = attr_string(s, base, "models");
         double tasks = NAN;
         attr_double(s, base, "tasks", &tasks);
-        printf("  %-12s %-9s %5.0f tasks, models %s", *n, type ? type : "?", tasks,
+        g_autofree char *tasks_text = isfinite(tasks) ? g_strdup_printf("%.0f", tasks)
+                                                      : g_strdup("?");
+        printf("  %-12s %-9s %5s tasks, models %s", *n, type ? type : "?", tasks_text,
                models ? models : "?");
         g_autofree char *res = g_strconcat(base, "/analysis", NULL);
         if (!pvx_store_exists(s, res)) {

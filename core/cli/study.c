@@ -208,40 +208,35 @@ static char *run_of_key(const char *key_path)
     return run;
 }
 
-/* Stores the answers and analysis of study @name in @run's results.h5 (one transaction).
- * Returns an exit code: 0, 2 for a run or study that is not there, 1 otherwise. */
-static int store_in_run(const char *run, const char *name, const PvxStudyAnswers *answers,
-                        const PvxStudyAnalysis *an, const char *out_dir, gboolean quiet)
+/* Stores the answers and analysis of study @name in the run @run (a run folder or its
+ * results.h5) in one transaction. */
+static gboolean store_in_run(const char *run, const char *name, const PvxStudyKey *key,
+                             const PvxStudyAnswers *answers, const PvxStudyAnalysis *an,
+                             const char *out_dir, char **stored_in, GError **error)
 {
-    g_autoptr(GError) error = NULL;
     g_autofree char *h5 = pvx_cli_run_store_path(run);
     if (!g_file_test(h5, G_FILE_TEST_IS_REGULAR)) {
-        fprintf(stderr, "pvx study analyse: --run %s: no results.h5 there\n", run);
-        return PVX_EXIT_BAD_INPUT;
+        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND, "%s: no results.h5 there", run);
+        return FALSE;
     }
-    g_autoptr(PvxStore) store = pvx_store_open(h5, TRUE, &error);
-    if (!store) {
-        pvx_cli_error(error);
-        return PVX_EXIT_FAILED;
-    }
-    g_autofree char *state = pvx_cli_run_state(store, run);
+    g_autofree char *dir = g_path_get_dirname(h5);
+    g_autoptr(PvxStore) store = pvx_store_open(h5, TRUE, error);
+    if (!store)
+        return FALSE;
+    g_autofree char *state = pvx_cli_run_state(store, dir);
     if (g_str_has_prefix(state, "running")) {
-        fprintf(stderr, "pvx study analyse: %s is %s; the analysis files are written, store "
-                        "them later with --run %s\n", run, state, run);
-        return PVX_EXIT_FAILED;
+        g_set_error(error, PVX_ERROR, PVX_ERROR_FAILED, "%s is %s", dir, state);
+        return FALSE;
     }
-    if (!pvx_store_begin(store, &error) ||
-        !pvx_study_store_analysis(store, name, answers, an, out_dir, &error) ||
-        !pvx_store_commit(store, &error)) {
+    if (!pvx_store_begin(store, error) ||
+        !pvx_study_store_analysis(store, name, key, answers, an, out_dir, error) ||
+        !pvx_store_commit(store, error)) {
         if (pvx_store_in_transaction(store))
             pvx_store_abort(store);
-        pvx_cli_error(error);
-        return g_error_matches(error, PVX_ERROR, PVX_ERROR_NOT_FOUND) ? PVX_EXIT_BAD_INPUT
-                                                                      : PVX_EXIT_FAILED;
+        return FALSE;
     }
-    if (!quiet)
-        printf("stored: %s:/study/%s/answers and /analysis\n", h5, name);
-    return PVX_EXIT_OK;
+    *stored_in = g_steal_pointer(&h5);
+    return TRUE;
 }
 
 static int study_analyse(int argc, char **argv)
@@ -296,6 +291,7 @@ static int study_analyse(int argc, char **argv)
     g_autoptr(PvxStudyAnswers) answers = NULL;
     g_autoptr(PvxStudyAnalysis) an = NULL;
     g_autofree char *design_field = NULL, *out_dir = NULL, *design_path = NULL, *run_dir = NULL;
+    g_autofree char *key_abs = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 1 || !key_path ||
         !answers_path) {
         fprintf(stderr, "pvx study analyse: %s\n",
@@ -303,7 +299,12 @@ static int study_analyse(int argc, char **argv)
                                          "arguments)");
         goto done;
     }
+    if (run && no_store) {
+        fprintf(stderr, "pvx study analyse: --run and --no-store contradict each other\n");
+        goto done;
+    }
     pvx_log_set_verbosity(quiet ? 0 : 1);
+    key_abs = g_canonicalize_filename(key_path, NULL);
     key = pvx_study_key_load(key_path, &error);
     if (!key) {
         rc = fail(error);
@@ -355,11 +356,23 @@ static int study_analyse(int argc, char **argv)
     if (!quiet)
         print_analysis(an, out_dir);
     rc = PVX_EXIT_OK;
-    run_dir = no_store ? NULL : run ? g_strdup(run) : run_of_key(key_path);
+    run_dir = no_store ? NULL : run ? g_strdup(run) : run_of_key(key_abs);
     if (run_dir) {
-        g_autofree char *key_dir = g_path_get_dirname(key_path);
+        g_autofree char *key_dir = g_path_get_dirname(key_abs);
         g_autofree char *name = g_path_get_basename(key_dir);
-        rc = store_in_run(run_dir, name, answers, an, out_dir, quiet);
+        g_autofree char *stored_in = NULL;
+        if (store_in_run(run_dir, name, key, answers, an, out_dir, &stored_in, &error)) {
+            if (!quiet)
+                printf("stored: %s:/study/%s/answers and /analysis\n", stored_in, name);
+        } else if (run) {
+            /* asked for: a failure is the command's */
+            rc = fail(error);
+        } else {
+            /* found from the key's place: the analysis itself stands */
+            fprintf(stderr, "pvx study analyse: warning: not stored in the run: %s; the files "
+                            "are written, store them later with --run %s\n",
+                    error->message, run_dir);
+        }
     }
 done:
     pvx_study_coding_clear(&coding);

@@ -271,6 +271,12 @@ gboolean pvx_study_power(const PvxStudyKey *key, const PvxStudySimOptions *o,
             if (!an)
                 goto fail;
             int M = (int)an->models->len;
+            if (M < 2) {
+                g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
+                            "power: %s has %d model; power compares models, it needs two or "
+                            "more", key->path ? key->path : "the key", M);
+                goto fail;
+            }
             if (!power) {
                 P = pairwise ? (int)an->pairs->len : M * (M - 1) / 2;
                 power = g_new0(double, (gsize)n_raters * MAX(P, 1));

@@ -55,8 +55,9 @@ static gboolean write_answers(PvxStore *store, const char *base, const PvxStudyA
     for (gsize i = 0; i < G_N_ELEMENTS(counts); i++)
         if (!pvx_store_set_attr_int(store, base, counts[i].name, counts[i].value, error))
             return FALSE;
-    return pvx_store_set_attr_string(store, base, "source",
-                                     answers->path ? answers->path : "", error) &&
+    g_autofree char *source = answers->path ? g_canonicalize_filename(answers->path, NULL)
+                                            : g_strdup("");
+    return pvx_store_set_attr_string(store, base, "source", source, error) &&
            pvx_store_set_attr_string(store, base, "format",
                                      answers->long_format ? "long" : "mturk", error);
 }
@@ -161,11 +162,46 @@ static gboolean write_identify(PvxStore *store, const char *base, const PvxStudy
             pvx_store_write_strings(store, cl, (const char *const *)an->classes, error));
 }
 
-gboolean pvx_study_store_analysis(PvxStore *store, const char *name,
+/* The key analysed must be the one the run exported for @name: same type, same tasks in the
+ * same order. */
+static gboolean check_key(PvxStore *store, const char *base, const char *name,
+                          const PvxStudyKey *key, GError **error)
+{
+    g_autofree char *type = pvx_store_get_attr_string(store, base, "type", NULL);
+    if (!type || strcmp(type, pvx_study_type_name(key->type)) != 0) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
+                    "study '%s' in %s is %s, but %s is a %s key", name, pvx_store_path(store),
+                    type ? type : "of unknown type", key->path ? key->path : "the key",
+                    pvx_study_type_name(key->type));
+        return FALSE;
+    }
+    g_autofree char *ids_path = g_strconcat(base, "/key/task_id", NULL);
+    g_auto(GStrv) ids = pvx_store_read_strings(store, ids_path, error);
+    if (!ids)
+        return FALSE;
+    guint n = g_strv_length(ids);
+    for (guint r = 0; r < MAX(n, key->rows->len); r++) {
+        const char *stored = r < n ? ids[r] : NULL;
+        const char *given = r < key->rows->len
+                                ? ((const PvxStudyKeyRow *)key->rows->pdata[r])->task_id
+                                : NULL;
+        if (stored && given && strcmp(stored, given) == 0)
+            continue;
+        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
+                    "%s (%u tasks) is not the key the run stored for study '%s' (%u tasks): "
+                    "row %u has task '%s' there and '%s' in the file",
+                    key->path ? key->path : "the key", key->rows->len, name, n, r + 1,
+                    stored ? stored : "(none)", given ? given : "(none)");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean pvx_study_store_analysis(PvxStore *store, const char *name, const PvxStudyKey *key,
                                   const PvxStudyAnswers *answers, const PvxStudyAnalysis *an,
                                   const char *dir, GError **error)
 {
-    g_return_val_if_fail(store && name && answers && an, FALSE);
+    g_return_val_if_fail(store && name && key && answers && an, FALSE);
     g_autofree char *base = g_strdup_printf("/study/%s", name);
     if (!pvx_store_exists(store, base)) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
@@ -173,6 +209,8 @@ gboolean pvx_study_store_analysis(PvxStore *store, const char *name,
                     pvx_store_path(store), name, name);
         return FALSE;
     }
+    if (!check_key(store, base, name, key, error))
+        return FALSE;
     g_autofree char *ans = g_strconcat(base, "/answers", NULL);
     g_autofree char *res = g_strconcat(base, "/analysis", NULL);
     g_autofree char *json = pvx_study_analysis_json(an);
@@ -182,6 +220,7 @@ gboolean pvx_study_store_analysis(PvxStore *store, const char *name,
         models[i] = ((const PvxStudyModel *)an->models->pdata[i])->model;
     static const char *const alpha_names[3] = { "alpha_nominal", "alpha_ordinal",
                                                 "alpha_interval" };
+    g_autofree char *dir_abs = dir ? g_canonicalize_filename(dir, NULL) : g_strdup("");
     if (!pvx_store_delete(store, ans, error) || !pvx_store_delete(store, res, error) ||
         !write_answers(store, ans, answers, &an->issues, error) ||
         !pvx_store_write_strings(store, models_path, models, error) ||
@@ -190,7 +229,7 @@ gboolean pvx_study_store_analysis(PvxStore *store, const char *name,
         !pvx_store_set_attr_int(store, res, "answers", an->answers, error) ||
         !pvx_store_set_attr_int(store, res, "tasks", an->tasks, error) ||
         !pvx_store_set_attr_int(store, res, "raters", an->raters, error) ||
-        !pvx_store_set_attr_string(store, res, "dir", dir ? dir : "", error))
+        !pvx_store_set_attr_string(store, res, "dir", dir_abs, error))
         return FALSE;
     for (int k = 0; k < 3; k++)
         if (!pvx_store_set_attr_double(store, res, alpha_names[k], an->alpha[k], error))

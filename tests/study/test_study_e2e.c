@@ -370,7 +370,15 @@ static void simulated_preference_is_recovered(void)
     pvx_study_coding_clear(&coding);
 }
 
+static int run_pvx_at(const char *cwd, const char *const *args, char **out_text);
+
 static int run_pvx(const char *const *args, char **out_text)
+{
+    return run_pvx_at(NULL, args, out_text);
+}
+
+/* pvx with @args in the working folder @cwd (NULL: this one); its exit code. */
+static int run_pvx_at(const char *cwd, const char *const *args, char **out_text)
 {
     GPtrArray *argv = g_ptr_array_new();
     g_ptr_array_add(argv, (gpointer)PVX_EXE);
@@ -380,7 +388,7 @@ static int run_pvx(const char *const *args, char **out_text)
     g_autofree char *out = NULL, *err = NULL;
     int status = 0;
     g_autoptr(GError) error = NULL;
-    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, 0, NULL, NULL, &out, &err,
+    g_assert_true(g_spawn_sync(cwd, (char **)argv->pdata, NULL, 0, NULL, NULL, &out, &err,
                                &status, &error));
     g_ptr_array_free(argv, TRUE);
     g_test_message("stdout: %s\nstderr: %s", out, err);
@@ -614,6 +622,44 @@ static void analysis_is_stored_in_the_run(void)
     g_autofree char *stext = NULL;
     g_assert_cmpint(run_pvx(nostudy, &stext), ==, 2);
     g_assert_nonnull(strstr(stext, "no study 'zzz'"));
+
+    /* an identify key offered as the pairwise study 'likert': refused, both types named */
+    g_autofree char *ldir = g_build_filename(out_dir, "elsewhere", "likert", NULL);
+    g_autofree char *lkey = g_build_filename(ldir, "key.csv", NULL);
+    g_autofree char *itext = NULL;
+    g_assert_true(g_file_get_contents(ikey, &itext, NULL, NULL));
+    g_assert_cmpint(g_mkdir_with_parents(ldir, 0755), ==, 0);
+    g_assert_true(g_file_set_contents(lkey, itext, -1, NULL));
+    const char *wrongtype[] = { "study", "analyse", "--key", lkey, "--answers", ires, "--run",
+                                copy, "-q", NULL };
+    g_autofree char *wtext = NULL;
+    g_assert_cmpint(run_pvx(wrongtype, &wtext), ==, 2);
+    g_assert_nonnull(strstr(wtext, "is pairwise, but"));
+    g_assert_nonnull(strstr(wtext, "identify key"));
+    const char *both[] = { "study", "analyse", "--key", key, "--answers", res, "--run", copy,
+                           "--no-store", NULL };
+    g_assert_cmpint(run_pvx(both, NULL), ==, 2);
+
+    /* a relative key path from inside the study folder finds the run as well */
+    g_autofree char *sdir = g_path_get_dirname(key);
+    const char *rel[] = { "study", "analyse", "--key", "key.csv", "--answers", res, NULL };
+    g_autofree char *rtext = NULL;
+    g_assert_cmpint(run_pvx_at(sdir, rel, &rtext), ==, 0);
+    g_assert_nonnull(strstr(rtext, "stored:"));
+
+    /* a key that no longer matches the one the run stored, found from its place: the analysis
+     * stands (exit 0), storing is refused with a warning naming the difference */
+    g_autofree char *short_text = g_strdup(ktext);
+    char *cut = strchr(short_text, '\n');
+    cut = cut ? strchr(cut + 1, '\n') : NULL; /* header and one task */
+    g_assert_nonnull(cut);
+    cut[1] = '\0';
+    g_assert_true(g_file_set_contents(key, short_text, -1, NULL));
+    const char *mismatch[] = { "study", "analyse", "--key", key, "--answers", res, "-q", NULL };
+    g_autofree char *mtext = NULL;
+    g_assert_cmpint(run_pvx(mismatch, &mtext), ==, 0);
+    g_assert_nonnull(strstr(mtext, "not stored in the run"));
+    g_assert_nonnull(strstr(mtext, "is not the key the run stored"));
 }
 
 int main(int argc, char **argv)

@@ -266,9 +266,10 @@ char *pvx_study_analysis_json(const PvxStudyAnalysis *an);
  * (worker_id, task_id, answer; attrs with the issue counts) and /study/@name/analysis (attr
  * `summary`: summary.json; α and counts as attrs; per model and per pair datasets), replacing
  * an earlier analysis. The study must be there (/study/@name, written by the study stage):
- * else PVX_ERROR_NOT_FOUND. @dir (nullable): where the analysis files went. Call inside a
- * transaction. */
-gboolean pvx_study_store_analysis(PvxStore *store, const char *name,
+ * else PVX_ERROR_NOT_FOUND; and @key must be the key stored with it (same type, same task ids
+ * in the same order): else PVX_ERROR_INVALID_ARGUMENT naming the first difference. @dir
+ * (nullable): where the analysis files went. Call inside a transaction. */
+gboolean pvx_study_store_analysis(PvxStore *store, const char *name, const PvxStudyKey *key,
                                   const PvxStudyAnswers *answers, const PvxStudyAnalysis *an,
                                   const char *dir, GError **error);
 
