@@ -165,7 +165,10 @@ static void nan_loss_stops_naming_epoch_and_batch_and_keeps_checkpoint(void)
     g_test_message("%s", r.err);
     g_assert_cmpint(r.status, ==, 1);
     g_assert_nonnull(strstr(r.err, "training diverged at epoch 1, batch "));
-    g_assert_nonnull(strstr(r.err, "the loss is"));
+    /* what overflowed first: the loss, or a gradient while the loss was still finite (which
+     * one depends on the last bits of the arithmetic) */
+    g_assert_true(strstr(r.err, "the loss is") != NULL ||
+                  strstr(r.err, "holds NaN or Inf") != NULL);
     result_clear(&r);
     /* The last good checkpoint (before the first epoch) still opens and loads into the model. */
     g_autoptr(PvxStore) s = open_results(dir, "nan");
