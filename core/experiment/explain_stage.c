@@ -231,6 +231,7 @@ gboolean pvx_stage_explain(PvxRun *run, const PvxRegistry *reg, const PvxDataset
                     "in `methods` (e.g. - plugin: gradcam)", pvx_config_path(cfg));
         return FALSE;
     }
+    pvx_run_stage_work_begins(run, STAGE); /* choosing the images is part of the stage */
     PvxSplit split = PVX_SPLIT_TEST;
     pvx_split_from_name(pvx_params_get_string(p, "split"), &split);
     PvxExplainOptions eo = { .mode = PVX_TARGET_PREDICTED,

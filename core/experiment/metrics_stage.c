@@ -362,6 +362,7 @@ gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset
     }
     if (!pvx_metrics_check(cfg, reg, ds, error))
         return FALSE;
+    pvx_run_stage_work_begins(run, STAGE); /* the metrics are computed before the writing */
     PvxStore *store = pvx_run_store(run);
     guint64 seed = pvx_params_has_value(p, "seed")
                        ? (guint64)pvx_params_get_int(p, "seed")

@@ -12,6 +12,9 @@ struct _PvxRun {
     char *stage;       /* the open stage, or NULL */
     gint64 stage_start; /* monotonic µs */
     char *stage_started_at;
+    char *work_stage;      /* pvx_run_stage_work_begins: the stage whose work began before */
+    gint64 work_start;     /* its transaction, and when (monotonic µs, ISO 8601) */
+    char *work_started_at;
 };
 
 static char *utc_now_iso8601(void)
@@ -160,6 +163,8 @@ void pvx_run_free(PvxRun *run)
     g_free(run->dir);
     g_free(run->stage);
     g_free(run->stage_started_at);
+    g_free(run->work_stage);
+    g_free(run->work_started_at);
     g_free(run);
 }
 
@@ -184,10 +189,28 @@ gboolean pvx_run_stage_begin(PvxRun *run, const char *stage, GError **error)
     if (!pvx_store_begin(run->store, error))
         return FALSE;
     run->stage = g_strdup(stage);
-    run->stage_start = g_get_monotonic_time();
-    run->stage_started_at = utc_now_iso8601();
-    g_message("stage %s", stage);
+    if (run->work_stage && strcmp(run->work_stage, stage) == 0) {
+        run->stage_start = run->work_start;
+        run->stage_started_at = g_steal_pointer(&run->work_started_at);
+    } else {
+        run->stage_start = g_get_monotonic_time();
+        run->stage_started_at = utc_now_iso8601();
+        g_message("stage %s", stage);
+    }
+    g_clear_pointer(&run->work_stage, g_free);
+    g_clear_pointer(&run->work_started_at, g_free);
     return TRUE;
+}
+
+void pvx_run_stage_work_begins(PvxRun *run, const char *stage)
+{
+    g_return_if_fail(run != NULL && stage != NULL);
+    g_free(run->work_stage);
+    g_free(run->work_started_at);
+    run->work_stage = g_strdup(stage);
+    run->work_start = g_get_monotonic_time();
+    run->work_started_at = utc_now_iso8601();
+    g_message("stage %s", stage);
 }
 
 gboolean pvx_run_stage_end(PvxRun *run, GError **error)

@@ -149,9 +149,15 @@ static void stage_writes_values_summaries_tests_and_table(void)
         g_autoptr(PvxTensor) mask = pvx_tensor_new_like(l->weight);
         g_assert_true(pvx_model_set_mask(f.model, "features.0", mask, &error));
     }
+    gint64 t0 = g_get_monotonic_time();
     g_assert_true(quiet_stage_metrics(&f, crs, 2, &error));
     g_assert_no_error(error);
+    double elapsed = (double)(g_get_monotonic_time() - t0) / 1e6;
     PvxStore *s = pvx_run_store(f.run);
+    /* the stage record counts the computing, not only the writing that follows it */
+    double recorded = attr(s, "/stages/metrics", "seconds");
+    g_test_message("metrics stage: %.3f s recorded, %.3f s elapsed", recorded, elapsed);
+    g_assert_cmpfloat(recorded, >=, 0.9 * elapsed - 0.01);
     /* per-item values and their summary */
     int64_t n = 0;
     g_autofree double *auc = read_f64(s, "/metrics/deletion/gradcam/cr2/auc", &n);

@@ -40,6 +40,10 @@ const PvxConfig *pvx_run_config(const PvxRun *run);
 
 /* Starts a stage: opens a store transaction and logs the stage's name. */
 gboolean pvx_run_stage_begin(PvxRun *run, const char *stage, GError **error);
+/* For a stage that computes before it opens its transaction (explain, metrics): logs its name
+ * now and makes the next pvx_run_stage_begin of @stage count its time (and start time) from
+ * here, so the stage record covers the work and not only the writing. */
+void pvx_run_stage_work_begins(PvxRun *run, const char *stage);
 /* Records the stage as finished and commits everything written since stage_begin. */
 gboolean pvx_run_stage_end(PvxRun *run, GError **error);
 /* TRUE when /stages/@stage records a finished stage (a resumed run skips it). */
