@@ -31,6 +31,17 @@ static gboolean write_i64(PvxStore *store, const char *base, const char *name, c
     return pvx_store_write_i64(store, p, 1, &n, v, error);
 }
 
+/* One double field of every model (at @offset in PvxStudyModel) as models/@name. */
+static gboolean write_model_column(PvxStore *store, const char *models, const char *name,
+                                   const PvxStudyAnalysis *an, gsize offset, GError **error)
+{
+    guint nm = an->models->len;
+    g_autofree double *v = g_new0(double, MAX(nm, 1));
+    for (guint i = 0; i < nm; i++)
+        v[i] = *(const double *)((const char *)an->models->pdata[i] + offset);
+    return write_f64(store, models, name, v, nm, error);
+}
+
 static gboolean write_answers(PvxStore *store, const char *base, const PvxStudyAnswers *answers,
                               const PvxStudyIssues *is, GError **error)
 {
@@ -65,7 +76,7 @@ static gboolean write_answers(PvxStore *store, const char *base, const PvxStudyA
 static gboolean write_pairwise(PvxStore *store, const char *base, const PvxStudyAnalysis *an,
                                GError **error)
 {
-    guint np = an->pairs->len, nm = an->models->len;
+    guint np = an->pairs->len;
     g_autofree const char **a = g_new0(const char *, np + 1);
     g_autofree const char **b = g_new0(const char *, np + 1);
     /* per pair: 7 numbers and 4 counts, column after column */
@@ -106,23 +117,18 @@ static gboolean write_pairwise(PvxStore *store, const char *base, const PvxStudy
             if (!write_i64(store, pairs, nnames[k], pn[k], np, error))
                 return FALSE;
     }
-    g_autofree double *index = g_new0(double, nm), *bt = g_new0(double, nm),
-                      *lo = g_new0(double, nm), *hi = g_new0(double, nm);
-    for (guint i = 0; i < nm; i++) {
-        const PvxStudyModel *m = an->models->pdata[i];
-        index[i] = m->index;
-        bt[i] = m->bt;
-        lo[i] = m->bt_lo;
-        hi[i] = m->bt_hi;
-    }
     g_autofree char *models = g_strconcat(base, "/models", NULL);
     int64_t n_tasks = 0;
     while (an->task_ids && an->task_ids[n_tasks])
         n_tasks++;
-    return write_f64(store, models, "explainability_index", index, nm, error) &&
-           write_f64(store, models, "bradley_terry", bt, nm, error) &&
-           write_f64(store, models, "bradley_terry_lo", lo, nm, error) &&
-           write_f64(store, models, "bradley_terry_hi", hi, nm, error) &&
+    return write_model_column(store, models, "explainability_index", an,
+                              G_STRUCT_OFFSET(PvxStudyModel, index), error) &&
+           write_model_column(store, models, "bradley_terry", an,
+                              G_STRUCT_OFFSET(PvxStudyModel, bt), error) &&
+           write_model_column(store, models, "bradley_terry_lo", an,
+                              G_STRUCT_OFFSET(PvxStudyModel, bt_lo), error) &&
+           write_model_column(store, models, "bradley_terry_hi", an,
+                              G_STRUCT_OFFSET(PvxStudyModel, bt_hi), error) &&
            pvx_store_set_attr_double(store, base, "mean_task_std", an->mean_task_std, error) &&
            (n_tasks == 0 || write_f64(store, base, "task_std", an->task_std, n_tasks, error));
 }
@@ -131,20 +137,15 @@ static gboolean write_identify(PvxStore *store, const char *base, const PvxStudy
                                GError **error)
 {
     guint nm = an->models->len;
-    g_autofree double *acc = g_new0(double, nm), *err = g_new0(double, nm),
-                      *dk = g_new0(double, nm), *alpha = g_new0(double, nm);
-    for (guint i = 0; i < nm; i++) {
-        const PvxStudyModel *m = an->models->pdata[i];
-        acc[i] = m->accuracy;
-        err[i] = m->error_rate;
-        dk[i] = m->indecisive;
-        alpha[i] = m->alpha_nominal;
-    }
     g_autofree char *models = g_strconcat(base, "/models", NULL);
-    if (!write_f64(store, models, "accuracy", acc, nm, error) ||
-        !write_f64(store, models, "error_rate", err, nm, error) ||
-        !write_f64(store, models, "indecisive", dk, nm, error) ||
-        !write_f64(store, models, "alpha_nominal", alpha, nm, error))
+    if (!write_model_column(store, models, "accuracy", an,
+                            G_STRUCT_OFFSET(PvxStudyModel, accuracy), error) ||
+        !write_model_column(store, models, "error_rate", an,
+                            G_STRUCT_OFFSET(PvxStudyModel, error_rate), error) ||
+        !write_model_column(store, models, "indecisive", an,
+                            G_STRUCT_OFFSET(PvxStudyModel, indecisive), error) ||
+        !write_model_column(store, models, "alpha_nominal", an,
+                            G_STRUCT_OFFSET(PvxStudyModel, alpha_nominal), error))
         return FALSE;
     /* confusion [model][true class][answered class + "don't know"] */
     int64_t shape[3] = { nm, an->n_classes, an->n_classes + 1 };
