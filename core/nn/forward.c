@@ -242,9 +242,19 @@ gboolean pvx_model_backward(PvxModel *m, const PvxTensor *dy, gboolean param_gra
     }
     gboolean training = m->kept_mode == PVX_FORWARD_TRAIN;
     Flow g = { pvx_tensor_ref((PvxTensor *)dy), -1, FALSE };
+    /* A ReLU's backward is folded into the convolution or max-pool after it, which zero their
+     * input gradient where their input (the ReLU's output) is not positive as they write it: one
+     * pass over the gradient fewer. Not when the ReLU is tapped: its tap wants the gradient
+     * before the ReLU. relu_done: the layer just done has applied the ReLU before it. */
+    gboolean relu_done = FALSE;
     for (int i = n - 1; i >= 0 && i >= need; i--) {
         PvxLayer *l = g_ptr_array_index(m->layers, i);
         PvxLayerState *s = l->state;
+        PvxLayer *prev = i > 0 ? g_ptr_array_index(m->layers, i - 1) : NULL;
+        gboolean fold_relu =
+            prev != NULL && prev->type == PVX_LAYER_RELU && !prev->state->tapped;
+        gboolean relu_folded = relu_done;
+        relu_done = FALSE;
         if (s->tapped)
             s->tap_grad = pvx_tensor_copy(g.t);
         gboolean want_dx = i - 1 >= need;
@@ -263,7 +273,10 @@ gboolean pvx_model_backward(PvxModel *m, const PvxTensor *dy, gboolean param_gra
             if (want_dx)
                 NEW_DX();
             PvxTensor *dw = pg ? l->weight_grad : NULL, *db = pg && l->bias ? l->bias_grad : NULL;
-            if (l->type == PVX_LAYER_CONV2D)
+            if (l->type == PVX_LAYER_CONV2D && want_dx && fold_relu) {
+                ok = pvx_conv2d_relu_backward(in, l->weight, g.t, &l->conv, &d.t, dw, db, error);
+                relu_done = TRUE;
+            } else if (l->type == PVX_LAYER_CONV2D)
                 ok = pvx_conv2d_backward(in, l->weight, g.t, &l->conv, want_dx ? &d.t : NULL, dw,
                                          db, error);
             else
@@ -274,6 +287,11 @@ gboolean pvx_model_backward(PvxModel *m, const PvxTensor *dy, gboolean param_gra
             break;
         }
         case PVX_LAYER_RELU:
+            if (relu_folded) { /* the layer after this one has applied it */
+                d = g;
+                d.t = pvx_tensor_ref(g.t);
+                break;
+            }
             if (g.writable) {
                 d = g;
                 d.t = pvx_tensor_ref(g.t);
@@ -284,7 +302,12 @@ gboolean pvx_model_backward(PvxModel *m, const PvxTensor *dy, gboolean param_gra
             break;
         case PVX_LAYER_MAXPOOL2D:
             NEW_DX();
-            ok = pvx_maxpool2d_backward(in, s->indices, g.t, &d.t, error);
+            if (fold_relu) {
+                ok = pvx_maxpool2d_relu_backward(in, s->indices, g.t, &d.t, error);
+                relu_done = TRUE;
+            } else {
+                ok = pvx_maxpool2d_backward(in, s->indices, g.t, &d.t, error);
+            }
             break;
         case PVX_LAYER_ADAPTIVE_AVGPOOL2D:
             NEW_DX();

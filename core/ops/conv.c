@@ -291,7 +291,7 @@ PvxTensor *pvx_conv2d_forward(const PvxTensor *x, const PvxTensor *w, const PvxT
     const float *bias = b != NULL ? b->data : NULL;
     PvxWinograd wg;
     if (use_winograd(&g, &wg)) {
-        pvx_winograd_forward(&wg, x->data, w->data, FALSE, bias, y->data);
+        pvx_winograd_forward(&wg, x->data, w->data, FALSE, bias, NULL, y->data);
         return y;
     }
     if (g.pointwise) {
@@ -354,9 +354,10 @@ static void bias_grad_channels(int64_t c0, int64_t c1, void *data)
     }
 }
 
-gboolean pvx_conv2d_backward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *dy,
-                             const PvxConv2dParams *p, PvxTensor **dx, PvxTensor *dw,
-                             PvxTensor *db, GError **error)
+/* pvx_conv2d_backward, and with @relu pvx_conv2d_relu_backward. */
+static gboolean conv_backward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *dy,
+                              const PvxConv2dParams *p, PvxTensor **dx, PvxTensor *dw,
+                              PvxTensor *db, gboolean relu, GError **error)
 {
     g_return_val_if_fail(x != NULL && w != NULL && dy != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -390,7 +391,8 @@ gboolean pvx_conv2d_backward(const PvxTensor *x, const PvxTensor *w, const PvxTe
             /* dx = conv(dy, w rotated and transposed) with padding 2 - pad: same output size. */
             PvxWinograd t = { .n = g.n, .cin = g.cout, .h = g.oh, .w = g.ow, .cout = g.cin,
                               .oh = g.h, .ow = g.w, .ph = 2 - g.ph, .pw = 2 - g.pw };
-            pvx_winograd_forward(&t, dy->data, w->data, TRUE, NULL, (*dx)->data);
+            pvx_winograd_forward(&t, dy->data, w->data, TRUE, NULL, relu ? x->data : NULL,
+                                 (*dx)->data);
         }
         return TRUE;
     }
@@ -408,6 +410,8 @@ gboolean pvx_conv2d_backward(const PvxTensor *x, const PvxTensor *w, const PvxTe
                             (int)g.cout, 1.0f, w->data, (int)g.cin, dyn, (int)plane, 0.0f,
                             (*dx)->data + n * g.cin * in_plane, (int)plane);
         }
+        if (dx != NULL && relu)
+            pvx_ops_relu_gate((*dx)->data, x->data, pvx_tensor_numel(x));
         return TRUE;
     }
 
@@ -436,5 +440,21 @@ gboolean pvx_conv2d_backward(const PvxTensor *x, const PvxTensor *w, const PvxTe
             }
         }
     }
+    if (dx != NULL && relu)
+        pvx_ops_relu_gate((*dx)->data, x->data, pvx_tensor_numel(x));
     return TRUE;
+}
+
+gboolean pvx_conv2d_backward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *dy,
+                             const PvxConv2dParams *p, PvxTensor **dx, PvxTensor *dw,
+                             PvxTensor *db, GError **error)
+{
+    return conv_backward(x, w, dy, p, dx, dw, db, FALSE, error);
+}
+
+gboolean pvx_conv2d_relu_backward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *dy,
+                                  const PvxConv2dParams *p, PvxTensor **dx, PvxTensor *dw,
+                                  PvxTensor *db, GError **error)
+{
+    return conv_backward(x, w, dy, p, dx, dw, db, TRUE, error);
 }

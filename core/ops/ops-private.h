@@ -45,6 +45,10 @@ typedef enum {
 } PvxConvAlgo;
 PvxConvAlgo pvx_ops_conv_algo(void);
 
+/* y[i] = 0 where gate[i] ≤ 0 (or NaN), over @n elements, on the pool: a ReLU's backward applied
+ * to a gradient that an op has just written, in place. */
+void pvx_ops_relu_gate(float *y, const float *gate, int64_t n);
+
 /* A 3×3, stride-1, dilation-1 convolution for the Winograd kernels (winograd.c): input
  * [n, cin, h, w], output [n, cout, oh, ow], zero padding ph, pw (any value, negative crops). */
 typedef struct {
@@ -54,8 +58,9 @@ typedef struct {
 } PvxWinograd;
 
 /* y (overwritten) = conv(x, w) + bias. w is [cout, cin, 3, 3], or with @flip [cin, cout, 3, 3]
- * applied rotated by 180° (the input gradient's convolution). @bias nullable. */
+ * applied rotated by 180° (the input gradient's convolution). @bias nullable. @gate nullable,
+ * y's shape: y is zero wherever gate ≤ 0 (a ReLU's backward folded in). */
 void pvx_winograd_forward(const PvxWinograd *c, const float *x, const float *w, gboolean flip,
-                          const float *bias, float *y);
+                          const float *bias, const float *gate, float *y);
 /* dw [cout, cin, 3, 3] += dL/dw from x and dy [n, cout, oh, ow]. */
 void pvx_winograd_weight_grad(const PvxWinograd *c, const float *x, const float *dy, float *dw);

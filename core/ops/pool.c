@@ -70,6 +70,7 @@ typedef struct {
     int32_t *ind;
     float *dx;
     const float *dy;
+    const float *gate; /* backward: nullable, a maximum gets its gradient only where gate > 0 */
 } PoolJob;
 
 static void maxpool_planes(int64_t p0, int64_t p1, void *data)
@@ -176,7 +177,8 @@ PvxTensor *pvx_maxpool2d_forward(const PvxTensor *x, const PvxMaxPool2dParams *p
         pvx_indices_free(*indices);
         *indices = pvx_indices_new(numel);
     }
-    PoolJob j = { &g, x->data, y->data, indices != NULL ? (*indices)->data : NULL, NULL, NULL };
+    int32_t *ind = indices != NULL ? (*indices)->data : NULL;
+    PoolJob j = { &g, x->data, y->data, ind, NULL, NULL, NULL };
     gboolean vgg = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0;
     pvx_parallel_for(shape[0] * shape[1], plane_grain(g.h * g.w),
                      vgg ? maxpool_2x2_planes : maxpool_planes, &j);
@@ -193,8 +195,14 @@ static void maxpool_backward_planes(int64_t p0, int64_t p1, void *data)
         float *dst = j->dx + pl * in_plane;
         const float *g_out = j->dy + pl * out_plane;
         const int32_t *ind = j->ind + pl * out_plane;
-        for (int64_t k = 0; k < out_plane; k++)
-            dst[ind[k]] += g_out[k];
+        if (j->gate == NULL) {
+            for (int64_t k = 0; k < out_plane; k++)
+                dst[ind[k]] += g_out[k];
+        } else {
+            const float *gate = j->gate + pl * in_plane;
+            for (int64_t k = 0; k < out_plane; k++)
+                dst[ind[k]] += gate[ind[k]] > 0.0f ? g_out[k] : 0.0f;
+        }
     }
 }
 
@@ -211,6 +219,7 @@ static void maxpool_2x2_backward_planes(int64_t p0, int64_t p1, void *data)
         float *dst = j->dx + pl * in_plane;
         const float *g_out = j->dy + pl * out_plane;
         const int32_t *ind = j->ind + pl * out_plane;
+        const float *gate = j->gate != NULL ? j->gate + pl * in_plane : NULL;
         int32_t w = (int32_t)g->w;
         int bad = 0;
         for (int64_t oy = 0; oy < g->oh; oy++) {
@@ -221,6 +230,9 @@ static void maxpool_2x2_backward_planes(int64_t p0, int64_t p1, void *data)
             for (int64_t ox = 0; ox < g->ow; ox++) {
                 int32_t k = oi[ox] - base - 2 * (int32_t)ox;
                 float v = go[ox];
+                if (gate != NULL && (uint32_t)oi[ox] < (uint32_t)in_plane &&
+                    !(gate[oi[ox]] > 0.0f))
+                    v = 0.0f;
                 r0[2 * ox] = k == 0 ? v : 0.0f;
                 r0[2 * ox + 1] = k == 1 ? v : 0.0f;
                 r1[2 * ox] = k == w ? v : 0.0f;
@@ -237,8 +249,9 @@ static void maxpool_2x2_backward_planes(int64_t p0, int64_t p1, void *data)
     }
 }
 
-gboolean pvx_maxpool2d_backward(const PvxTensor *x, const PvxIndices *indices,
-                                const PvxTensor *dy, PvxTensor **dx, GError **error)
+static gboolean maxpool_backward(const PvxTensor *x, const PvxIndices *indices,
+                                 const PvxTensor *dy, PvxTensor **dx, gboolean relu,
+                                 GError **error)
 {
     g_return_val_if_fail(x != NULL && indices != NULL && dy != NULL && dx != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -257,11 +270,24 @@ gboolean pvx_maxpool2d_backward(const PvxTensor *x, const PvxIndices *indices,
     if (!pvx_ops_prepare_grad(dx, 4, x->shape, "max-pool input gradient", error))
         return FALSE;
     PoolGeom g = { .h = x->shape[2], .w = x->shape[3], .oh = dy->shape[2], .ow = dy->shape[3] };
-    PoolJob j = { &g, NULL, NULL, indices->data, (*dx)->data, dy->data };
+    PoolJob j = { &g, NULL, NULL, indices->data, (*dx)->data, dy->data,
+                  relu ? x->data : NULL };
     gboolean halves = g.oh == g.h / 2 && g.ow == g.w / 2 && g.oh > 0 && g.ow > 0;
     pvx_parallel_for(x->shape[0] * x->shape[1], plane_grain(g.h * g.w),
                      halves ? maxpool_2x2_backward_planes : maxpool_backward_planes, &j);
     return TRUE;
+}
+
+gboolean pvx_maxpool2d_backward(const PvxTensor *x, const PvxIndices *indices,
+                                const PvxTensor *dy, PvxTensor **dx, GError **error)
+{
+    return maxpool_backward(x, indices, dy, dx, FALSE, error);
+}
+
+gboolean pvx_maxpool2d_relu_backward(const PvxTensor *x, const PvxIndices *indices,
+                                     const PvxTensor *dy, PvxTensor **dx, GError **error)
+{
+    return maxpool_backward(x, indices, dy, dx, TRUE, error);
 }
 
 /* ---- adaptive average pool ----------------------------------------------------------------- */
@@ -327,7 +353,7 @@ PvxTensor *pvx_adaptive_avgpool2d_forward(const PvxTensor *x, int out_h, int out
     if (y == NULL)
         return NULL;
     PoolGeom g = { .h = x->shape[2], .w = x->shape[3], .oh = out_h, .ow = out_w };
-    PoolJob j = { &g, x->data, y->data, NULL, NULL, NULL };
+    PoolJob j = { &g, x->data, y->data, NULL, NULL, NULL, NULL };
     pvx_parallel_for(shape[0] * shape[1], plane_grain(g.h * g.w), avgpool_planes, &j);
     return y;
 }
@@ -367,7 +393,7 @@ gboolean pvx_adaptive_avgpool2d_backward(const PvxTensor *x, const PvxTensor *dy
         !pvx_ops_prepare_grad(dx, 4, x->shape, "adaptive average pool input gradient", error))
         return FALSE;
     PoolGeom g = { .h = x->shape[2], .w = x->shape[3], .oh = dy->shape[2], .ow = dy->shape[3] };
-    PoolJob j = { &g, NULL, NULL, NULL, (*dx)->data, dy->data };
+    PoolJob j = { &g, NULL, NULL, NULL, (*dx)->data, dy->data, NULL };
     pvx_parallel_for(shape[0] * shape[1], plane_grain(g.h * g.w), avgpool_backward_planes, &j);
     return TRUE;
 }

@@ -60,6 +60,10 @@
  * for the transforms. */
 enum { SLOT_U = 2, SLOT_V = 3, SLOT_M = 4, SLOT_ROWS = 5 };
 
+/* d B along one input row (see row_transform_generic). */
+typedef void (*RowTransform)(const PvxWinograd *c, const float *row, int64_t tw, float *h0,
+                             float *h1, float *h2, float *h3);
+
 /* What every thread reads: the convolution, its tiling and the shared buffers. */
 typedef struct {
     const PvxWinograd *c;
@@ -72,9 +76,11 @@ typedef struct {
     const float *w;    /* forward: weights */
     gboolean flip;     /* forward: w is [cin, cout, 3, 3] and is applied rotated (see top) */
     const float *bias; /* forward: nullable */
+    const float *gate; /* forward: nullable, the output is zeroed where gate <= 0 */
     float *u;          /* transformed weights [16][cout][cin] / weight-grad sums */
     float *out;        /* forward output / weight-grad dw */
     const float *dy;   /* weight grad: output gradient */
+    RowTransform row_transform; /* the input rows' d B, per CPU */
 } Job;
 
 /* One block of tile rows [r0, r1) (tb tiles) as one thread sees it; v and m hold components
@@ -196,6 +202,13 @@ static inline void row_times_b(float *restrict h0, float *restrict h1, float *re
     }
 }
 
+/* y = y where g > 0, else 0 (a ReLU's backward on a row just written). */
+static inline void vec_gate(float *restrict y, const float *restrict g, int64_t n)
+{
+    for (int64_t t = 0; t < n; t++)
+        y[t] = g[t] > 0.0f ? y[t] : 0.0f;
+}
+
 /* Splits @n pairs of @src into its even (e) and odd (o) elements. */
 static inline void deinterleave(float *restrict e, float *restrict o, const float *restrict src,
                                 int64_t n)
@@ -222,8 +235,8 @@ static inline void interleave(float *restrict dst, const float *restrict e,
  * (input columns shifted by pw, zero outside). The tiles that lie wholly inside the row read it
  * in place — a copy into a padded buffer, read back at once with other widths and offsets, stalls
  * on store forwarding — and the few at the edges go through a four-float buffer. */
-static void row_transform(const PvxWinograd *c, const float *row, int64_t tw, float *h0,
-                          float *h1, float *h2, float *h3)
+static void row_transform_generic(const PvxWinograd *c, const float *row, int64_t tw, float *h0,
+                                  float *h1, float *h2, float *h3)
 {
     /* first tile with 2t - pw >= 0 (pw is negative in the input gradient of pad > 2) */
     int64_t lo = MAX((c->pw + 1) / 2, 0);
@@ -247,6 +260,70 @@ static void row_transform(const PvxWinograd *c, const float *row, int64_t tw, fl
         h2[t] = d[2] - d[1];
         h3[t] = d[1] - d[3];
     }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PVX_WINOGRAD_X86 1
+#include <immintrin.h>
+
+/* Columns x0 … x0 + 15 of a row of @w floats, zero outside it: a masked load, which reads (and
+ * can fault on) only the lanes inside the row. */
+__attribute__((target("avx512f"))) static inline __m512 load_cols(const float *row, int64_t x0,
+                                                                  int64_t w)
+{
+    int64_t lo = MAX(-x0, 0), hi = MIN(w - x0, 16);
+    if (lo == 0 && hi == 16)
+        return _mm512_loadu_ps(row + x0);
+    if (hi <= lo)
+        return _mm512_setzero_ps();
+    __mmask16 m = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+    /* lane l reads row[x0 + l]; the lanes before the row are masked out */
+    return _mm512_maskz_loadu_ps(m, (const float *)((uintptr_t)row + (uintptr_t)(x0 * 4)));
+}
+
+/* The same with AVX-512, 16 tiles per step: at 28×28 and below a row holds 14 tiles or fewer,
+ * too few for the compiler's vectorised loops (and its stride-2 loads), and the scalar loop cost
+ * a tenth of a training step. The 34 floats the 16 tiles read come as four masked loads (zeros
+ * for the padding on either side), split into even and odd columns by two-source permutes. Same
+ * operations as the generic path, so bit-identical results. */
+__attribute__((target("avx512f"))) static void
+row_transform_avx512(const PvxWinograd *c, const float *row, int64_t tw, float *h0, float *h1,
+                     float *h2, float *h3)
+{
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4,
+                                          2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5,
+                                         3, 1);
+    for (int64_t t0 = 0; t0 < tw; t0 += 16) {
+        int64_t x0 = 2 * t0 - c->pw; /* column of the first tile's d0 */
+        __m512 a = load_cols(row, x0, c->w), b = load_cols(row, x0 + 16, c->w);
+        __m512 p = load_cols(row, x0 + 2, c->w), q = load_cols(row, x0 + 18, c->w);
+        __m512 d0 = _mm512_permutex2var_ps(a, even, b), d1 = _mm512_permutex2var_ps(a, odd, b);
+        __m512 d2 = _mm512_permutex2var_ps(p, even, q), d3 = _mm512_permutex2var_ps(p, odd, q);
+        __mmask16 m = tw - t0 >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (tw - t0)) - 1u);
+        _mm512_mask_storeu_ps(h0 + t0, m, _mm512_sub_ps(d0, d2));
+        _mm512_mask_storeu_ps(h1 + t0, m, _mm512_add_ps(d1, d2));
+        _mm512_mask_storeu_ps(h2 + t0, m, _mm512_sub_ps(d2, d1));
+        _mm512_mask_storeu_ps(h3 + t0, m, _mm512_sub_ps(d1, d3));
+    }
+}
+#endif
+
+/* The row transform this CPU runs: AVX-512 where it has it, unless PVX_WINOGRAD_ISA=generic
+ * (read on every convolution, for tests and measurements). */
+static RowTransform pick_row_transform(void)
+{
+#ifdef PVX_WINOGRAD_X86
+    static gsize avx512 = 0; /* 1 + (whether the CPU has AVX-512F) */
+    if (g_once_init_enter(&avx512)) {
+        __builtin_cpu_init();
+        g_once_init_leave(&avx512, __builtin_cpu_supports("avx512f") ? 2 : 1);
+    }
+    const char *isa = g_getenv("PVX_WINOGRAD_ISA");
+    if (avx512 == 2 && (isa == NULL || !g_str_equal(isa, "generic")))
+        return row_transform_avx512;
+#endif
+    return row_transform_generic;
 }
 
 /* The transforms work per image segment of a block — tile rows [ty0, ty0 + nt) of image n,
@@ -290,6 +367,14 @@ PVX_KERNEL_CLONES static void input_transform(const Job *j, const Block *b)
         int64_t L = g.nt * tw;
         for (int64_t ci = 0; ci < c->cin; ci++) {
             const float *plane = j->x + (g.n * c->cin + ci) * c->h * c->w;
+            if (ci + 1 < c->cin) {
+                /* the next channel's rows, a cache line at a time, while this one works */
+                int64_t y0 = CLAMP(2 * g.ty0 - c->ph, 0, c->h);
+                int64_t y1 = CLAMP(2 * (g.ty0 + g.nt) + 2 - c->ph, 0, c->h);
+                const char *nx = (const char *)(plane + c->h * c->w + y0 * c->w);
+                for (int64_t o = 0; o < (y1 - y0) * c->w * 4; o += 64)
+                    __builtin_prefetch(nx + o);
+            }
             for (int64_t k = 0; k < 2 * g.nt + 2; k++) {
                 float *h = buf + (k & 1) * hplane + (k >> 1) * tw;
                 float *h0 = h, *h1 = h + 2 * hplane, *h2 = h + 4 * hplane, *h3 = h + 6 * hplane;
@@ -301,7 +386,7 @@ PVX_KERNEL_CLONES static void input_transform(const Job *j, const Block *b)
                     memset(h3, 0, (size_t)tw * sizeof(float));
                     continue;
                 }
-                row_transform(c, plane + iy * c->w, tw, h0, h1, h2, h3);
+                j->row_transform(c, plane + iy * c->w, tw, h0, h1, h2, h3);
             }
             float *dst = b->v + ci * b->tb + g.t0;
             for (int i = i0; i < i1; i++) {
@@ -370,6 +455,8 @@ PVX_KERNEL_CLONES static void output_transform(const Job *j, const Block *b)
                     interleave(dst, ye + a * tw, yo + a * tw, full);
                     if (full < tw)
                         dst[2 * full] = ye[a * tw + full];
+                    if (j->gate != NULL)
+                        vec_gate(dst, j->gate + (dst - j->out), c->ow);
                 }
             }
         }
@@ -495,9 +582,32 @@ static int64_t block_rows(int64_t tw, int64_t rows, int64_t floats_per_tile, int
     return (rows + nblocks - 1) / nblocks;
 }
 
+/* OpenBLAS (0.3.17 on, with its small-matrix kernels built for this CPU, as Debian's are) runs a
+ * GEMM of M·N·K ≤ 100³ without packing its operands; below that size the unpacked kernels
+ * measured 1.3–2× faster on the shapes here (single thread, M = Cout, N = tiles, K = Cin of
+ * 32–128: 100–110 GFLOP/s against 43–95 packed; see docs/performance.md). So where one tile row
+ * fits, the blocks are cut to keep each of the 16 GEMMs at or under that size. */
+#define BLAS_SMALL_MNK 1000000
+
+/* Tile rows per block for GEMMs of @mk = M·K (forward) or M·N (weight gradient) over the block's
+ * tiles: under BLAS_SMALL_MNK where one tile row fits, else @fallback. Evened out like
+ * block_rows. */
+static int64_t small_block_rows(int64_t tw, int64_t rows, int64_t mk, int64_t threads,
+                                int64_t fallback)
+{
+    int64_t tiles = BLAS_SMALL_MNK / MAX(mk, 1);
+    if (tiles < tw)
+        return fallback;
+    int64_t per = CLAMP(tiles / tw, 1, rows);
+    int64_t nblocks = (rows + per - 1) / per;
+    nblocks = MIN((nblocks + threads - 1) / threads * threads, rows);
+    return (rows + nblocks - 1) / nblocks;
+}
+
 static void job_tiling(Job *j, const PvxWinograd *c)
 {
     j->c = c;
+    j->row_transform = pick_row_transform();
     j->th = (c->oh + 1) / 2;
     j->tw = (c->ow + 1) / 2;
     j->rows = c->n * j->th;
@@ -534,15 +644,16 @@ static void forward_blocks(int64_t t0, int64_t t1, void *data)
 }
 
 void pvx_winograd_forward(const PvxWinograd *c, const float *x, const float *w, gboolean flip,
-                          const float *bias, float *y)
+                          const float *bias, const float *gate, float *y)
 {
-    Job j = { .x = x, .w = w, .flip = flip, .bias = bias, .out = y };
+    Job j = { .x = x, .w = w, .flip = flip, .bias = bias, .gate = gate, .out = y };
     job_tiling(&j, c);
     if (j.rows == 0)
         return;
     j.per = block_rows(j.tw, j.rows, NE * (c->cin + c->cout), FORWARD_BLOCK_BYTES,
                        c->cin >= 256 ? FORWARD_MIN_TILES_WIDE : FORWARD_MIN_TILES,
                        pvx_num_threads());
+    j.per = small_block_rows(j.tw, j.rows, c->cin * c->cout, pvx_num_threads(), j.per);
     j.nblocks = (j.rows + j.per - 1) / j.per;
     j.u = pvx_ops_scratch(SLOT_U, (size_t)(NE * c->cin * c->cout));
     pvx_parallel_for(c->cout, MAX(1, 4096 / MAX(c->cin, 1)), weights_transform, &j);
@@ -585,6 +696,7 @@ void pvx_winograd_weight_grad(const PvxWinograd *c, const float *x, const float 
     int threads = (int)MIN(pvx_num_threads(), 4);
     j.per = block_rows(j.tw, j.rows, NE * (c->cin + c->cout) / threads, WGRAD_BLOCK_BYTES,
                        WGRAD_MIN_TILES, 1);
+    j.per = small_block_rows(j.tw, j.rows, c->cin * c->cout, 1, j.per);
     j.nblocks = (j.rows + j.per - 1) / j.per;
     j.u = pvx_ops_scratch(SLOT_U, (size_t)(NE * c->cin * c->cout));
     pvx_ops_blas_serial_begin();

@@ -523,6 +523,151 @@ static void conv2d_winograd_matches_im2col(void)
     }
 }
 
+/* a == b element for element, bit for bit (NaN-free here). */
+static void expect_identical(const char *what, const PvxTensor *a, const PvxTensor *b)
+{
+    g_assert_true(pvx_tensor_same_shape(a, b));
+    for (int64_t i = 0; i < pvx_tensor_numel(a); i++)
+        if (memcmp(&a->data[i], &b->data[i], sizeof(float)) != 0)
+            g_error("%s: element %" G_GINT64_FORMAT " is %.9g, expected %.9g", what, (gint64)i,
+                    a->data[i], b->data[i]);
+}
+
+/* A ReLU's output: random values with about a third exactly zero. */
+static PvxTensor *relu_output(int ndim, const int64_t *shape)
+{
+    PvxTensor *t = rand_tensor(ndim, shape, -0.5, 1.0);
+    for (int64_t i = 0; i < pvx_tensor_numel(t); i++)
+        t->data[i] = MAX(t->data[i], 0.0f);
+    return t;
+}
+
+/* The folded ReLU backward of conv2d (pvx_conv2d_relu_backward) is bit for bit the plain
+ * backward followed by pvx_relu_backward, under each algorithm and with each Winograd row
+ * transform, and leaves dw and db as the plain backward does. */
+static void conv2d_relu_backward_equals_two_passes(void)
+{
+    const struct {
+        int64_t n, cin, h, w, cout, k;
+        int pad;
+        const char *algo;
+    } cases[] = {
+        { 2, 16, 28, 28, 16, 3, 1, "winograd" }, { 3, 5, 9, 37, 4, 3, 1, "winograd" },
+        { 1, 3, 7, 9, 2, 3, 3, "winograd" },     { 2, 4, 11, 8, 5, 3, 1, "im2col" },
+        { 2, 6, 5, 5, 3, 1, 0, "auto" },
+    };
+    const char *isas[] = { "generic", "best" };
+    for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
+        for (guint k = 0; k < G_N_ELEMENTS(isas); k++) {
+            rng_state = 7 + c;
+            int64_t xs[4] = { cases[c].n, cases[c].cin, cases[c].h, cases[c].w };
+            int64_t ws[4] = { cases[c].cout, cases[c].cin, cases[c].k, cases[c].k };
+            g_autoptr(PvxTensor) x = relu_output(4, xs);
+            g_autoptr(PvxTensor) w = rand_tensor(4, ws, -0.3, 0.3);
+            PvxConv2dParams p = { .pad_h = cases[c].pad, .pad_w = cases[c].pad };
+            int64_t ys[4];
+            g_assert_true(pvx_conv2d_output_shape(x, w, NULL, &p, ys, NULL));
+            g_autoptr(PvxTensor) dy = rand_tensor(4, ys, -1, 1);
+            g_setenv("PVX_CONV_ALGO", cases[c].algo, TRUE);
+            if (g_str_equal(isas[k], "generic"))
+                g_setenv("PVX_WINOGRAD_ISA", "generic", TRUE);
+            g_autoptr(PvxTensor) dx1 = NULL;
+            g_autoptr(PvxTensor) dx2 = NULL;
+            g_autoptr(PvxTensor) dw1 = pvx_tensor_new_like(w);
+            g_autoptr(PvxTensor) dw2 = pvx_tensor_new_like(w);
+            g_autoptr(PvxTensor) db1 = pvx_tensor_new_shape(1, ws[0]);
+            g_autoptr(PvxTensor) db2 = pvx_tensor_new_shape(1, ws[0]);
+            g_autoptr(GError) error = NULL;
+            g_assert_true(pvx_conv2d_backward(x, w, dy, &p, &dx1, dw1, db1, &error));
+            g_assert_true(pvx_relu_backward(x, dx1, &dx1, &error));
+            g_assert_true(pvx_conv2d_relu_backward(x, w, dy, &p, &dx2, dw2, db2, &error));
+            g_assert_no_error(error);
+            g_unsetenv("PVX_CONV_ALGO");
+            g_unsetenv("PVX_WINOGRAD_ISA");
+            g_autofree char *what = g_strdup_printf("case %u (%s, %s) dx", c, cases[c].algo,
+                                                    isas[k]);
+            expect_identical(what, dx2, dx1);
+            expect_identical("dw", dw2, dw1);
+            expect_identical("db", db2, db1);
+            int64_t zeros = 0;
+            for (int64_t i = 0; i < pvx_tensor_numel(x); i++)
+                zeros += x->data[i] == 0.0f && dx2->data[i] == 0.0f;
+            g_assert_cmpint(zeros, >, 0);
+        }
+    }
+}
+
+/* The Winograd kernels give the same bits with the AVX-512 row transform and the generic one, on
+ * widths that take one, two and three 16-tile steps and on paddings from -1 (the input gradient
+ * of padding 3) to 2. */
+static void winograd_row_transforms_agree(void)
+{
+    const int64_t widths[] = { 5, 28, 33, 64, 70 };
+    for (guint c = 0; c < G_N_ELEMENTS(widths); c++) {
+        for (int pad = 0; pad <= 3; pad++) {
+            rng_state = 31 + c;
+            int64_t xs[4] = { 2, 3, 6, widths[c] }, ws[4] = { 4, 3, 3, 3 };
+            g_autoptr(PvxTensor) x = rand_tensor(4, xs, -1, 1);
+            g_autoptr(PvxTensor) w = rand_tensor(4, ws, -1, 1);
+            PvxConv2dParams p = { .pad_h = 1, .pad_w = pad };
+            int64_t ys[4];
+            g_assert_true(pvx_conv2d_output_shape(x, w, NULL, &p, ys, NULL));
+            g_autoptr(PvxTensor) dy = rand_tensor(4, ys, -1, 1);
+            PvxTensor *y[2], *dx[2] = { NULL, NULL }, *dw[2];
+            g_setenv("PVX_CONV_ALGO", "winograd", TRUE);
+            for (int k = 0; k < 2; k++) {
+                if (k == 1)
+                    g_setenv("PVX_WINOGRAD_ISA", "generic", TRUE);
+                y[k] = pvx_conv2d_forward(x, w, NULL, &p, NULL, NULL);
+                dw[k] = pvx_tensor_new_like(w);
+                g_assert_true(pvx_conv2d_backward(x, w, dy, &p, &dx[k], dw[k], NULL, NULL));
+            }
+            g_unsetenv("PVX_WINOGRAD_ISA");
+            g_unsetenv("PVX_CONV_ALGO");
+            expect_identical("y", y[1], y[0]);
+            expect_identical("dx", dx[1], dx[0]);
+            expect_identical("dw", dw[1], dw[0]);
+            for (int k = 0; k < 2; k++) {
+                pvx_tensor_unref(y[k]);
+                pvx_tensor_unref(dx[k]);
+                pvx_tensor_unref(dw[k]);
+            }
+        }
+    }
+}
+
+/* The folded ReLU backward of max-pool equals max-pool backward then ReLU backward, bit for bit,
+ * for the 2×2 pool's one-pass kernel and for overlapping windows (the general scatter). */
+static void maxpool_relu_backward_equals_two_passes(void)
+{
+    const PvxMaxPool2dParams pools[] = {
+        { .kernel_h = 2, .kernel_w = 2 },
+        { .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 2, .pad_h = 1, .pad_w = 1 },
+    };
+    for (guint c = 0; c < G_N_ELEMENTS(pools); c++) {
+        rng_state = 3 + c;
+        const int64_t xs[4] = { 2, 3, 9, 8 };
+        g_autoptr(PvxTensor) x = relu_output(4, xs);
+        for (int64_t i = 0; i < pvx_tensor_numel(x); i++)
+            if (i % (9 * 8) < 3 * 8)
+                x->data[i] = 0.0f; /* each plane's top rows: windows whose maximum is a zero */
+        g_autoptr(PvxIndices) ind = NULL;
+        g_autoptr(PvxTensor) y = pvx_maxpool2d_forward(x, &pools[c], NULL, &ind, NULL);
+        g_assert_nonnull(y);
+        g_autoptr(PvxTensor) dy = rand_tensor(4, y->shape, -1, 1);
+        g_autoptr(PvxTensor) dx1 = NULL;
+        g_autoptr(PvxTensor) dx2 = NULL;
+        g_assert_true(pvx_maxpool2d_backward(x, ind, dy, &dx1, NULL));
+        g_assert_true(pvx_relu_backward(x, dx1, &dx1, NULL));
+        g_assert_true(pvx_maxpool2d_relu_backward(x, ind, dy, &dx2, NULL));
+        expect_identical(c == 0 ? "2x2 pool dx" : "3x3 pool dx", dx2, dx1);
+        int64_t gated = 0;
+        for (int64_t i = 0; i < pvx_tensor_numel(y); i++)
+            gated += y->data[i] == 0.0f;
+        g_assert_cmpint(gated, >, 0);
+    }
+}
+
 static void maxpool_ties_pick_first_in_scan_order(void)
 {
     g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, (int64_t)1, (int64_t)1, (int64_t)2, (int64_t)4);
@@ -614,6 +759,11 @@ int main(int argc, char **argv)
     g_test_add_func("/ops/api/weight-grads-accumulate-input-grad-overwrites",
                     weight_gradients_accumulate_and_input_gradient_overwrites);
     g_test_add_func("/ops/api/conv2d-winograd-matches-im2col", conv2d_winograd_matches_im2col);
+    g_test_add_func("/ops/api/winograd-row-transforms-agree", winograd_row_transforms_agree);
+    g_test_add_func("/ops/api/conv2d-relu-backward-equals-two-passes",
+                    conv2d_relu_backward_equals_two_passes);
+    g_test_add_func("/ops/api/maxpool-relu-backward-equals-two-passes",
+                    maxpool_relu_backward_equals_two_passes);
     g_test_add_func("/ops/api/maxpool-ties-first-in-scan-order",
                     maxpool_ties_pick_first_in_scan_order);
     g_test_add_func("/ops/api/dropout-seeded-scaled-eval-identity",

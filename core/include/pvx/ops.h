@@ -98,6 +98,12 @@ PvxTensor *pvx_conv2d_forward(const PvxTensor *x, const PvxTensor *w, const PvxT
 gboolean pvx_conv2d_backward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *dy,
                              const PvxConv2dParams *p, PvxTensor **dx, PvxTensor *dw,
                              PvxTensor *db, GError **error);
+/* The same, with dx passed back through the ReLU whose output is @x as well: dx is zero where
+ * x ≤ 0. Bit for bit pvx_conv2d_backward followed by pvx_relu_backward(x, dx, &dx), without the
+ * second pass over dx (the Winograd kernels zero it as they write it). */
+gboolean pvx_conv2d_relu_backward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *dy,
+                                  const PvxConv2dParams *p, PvxTensor **dx, PvxTensor *dw,
+                                  PvxTensor *db, GError **error);
 
 /* ---------------------------------------------------------------------------------------------
  * Linear: y = x wᵀ + b. x [N, in], w [out, in] (PyTorch's layout), b [out] or NULL, y [N, out].
@@ -148,6 +154,11 @@ PvxTensor *pvx_maxpool2d_forward(const PvxTensor *x, const PvxMaxPool2dParams *p
 /* dx (shape of @x, overwritten): zero except dy routed to the recorded maxima. */
 gboolean pvx_maxpool2d_backward(const PvxTensor *x, const PvxIndices *indices,
                                 const PvxTensor *dy, PvxTensor **dx, GError **error);
+/* The same, passed back through the ReLU whose output is @x as well: a maximum receives its
+ * gradient only where x > 0. Bit for bit pvx_maxpool2d_backward followed by
+ * pvx_relu_backward(x, dx, &dx), in one pass. */
+gboolean pvx_maxpool2d_relu_backward(const PvxTensor *x, const PvxIndices *indices,
+                                     const PvxTensor *dy, PvxTensor **dx, GError **error);
 
 /* ---------------------------------------------------------------------------------------------
  * Adaptive average pool 2d to [N, C, out_h, out_w]: output cell i averages input rows
