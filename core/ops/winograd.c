@@ -583,10 +583,12 @@ static int64_t block_rows(int64_t tw, int64_t rows, int64_t floats_per_tile, int
 }
 
 /* OpenBLAS (0.3.17 on, with its small-matrix kernels built for this CPU, as Debian's are) runs a
- * GEMM of M·N·K ≤ 100³ without packing its operands; below that size the unpacked kernels
- * measured 1.3–2× faster on the shapes here (single thread, M = Cout, N = tiles, K = Cin of
- * 32–128: 100–110 GFLOP/s against 43–95 packed; see docs/performance.md). So where one tile row
- * fits, the blocks are cut to keep each of the 16 GEMMs at or under that size. */
+ * GEMM of M·N·K ≤ 100³ without packing its operands. On the shapes here (one thread, M = Cout,
+ * N = tiles, K = Cin of 32–128, on the AVX-512 machine of the README) the unpacked kernels ran at
+ * 100–110 GFLOP/s where the packed ones, with N = 1024–2048, ran at 55–95 (2× apart at 32
+ * channels). So where one tile row fits, the blocks are cut to keep each of the 16 GEMMs at or
+ * under that size; with 256 channels and more a tile row is already over it, and the blocks
+ * stay large. */
 #define BLAS_SMALL_MNK 1000000
 
 /* Tile rows per block for GEMMs of @mk = M·K (forward) or M·N (weight gradient) over the block's
