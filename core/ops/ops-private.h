@@ -49,6 +49,16 @@ PvxConvAlgo pvx_ops_conv_algo(void);
  * to a gradient that an op has just written, in place. */
 void pvx_ops_relu_gate(float *y, const float *gate, int64_t n);
 
+/* Kernels that are long unit-stride loops (the Winograd transforms, the direct convolution) are
+ * built once per vector width (AVX-512, AVX2, the SSE2 baseline) and picked at load time by the
+ * CPU (GCC's function multi-versioning). No FMA contraction is enabled, so every version gives
+ * the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__)
+#define PVX_KERNEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define PVX_KERNEL_CLONES
+#endif
+
 /* A 3×3, stride-1, dilation-1 convolution for the Winograd kernels (winograd.c): input
  * [n, cin, h, w], output [n, cout, oh, ow], zero padding ph, pw (any value, negative crops). */
 typedef struct {

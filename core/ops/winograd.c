@@ -36,14 +36,6 @@
 
 #include "ops-private.h"
 
-/* The transforms are long unit-stride loops: built once per vector width (AVX-512, AVX2, the
- * SSE2 baseline) and picked at load time by the CPU (GCC's function multi-versioning). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__)
-#define PVX_KERNEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define PVX_KERNEL_CLONES
-#endif
-
 #define NE 16 /* transformed tile components: 4 × 4 */
 
 /* Bytes of one thread's V and M (or Dy) per block that the tile blocking aims for, and the

@@ -473,9 +473,9 @@ static void expect_same(const char *what, const PvxTensor *got, const PvxTensor 
     for (int64_t i = 0; i < pvx_tensor_numel(ref); i++)
         mx = fmax(mx, fabs(ref->data[i]));
     double err = pvx_tensor_max_rel_diff(got, ref, 1e-2 * mx);
-    g_test_message("%s: winograd vs im2col %.2e", what, err);
+    g_test_message("%s vs im2col: %.2e", what, err);
     if (!(err <= 1e-4)) /* the reference tests' criterion; both sides are float32 */
-        g_error("%s: winograd differs from im2col by %.3e", what, err);
+        g_error("%s differs from im2col by %.3e", what, err);
 }
 
 /* Winograd and im2col agree on shapes that need many tile blocks, odd sizes and odd channel
@@ -516,10 +516,10 @@ static void conv2d_winograd_matches_im2col(void)
         g_autoptr(PvxTensor) db2 = NULL;
         conv_under("im2col", x, w, bias, dy, &p, &y1, &dx1, &dw1, &db1);
         conv_under("winograd", x, w, bias, dy, &p, &y2, &dx2, &dw2, &db2);
-        expect_same("y", y2, y1);
-        expect_same("dx", dx2, dx1);
-        expect_same("dw", dw2, dw1);
-        expect_same("db", db2, db1);
+        expect_same("winograd y", y2, y1);
+        expect_same("winograd dx", dx2, dx1);
+        expect_same("winograd dw", dw2, dw1);
+        expect_same("winograd db", db2, db1);
     }
 }
 
@@ -668,6 +668,49 @@ static void maxpool_relu_backward_equals_two_passes(void)
     }
 }
 
+/* The direct kernels (auto's choice for Cin·KH·KW ≤ 32 at stride 1) agree with im2col: first
+ * layers on 1 and 3 channels, 3×3 and 5×5, paddings 0 to 2, odd sizes, with and without bias,
+ * dw and db accumulated onto non-zero values, and the input gradient (im2col's) alongside. */
+static void conv2d_direct_matches_im2col(void)
+{
+    const struct {
+        int64_t n, cin, h, w, cout, k;
+        int pad_h, pad_w;
+        gboolean bias;
+    } cases[] = {
+        { 5, 1, 28, 28, 32, 3, 1, 1, TRUE }, { 2, 3, 17, 23, 8, 3, 1, 1, FALSE },
+        { 3, 3, 9, 8, 4, 3, 0, 2, TRUE },    { 2, 1, 12, 11, 6, 5, 2, 1, TRUE },
+        { 1, 2, 3, 4, 3, 3, 2, 2, TRUE },
+    };
+    for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
+        rng_state = 55 + c;
+        int64_t xs[4] = { cases[c].n, cases[c].cin, cases[c].h, cases[c].w };
+        int64_t ws[4] = { cases[c].cout, cases[c].cin, cases[c].k, cases[c].k };
+        g_autoptr(PvxTensor) x = rand_tensor(4, xs, -1, 1);
+        g_autoptr(PvxTensor) w = rand_tensor(4, ws, -0.5, 0.5);
+        g_autoptr(PvxTensor) b = rand_tensor(1, ws, -1, 1);
+        PvxConv2dParams p = { .pad_h = cases[c].pad_h, .pad_w = cases[c].pad_w };
+        const PvxTensor *bias = cases[c].bias ? b : NULL;
+        int64_t ys[4];
+        g_assert_true(pvx_conv2d_output_shape(x, w, bias, &p, ys, NULL));
+        g_autoptr(PvxTensor) dy = rand_tensor(4, ys, -1, 1);
+        g_autoptr(PvxTensor) y1 = NULL;
+        g_autoptr(PvxTensor) dx1 = NULL;
+        g_autoptr(PvxTensor) dw1 = NULL;
+        g_autoptr(PvxTensor) db1 = NULL;
+        g_autoptr(PvxTensor) y2 = NULL;
+        g_autoptr(PvxTensor) dx2 = NULL;
+        g_autoptr(PvxTensor) dw2 = NULL;
+        g_autoptr(PvxTensor) db2 = NULL;
+        conv_under("im2col", x, w, bias, dy, &p, &y1, &dx1, &dw1, &db1);
+        conv_under("auto", x, w, bias, dy, &p, &y2, &dx2, &dw2, &db2);
+        expect_same("direct y", y2, y1);
+        expect_same("direct dx", dx2, dx1);
+        expect_same("direct dw", dw2, dw1);
+        expect_same("direct db", db2, db1);
+    }
+}
+
 static void maxpool_ties_pick_first_in_scan_order(void)
 {
     g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, (int64_t)1, (int64_t)1, (int64_t)2, (int64_t)4);
@@ -760,6 +803,7 @@ int main(int argc, char **argv)
                     weight_gradients_accumulate_and_input_gradient_overwrites);
     g_test_add_func("/ops/api/conv2d-winograd-matches-im2col", conv2d_winograd_matches_im2col);
     g_test_add_func("/ops/api/winograd-row-transforms-agree", winograd_row_transforms_agree);
+    g_test_add_func("/ops/api/conv2d-direct-matches-im2col", conv2d_direct_matches_im2col);
     g_test_add_func("/ops/api/conv2d-relu-backward-equals-two-passes",
                     conv2d_relu_backward_equals_two_passes);
     g_test_add_func("/ops/api/maxpool-relu-backward-equals-two-passes",
