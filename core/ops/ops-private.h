@@ -59,6 +59,11 @@ void pvx_ops_relu_gate(float *y, const float *gate, int64_t n);
 #define PVX_KERNEL_CLONES
 #endif
 
+/* Whether to run the hand-written AVX-512 kernels (the Winograd input rows, the 2×2 max-pool's
+ * backward): the CPU has AVX-512F and PVX_KERNEL_ISA is not "generic" (read on every call, for
+ * tests and measurements; the generic kernels give the same bits). */
+gboolean pvx_ops_use_avx512(void);
+
 /* A 3×3, stride-1, dilation-1 convolution for the Winograd kernels (winograd.c): input
  * [n, cin, h, w], output [n, cout, oh, ow], zero padding ph, pw (any value, negative crops). */
 typedef struct {

@@ -206,6 +206,85 @@ static void maxpool_backward_planes(int64_t p0, int64_t p1, void *data)
     }
 }
 
+/* One output row of the 2×2 backward: input rows r0 and r1 (2·ow columns) from the row's
+ * indices @oi and gradients @go, an index counted from @base (the row's first input element).
+ * With @gate (the plane's ReLU output), a maximum gets its gradient only where gate > 0.
+ * Returns whether an index lay outside its own 2×2 window. */
+static int maxpool_2x2_backward_row(float *r0, float *r1, const int32_t *oi, const float *go,
+                                    const float *gate, int64_t ow, int32_t base, int32_t w,
+                                    int32_t in_plane)
+{
+    int bad = 0;
+    for (int64_t ox = 0; ox < ow; ox++) {
+        int32_t k = oi[ox] - base - 2 * (int32_t)ox;
+        float v = go[ox];
+        if (gate != NULL && (uint32_t)oi[ox] < (uint32_t)in_plane && !(gate[oi[ox]] > 0.0f))
+            v = 0.0f;
+        r0[2 * ox] = k == 0 ? v : 0.0f;
+        r0[2 * ox + 1] = k == 1 ? v : 0.0f;
+        r1[2 * ox] = k == w ? v : 0.0f;
+        r1[2 * ox + 1] = k == w + 1 ? v : 0.0f;
+        bad |= k != 0 && k != 1 && k != w && k != w + 1;
+    }
+    return bad;
+}
+
+typedef int (*Pool2x2BackwardRow)(float *r0, float *r1, const int32_t *oi, const float *go,
+                                  const float *gate, int64_t ow, int32_t base, int32_t w,
+                                  int32_t in_plane);
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PVX_POOL_X86 1
+#include <immintrin.h>
+
+/* The same, 16 outputs per step: the window position of each maximum compared at once, the
+ * ReLU gate gathered, and the four results interleaved into the two input rows by two-source
+ * permutes. The scalar loop is a tenth of the training step's element-wise time at 28×28; the
+ * compiler leaves it scalar. Same values as maxpool_2x2_backward_row, bit for bit. */
+__attribute__((target("avx512f"))) static int
+maxpool_2x2_backward_row_avx512(float *r0, float *r1, const int32_t *oi, const float *go,
+                                const float *gate, int64_t ow, int32_t base, int32_t w,
+                                int32_t in_plane)
+{
+    const __m512i iota2 = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4,
+                                           2, 0);
+    const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9,
+                                        24, 8);
+    const __m512 zero = _mm512_setzero_ps();
+    int bad = 0;
+    for (int64_t ox0 = 0; ox0 < ow; ox0 += 16) {
+        int64_t cnt = MIN(16, ow - ox0);
+        __mmask16 m = (__mmask16)(cnt == 16 ? 0xffffu : (1u << cnt) - 1u);
+        __m512i idx = _mm512_maskz_loadu_epi32(m, oi + ox0);
+        __m512 v = _mm512_maskz_loadu_ps(m, go + ox0);
+        if (gate != NULL) {
+            __mmask16 in = _mm512_mask_cmplt_epu32_mask(m, idx, _mm512_set1_epi32(in_plane));
+            __m512 g = _mm512_mask_i32gather_ps(zero, in, idx, gate, 4);
+            __mmask16 pos = _mm512_mask_cmp_ps_mask(in, g, zero, _CMP_GT_OQ);
+            v = _mm512_maskz_mov_ps((__mmask16)(pos | (m & ~in)), v);
+        }
+        __m512i k = _mm512_sub_epi32(
+            idx, _mm512_add_epi32(_mm512_set1_epi32(base + 2 * (int32_t)ox0), iota2));
+        __mmask16 m0 = _mm512_mask_cmpeq_epi32_mask(m, k, _mm512_setzero_si512());
+        __mmask16 m1 = _mm512_mask_cmpeq_epi32_mask(m, k, _mm512_set1_epi32(1));
+        __mmask16 m2 = _mm512_mask_cmpeq_epi32_mask(m, k, _mm512_set1_epi32(w));
+        __mmask16 m3 = _mm512_mask_cmpeq_epi32_mask(m, k, _mm512_set1_epi32(w + 1));
+        bad |= (m & ~(m0 | m1 | m2 | m3)) != 0;
+        __m512 e0 = _mm512_maskz_mov_ps(m0, v), e1 = _mm512_maskz_mov_ps(m1, v);
+        __m512 e2 = _mm512_maskz_mov_ps(m2, v), e3 = _mm512_maskz_mov_ps(m3, v);
+        int64_t n2 = 2 * cnt; /* floats per input row */
+        __mmask16 s0 = (__mmask16)(n2 >= 16 ? 0xffffu : (1u << n2) - 1u);
+        __mmask16 s1 = (__mmask16)(n2 >= 32 ? 0xffffu : n2 > 16 ? (1u << (n2 - 16)) - 1u : 0u);
+        _mm512_mask_storeu_ps(r0 + 2 * ox0, s0, _mm512_permutex2var_ps(e0, lo, e1));
+        _mm512_mask_storeu_ps(r0 + 2 * ox0 + 16, s1, _mm512_permutex2var_ps(e0, hi, e1));
+        _mm512_mask_storeu_ps(r1 + 2 * ox0, s0, _mm512_permutex2var_ps(e2, lo, e3));
+        _mm512_mask_storeu_ps(r1 + 2 * ox0 + 16, s1, _mm512_permutex2var_ps(e2, hi, e3));
+    }
+    return bad;
+}
+#endif
+
 /* When dy is half of x's size (rounded down), the indices may come from a 2×2 stride-2 pool:
  * then every input element receives either its window's gradient or zero, written in one pass
  * without the clearing pass. The backward does not know the pool's parameters, so a plane whose
@@ -215,30 +294,21 @@ static void maxpool_2x2_backward_planes(int64_t p0, int64_t p1, void *data)
     const PoolJob *j = data;
     const PoolGeom *g = j->g;
     int64_t in_plane = g->h * g->w, out_plane = g->oh * g->ow;
+    Pool2x2BackwardRow row = maxpool_2x2_backward_row;
+#ifdef PVX_POOL_X86
+    if (pvx_ops_use_avx512())
+        row = maxpool_2x2_backward_row_avx512;
+#endif
     for (int64_t pl = p0; pl < p1; pl++) {
         float *dst = j->dx + pl * in_plane;
         const float *g_out = j->dy + pl * out_plane;
         const int32_t *ind = j->ind + pl * out_plane;
         const float *gate = j->gate != NULL ? j->gate + pl * in_plane : NULL;
-        int32_t w = (int32_t)g->w;
         int bad = 0;
         for (int64_t oy = 0; oy < g->oh; oy++) {
             float *r0 = dst + 2 * oy * g->w, *r1 = r0 + g->w;
-            const int32_t *oi = ind + oy * g->ow;
-            const float *go = g_out + oy * g->ow;
-            int32_t base = (int32_t)(2 * oy * g->w);
-            for (int64_t ox = 0; ox < g->ow; ox++) {
-                int32_t k = oi[ox] - base - 2 * (int32_t)ox;
-                float v = go[ox];
-                if (gate != NULL && (uint32_t)oi[ox] < (uint32_t)in_plane &&
-                    !(gate[oi[ox]] > 0.0f))
-                    v = 0.0f;
-                r0[2 * ox] = k == 0 ? v : 0.0f;
-                r0[2 * ox + 1] = k == 1 ? v : 0.0f;
-                r1[2 * ox] = k == w ? v : 0.0f;
-                r1[2 * ox + 1] = k == w + 1 ? v : 0.0f;
-                bad |= k != 0 && k != 1 && k != w && k != w + 1;
-            }
+            bad |= row(r0, r1, ind + oy * g->ow, g_out + oy * g->ow, gate, g->ow,
+                       (int32_t)(2 * oy * g->w), (int32_t)g->w, (int32_t)in_plane);
             if (g->w & 1)
                 r0[g->w - 1] = r1[g->w - 1] = 0.0f;
         }

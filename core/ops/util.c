@@ -106,3 +106,18 @@ void pvx_indices_free(PvxIndices *indices)
     pvx_aligned_free(indices->data);
     g_free(indices);
 }
+
+gboolean pvx_ops_use_avx512(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    static gsize avx512 = 0; /* 1 + (whether the CPU has AVX-512F) */
+    if (g_once_init_enter(&avx512)) {
+        __builtin_cpu_init();
+        g_once_init_leave(&avx512, __builtin_cpu_supports("avx512f") ? 2 : 1);
+    }
+    const char *isa = g_getenv("PVX_KERNEL_ISA");
+    return avx512 == 2 && (isa == NULL || !g_str_equal(isa, "generic"));
+#else
+    return FALSE;
+#endif
+}

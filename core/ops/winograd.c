@@ -301,18 +301,11 @@ row_transform_avx512(const PvxWinograd *c, const float *row, int64_t tw, float *
 }
 #endif
 
-/* The row transform this CPU runs: AVX-512 where it has it, unless PVX_WINOGRAD_ISA=generic
- * (read on every convolution, for tests and measurements). */
+/* The row transform this CPU runs (pvx_ops_use_avx512). */
 static RowTransform pick_row_transform(void)
 {
 #ifdef PVX_WINOGRAD_X86
-    static gsize avx512 = 0; /* 1 + (whether the CPU has AVX-512F) */
-    if (g_once_init_enter(&avx512)) {
-        __builtin_cpu_init();
-        g_once_init_leave(&avx512, __builtin_cpu_supports("avx512f") ? 2 : 1);
-    }
-    const char *isa = g_getenv("PVX_WINOGRAD_ISA");
-    if (avx512 == 2 && (isa == NULL || !g_str_equal(isa, "generic")))
+    if (pvx_ops_use_avx512())
         return row_transform_avx512;
 #endif
     return row_transform_generic;

@@ -570,7 +570,7 @@ static void conv2d_relu_backward_equals_two_passes(void)
             g_autoptr(PvxTensor) dy = rand_tensor(4, ys, -1, 1);
             g_setenv("PVX_CONV_ALGO", cases[c].algo, TRUE);
             if (g_str_equal(isas[k], "generic"))
-                g_setenv("PVX_WINOGRAD_ISA", "generic", TRUE);
+                g_setenv("PVX_KERNEL_ISA", "generic", TRUE);
             g_autoptr(PvxTensor) dx1 = NULL;
             g_autoptr(PvxTensor) dx2 = NULL;
             g_autoptr(PvxTensor) dw1 = pvx_tensor_new_like(w);
@@ -583,7 +583,7 @@ static void conv2d_relu_backward_equals_two_passes(void)
             g_assert_true(pvx_conv2d_relu_backward(x, w, dy, &p, &dx2, dw2, db2, &error));
             g_assert_no_error(error);
             g_unsetenv("PVX_CONV_ALGO");
-            g_unsetenv("PVX_WINOGRAD_ISA");
+            g_unsetenv("PVX_KERNEL_ISA");
             g_autofree char *what = g_strdup_printf("case %u (%s, %s) dx", c, cases[c].algo,
                                                     isas[k]);
             expect_identical(what, dx2, dx1);
@@ -617,12 +617,12 @@ static void winograd_row_transforms_agree(void)
             g_setenv("PVX_CONV_ALGO", "winograd", TRUE);
             for (int k = 0; k < 2; k++) {
                 if (k == 1)
-                    g_setenv("PVX_WINOGRAD_ISA", "generic", TRUE);
+                    g_setenv("PVX_KERNEL_ISA", "generic", TRUE);
                 y[k] = pvx_conv2d_forward(x, w, NULL, &p, NULL, NULL);
                 dw[k] = pvx_tensor_new_like(w);
                 g_assert_true(pvx_conv2d_backward(x, w, dy, &p, &dx[k], dw[k], NULL, NULL));
             }
-            g_unsetenv("PVX_WINOGRAD_ISA");
+            g_unsetenv("PVX_KERNEL_ISA");
             g_unsetenv("PVX_CONV_ALGO");
             expect_identical("y", y[1], y[0]);
             expect_identical("dx", dx[1], dx[0]);
@@ -708,6 +708,35 @@ static void conv2d_direct_matches_im2col(void)
         expect_same("direct dx", dx2, dx1);
         expect_same("direct dw", dw2, dw1);
         expect_same("direct db", db2, db1);
+    }
+}
+
+/* The 2×2 max-pool backward gives the same bits with the AVX-512 row kernel and the generic one:
+ * rows of one, two and three 16-output steps, odd sizes, with and without the ReLU gate. */
+static void maxpool_2x2_backward_kernels_agree(void)
+{
+    const int64_t shapes[][4] = { { 2, 3, 9, 8 }, { 1, 2, 40, 70 }, { 2, 2, 7, 37 } };
+    const PvxMaxPool2dParams pool = { .kernel_h = 2, .kernel_w = 2 };
+    for (guint c = 0; c < G_N_ELEMENTS(shapes); c++) {
+        rng_state = 71 + c;
+        g_autoptr(PvxTensor) x = relu_output(4, shapes[c]);
+        g_autoptr(PvxIndices) ind = NULL;
+        g_autoptr(PvxTensor) y = pvx_maxpool2d_forward(x, &pool, NULL, &ind, NULL);
+        g_assert_nonnull(y);
+        g_autoptr(PvxTensor) dy = rand_tensor(4, y->shape, -1, 1);
+        for (int relu = 0; relu < 2; relu++) {
+            PvxTensor *dx[2] = { NULL, NULL };
+            for (int k = 0; k < 2; k++) {
+                if (k == 1)
+                    g_setenv("PVX_KERNEL_ISA", "generic", TRUE);
+                g_assert_true(relu ? pvx_maxpool2d_relu_backward(x, ind, dy, &dx[k], NULL)
+                                   : pvx_maxpool2d_backward(x, ind, dy, &dx[k], NULL));
+            }
+            g_unsetenv("PVX_KERNEL_ISA");
+            expect_identical(relu ? "2x2 pool relu dx" : "2x2 pool dx", dx[0], dx[1]);
+            pvx_tensor_unref(dx[0]);
+            pvx_tensor_unref(dx[1]);
+        }
     }
 }
 
@@ -804,6 +833,8 @@ int main(int argc, char **argv)
     g_test_add_func("/ops/api/conv2d-winograd-matches-im2col", conv2d_winograd_matches_im2col);
     g_test_add_func("/ops/api/winograd-row-transforms-agree", winograd_row_transforms_agree);
     g_test_add_func("/ops/api/conv2d-direct-matches-im2col", conv2d_direct_matches_im2col);
+    g_test_add_func("/ops/api/maxpool-2x2-backward-kernels-agree",
+                    maxpool_2x2_backward_kernels_agree);
     g_test_add_func("/ops/api/conv2d-relu-backward-equals-two-passes",
                     conv2d_relu_backward_equals_two_passes);
     g_test_add_func("/ops/api/maxpool-relu-backward-equals-two-passes",
