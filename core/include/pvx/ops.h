@@ -63,19 +63,26 @@ void pvx_parallel_for(int64_t n, int64_t grain, PvxRangeFunc fn, void *data);
  * Convolution 2d: y = conv(x, w) + b, PyTorch's Conv2d with groups = 1.
  *   x [N, Cin, H, W], w [Cout, Cin, KH, KW], b [Cout] or NULL, y [N, Cout, OH, OW] with
  *   OH = (H + 2*pad_h - dilation_h*(KH-1) - 1) / stride_h + 1 (floor), OW likewise.
- * Two algorithms, same results within float32 rounding (both are tested against PyTorch):
+ * Three algorithms, same results within float32 rounding (all tested against PyTorch):
  * - Winograd F(2×2, 3×3) for 3×3 kernels with stride 1 and dilation 1 (any padding): 2.25× fewer
  *   multiplications; the input gradient and the weight gradient run on the same transforms.
  *   Its rounding error is about twice im2col's, still ~10× inside the reference tests' 1e-4.
  * - im2col + cblas_sgemm per image (1×1 / stride 1 / no padding needs no im2col), with the
  *   im2col matrix built in chunks of output rows in a reused per-thread scratch buffer.
+ * - direct, for thin first layers (Cin·KH·KW ≤ 32, stride 1, dilation 1, an output plane
+ *   padded to W + 2·pad_w wide within 8192 floats — Fashion-MNIST's 1-channel 3×3 layer): the
+ *   forward and the weight and bias gradients as long loops over zero-padded planes; the input
+ *   gradient stays on im2col.
  * The environment variable PVX_CONV_ALGO, read on every call, chooses:
  *   auto (default)  Winograd where it applies, both channel counts are at least 16 and the
  *                   batch has at least 96 output tiles of 2×2 (below either its GEMMs are too
- *                   thin: VGG's first layer, Cin = 3; its 14×14 layers at batch 1), else im2col;
+ *                   thin: VGG's first layer, Cin = 3; its 14×14 layers at batch 1), direct
+ *                   where it applies, else im2col;
  *   winograd        Winograd wherever it applies (3×3, stride 1, dilation 1), else im2col;
  *   im2col          always im2col.
- * An unknown value warns once and means auto. Weights are transformed on every call (never
+ * An unknown value warns once and means auto. PVX_KERNEL_ISA=generic (read on every call)
+ * turns off the hand-written AVX-512 kernels (Winograd's input rows, the 2×2 max-pool's
+ * backward) for tests and measurements; both give the same bits. Weights are transformed on every call (never
  * cached: they change every training step); at batch 8 that is a few percent of the
  * convolution for VGG's 512-channel layers, less elsewhere.
  */
