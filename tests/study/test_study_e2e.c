@@ -2,11 +2,13 @@
  * (CR 1), hand-pruned copies (CR 2, CR 4), Grad-CAM maps from the explain stage; the study stage exports a pairwise and an identify
  * design; simulated raters with a known preference answer in Mechanical Turk's format; the
  * analysis recovers the preference. The same through the pvx command line, with its exit codes. */
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pvx/pvx.h>
 #include <pvx/study.h>
@@ -94,6 +96,27 @@ typedef struct {
 
 static Fixture fx;
 
+/* The stages print their one-line summaries on stdout, which here carries the TAP stream: while
+ * they run, stdout goes to /dev/null (silenced_stdout_end restores it). */
+static int silenced_stdout_begin(void)
+{
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    int null = open("/dev/null", O_WRONLY);
+    g_assert_cmpint(saved, >=, 0);
+    g_assert_cmpint(null, >=, 0);
+    dup2(null, STDOUT_FILENO);
+    close(null);
+    return saved;
+}
+
+static void silenced_stdout_end(int saved)
+{
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+}
+
 static void build_run(void)
 {
     g_autoptr(GError) error = NULL;
@@ -173,7 +196,9 @@ static GHashTable *predictions(int cr)
 static void stage_exports_opaque_tasks_key_and_layout(void)
 {
     g_autoptr(GError) error = NULL;
+    int saved = silenced_stdout_begin();
     gboolean ok = pvx_stage_study(fx.run, registry(), fx.ds, &error);
+    silenced_stdout_end(saved);
     g_assert_no_error(error);
     g_assert_true(ok);
     g_assert_true(pvx_run_stage_finished(fx.run, "study"));
@@ -666,7 +691,9 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     out_dir = g_dir_make_tmp("pvx-study-e2e-XXXXXX", NULL);
+    int saved = silenced_stdout_begin();
     build_run();
+    silenced_stdout_end(saved);
     g_test_add_func("/study-e2e/stage_exports_opaque_tasks_key_and_layout",
                     stage_exports_opaque_tasks_key_and_layout);
     g_test_add_func("/study-e2e/simulated_preference_is_recovered",
