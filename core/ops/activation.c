@@ -69,24 +69,10 @@ gboolean pvx_relu_backward(const PvxTensor *y, const PvxTensor *dy, PvxTensor **
     return TRUE;
 }
 
-typedef struct {
-    float *y;
-    const float *gate;
-} GateJob;
-
-static void gate_range(int64_t i0, int64_t i1, void *data)
-{
-    const GateJob *j = data;
-    float *restrict y = j->y;
-    const float *restrict g = j->gate;
-    for (int64_t i = i0; i < i1; i++)
-        y[i] = g[i] > 0.0f ? y[i] : 0.0f;
-}
-
 void pvx_ops_relu_gate(float *y, const float *gate, int64_t n)
 {
-    GateJob j = { y, gate };
-    pvx_parallel_for(n, ELEMENT_GRAIN, gate_range, &j);
+    MapJob j = { .a = gate, .b = y, .out = y }; /* pvx_relu_backward in place */
+    pvx_parallel_for(n, ELEMENT_GRAIN, relu_backward_range, &j);
 }
 
 /* splitmix64's finaliser: a counter-based generator, so element i's draw depends only on

@@ -127,22 +127,6 @@ static gboolean use_direct(const Geom *g)
            g->oh * (g->w + 2 * g->pw) <= DIRECT_MAX_PLANE;
 }
 
-/* Σ of a gradient plane in float, in 8 interleaved partial sums (independent chains that
- * vectorise; one running sum waits on every add). The bias gradient adds these in double across
- * planes. */
-static inline float plane_sum(const float *restrict src, int64_t plane)
-{
-    float acc[8] = { 0 };
-    int64_t k = 0;
-    for (; k + 8 <= plane; k += 8)
-        for (int l = 0; l < 8; l++)
-            acc[l] += src[k + l];
-    float part = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; k < plane; k++)
-        part += src[k];
-    return part;
-}
-
 /* The direct kernels work on zero-padded copies of the input planes, xp: hp = h + 2·ph rows
  * (and one spare, see below) of wp = w + 2·pw floats. An output row is computed wp wide, so
  * that output pixel (oy, ox) sits at oy·wp + ox and the weight (ky, kx) reads xp at the same
@@ -246,7 +230,7 @@ PVX_KERNEL_CLONES static void direct_weight_grad_channels(int64_t c0, int64_t c1
         for (int64_t n = 0; n < g->n; n++) {
             const float *dy = j->dy + (n * g->cout + co) * g->oh * g->ow;
             if (j->db != NULL) /* as bias_grad_channels, while the plane is in cache */
-                bias_sum += plane_sum(dy, g->oh * g->ow);
+                bias_sum += pvx_ops_plane_sum(dy, g->oh * g->ow);
             for (int64_t oy = 0; oy < g->oh; oy++)
                 copy_floats(dyp + oy * j->wp, dy + oy * g->ow, g->ow);
             for (int64_t ci = 0; ci < g->cin; ci++) {
@@ -514,7 +498,7 @@ static void bias_grad_channels(int64_t c0, int64_t c1, void *data)
     for (int64_t co = c0; co < c1; co++) {
         double s = 0.0;
         for (int64_t n = 0; n < j->g->n; n++)
-            s += plane_sum(j->dy + (n * j->g->cout + co) * plane, plane);
+            s += pvx_ops_plane_sum(j->dy + (n * j->g->cout + co) * plane, plane);
         j->db[co] += (float)s;
     }
 }

@@ -22,18 +22,6 @@ typedef struct {
 /* Plane reductions in float with 8 interleaved partial sums: independent chains that vectorise
  * (a single running sum waits on every add). Planes are at most a few thousand values; sums
  * across planes are kept in double by the callers. */
-static float plane_sum(const float *restrict x, int64_t n)
-{
-    float acc[8] = { 0 };
-    int64_t k = 0;
-    for (; k + 8 <= n; k += 8)
-        for (int l = 0; l < 8; l++)
-            acc[l] += x[k + l];
-    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; k < n; k++)
-        s += x[k];
-    return s;
-}
 
 /* Σ (x - mean)² */
 static float plane_sum_sq_dev(const float *restrict x, int64_t n, float mean)
@@ -77,7 +65,7 @@ static void bn_forward_channels(int64_t c0, int64_t c1, void *data)
         if (j->training) {
             double s = 0.0;
             for (int64_t n = 0; n < j->n; n++)
-                s += plane_sum(j->x + (n * j->c + c) * j->plane, j->plane);
+                s += pvx_ops_plane_sum(j->x + (n * j->c + c) * j->plane, j->plane);
             mean = s / (double)m;
             /* Two passes: the squared deviations from the mean, not E[x²] - mean². */
             double ss = 0.0;
@@ -185,7 +173,7 @@ static void bn_backward_channels(int64_t c0, int64_t c1, void *data)
         for (int64_t n = 0; n < j->n; n++) {
             const float *xs = j->x + (n * j->c + c) * j->plane;
             const float *g = j->dy + (n * j->c + c) * j->plane;
-            sum_dy += plane_sum(g, j->plane);
+            sum_dy += pvx_ops_plane_sum(g, j->plane);
             sum_dy_dev += plane_dot_dev(g, xs, j->plane, (float)mean);
         }
         double sum_dy_xhat = sum_dy_dev * invstd;

@@ -64,6 +64,22 @@ void pvx_ops_relu_gate(float *y, const float *gate, int64_t n);
  * tests and measurements; the generic kernels give the same bits). */
 gboolean pvx_ops_use_avx512(void);
 
+/* Σ of a plane of @n floats in float, in 8 interleaved partial sums: independent chains that
+ * vectorise (a single running sum waits on every add). Planes are at most a few thousand values;
+ * the callers (batch norm's statistics, the bias gradients) sum planes in double. */
+static inline float pvx_ops_plane_sum(const float *restrict x, int64_t n)
+{
+    float acc[8] = { 0 };
+    int64_t k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (int l = 0; l < 8; l++)
+            acc[l] += x[k + l];
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; k < n; k++)
+        s += x[k];
+    return s;
+}
+
 /* A 3×3, stride-1, dilation-1 convolution for the Winograd kernels (winograd.c): input
  * [n, cin, h, w], output [n, cout, oh, ow], zero padding ph, pw (any value, negative crops). */
 typedef struct {
