@@ -116,6 +116,13 @@ gboolean pvx_ops_use_avx512(void)
         g_once_init_leave(&avx512, __builtin_cpu_supports("avx512f") ? 2 : 1);
     }
     const char *isa = g_getenv("PVX_KERNEL_ISA");
+    if (isa != NULL && *isa != '\0' && !g_str_equal(isa, "generic") && !g_str_equal(isa, "best")) {
+        static gsize warned = 0;
+        if (g_once_init_enter(&warned)) {
+            g_warning("PVX_KERNEL_ISA=\"%s\" is not generic or best; using best", isa);
+            g_once_init_leave(&warned, 1);
+        }
+    }
     return avx512 == 2 && (isa == NULL || !g_str_equal(isa, "generic"));
 #else
     return FALSE;

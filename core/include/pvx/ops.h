@@ -82,7 +82,8 @@ void pvx_parallel_for(int64_t n, int64_t grain, PvxRangeFunc fn, void *data);
  *   im2col          always im2col.
  * An unknown value warns once and means auto. PVX_KERNEL_ISA=generic (read on every call)
  * turns off the hand-written AVX-512 kernels (Winograd's input rows, the 2×2 max-pool's
- * backward) for tests and measurements; both give the same bits. Weights are transformed on every call (never
+ * backward) for tests and measurements; both give the same bits. best (the default) uses them
+ * where the CPU has AVX-512F; another value warns once and means best. Weights are transformed on every call (never
  * cached: they change every training step); at batch 8 that is a few percent of the
  * convolution for VGG's 512-channel layers, less elsewhere.
  */
