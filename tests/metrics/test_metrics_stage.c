@@ -154,10 +154,13 @@ static void stage_writes_values_summaries_tests_and_table(void)
     g_assert_no_error(error);
     double elapsed = (double)(g_get_monotonic_time() - t0) / 1e6;
     PvxStore *s = pvx_run_store(f.run);
-    /* the stage record counts the computing, not only the writing that follows it */
+    /* the stage record counts the computing, not only the writing that follows it (which once
+     * recorded 0.0 s for 11 s of work). What runs after the record closes (freeing the results
+     * and explainers, the printed table) is not in it: a few percent of the call in a plain
+     * build, measured at a quarter under the sanitizers on a busy machine — hence half. */
     double recorded = attr(s, "/stages/metrics", "seconds");
     g_test_message("metrics stage: %.3f s recorded, %.3f s elapsed", recorded, elapsed);
-    g_assert_cmpfloat(recorded, >=, 0.9 * elapsed - 0.01);
+    g_assert_cmpfloat(recorded, >=, 0.5 * elapsed - 0.01);
     /* per-item values and their summary */
     int64_t n = 0;
     g_autofree double *auc = read_f64(s, "/metrics/deletion/gradcam/cr2/auc", &n);
