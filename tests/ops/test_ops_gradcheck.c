@@ -609,47 +609,60 @@ static void conv2d_relu_backward_equals_two_passes(void)
     }
 }
 
-/* The Winograd kernels give the same bits with the AVX-512 row transform and the generic one, on
- * widths that take one, two and three 16-tile steps and on paddings from -1 (the input gradient
- * of padding 3) to 2. */
-static void winograd_row_transforms_agree(void)
+/* The Winograd kernels give the same bits with the AVX-512 kernels and the generic ones: on
+ * widths of one to five 16-float steps, paddings from -1 (the input gradient of padding 3) to 2,
+ * channel counts below, at and past 16 (masked channel tails), with a bias and with a ReLU's
+ * gate folded into the input gradient. */
+static void winograd_kernels_agree(void)
 {
-    const int64_t widths[] = { 5, 28, 33, 64, 70 };
+    const int64_t widths[] = { 5, 28, 33, 70 };
+    const int64_t channels[][2] = { { 3, 4 }, { 17, 33 }, { 40, 16 } };
     for (guint c = 0; c < G_N_ELEMENTS(widths); c++) {
-        for (int pad = 0; pad <= 3; pad++) {
-            rng_state = 31 + c;
-            int64_t xs[4] = { 2, 3, 6, widths[c] }, ws[4] = { 4, 3, 3, 3 };
-            g_autoptr(PvxTensor) x = rand_tensor(4, xs, -1, 1);
-            g_autoptr(PvxTensor) w = rand_tensor(4, ws, -1, 1);
-            PvxConv2dParams p = { .pad_h = 1, .pad_w = pad };
-            int64_t ys[4];
-            g_assert_true(pvx_conv2d_output_shape(x, w, NULL, &p, ys, NULL));
-            g_autoptr(PvxTensor) dy = rand_tensor(4, ys, -1, 1);
-            PvxTensor *y[2], *dx[2] = { NULL, NULL }, *dw[2];
-            g_setenv("PVX_CONV_ALGO", "winograd", TRUE);
-            for (int k = 0; k < 2; k++) {
-                if (k == 1)
-                    g_setenv("PVX_KERNEL_ISA", "generic", TRUE);
-                y[k] = pvx_conv2d_forward(x, w, NULL, &p, NULL, NULL);
-                dw[k] = pvx_tensor_new_like(w);
-                g_assert_true(pvx_conv2d_backward(x, w, dy, &p, &dx[k], dw[k], NULL, NULL));
-            }
-            g_unsetenv("PVX_KERNEL_ISA");
-            g_unsetenv("PVX_CONV_ALGO");
-            expect_identical("y", y[1], y[0]);
-            expect_identical("dx", dx[1], dx[0]);
-            expect_identical("dw", dw[1], dw[0]);
-            for (int k = 0; k < 2; k++) {
-                pvx_tensor_unref(y[k]);
-                pvx_tensor_unref(dx[k]);
-                pvx_tensor_unref(dw[k]);
+        for (guint ch = 0; ch < G_N_ELEMENTS(channels); ch++) {
+            for (int pad = 0; pad <= 3; pad++) {
+                rng_state = 31 + c + 7 * ch;
+                int64_t cin = channels[ch][0], cout = channels[ch][1];
+                int64_t xs[4] = { 2, cin, 7, widths[c] }, ws[4] = { cout, cin, 3, 3 };
+                int64_t bs[1] = { cout };
+                g_autoptr(PvxTensor) x = relu_output(4, xs);
+                g_autoptr(PvxTensor) w = rand_tensor(4, ws, -1, 1);
+                g_autoptr(PvxTensor) b = rand_tensor(1, bs, -1, 1);
+                PvxConv2dParams p = { .pad_h = 1, .pad_w = pad };
+                int64_t ys[4];
+                g_assert_true(pvx_conv2d_output_shape(x, w, NULL, &p, ys, NULL));
+                g_autoptr(PvxTensor) dy = rand_tensor(4, ys, -1, 1);
+                PvxTensor *y[2], *dx[2] = { NULL, NULL }, *gx[2] = { NULL, NULL }, *dw[2];
+                g_setenv("PVX_CONV_ALGO", "winograd", TRUE);
+                for (int k = 0; k < 2; k++) {
+                    if (k == 1)
+                        g_setenv("PVX_KERNEL_ISA", "generic", TRUE);
+                    y[k] = pvx_conv2d_forward(x, w, b, &p, NULL, NULL);
+                    dw[k] = pvx_tensor_new_like(w);
+                    g_assert_true(pvx_conv2d_backward(x, w, dy, &p, &dx[k], dw[k], NULL, NULL));
+                    g_assert_true(pvx_conv2d_relu_backward(x, w, dy, &p, &gx[k], NULL, NULL,
+                                                           NULL));
+                }
+                g_unsetenv("PVX_KERNEL_ISA");
+                g_unsetenv("PVX_CONV_ALGO");
+                g_autofree char *what = g_strdup_printf("width %" G_GINT64_FORMAT
+                                                        ", %" G_GINT64_FORMAT " -> %"
+                                                        G_GINT64_FORMAT " channels, pad %d: y",
+                                                        widths[c], cin, cout, pad);
+                expect_identical(what, y[1], y[0]);
+                expect_identical("dx", dx[1], dx[0]);
+                expect_identical("dx gated", gx[1], gx[0]);
+                expect_identical("dw", dw[1], dw[0]);
+                for (int k = 0; k < 2; k++) {
+                    pvx_tensor_unref(y[k]);
+                    pvx_tensor_unref(dx[k]);
+                    pvx_tensor_unref(gx[k]);
+                    pvx_tensor_unref(dw[k]);
+                }
             }
         }
     }
 }
 
-/* The folded ReLU backward of max-pool equals max-pool backward then ReLU backward, bit for bit,
- * for the 2×2 pool's one-pass kernel and for overlapping windows (the general scatter). */
 static void maxpool_relu_backward_equals_two_passes(void)
 {
     const PvxMaxPool2dParams pools[] = {
@@ -816,7 +829,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ops/api/weight-grads-accumulate-input-grad-overwrites",
                     weight_gradients_accumulate_and_input_gradient_overwrites);
     g_test_add_func("/ops/api/conv2d-winograd-matches-im2col", conv2d_winograd_matches_im2col);
-    g_test_add_func("/ops/api/winograd-row-transforms-agree", winograd_row_transforms_agree);
+    g_test_add_func("/ops/api/winograd-kernels-agree", winograd_kernels_agree);
     g_test_add_func("/ops/api/conv2d-direct-matches-im2col", conv2d_direct_matches_im2col);
     g_test_add_func("/ops/api/maxpool-2x2-backward-kernels-agree",
                     maxpool_2x2_backward_kernels_agree);
