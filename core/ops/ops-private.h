@@ -59,9 +59,10 @@ void pvx_ops_relu_gate(float *y, const float *gate, int64_t n);
 #define PVX_KERNEL_CLONES
 #endif
 
-/* Whether to run the hand-written AVX-512 kernels (the Winograd tile transforms and layout copies, the 2×2 max-pool's
- * backward): the CPU has AVX-512F and PVX_KERNEL_ISA is not "generic" (read on every call, for
- * tests and measurements; the generic kernels give the same bits). */
+/* Whether to run the hand-written AVX-512 kernels (the Winograd tile transforms and layout
+ * copies, the 2×2 max-pool's backward): the CPU has AVX-512F and PVX_KERNEL_ISA is not
+ * "generic" (read on every call, for tests and measurements; the generic kernels give the same
+ * bits). */
 gboolean pvx_ops_use_avx512(void);
 
 /* Σ of a plane of @n floats in float, in 8 interleaved partial sums: independent chains that

@@ -111,9 +111,9 @@ typedef struct {
 /* What every thread reads: the convolution, its tiling and the shared buffers. */
 typedef struct {
     const PvxWinograd *c;
-    int64_t th, tw;    /* tiles per image, vertically and horizontally */
-    int64_t rows;      /* tile rows in all: r = n · th + ty */
-    int64_t per;       /* tile rows per block */
+    int64_t th, tw; /* tiles per image, vertically and horizontally */
+    int64_t rows;   /* tile rows in all: r = n · th + ty */
+    int64_t per;    /* tile rows per block */
     int64_t nblocks;
     gint next;         /* next block to take (forward: blocks are shared out dynamically) */
     const float *x;    /* forward input / weight-grad input, NCHW */
@@ -142,8 +142,8 @@ static void weights_transform(int64_t ci0, int64_t ci1, void *data)
         for (int64_t c0 = 0; c0 < cout; c0 += WCHUNK) {
             int64_t nc = MIN(WCHUNK, cout - c0);
             for (int64_t k = 0; k < nc; k++) {
-                const float *s = j->flip ? j->w + (ci * cout + c0 + k) * 9
-                                         : j->w + ((c0 + k) * cin + ci) * 9;
+                const float *s =
+                    j->flip ? j->w + (ci * cout + c0 + k) * 9 : j->w + ((c0 + k) * cin + ci) * 9;
                 for (int q = 0; q < 9; q++)
                     g[q][k] = s[j->flip ? 8 - q : q];
             }
@@ -239,8 +239,8 @@ static void to_first_generic(const float *src, int64_t C, int64_t P, int64_t p0,
 /* d B along the tile's rows (h[r][col]), then Bᵀ down its columns for rows i of [i0, i1):
  * Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
 PVX_KERNEL_CLONES static void tile_in_generic(const float *x, int64_t h, int64_t w, int64_t y0,
-                                              int64_t x0, int64_t cin, float *v, int64_t es,
-                                              int i0, int i1)
+                                              int64_t x0, int64_t cin, float *v, int64_t es, int i0,
+                                              int i1)
 {
     unsigned rows = inside4(y0, h), cols = inside4(x0, w);
     for (int64_t k = 0; k < cin; k++) {
@@ -288,8 +288,8 @@ PVX_KERNEL_CLONES static void tile_out_generic(const float *m, int64_t es, int64
         for (int p = 0; p < 2 && y0 + p < h; p++) {
             float s[4];
             for (int col = 0; col < 4; col++) {
-                float m0 = m[col * es + k], m1 = m[(4 + col) * es + k],
-                      m2 = m[(8 + col) * es + k], m3 = m[(12 + col) * es + k];
+                float m0 = m[col * es + k], m1 = m[(4 + col) * es + k], m2 = m[(8 + col) * es + k],
+                      m3 = m[(12 + col) * es + k];
                 s[col] = p == 0 ? m0 + m1 + m2 : m1 - m2 - m3;
             }
             float *o = y + ((y0 + p) * w + x0) * cout + k;
@@ -390,8 +390,8 @@ AVX512 static inline void transpose16(__m512 r[16])
     }
 }
 
-AVX512 static void to_last_avx512(const float *src, int64_t C, int64_t P, int64_t p0,
-                                  int64_t np, float *dst)
+AVX512 static void to_last_avx512(const float *src, int64_t C, int64_t P, int64_t p0, int64_t np,
+                                  float *dst)
 {
     for (int64_t p = 0; p < np; p += 16) {
         int64_t n = MIN(16, np - p);
@@ -410,8 +410,8 @@ AVX512 static void to_last_avx512(const float *src, int64_t C, int64_t P, int64_
     }
 }
 
-AVX512 static void to_first_avx512(const float *src, int64_t C, int64_t P, int64_t p0,
-                                   int64_t np, float *dst, const float *gate)
+AVX512 static void to_first_avx512(const float *src, int64_t C, int64_t P, int64_t p0, int64_t np,
+                                   float *dst, const float *gate)
 {
     for (int64_t p = 0; p < np; p += 16) {
         int64_t n = MIN(16, np - p);
@@ -421,8 +421,8 @@ AVX512 static void to_first_avx512(const float *src, int64_t C, int64_t P, int64
             __mmask16 cm = lanes(nc);
             __m512 r[16];
             for (int k = 0; k < 16; k++)
-                r[k] = k < n ? _mm512_maskz_loadu_ps(cm, src + (p + k) * C + c0)
-                             : _mm512_setzero_ps();
+                r[k] =
+                    k < n ? _mm512_maskz_loadu_ps(cm, src + (p + k) * C + c0) : _mm512_setzero_ps();
             transpose16(r);
             for (int64_t k = 0; k < nc; k++) {
                 int64_t o = (c0 + k) * P + p0 + p;
@@ -510,8 +510,7 @@ AVX512 static void tile_out_avx512(const float *m, int64_t es, int64_t cout, con
             __m512 s[4];
             for (int col = 0; col < 4; col++)
                 s[col] = p == 0 ? _mm512_add_ps(_mm512_add_ps(e[col], e[4 + col]), e[8 + col])
-                                : _mm512_sub_ps(_mm512_sub_ps(e[4 + col], e[8 + col]),
-                                                e[12 + col]);
+                                : _mm512_sub_ps(_mm512_sub_ps(e[4 + col], e[8 + col]), e[12 + col]);
             __m512 a = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[1]), s[2]), b);
             __m512 c = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s[1], s[2]), s[3]), b);
             _mm512_mask_storeu_ps(y + off[p][0] + k, on[p][0] & mk, a);
@@ -568,11 +567,11 @@ static Kernels pick_kernels(void)
 {
 #ifdef PVX_WINOGRAD_X86
     if (pvx_ops_use_avx512())
-        return (Kernels){ to_last_avx512, to_first_avx512, tile_in_avx512, tile_out_avx512,
-                          tile_grad_avx512 };
+        return (Kernels){to_last_avx512, to_first_avx512, tile_in_avx512, tile_out_avx512,
+                         tile_grad_avx512};
 #endif
-    return (Kernels){ to_last_generic, to_first_generic, tile_in_generic, tile_out_generic,
-                      tile_grad_generic };
+    return (Kernels){to_last_generic, to_first_generic, tile_in_generic, tile_out_generic,
+                     tile_grad_generic};
 }
 
 /* ---- drivers ------------------------------------------------------------------------------- */
@@ -616,7 +615,7 @@ static Segment segment_at(const Job *j, int64_t r0, int64_t r1, int64_t r)
 {
     const PvxWinograd *c = j->c;
     int64_t n = r / j->th, end = MIN(r1, (n + 1) * j->th);
-    Segment g = { .n = n, .ty0 = r % j->th, .nt = end - r, .t0 = (r - r0) * j->tw };
+    Segment g = {.n = n, .ty0 = r % j->th, .nt = end - r, .t0 = (r - r0) * j->tw};
     g.ylo = CLAMP(2 * g.ty0 - c->ph, 0, c->h);
     g.yhi = CLAMP(2 * (g.ty0 + g.nt) + 2 - c->ph, g.ylo, c->h);
     g.oy0 = 2 * g.ty0;
@@ -638,8 +637,8 @@ static size_t rows_out_floats(const Job *j)
 
 /* V of the segment's tiles, components of rows [i0, i1), into v [4 (i1 - i0)][tb][cin] (at
  * the segment's tiles), by way of its input rows copied channels-last into @xt. */
-static void input_transform(const Job *j, const Segment *g, int64_t tb, int i0, int i1,
-                            float *xt, float *v)
+static void input_transform(const Job *j, const Segment *g, int64_t tb, int i0, int i1, float *xt,
+                            float *v)
 {
     const PvxWinograd *c = j->c;
     int64_t rows = g->yhi - g->ylo;
@@ -649,8 +648,8 @@ static void input_transform(const Job *j, const Segment *g, int64_t tb, int i0, 
     for (int64_t a = 0; a < g->nt; a++) {
         for (int64_t tx = 0; tx < j->tw; tx++) {
             int64_t l = g->t0 + a * j->tw + tx;
-            j->k.tile_in(xt, rows, c->w, 2 * (g->ty0 + a) - c->ph - g->ylo, 2 * tx - c->pw,
-                         c->cin, v + l * c->cin, tb * c->cin, i0, i1);
+            j->k.tile_in(xt, rows, c->w, 2 * (g->ty0 + a) - c->ph - g->ylo, 2 * tx - c->pw, c->cin,
+                         v + l * c->cin, tb * c->cin, i0, i1);
         }
     }
 }
@@ -703,14 +702,13 @@ static void forward_blocks(int64_t t0, int64_t t1, void *data)
 void pvx_winograd_forward(const PvxWinograd *c, const float *x, const float *w, gboolean flip,
                           const float *bias, const float *gate, float *y)
 {
-    Job j = { .x = x, .w = w, .flip = flip, .bias = bias, .gate = gate, .out = y };
+    Job j = {.x = x, .w = w, .flip = flip, .bias = bias, .gate = gate, .out = y};
     job_tiling(&j, c);
     if (j.rows == 0 || j.tw == 0)
         return;
-    j.per = block_rows(j.tw, j.rows, c->cin * c->cout, NE * (c->cin + c->cout),
-                       FORWARD_BLOCK_BYTES,
-                       c->cin >= 256 ? FORWARD_MIN_TILES_WIDE : FORWARD_MIN_TILES,
-                       pvx_num_threads());
+    j.per =
+        block_rows(j.tw, j.rows, c->cin * c->cout, NE * (c->cin + c->cout), FORWARD_BLOCK_BYTES,
+                   c->cin >= 256 ? FORWARD_MIN_TILES_WIDE : FORWARD_MIN_TILES, pvx_num_threads());
     j.nblocks = (j.rows + j.per - 1) / j.per;
     j.u = pvx_ops_scratch(SLOT_U, (size_t)(NE * c->cin * c->cout));
     pvx_parallel_for(c->cin, MAX(1, 4096 / MAX(c->cout, 1)), weights_transform, &j);
@@ -749,16 +747,15 @@ static void weight_grad_rows(int64_t i0, int64_t i1, void *data)
             }
         }
         for (int e = 0; e < ne; e++)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c->cout, (int)c->cin,
-                        (int)tb, 1.0f, dy + e * tb * c->cout, (int)c->cout, v + e * tb * c->cin,
-                        (int)c->cin, k == 0 ? 0.0f : 1.0f, j->u + (4 * i0 + e) * c->cout * c->cin,
-                        (int)c->cin);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c->cout, (int)c->cin, (int)tb,
+                        1.0f, dy + e * tb * c->cout, (int)c->cout, v + e * tb * c->cin, (int)c->cin,
+                        k == 0 ? 0.0f : 1.0f, j->u + (4 * i0 + e) * c->cout * c->cin, (int)c->cin);
     }
 }
 
 void pvx_winograd_weight_grad(const PvxWinograd *c, const float *x, const float *dy, float *dw)
 {
-    Job j = { .x = x, .dy = dy, .out = dw };
+    Job j = {.x = x, .dy = dy, .out = dw};
     job_tiling(&j, c);
     if (j.rows == 0 || j.tw == 0)
         return;
