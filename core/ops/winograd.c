@@ -38,10 +38,11 @@
  * 16 GEMMs with OpenBLAS held to one thread (pvx_ops_blas_serial_begin), inverse transform — so
  * the block stays in that core's caches and no thread waits for another between the steps
  * (alternating pool steps with OpenBLAS-threaded GEMMs measured 1.3–1.8× slower: OpenBLAS's
- * idle threads busy-wait against the pool's). The weight gradient cuts the blocks into a fixed
- * number of chunks of consecutive blocks, each summed into its own copy of the sums by one thread
- * and the copies added in order at the end: no two threads add into the same sums, and the result
- * does not depend on the number of threads.
+ * idle threads busy-wait against the pool's). The blocks follow from the shapes alone, not from
+ * the thread count. The weight gradient cuts them into a fixed number of chunks of consecutive
+ * blocks, each summed into its own copy of the sums by one thread and the copies added in order
+ * at the end: no two threads add into the same sums. So no result depends on the number of
+ * threads.
  *
  * Every kernel has a plain C version and an AVX-512 one (pvx_ops_use_avx512) doing the same
  * operations in the same order: the two give the same bits (tested).
@@ -60,6 +61,10 @@
 #define FORWARD_BLOCK_BYTES (2 << 20)
 #define FORWARD_MIN_TILES 256
 #define FORWARD_MIN_TILES_WIDE 512
+/* The forward's number of blocks is evened out to a multiple of this (see block_rows): fixed, not
+ * the thread count, because OpenBLAS's results for a tile depend on how many tiles share its GEMM,
+ * and pvx's results should not depend on the thread count (tested). */
+#define FORWARD_BLOCK_MULTIPLE 4
 #define WGRAD_BLOCK_BYTES (4 << 20)
 #define WGRAD_MIN_TILES 256
 /* At most this many tiles per weight-gradient block: the GEMM sums over a block's tiles, and
@@ -605,10 +610,10 @@ static void job_tiling(Job *j, const PvxWinograd *c)
  * (M·K of the forward's GEMMs, M·N of the weight gradient's), as many rows as keep them there
  * and within SMALL_BLOCK_TILES tiles (at least one row); else as many as fit @bytes for
  * @floats_per_tile floats per tile, at least @min_tiles. Then evened out so that the blocks are
- * about equal and their number is a multiple of @threads — no thread is left with a thin last
- * block while the others wait. */
+ * about equal and their number is a multiple of @multiple where there are enough rows — a few
+ * blocks shared out between threads leave none with a thin last block while the others wait. */
 static int64_t block_rows(int64_t tw, int64_t rows, int64_t mk, int64_t floats_per_tile,
-                          int64_t bytes, int64_t min_tiles, int64_t threads)
+                          int64_t bytes, int64_t min_tiles, int64_t multiple)
 {
     int64_t small = BLAS_SMALL_MNK / MAX(mk, 1), tiles;
     if (small >= MAX(tw, SMALL_MIN_TILES))
@@ -617,7 +622,7 @@ static int64_t block_rows(int64_t tw, int64_t rows, int64_t mk, int64_t floats_p
         tiles = MAX(bytes / (int64_t)(sizeof(float) * MAX(floats_per_tile, 1)), min_tiles);
     int64_t per = CLAMP(tiles / tw, 1, rows);
     int64_t nblocks = (rows + per - 1) / per;
-    nblocks = MIN((nblocks + threads - 1) / threads * threads, rows);
+    nblocks = MIN((nblocks + multiple - 1) / multiple * multiple, rows);
     return (rows + nblocks - 1) / nblocks;
 }
 
@@ -724,9 +729,9 @@ void pvx_winograd_forward(const PvxWinograd *c, const float *x, const float *w, 
     job_tiling(&j, c);
     if (j.rows == 0 || j.tw == 0)
         return;
-    j.per =
-        block_rows(j.tw, j.rows, c->cin * c->cout, NE * (c->cin + c->cout), FORWARD_BLOCK_BYTES,
-                   c->cin >= 256 ? FORWARD_MIN_TILES_WIDE : FORWARD_MIN_TILES, pvx_num_threads());
+    j.per = block_rows(j.tw, j.rows, c->cin * c->cout, NE * (c->cin + c->cout), FORWARD_BLOCK_BYTES,
+                       c->cin >= 256 ? FORWARD_MIN_TILES_WIDE : FORWARD_MIN_TILES,
+                       FORWARD_BLOCK_MULTIPLE);
     j.nblocks = (j.rows + j.per - 1) / j.per;
     j.u = pvx_ops_scratch(SLOT_U, (size_t)(NE * c->cin * c->cout));
     pvx_parallel_for(c->cin, MAX(1, 4096 / MAX(c->cout, 1)), weights_transform, &j);
@@ -769,21 +774,21 @@ static void weight_grad_chunks(int64_t q0, int64_t q1, void *data)
             }
             for (int e = 0; e < NE; e++)
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c->cout, (int)c->cin,
-                            (int)tb, 1.0f, dy + e * tb * c->cout, (int)c->cout,
-                            v + e * tb * c->cin, (int)c->cin, k == k0 ? 0.0f : 1.0f,
-                            u + e * c->cout * c->cin, (int)c->cin);
+                            (int)tb, 1.0f, dy + e * tb * c->cout, (int)c->cout, v + e * tb * c->cin,
+                            (int)c->cin, k == k0 ? 0.0f : 1.0f, u + e * c->cout * c->cin,
+                            (int)c->cin);
         }
     }
 }
 
 void pvx_winograd_weight_grad(const PvxWinograd *c, const float *x, const float *dy, float *dw)
 {
-    Job j = { .x = x, .dy = dy, .out = dw };
+    Job j = {.x = x, .dy = dy, .out = dw};
     job_tiling(&j, c);
     if (j.rows == 0 || j.tw == 0)
         return;
-    j.per = block_rows(j.tw, j.rows, c->cin * c->cout, NE * (c->cin + c->cout),
-                       WGRAD_BLOCK_BYTES, WGRAD_MIN_TILES, 1);
+    j.per = block_rows(j.tw, j.rows, c->cin * c->cout, NE * (c->cin + c->cout), WGRAD_BLOCK_BYTES,
+                       WGRAD_MIN_TILES, 1);
     j.per = MAX(1, MIN(j.per, WGRAD_MAX_TILES / j.tw));
     j.nblocks = (j.rows + j.per - 1) / j.per;
     j.chunks = MIN(WGRAD_CHUNKS, j.nblocks);

@@ -17,6 +17,7 @@
  * ReLU and max-pool are not differentiable at ties and zero, so their inputs are chosen at least
  * 4h away from those points. */
 #include <math.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include <pvx/pvx.h>
@@ -811,6 +812,63 @@ static void parallel_for_covers_each_item_once_and_knob_is_checked(void)
     g_assert_true(pvx_threads_init(NULL));
 }
 
+/* The Winograd kernels' results do not depend on the thread count: the same convolutions run in
+ * subprocesses with 1 and 3 threads (the pool's size is fixed when it starts) give the same bits
+ * — the forward's blocks are evened out per thread count, the weight gradient's sums are cut
+ * into a fixed number of chunks. */
+static void winograd_results_do_not_depend_on_threads(void)
+{
+    const int64_t cases[][5] = { { 4, 17, 33, 14, 14 }, { 8, 32, 32, 28, 28 }, { 16, 64, 16, 7, 9 } };
+    if (g_test_subprocess()) {
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_setenv("PVX_CONV_ALGO", "winograd", TRUE);
+        for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
+            rng_state = 3 + c;
+            int64_t xs[4] = { cases[c][0], cases[c][1], cases[c][3], cases[c][4] };
+            int64_t ws[4] = { cases[c][2], cases[c][1], 3, 3 };
+            g_autoptr(PvxTensor) x = relu_output(4, xs);
+            g_autoptr(PvxTensor) w = rand_tensor(4, ws, -1, 1);
+            PvxConv2dParams p = { .pad_h = 1, .pad_w = 1 };
+            g_autoptr(PvxTensor) y = pvx_conv2d_forward(x, w, NULL, &p, NULL, NULL);
+            g_autoptr(PvxTensor) dy = rand_tensor(4, y->shape, -1, 1);
+            g_autoptr(PvxTensor) dx = NULL;
+            g_autoptr(PvxTensor) dw = pvx_tensor_new_like(w);
+            g_assert_true(pvx_conv2d_relu_backward(x, w, dy, &p, &dx, dw, NULL, NULL));
+            const PvxTensor *parts[] = { y, dx, dw };
+            for (guint k = 0; k < G_N_ELEMENTS(parts); k++)
+                g_string_append_len(out, (const char *)parts[k]->data,
+                                    (gssize)(pvx_tensor_numel(parts[k]) * sizeof(float)));
+        }
+        g_assert_true(g_file_set_contents(g_getenv("PVX_TEST_OUT"), out->str, (gssize)out->len,
+                                          NULL));
+        return;
+    }
+    g_autofree char *dir = g_dir_make_tmp("pvx-threads-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    const char *threads[] = { "1", "3" };
+    char *data[2];
+    gsize len[2];
+    for (int k = 0; k < 2; k++) {
+        g_autofree char *path = g_build_filename(dir, threads[k], NULL);
+        g_setenv("PVX_TEST_OUT", path, TRUE);
+        g_setenv("PVX_NUM_THREADS", threads[k], TRUE);
+        g_test_trap_subprocess(NULL, 0, 0);
+        g_test_trap_assert_passed();
+        g_assert_true(g_file_get_contents(path, &data[k], &len[k], NULL));
+        g_remove(path);
+    }
+    g_unsetenv("PVX_TEST_OUT");
+    g_unsetenv("PVX_NUM_THREADS");
+    g_rmdir(dir);
+    g_assert_cmpuint(len[0], ==, len[1]);
+    g_assert_cmpuint(len[0], >, 0);
+    for (gsize i = 0; i < len[0] / sizeof(float); i++)
+        if (memcmp(data[0] + i * sizeof(float), data[1] + i * sizeof(float), sizeof(float)) != 0)
+            g_error("float %" G_GSIZE_FORMAT " differs between 1 and 3 threads", i);
+    g_free(data[0]);
+    g_free(data[1]);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -830,6 +888,8 @@ int main(int argc, char **argv)
                     weight_gradients_accumulate_and_input_gradient_overwrites);
     g_test_add_func("/ops/api/conv2d-winograd-matches-im2col", conv2d_winograd_matches_im2col);
     g_test_add_func("/ops/api/winograd-kernels-agree", winograd_kernels_agree);
+    g_test_add_func("/ops/api/winograd-results-do-not-depend-on-threads",
+                    winograd_results_do_not_depend_on_threads);
     g_test_add_func("/ops/api/conv2d-direct-matches-im2col", conv2d_direct_matches_im2col);
     g_test_add_func("/ops/api/maxpool-2x2-backward-kernels-agree",
                     maxpool_2x2_backward_kernels_agree);
