@@ -22,6 +22,12 @@ static gboolean check_linear(const PvxTensor *x, const PvxTensor *w, const PvxTe
     return TRUE;
 }
 
+/* GEMMs of at most this many multiply-adds run with OpenBLAS held to one thread. Threading them
+ * gains little, and after each threaded call OpenBLAS's worker busy-waits (sched_yield) for the
+ * next: in the training benchmark, whose fully connected layers are 0.3–4 M multiply-adds, those
+ * waits took 9 % of the two cores, away from the convolutions' pool threads. */
+#define LINEAR_SERIAL_MACS (1 << 24)
+
 PvxTensor *pvx_linear_forward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
                               PvxTensor *out, GError **error)
 {
@@ -40,8 +46,13 @@ PvxTensor *pvx_linear_forward(const PvxTensor *x, const PvxTensor *w, const PvxT
         for (int64_t i = 0; i < n; i++)
             for (int64_t o = 0; o < outf; o++)
                 y->data[i * outf + o] = b->data[o];
+    gboolean serial = n * in * outf <= LINEAR_SERIAL_MACS;
+    if (serial)
+        pvx_ops_blas_serial_begin();
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)outf, (int)in, 1.0f,
                 x->data, (int)in, w->data, (int)in, b != NULL ? 1.0f : 0.0f, y->data, (int)outf);
+    if (serial)
+        pvx_ops_blas_serial_end();
     return y;
 }
 
@@ -71,11 +82,16 @@ gboolean pvx_linear_backward(const PvxTensor *x, const PvxTensor *w, const PvxTe
             db->data[o] += (float)s;
         }
     }
+    gboolean serial = n * in * outf <= LINEAR_SERIAL_MACS;
+    if (serial)
+        pvx_ops_blas_serial_begin();
     if (dw != NULL)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)outf, (int)in, (int)n, 1.0f,
                     dy->data, (int)outf, x->data, (int)in, 1.0f, dw->data, (int)in);
     if (dx != NULL)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)in, (int)outf, 1.0f,
                     dy->data, (int)outf, w->data, (int)in, 0.0f, (*dx)->data, (int)in);
+    if (serial)
+        pvx_ops_blas_serial_end();
     return TRUE;
 }

@@ -414,36 +414,39 @@ AVX512 static inline void transpose16(__m512 r[16])
 AVX512 static void to_last_avx512(const float *src, int64_t C, int64_t P, int64_t p0, int64_t np,
                                   float *dst)
 {
-    for (int64_t p = 0; p < np; p += 16) {
-        int64_t n = MIN(16, np - p);
-        __mmask16 pm = lanes(n);
-        for (int64_t c0 = 0; c0 < C; c0 += 16) {
-            int64_t nc = MIN(16, C - c0);
+    /* channel groups outside, so that the loads run along 16 planes at a time (16 streams the
+     * prefetchers follow) rather than along all C */
+    for (int64_t c0 = 0; c0 < C; c0 += 16) {
+        int64_t nc = MIN(16, C - c0);
+        __mmask16 cm = lanes(nc);
+        for (int64_t p = 0; p < np; p += 16) {
+            int64_t n = MIN(16, np - p);
+            __mmask16 pm = lanes(n);
             __m512 r[16];
             for (int k = 0; k < 16; k++)
                 r[k] = k < nc ? _mm512_maskz_loadu_ps(pm, src + (c0 + k) * P + p0 + p)
                               : _mm512_setzero_ps();
             transpose16(r);
-            __mmask16 cm = lanes(nc);
             for (int64_t k = 0; k < n; k++)
                 _mm512_mask_storeu_ps(dst + (p + k) * C + c0, cm, r[k]);
         }
     }
 }
 
-AVX512 static void to_first_avx512(const float *src, int64_t C, int64_t P, int64_t p0, int64_t np,
-                                   float *dst, const float *gate)
+AVX512 static void to_first_avx512(const float *src, int64_t C, int64_t P, int64_t p0,
+                                   int64_t np, float *dst, const float *gate)
 {
-    for (int64_t p = 0; p < np; p += 16) {
-        int64_t n = MIN(16, np - p);
-        __mmask16 pm = lanes(n);
-        for (int64_t c0 = 0; c0 < C; c0 += 16) {
-            int64_t nc = MIN(16, C - c0);
-            __mmask16 cm = lanes(nc);
+    /* channel groups outside, as in to_last_avx512: 16 planes written at a time */
+    for (int64_t c0 = 0; c0 < C; c0 += 16) {
+        int64_t nc = MIN(16, C - c0);
+        __mmask16 cm = lanes(nc);
+        for (int64_t p = 0; p < np; p += 16) {
+            int64_t n = MIN(16, np - p);
+            __mmask16 pm = lanes(n);
             __m512 r[16];
             for (int k = 0; k < 16; k++)
-                r[k] =
-                    k < n ? _mm512_maskz_loadu_ps(cm, src + (p + k) * C + c0) : _mm512_setzero_ps();
+                r[k] = k < n ? _mm512_maskz_loadu_ps(cm, src + (p + k) * C + c0)
+                             : _mm512_setzero_ps();
             transpose16(r);
             for (int64_t k = 0; k < nc; k++) {
                 int64_t o = (c0 + k) * P + p0 + p;
