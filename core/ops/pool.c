@@ -26,16 +26,22 @@ static gboolean maxpool_geom(const PvxTensor *x, const PvxMaxPool2dParams *p, Po
         return FALSE;
     int sh = p->stride_h > 0 ? p->stride_h : p->kernel_h;
     int sw = p->stride_w > 0 ? p->stride_w : p->kernel_w;
-    if (p->kernel_h < 1 || p->kernel_w < 1 || p->stride_h < 0 || p->stride_w < 0 ||
-        p->pad_h < 0 || p->pad_w < 0 || p->pad_h > p->kernel_h / 2 || p->pad_w > p->kernel_w / 2) {
+    if (p->kernel_h < 1 || p->kernel_w < 1 || p->stride_h < 0 || p->stride_w < 0 || p->pad_h < 0 ||
+        p->pad_w < 0 || p->pad_h > p->kernel_h / 2 || p->pad_w > p->kernel_w / 2) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
                     "max-pool: kernel %dx%d, stride %d,%d, padding %d,%d: the kernel must be "
                     "positive and the padding at most half the kernel",
                     p->kernel_h, p->kernel_w, p->stride_h, p->stride_w, p->pad_h, p->pad_w);
         return FALSE;
     }
-    *g = (PoolGeom){ .h = x->shape[2], .w = x->shape[3], .kh = p->kernel_h, .kw = p->kernel_w,
-                     .sh = sh, .sw = sw, .ph = p->pad_h, .pw = p->pad_w };
+    *g = (PoolGeom){.h = x->shape[2],
+                    .w = x->shape[3],
+                    .kh = p->kernel_h,
+                    .kw = p->kernel_w,
+                    .sh = sh,
+                    .sw = sw,
+                    .ph = p->pad_h,
+                    .pw = p->pad_w};
     int64_t ih = g->h + 2 * g->ph, iw = g->w + 2 * g->pw;
     if (ih < g->kh || iw < g->kw) {
         g_autofree char *xs = pvx_tensor_shape_string(x);
@@ -111,52 +117,110 @@ static void maxpool_planes(int64_t p0, int64_t p1, void *data)
 
 /* VGG's pool: 2×2 window, stride 2, no padding. Every window lies inside the input, so there is
  * no bounds logic; the same rule as above (strictly greater replaces, a NaN replaces), written
- * as selects over a whole output row so that it vectorises. */
+ * as selects. One output row from input rows r0 and r1; @oi nullable, indices counted from
+ * @base (the row's first input element). */
+static void maxpool_2x2_row(const float *r0, const float *r1, float *out, int32_t *oi, int64_t ow,
+                            int32_t base, int32_t w)
+{
+    if (oi == NULL) {
+        for (int64_t ox = 0; ox < ow; ox++) {
+            float m = r0[2 * ox], v = r0[2 * ox + 1];
+            m = (v > m || v != v) ? v : m;
+            v = r1[2 * ox];
+            m = (v > m || v != v) ? v : m;
+            v = r1[2 * ox + 1];
+            out[ox] = (v > m || v != v) ? v : m;
+        }
+        return;
+    }
+    for (int64_t ox = 0; ox < ow; ox++) {
+        int32_t k = base + 2 * (int32_t)ox, best = k;
+        float m = r0[2 * ox], v = r0[2 * ox + 1];
+        gboolean take = v > m || v != v;
+        m = take ? v : m;
+        best = take ? k + 1 : best;
+        v = r1[2 * ox];
+        take = v > m || v != v;
+        m = take ? v : m;
+        best = take ? k + w : best;
+        v = r1[2 * ox + 1];
+        take = v > m || v != v;
+        out[ox] = take ? v : m;
+        oi[ox] = take ? k + w + 1 : best;
+    }
+}
+
+typedef void (*Pool2x2Row)(const float *r0, const float *r1, float *out, int32_t *oi, int64_t ow,
+                           int32_t base, int32_t w);
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PVX_POOL_X86 1
+#include <immintrin.h>
+
+/* The same, 16 outputs per step: each input row's 32 floats split into even and odd columns by
+ * two-source permutes, and the three comparisons done on whole vectors (the compiler leaves the
+ * stride-2 loop scalar; it was a twentieth of the training benchmark's step). Same selects, so
+ * the same bits. */
+__attribute__((target("avx512f"))) static void maxpool_2x2_row_avx512(const float *r0,
+                                                                      const float *r1, float *out,
+                                                                      int32_t *oi, int64_t ow,
+                                                                      int32_t base, int32_t w)
+{
+    const __m512i even =
+        _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    for (int64_t ox0 = 0; ox0 < ow; ox0 += 16) {
+        int64_t cnt = MIN(16, ow - ox0), n2 = 2 * cnt;
+        __mmask16 m = (__mmask16)(cnt == 16 ? 0xffffu : (1u << cnt) - 1u);
+        __mmask16 s0 = (__mmask16)(n2 >= 16 ? 0xffffu : (1u << n2) - 1u);
+        __mmask16 s1 = (__mmask16)(n2 >= 32 ? 0xffffu : n2 > 16 ? (1u << (n2 - 16)) - 1u : 0u);
+        __m512 a0 = _mm512_maskz_loadu_ps(s0, r0 + 2 * ox0);
+        __m512 a1 = _mm512_maskz_loadu_ps(s1, r0 + 2 * ox0 + 16);
+        __m512 b0 = _mm512_maskz_loadu_ps(s0, r1 + 2 * ox0);
+        __m512 b1 = _mm512_maskz_loadu_ps(s1, r1 + 2 * ox0 + 16);
+        __m512 v[4] = {_mm512_permutex2var_ps(a0, even, a1), _mm512_permutex2var_ps(a0, odd, a1),
+                       _mm512_permutex2var_ps(b0, even, b1), _mm512_permutex2var_ps(b0, odd, b1)};
+        __m512i k = _mm512_add_epi32(_mm512_set1_epi32(base + 2 * (int32_t)ox0), even);
+        const int32_t step[4] = {0, 1, w, w + 1};
+        __m512 mx = v[0];
+        __m512i best = k;
+        for (int q = 1; q < 4; q++) {
+            __mmask16 take = _mm512_cmp_ps_mask(v[q], mx, _CMP_GT_OQ) |
+                             _mm512_cmp_ps_mask(v[q], v[q], _CMP_UNORD_Q);
+            mx = _mm512_mask_mov_ps(mx, take, v[q]);
+            best =
+                _mm512_mask_mov_epi32(best, take, _mm512_add_epi32(k, _mm512_set1_epi32(step[q])));
+        }
+        _mm512_mask_storeu_ps(out + ox0, m, mx);
+        if (oi != NULL)
+            _mm512_mask_storeu_epi32(oi + ox0, m, best);
+    }
+}
+#endif
+
 static void maxpool_2x2_planes(int64_t p0, int64_t p1, void *data)
 {
     const PoolJob *j = data;
     const PoolGeom *g = j->g;
+    Pool2x2Row row = maxpool_2x2_row;
+#ifdef PVX_POOL_X86
+    if (pvx_ops_use_avx512())
+        row = maxpool_2x2_row_avx512;
+#endif
     for (int64_t pl = p0; pl < p1; pl++) {
         const float *src = j->x + pl * g->h * g->w;
         float *dst = j->y + pl * g->oh * g->ow;
         int32_t *ind = j->ind != NULL ? j->ind + pl * g->oh * g->ow : NULL;
         for (int64_t oy = 0; oy < g->oh; oy++) {
-            const float *r0 = src + 2 * oy * g->w, *r1 = r0 + g->w;
-            float *out = dst + oy * g->ow;
-            int32_t base = (int32_t)(2 * oy * g->w), w = (int32_t)g->w;
-            if (ind == NULL) {
-                for (int64_t ox = 0; ox < g->ow; ox++) {
-                    float m = r0[2 * ox], v = r0[2 * ox + 1];
-                    m = (v > m || v != v) ? v : m;
-                    v = r1[2 * ox];
-                    m = (v > m || v != v) ? v : m;
-                    v = r1[2 * ox + 1];
-                    out[ox] = (v > m || v != v) ? v : m;
-                }
-                continue;
-            }
-            int32_t *oi = ind + oy * g->ow;
-            for (int64_t ox = 0; ox < g->ow; ox++) {
-                int32_t k = base + 2 * (int32_t)ox, best = k;
-                float m = r0[2 * ox], v = r0[2 * ox + 1];
-                gboolean take = v > m || v != v;
-                m = take ? v : m;
-                best = take ? k + 1 : best;
-                v = r1[2 * ox];
-                take = v > m || v != v;
-                m = take ? v : m;
-                best = take ? k + w : best;
-                v = r1[2 * ox + 1];
-                take = v > m || v != v;
-                out[ox] = take ? v : m;
-                oi[ox] = take ? k + w + 1 : best;
-            }
+            const float *r0 = src + 2 * oy * g->w;
+            row(r0, r0 + g->w, dst + oy * g->ow, ind != NULL ? ind + oy * g->ow : NULL, g->ow,
+                (int32_t)(2 * oy * g->w), (int32_t)g->w);
         }
     }
 }
 
-PvxTensor *pvx_maxpool2d_forward(const PvxTensor *x, const PvxMaxPool2dParams *p,
-                                 PvxTensor *out, PvxIndices **indices, GError **error)
+PvxTensor *pvx_maxpool2d_forward(const PvxTensor *x, const PvxMaxPool2dParams *p, PvxTensor *out,
+                                 PvxIndices **indices, GError **error)
 {
     g_return_val_if_fail(x != NULL && p != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
@@ -164,11 +228,13 @@ PvxTensor *pvx_maxpool2d_forward(const PvxTensor *x, const PvxMaxPool2dParams *p
     if (!maxpool_geom(x, p, &g, error))
         return NULL;
     if (g.h * g.w > G_MAXINT32) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE, "max-pool: input plane of %" G_GINT64_FORMAT
-                    " elements is too large for 32-bit indices", (gint64)(g.h * g.w));
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
+                    "max-pool: input plane of %" G_GINT64_FORMAT
+                    " elements is too large for 32-bit indices",
+                    (gint64)(g.h * g.w));
         return NULL;
     }
-    int64_t shape[4] = { x->shape[0], x->shape[1], g.oh, g.ow };
+    int64_t shape[4] = {x->shape[0], x->shape[1], g.oh, g.ow};
     PvxTensor *y = pvx_ops_prepare_out(out, 4, shape, "max-pool output", error);
     if (y == NULL)
         return NULL;
@@ -178,7 +244,7 @@ PvxTensor *pvx_maxpool2d_forward(const PvxTensor *x, const PvxMaxPool2dParams *p
         *indices = pvx_indices_new(numel);
     }
     int32_t *ind = indices != NULL ? (*indices)->data : NULL;
-    PoolJob j = { &g, x->data, y->data, ind, NULL, NULL, NULL };
+    PoolJob j = {&g, x->data, y->data, ind, NULL, NULL, NULL};
     gboolean vgg = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0;
     pvx_parallel_for(shape[0] * shape[1], plane_grain(g.h * g.w),
                      vgg ? maxpool_2x2_planes : maxpool_planes, &j);
@@ -233,10 +299,7 @@ typedef int (*Pool2x2BackwardRow)(float *r0, float *r1, const int32_t *oi, const
                                   const float *gate, int64_t ow, int32_t base, int32_t w,
                                   int32_t in_plane);
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define PVX_POOL_X86 1
-#include <immintrin.h>
-
+#ifdef PVX_POOL_X86
 /* The same, 16 outputs per step: the window position of each maximum compared at once, the
  * ReLU gate gathered, and the four results interleaved into the two input rows by two-source
  * permutes. The scalar loop is a tenth of the training step's element-wise time at 28×28; the
@@ -246,11 +309,11 @@ maxpool_2x2_backward_row_avx512(float *r0, float *r1, const int32_t *oi, const f
                                 const float *gate, int64_t ow, int32_t base, int32_t w,
                                 int32_t in_plane)
 {
-    const __m512i iota2 = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4,
-                                           2, 0);
+    const __m512i iota2 =
+        _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    const __m512i hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9,
-                                        24, 8);
+    const __m512i hi =
+        _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
     const __m512 zero = _mm512_setzero_ps();
     int bad = 0;
     for (int64_t ox0 = 0; ox0 < ow; ox0 += 16) {
@@ -319,9 +382,8 @@ static void maxpool_2x2_backward_planes(int64_t p0, int64_t p1, void *data)
     }
 }
 
-static gboolean maxpool_backward(const PvxTensor *x, const PvxIndices *indices,
-                                 const PvxTensor *dy, PvxTensor **dx, gboolean relu,
-                                 GError **error)
+static gboolean maxpool_backward(const PvxTensor *x, const PvxIndices *indices, const PvxTensor *dy,
+                                 PvxTensor **dx, gboolean relu, GError **error)
 {
     g_return_val_if_fail(x != NULL && indices != NULL && dy != NULL && dx != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -334,22 +396,22 @@ static gboolean maxpool_backward(const PvxTensor *x, const PvxIndices *indices,
         g_autofree char *ds = pvx_tensor_shape_string(dy);
         g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
                     "max-pool backward: output gradient %s (%" G_GINT64_FORMAT " indices) does "
-                    "not belong to input %s", ds, (gint64)indices->numel, xs);
+                    "not belong to input %s",
+                    ds, (gint64)indices->numel, xs);
         return FALSE;
     }
     if (!pvx_ops_prepare_grad(dx, 4, x->shape, "max-pool input gradient", error))
         return FALSE;
-    PoolGeom g = { .h = x->shape[2], .w = x->shape[3], .oh = dy->shape[2], .ow = dy->shape[3] };
-    PoolJob j = { &g, NULL, NULL, indices->data, (*dx)->data, dy->data,
-                  relu ? x->data : NULL };
+    PoolGeom g = {.h = x->shape[2], .w = x->shape[3], .oh = dy->shape[2], .ow = dy->shape[3]};
+    PoolJob j = {&g, NULL, NULL, indices->data, (*dx)->data, dy->data, relu ? x->data : NULL};
     gboolean halves = g.oh == g.h / 2 && g.ow == g.w / 2 && g.oh > 0 && g.ow > 0;
     pvx_parallel_for(x->shape[0] * x->shape[1], plane_grain(g.h * g.w),
                      halves ? maxpool_2x2_backward_planes : maxpool_backward_planes, &j);
     return TRUE;
 }
 
-gboolean pvx_maxpool2d_backward(const PvxTensor *x, const PvxIndices *indices,
-                                const PvxTensor *dy, PvxTensor **dx, GError **error)
+gboolean pvx_maxpool2d_backward(const PvxTensor *x, const PvxIndices *indices, const PvxTensor *dy,
+                                PvxTensor **dx, GError **error)
 {
     return maxpool_backward(x, indices, dy, dx, FALSE, error);
 }
@@ -404,26 +466,25 @@ static gboolean check_adaptive(const PvxTensor *x, int out_h, int out_w, GError 
     }
     if (x->shape[2] < 1 || x->shape[3] < 1) {
         g_autofree char *xs = pvx_tensor_shape_string(x);
-        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE, "adaptive average pool: empty input %s",
-                    xs);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE, "adaptive average pool: empty input %s", xs);
         return FALSE;
     }
     return TRUE;
 }
 
-PvxTensor *pvx_adaptive_avgpool2d_forward(const PvxTensor *x, int out_h, int out_w,
-                                          PvxTensor *out, GError **error)
+PvxTensor *pvx_adaptive_avgpool2d_forward(const PvxTensor *x, int out_h, int out_w, PvxTensor *out,
+                                          GError **error)
 {
     g_return_val_if_fail(x != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
     if (!check_adaptive(x, out_h, out_w, error))
         return NULL;
-    int64_t shape[4] = { x->shape[0], x->shape[1], out_h, out_w };
+    int64_t shape[4] = {x->shape[0], x->shape[1], out_h, out_w};
     PvxTensor *y = pvx_ops_prepare_out(out, 4, shape, "adaptive average pool output", error);
     if (y == NULL)
         return NULL;
-    PoolGeom g = { .h = x->shape[2], .w = x->shape[3], .oh = out_h, .ow = out_w };
-    PoolJob j = { &g, x->data, y->data, NULL, NULL, NULL, NULL };
+    PoolGeom g = {.h = x->shape[2], .w = x->shape[3], .oh = out_h, .ow = out_w};
+    PoolJob j = {&g, x->data, y->data, NULL, NULL, NULL, NULL};
     pvx_parallel_for(shape[0] * shape[1], plane_grain(g.h * g.w), avgpool_planes, &j);
     return y;
 }
@@ -450,20 +511,20 @@ static void avgpool_backward_planes(int64_t p0, int64_t p1, void *data)
     }
 }
 
-gboolean pvx_adaptive_avgpool2d_backward(const PvxTensor *x, const PvxTensor *dy,
-                                         PvxTensor **dx, GError **error)
+gboolean pvx_adaptive_avgpool2d_backward(const PvxTensor *x, const PvxTensor *dy, PvxTensor **dx,
+                                         GError **error)
 {
     g_return_val_if_fail(x != NULL && dy != NULL && dx != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
     if (!pvx_ops_check_tensor(dy, 4, "adaptive average pool output gradient", error) ||
         !check_adaptive(x, (int)dy->shape[2], (int)dy->shape[3], error))
         return FALSE;
-    int64_t shape[4] = { x->shape[0], x->shape[1], dy->shape[2], dy->shape[3] };
+    int64_t shape[4] = {x->shape[0], x->shape[1], dy->shape[2], dy->shape[3]};
     if (!pvx_ops_check_shape(dy, 4, shape, "adaptive average pool output gradient", error) ||
         !pvx_ops_prepare_grad(dx, 4, x->shape, "adaptive average pool input gradient", error))
         return FALSE;
-    PoolGeom g = { .h = x->shape[2], .w = x->shape[3], .oh = dy->shape[2], .ow = dy->shape[3] };
-    PoolJob j = { &g, NULL, NULL, NULL, (*dx)->data, dy->data, NULL };
+    PoolGeom g = {.h = x->shape[2], .w = x->shape[3], .oh = dy->shape[2], .ow = dy->shape[3]};
+    PoolJob j = {&g, NULL, NULL, NULL, (*dx)->data, dy->data, NULL};
     pvx_parallel_for(shape[0] * shape[1], plane_grain(g.h * g.w), avgpool_backward_planes, &j);
     return TRUE;
 }

@@ -710,9 +710,10 @@ static void conv2d_direct_matches_im2col(void)
     }
 }
 
-/* The 2×2 max-pool backward gives the same bits with the AVX-512 row kernel and the generic one:
- * rows of one, two and three 16-output steps, odd sizes, with and without the ReLU gate. */
-static void maxpool_2x2_backward_kernels_agree(void)
+/* The 2×2 max-pool gives the same bits with the AVX-512 row kernels and the generic ones: the
+ * forward's maxima and indices (with NaNs and ties) and the backward with and without the ReLU
+ * gate, on rows of one, two and three 16-output steps and odd sizes. */
+static void maxpool_2x2_kernels_agree(void)
 {
     const int64_t shapes[][4] = { { 2, 3, 9, 8 }, { 1, 2, 40, 70 }, { 2, 2, 7, 37 } };
     const PvxMaxPool2dParams pool = { .kernel_h = 2, .kernel_w = 2 };
@@ -723,6 +724,27 @@ static void maxpool_2x2_backward_kernels_agree(void)
         g_autoptr(PvxTensor) y = pvx_maxpool2d_forward(x, &pool, NULL, &ind, NULL);
         g_assert_nonnull(y);
         g_autoptr(PvxTensor) dy = rand_tensor(4, y->shape, -1, 1);
+        /* the forward, on x with NaNs added (a NaN wins its window) and its zeros (ties) */
+        g_autoptr(PvxTensor) xn = pvx_tensor_copy(x);
+        for (int64_t i = 0; i < pvx_tensor_numel(xn); i += 29)
+            xn->data[i] = NAN;
+        PvxTensor *yk[2];
+        PvxIndices *ik[2] = { NULL, NULL };
+        for (int k = 0; k < 2; k++) {
+            if (k == 1)
+                g_setenv("PVX_KERNEL_ISA", "generic", TRUE);
+            yk[k] = pvx_maxpool2d_forward(xn, &pool, NULL, &ik[k], NULL);
+            g_assert_nonnull(yk[k]);
+        }
+        g_unsetenv("PVX_KERNEL_ISA");
+        expect_identical("2x2 pool y", yk[0], yk[1]);
+        g_assert_cmpint(ik[0]->numel, ==, ik[1]->numel);
+        for (int64_t i = 0; i < ik[0]->numel; i++)
+            g_assert_cmpint(ik[0]->data[i], ==, ik[1]->data[i]);
+        for (int k = 0; k < 2; k++) {
+            pvx_tensor_unref(yk[k]);
+            pvx_indices_free(ik[k]);
+        }
         for (int relu = 0; relu < 2; relu++) {
             PvxTensor *dx[2] = { NULL, NULL };
             for (int k = 0; k < 2; k++) {
@@ -891,8 +913,8 @@ int main(int argc, char **argv)
     g_test_add_func("/ops/api/winograd-results-do-not-depend-on-threads",
                     winograd_results_do_not_depend_on_threads);
     g_test_add_func("/ops/api/conv2d-direct-matches-im2col", conv2d_direct_matches_im2col);
-    g_test_add_func("/ops/api/maxpool-2x2-backward-kernels-agree",
-                    maxpool_2x2_backward_kernels_agree);
+    g_test_add_func("/ops/api/maxpool-2x2-kernels-agree",
+                    maxpool_2x2_kernels_agree);
     g_test_add_func("/ops/api/conv2d-relu-backward-equals-two-passes",
                     conv2d_relu_backward_equals_two_passes);
     g_test_add_func("/ops/api/maxpool-relu-backward-equals-two-passes",
