@@ -33,12 +33,12 @@
 #define WINOGRAD_MIN_TILES 96
 
 typedef struct {
-    int64_t n, cin, h, w;   /* input */
-    int64_t cout, kh, kw;   /* weight */
-    int64_t oh, ow;         /* output */
+    int64_t n, cin, h, w; /* input */
+    int64_t cout, kh, kw; /* weight */
+    int64_t oh, ow;       /* output */
     int64_t sh, sw, ph, pw, dh, dw;
-    int64_t k;              /* cin * kh * kw */
-    gboolean pointwise;     /* 1×1, stride 1, no padding: col_n is x_n */
+    int64_t k;          /* cin * kh * kw */
+    gboolean pointwise; /* 1×1, stride 1, no padding: col_n is x_n */
 } Geom;
 
 PvxConvAlgo pvx_ops_conv_algo(void)
@@ -61,11 +61,11 @@ PvxConvAlgo pvx_ops_conv_algo(void)
 static gboolean geom_init(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
                           const PvxConv2dParams *p, Geom *g, GError **error)
 {
-    static const PvxConv2dParams defaults = { 0 };
+    static const PvxConv2dParams defaults = {0};
     if (p == NULL)
         p = &defaults;
-    if (p->stride_h < 0 || p->stride_w < 0 || p->pad_h < 0 || p->pad_w < 0 ||
-        p->dilation_h < 0 || p->dilation_w < 0) {
+    if (p->stride_h < 0 || p->stride_w < 0 || p->pad_h < 0 || p->pad_w < 0 || p->dilation_h < 0 ||
+        p->dilation_w < 0) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
                     "conv2d: negative stride, padding or dilation (%d,%d / %d,%d / %d,%d)",
                     p->stride_h, p->stride_w, p->pad_h, p->pad_w, p->dilation_h, p->dilation_w);
@@ -78,18 +78,27 @@ static gboolean geom_init(const PvxTensor *x, const PvxTensor *w, const PvxTenso
         g_autofree char *xs = pvx_tensor_shape_string(x);
         g_autofree char *ws = pvx_tensor_shape_string(w);
         g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
-                    "conv2d: input %s has %" G_GINT64_FORMAT " channels but weight %s expects %"
-                    G_GINT64_FORMAT, xs, (gint64)x->shape[1], ws, (gint64)w->shape[1]);
+                    "conv2d: input %s has %" G_GINT64_FORMAT
+                    " channels but weight %s expects %" G_GINT64_FORMAT,
+                    xs, (gint64)x->shape[1], ws, (gint64)w->shape[1]);
         return FALSE;
     }
     if (b != NULL && !pvx_ops_check_shape(b, 1, w->shape, "conv2d bias", error))
         return FALSE;
     *g = (Geom){
-        .n = x->shape[0], .cin = x->shape[1], .h = x->shape[2], .w = x->shape[3],
-        .cout = w->shape[0], .kh = w->shape[2], .kw = w->shape[3],
-        .sh = MAX(p->stride_h, 1), .sw = MAX(p->stride_w, 1),
-        .ph = p->pad_h, .pw = p->pad_w,
-        .dh = MAX(p->dilation_h, 1), .dw = MAX(p->dilation_w, 1),
+        .n = x->shape[0],
+        .cin = x->shape[1],
+        .h = x->shape[2],
+        .w = x->shape[3],
+        .cout = w->shape[0],
+        .kh = w->shape[2],
+        .kw = w->shape[3],
+        .sh = MAX(p->stride_h, 1),
+        .sw = MAX(p->stride_w, 1),
+        .ph = p->pad_h,
+        .pw = p->pad_w,
+        .dh = MAX(p->dilation_h, 1),
+        .dw = MAX(p->dilation_w, 1),
     };
     int64_t span_h = g->dh * (g->kh - 1) + 1, span_w = g->dw * (g->kw - 1) + 1;
     int64_t ih = g->h + 2 * g->ph, iw = g->w + 2 * g->pw;
@@ -105,8 +114,7 @@ static gboolean geom_init(const PvxTensor *x, const PvxTensor *w, const PvxTenso
     g->oh = (ih - span_h) / g->sh + 1;
     g->ow = (iw - span_w) / g->sw + 1;
     g->k = g->cin * g->kh * g->kw;
-    g->pointwise = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 &&
-                   g->pw == 0;
+    g->pointwise = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0;
     return TRUE;
 }
 
@@ -137,8 +145,8 @@ typedef struct {
     const Geom *g;
     const float *x, *w, *bias, *dy;
     float *y, *dw;
-    float *db;          /* weight gradient: nullable, the bias gradient taken on the way */
-    float *xp;          /* [n, cin, hp + 1, wp] */
+    float *db; /* weight gradient: nullable, the bias gradient taken on the way */
+    float *xp; /* [n, cin, hp + 1, wp] */
     int64_t hp, wp;
 } DirectJob;
 
@@ -237,7 +245,7 @@ PVX_KERNEL_CLONES static void direct_weight_grad_channels(int64_t c0, int64_t c1
                 const float *xp = j->xp + (n * g->cin + ci) * xp_plane(j);
                 for (int64_t ky = 0; ky < g->kh; ky++) {
                     for (int64_t kx = 0; kx < g->kw; kx++) {
-                        float acc[16] = { 0 };
+                        float acc[16] = {0};
                         dot16(acc, dyp, xp + ky * j->wp + kx, len);
                         float part = 0.0f;
                         for (int l = 0; l < 16; l++)
@@ -282,8 +290,15 @@ static gboolean use_winograd(const Geom *g, PvxWinograd *wg)
     case PVX_CONV_ALGO_WINOGRAD:
         break;
     }
-    *wg = (PvxWinograd){ .n = g->n, .cin = g->cin, .h = g->h, .w = g->w, .cout = g->cout,
-                         .oh = g->oh, .ow = g->ow, .ph = g->ph, .pw = g->pw };
+    *wg = (PvxWinograd){.n = g->n,
+                        .cin = g->cin,
+                        .h = g->h,
+                        .w = g->w,
+                        .cout = g->cout,
+                        .oh = g->oh,
+                        .ow = g->ow,
+                        .ph = g->ph,
+                        .pw = g->pw};
     return TRUE;
 }
 
@@ -320,12 +335,12 @@ static void valid_cols(const Geom *g, int64_t kw, int64_t *lo, int64_t *hi)
 
 typedef struct {
     const Geom *g;
-    const float *x;    /* image n: [Cin, H, W] */
-    float *col;        /* [K, rows * OW] */
-    int64_t oh0, oh1;  /* output rows of this chunk */
+    const float *x;   /* image n: [Cin, H, W] */
+    float *col;       /* [K, rows * OW] */
+    int64_t oh0, oh1; /* output rows of this chunk */
     /* optional: pre-fill y rows with the bias (forward) */
     const float *bias;
-    float *y;          /* image n: [Cout, P] */
+    float *y; /* image n: [Cout, P] */
 } ColJob;
 
 static void im2col_rows(int64_t r0, int64_t r1, void *data)
@@ -438,7 +453,7 @@ PvxTensor *pvx_conv2d_forward(const PvxTensor *x, const PvxTensor *w, const PvxT
     Geom g;
     if (!geom_init(x, w, b, p, &g, error))
         return NULL;
-    int64_t shape[4] = { g.n, g.cout, g.oh, g.ow };
+    int64_t shape[4] = {g.n, g.cout, g.oh, g.ow};
     PvxTensor *y = pvx_ops_prepare_out(out, 4, shape, "conv2d output", error);
     if (y == NULL)
         return NULL;
@@ -451,14 +466,14 @@ PvxTensor *pvx_conv2d_forward(const PvxTensor *x, const PvxTensor *w, const PvxT
         return y;
     }
     if (use_direct(&g)) {
-        DirectJob j = { .w = w->data, .bias = bias, .y = y->data };
+        DirectJob j = {.w = w->data, .bias = bias, .y = y->data};
         direct_begin(&j, &g, x->data);
         pvx_parallel_for(g.n * g.cout, 8, direct_forward_planes, &j);
         return y;
     }
     if (g.pointwise) {
         if (bias != NULL) {
-            BiasJob bj = { &g, bias, y->data };
+            BiasJob bj = {&g, bias, y->data};
             pvx_parallel_for(g.n * g.cout, 1, fill_bias_planes, &bj);
         }
         for (int64_t n = 0; n < g.n; n++)
@@ -473,8 +488,8 @@ PvxTensor *pvx_conv2d_forward(const PvxTensor *x, const PvxTensor *w, const PvxT
     for (int64_t n = 0; n < g.n; n++) {
         float *yn = y->data + n * g.cout * plane;
         for (int64_t oh0 = 0; oh0 < g.oh; oh0 += rows) {
-            ColJob j = { &g, x->data + n * g.cin * g.h * g.w, col, oh0, MIN(oh0 + rows, g.oh),
-                         bias, yn };
+            ColJob j = {&g, x->data + n * g.cin * g.h * g.w, col, oh0, MIN(oh0 + rows, g.oh), bias,
+                        yn};
             int64_t ncols = (j.oh1 - j.oh0) * g.ow;
             pvx_parallel_for(g.k, 4, im2col_rows, &j);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g.cout, (int)ncols,
@@ -513,7 +528,7 @@ static gboolean conv_backward(const PvxTensor *x, const PvxTensor *w, const PvxT
     Geom g;
     if (!geom_init(x, w, NULL, p, &g, error))
         return FALSE;
-    int64_t yshape[4] = { g.n, g.cout, g.oh, g.ow };
+    int64_t yshape[4] = {g.n, g.cout, g.oh, g.ow};
     if (!pvx_ops_check_shape(dy, 4, yshape, "conv2d output gradient", error))
         return FALSE;
     if (dw != NULL && !pvx_ops_check_shape(dw, 4, w->shape, "conv2d weight gradient", error))
@@ -526,12 +541,22 @@ static gboolean conv_backward(const PvxTensor *x, const PvxTensor *w, const PvxT
     int64_t plane = g.oh * g.ow, in_plane = g.h * g.w;
 
     gboolean direct_dw = dw != NULL && use_direct(&g);
+    /* Winograd's fused backward (both gradients, padding 1) sums the bias gradient itself. */
+    PvxWinograd wg;
+    gboolean winograd = use_winograd(&g, &wg);
+    gboolean fused = winograd && dw != NULL && dx != NULL && g.ph == 1 && g.pw == 1 &&
+                     g.oh == g.h && g.ow == g.w;
+    if (fused) {
+        pvx_winograd_backward(&wg, x->data, w->data, dy->data, relu ? x->data : NULL, (*dx)->data,
+                              dw->data, db != NULL ? db->data : NULL);
+        return TRUE;
+    }
     if (db != NULL && !direct_dw) {
-        BiasGradJob bj = { &g, dy->data, db->data };
+        BiasGradJob bj = {&g, dy->data, db->data};
         pvx_parallel_for(g.cout, 8, bias_grad_channels, &bj);
     }
     if (direct_dw) {
-        DirectJob j = { .dy = dy->data, .dw = dw->data, .db = db != NULL ? db->data : NULL };
+        DirectJob j = {.dy = dy->data, .dw = dw->data, .db = db != NULL ? db->data : NULL};
         direct_begin(&j, &g, x->data);
         pvx_parallel_for(g.cout, 1, direct_weight_grad_channels, &j);
         dw = NULL; /* done; the input gradient, if wanted, still goes below */
@@ -539,14 +564,20 @@ static gboolean conv_backward(const PvxTensor *x, const PvxTensor *w, const PvxT
     if (dw == NULL && dx == NULL)
         return TRUE;
 
-    PvxWinograd wg;
-    if (use_winograd(&g, &wg)) {
+    if (winograd) {
         if (dw != NULL)
             pvx_winograd_weight_grad(&wg, x->data, dy->data, dw->data);
         if (dx != NULL) {
             /* dx = conv(dy, w rotated and transposed) with padding 2 - pad: same output size. */
-            PvxWinograd t = { .n = g.n, .cin = g.cout, .h = g.oh, .w = g.ow, .cout = g.cin,
-                              .oh = g.h, .ow = g.w, .ph = 2 - g.ph, .pw = 2 - g.pw };
+            PvxWinograd t = {.n = g.n,
+                             .cin = g.cout,
+                             .h = g.oh,
+                             .w = g.ow,
+                             .cout = g.cin,
+                             .oh = g.h,
+                             .ow = g.w,
+                             .ph = 2 - g.ph,
+                             .pw = 2 - g.pw};
             pvx_winograd_forward(&t, dy->data, w->data, TRUE, NULL, relu ? x->data : NULL,
                                  (*dx)->data);
         }
@@ -581,7 +612,7 @@ static gboolean conv_backward(const PvxTensor *x, const PvxTensor *w, const PvxT
             int64_t oh1 = MIN(oh0 + rows, g.oh);
             int64_t ncols = (oh1 - oh0) * g.ow;
             if (dw != NULL) {
-                ColJob j = { &g, xn, col, oh0, oh1, NULL, NULL };
+                ColJob j = {&g, xn, col, oh0, oh1, NULL, NULL};
                 pvx_parallel_for(g.k, 4, im2col_rows, &j);
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g.cout, (int)g.k,
                             (int)ncols, 1.0f, dyn + oh0 * g.ow, (int)plane, col, (int)ncols, 1.0f,
@@ -591,7 +622,7 @@ static gboolean conv_backward(const PvxTensor *x, const PvxTensor *w, const PvxT
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.k, (int)ncols,
                             (int)g.cout, 1.0f, w->data, (int)g.k, dyn + oh0 * g.ow, (int)plane,
                             0.0f, dcol, (int)ncols);
-                ColJob j = { &g, (*dx)->data + n * g.cin * in_plane, dcol, oh0, oh1, NULL, NULL };
+                ColJob j = {&g, (*dx)->data + n * g.cin * in_plane, dcol, oh0, oh1, NULL, NULL};
                 pvx_parallel_for(g.cin, 1, col2im_channels, &j);
             }
         }
@@ -602,8 +633,8 @@ static gboolean conv_backward(const PvxTensor *x, const PvxTensor *w, const PvxT
 }
 
 gboolean pvx_conv2d_backward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *dy,
-                             const PvxConv2dParams *p, PvxTensor **dx, PvxTensor *dw,
-                             PvxTensor *db, GError **error)
+                             const PvxConv2dParams *p, PvxTensor **dx, PvxTensor *dw, PvxTensor *db,
+                             GError **error)
 {
     return conv_backward(x, w, dy, p, dx, dw, db, FALSE, error);
 }

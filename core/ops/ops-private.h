@@ -19,7 +19,7 @@ void pvx_ops_blas_serial_end(void);
 /* A per-thread scratch buffer of at least @numel floats, 64-byte aligned, reused between calls
  * so that big im2col matrices are not faulted in again on every image. Slots are independent
  * (0 .. PVX_OPS_SCRATCH_SLOTS-1); contents are undefined on return. (transfer none) */
-#define PVX_OPS_SCRATCH_SLOTS 6
+#define PVX_OPS_SCRATCH_SLOTS 8
 float *pvx_ops_scratch(int slot, size_t numel);
 
 /* FALSE + PVX_ERROR_SHAPE unless @t is a contiguous tensor with @ndim dimensions. @what names
@@ -96,3 +96,8 @@ void pvx_winograd_forward(const PvxWinograd *c, const float *x, const float *w, 
                           const float *bias, const float *gate, float *y);
 /* dw [cout, cin, 3, 3] += dL/dw from x and dy [n, cout, oh, ow]. */
 void pvx_winograd_weight_grad(const PvxWinograd *c, const float *x, const float *dy, float *dw);
+/* Both at once, for padding 1 (output size = input size): dx (overwritten; zero where @gate,
+ * nullable, is ≤ 0) as pvx_winograd_forward(flip) would give it within rounding, dw += dL/dw and,
+ * with @db (nullable), db += dL/db. Each block's rows of dy are copied and read once for all. */
+void pvx_winograd_backward(const PvxWinograd *c, const float *x, const float *w, const float *dy,
+                           const float *gate, float *dx, float *dw, float *db);

@@ -92,11 +92,12 @@
  * 40 % faster. */
 #define SMALL_BLOCK_TILES 48
 
-/* Scratch slots (see pvx_ops_scratch, per thread): the calling thread holds U (or the weight
- * gradient's sums) and the channels-last copies of the input and the output (or output
- * gradient); every thread running blocks holds its own V and M (or Dy). Slots 0 and 1 are
- * im2col's and the direct convolution's, never in use during these calls. */
-enum { SLOT_XT = 0, SLOT_YT = 1, SLOT_U = 2, SLOT_V = 3, SLOT_M = 4 };
+/* Scratch slots (see pvx_ops_scratch, per thread): the calling thread holds U (the transformed
+ * weights) and the weight gradient's chunk sums (UW); every thread running blocks holds its own
+ * channels-last copies of a segment's rows (XT for the input, YT for the output), V, M and (the
+ * fused backward) Dy. Slots 0 and 1 are also im2col's and the direct convolution's, never in use
+ * during these calls. */
+enum { SLOT_XT = 0, SLOT_YT = 1, SLOT_U = 2, SLOT_V = 3, SLOT_M = 4, SLOT_D = 5, SLOT_UW = 6 };
 
 /* The kernels of one instruction set (see the top). */
 typedef struct {
@@ -433,8 +434,8 @@ AVX512 static void to_last_avx512(const float *src, int64_t C, int64_t P, int64_
     }
 }
 
-AVX512 static void to_first_avx512(const float *src, int64_t C, int64_t P, int64_t p0,
-                                   int64_t np, float *dst, const float *gate)
+AVX512 static void to_first_avx512(const float *src, int64_t C, int64_t P, int64_t p0, int64_t np,
+                                   float *dst, const float *gate)
 {
     /* channel groups outside, as in to_last_avx512: 16 planes written at a time */
     for (int64_t c0 = 0; c0 < C; c0 += 16) {
@@ -445,8 +446,8 @@ AVX512 static void to_first_avx512(const float *src, int64_t C, int64_t P, int64
             __mmask16 pm = lanes(n);
             __m512 r[16];
             for (int k = 0; k < 16; k++)
-                r[k] = k < n ? _mm512_maskz_loadu_ps(cm, src + (p + k) * C + c0)
-                             : _mm512_setzero_ps();
+                r[k] =
+                    k < n ? _mm512_maskz_loadu_ps(cm, src + (p + k) * C + c0) : _mm512_setzero_ps();
             transpose16(r);
             for (int64_t k = 0; k < nc; k++) {
                 int64_t o = (c0 + k) * P + p0 + p;
@@ -680,6 +681,37 @@ static void input_transform(const Job *j, const Segment *g, int64_t tb, int i0, 
     }
 }
 
+/* M = V · U for the block's tb tiles: 16 GEMMs [tb, cin] · [cin, cout]. */
+static void forward_gemms(const Job *j, int64_t tb, const float *v, float *m)
+{
+    const PvxWinograd *c = j->c;
+    for (int e = 0; e < NE; e++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)tb, (int)c->cout, (int)c->cin,
+                    1.0f, v + e * tb * c->cin, (int)c->cin, j->u + e * c->cin * c->cout,
+                    (int)c->cout, 0.0f, m + e * tb * c->cout, (int)c->cout);
+}
+
+/* The output of block [r0, r1) (tb tiles) from its M: per segment, the output transform into
+ * @yt (channels-last rows), then those rows copied into the NCHW output, gated. */
+static void output_rows(const Job *j, int64_t r0, int64_t r1, int64_t tb, const float *m, float *yt)
+{
+    const PvxWinograd *c = j->c;
+    int64_t image = c->cout * c->oh * c->ow;
+    for (int64_t r = r0; r < r1;) {
+        Segment g = segment_at(j, r0, r1, r);
+        r += g.nt;
+        for (int64_t a = 0; a < g.nt; a++) {
+            for (int64_t tx = 0; tx < j->tw; tx++) {
+                int64_t l = g.t0 + a * j->tw + tx;
+                j->k.tile_out(m + l * c->cout, tb * c->cout, c->cout, j->bias, yt, g.oy1 - g.oy0,
+                              c->ow, 2 * a, 2 * tx);
+            }
+        }
+        j->k.to_first(yt, c->cout, c->oh * c->ow, g.oy0 * c->ow, (g.oy1 - g.oy0) * c->ow,
+                      j->out + g.n * image, j->gate != NULL ? j->gate + g.n * image : NULL);
+    }
+}
+
 /* One thread's share of the forward: takes blocks until none is left, and runs each through
  * input transform, 16 single-threaded GEMMs and output transform without waiting for the other
  * threads — the block's V and M stay in this core's caches. */
@@ -689,7 +721,7 @@ static void forward_blocks(int64_t t0, int64_t t1, void *data)
     (void)t1;
     Job *j = data;
     const PvxWinograd *c = j->c;
-    int64_t tb_max = j->per * j->tw, image = c->cout * c->oh * c->ow;
+    int64_t tb_max = j->per * j->tw;
     float *v = pvx_ops_scratch(SLOT_V, (size_t)(NE * c->cin * tb_max));
     float *m = pvx_ops_scratch(SLOT_M, (size_t)(NE * c->cout * tb_max));
     float *xt = pvx_ops_scratch(SLOT_XT, rows_in_floats(j));
@@ -704,24 +736,8 @@ static void forward_blocks(int64_t t0, int64_t t1, void *data)
             r += g.nt;
             input_transform(j, &g, tb, 0, 4, xt, v);
         }
-        for (int e = 0; e < NE; e++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)tb, (int)c->cout,
-                        (int)c->cin, 1.0f, v + e * tb * c->cin, (int)c->cin,
-                        j->u + e * c->cin * c->cout, (int)c->cout, 0.0f, m + e * tb * c->cout,
-                        (int)c->cout);
-        for (int64_t r = r0; r < r1;) {
-            Segment g = segment_at(j, r0, r1, r);
-            r += g.nt;
-            for (int64_t a = 0; a < g.nt; a++) {
-                for (int64_t tx = 0; tx < j->tw; tx++) {
-                    int64_t l = g.t0 + a * j->tw + tx;
-                    j->k.tile_out(m + l * c->cout, tb * c->cout, c->cout, j->bias, yt,
-                                  g.oy1 - g.oy0, c->ow, 2 * a, 2 * tx);
-                }
-            }
-            j->k.to_first(yt, c->cout, c->oh * c->ow, g.oy0 * c->ow, (g.oy1 - g.oy0) * c->ow,
-                          j->out + g.n * image, j->gate != NULL ? j->gate + g.n * image : NULL);
-        }
+        forward_gemms(j, tb, v, m);
+        output_rows(j, r0, r1, tb, m, yt);
     }
 }
 
@@ -742,6 +758,32 @@ void pvx_winograd_forward(const PvxWinograd *c, const float *x, const float *w, 
     pvx_ops_blas_serial_begin();
     pvx_parallel_for(threads, 1, forward_blocks, &j);
     pvx_ops_blas_serial_end();
+}
+
+/* Dy of the segment's tiles into dy [16][tb][cout], from its output gradient rows oy0 … oy1 - 1
+ * copied channels-last at @gt. */
+static void grad_tiles(const Job *j, const Segment *g, int64_t tb, const float *gt, float *dy)
+{
+    const PvxWinograd *c = j->c;
+    for (int64_t a = 0; a < g->nt; a++) {
+        for (int64_t tx = 0; tx < j->tw; tx++) {
+            int64_t l = g->t0 + a * j->tw + tx;
+            j->k.tile_grad(gt, g->oy1 - g->oy0, c->ow, 2 * a, 2 * tx, c->cout, dy + l * c->cout,
+                           tb * c->cout, 0, 4);
+        }
+    }
+}
+
+/* u [16][cout][cin] (+)= Dyᵀ · V over the block's tb tiles: 16 GEMMs, the first block of a
+ * chunk overwriting. */
+static void wgrad_gemms(const Job *j, int64_t tb, const float *dy, const float *v, float *u,
+                        gboolean first)
+{
+    const PvxWinograd *c = j->c;
+    for (int e = 0; e < NE; e++)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c->cout, (int)c->cin, (int)tb,
+                    1.0f, dy + e * tb * c->cout, (int)c->cout, v + e * tb * c->cin, (int)c->cin,
+                    first ? 0.0f : 1.0f, u + e * c->cout * c->cin, (int)c->cin);
 }
 
 /* Weight gradient of chunks [q0, q1): each chunk's blocks, in order, summed into the chunk's
@@ -767,21 +809,23 @@ static void weight_grad_chunks(int64_t q0, int64_t q1, void *data)
                 input_transform(j, &g, tb, 0, 4, xt, v);
                 j->k.to_last(j->dy + g.n * image, c->cout, c->oh * c->ow, g.oy0 * c->ow,
                              (g.oy1 - g.oy0) * c->ow, gt);
-                for (int64_t a = 0; a < g.nt; a++) {
-                    for (int64_t tx = 0; tx < j->tw; tx++) {
-                        int64_t l = g.t0 + a * j->tw + tx;
-                        j->k.tile_grad(gt, g.oy1 - g.oy0, c->ow, 2 * a, 2 * tx, c->cout,
-                                       dy + l * c->cout, tb * c->cout, 0, 4);
-                    }
-                }
+                grad_tiles(j, &g, tb, gt, dy);
             }
-            for (int e = 0; e < NE; e++)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c->cout, (int)c->cin,
-                            (int)tb, 1.0f, dy + e * tb * c->cout, (int)c->cout, v + e * tb * c->cin,
-                            (int)c->cin, k == k0 ? 0.0f : 1.0f, u + e * c->cout * c->cin,
-                            (int)c->cin);
+            wgrad_gemms(j, tb, dy, v, u, k == k0);
         }
     }
+}
+
+/* The weight gradient's tiling (shared by the fused backward): blocks, chunks, the chunks' sums. */
+static void wgrad_tiling(Job *j)
+{
+    const PvxWinograd *c = j->c;
+    j->per = block_rows(j->tw, j->rows, c->cin * c->cout, NE * (c->cin + c->cout),
+                        WGRAD_BLOCK_BYTES, WGRAD_MIN_TILES, 1);
+    j->per = MAX(1, MIN(j->per, WGRAD_MAX_TILES / j->tw));
+    j->nblocks = (j->rows + j->per - 1) / j->per;
+    j->chunks = MIN(WGRAD_CHUNKS, j->nblocks);
+    j->u = pvx_ops_scratch(SLOT_UW, (size_t)(j->chunks * NE * c->cin * c->cout));
 }
 
 void pvx_winograd_weight_grad(const PvxWinograd *c, const float *x, const float *dy, float *dw)
@@ -790,14 +834,121 @@ void pvx_winograd_weight_grad(const PvxWinograd *c, const float *x, const float 
     job_tiling(&j, c);
     if (j.rows == 0 || j.tw == 0)
         return;
-    j.per = block_rows(j.tw, j.rows, c->cin * c->cout, NE * (c->cin + c->cout), WGRAD_BLOCK_BYTES,
-                       WGRAD_MIN_TILES, 1);
-    j.per = MAX(1, MIN(j.per, WGRAD_MAX_TILES / j.tw));
-    j.nblocks = (j.rows + j.per - 1) / j.per;
-    j.chunks = MIN(WGRAD_CHUNKS, j.nblocks);
-    j.u = pvx_ops_scratch(SLOT_U, (size_t)(j.chunks * NE * c->cin * c->cout));
+    wgrad_tiling(&j);
     pvx_ops_blas_serial_begin();
     pvx_parallel_for(j.chunks, 1, weight_grad_chunks, &j);
     pvx_ops_blas_serial_end();
     pvx_parallel_for(c->cout, MAX(1, 4096 / MAX(c->cin, 1)), weights_grad_finish, &j);
+}
+
+/* The input gradient (d: a forward over dy) and the weight gradient (w) of one convolution,
+ * tiled alike; with the bias gradient, each chunk's sums of dy per channel. */
+typedef struct {
+    Job d, w;
+    double *bsum; /* nullable: [chunks][cout] */
+    float *btmp;  /* [chunks][cout] */
+} Backward;
+
+/* s[c] += Σ_p rows[p · C + c] over @nrows rows of @w positions: each channel summed in float
+ * along a row, then into its double sum (one float sum over a whole segment, a few hundred
+ * values, measured 1.3e-5 relative against PyTorch on VGG-16's 14×14 layers). */
+PVX_KERNEL_CLONES static void channel_sums(const float *restrict rows, int64_t nrows, int64_t w,
+                                           int64_t C, float *restrict tmp, double *restrict s)
+{
+    for (int64_t r = 0; r < nrows; r++) {
+        for (int64_t c = 0; c < C; c++)
+            tmp[c] = 0.0f;
+        for (int64_t p = r * w; p < (r + 1) * w; p++)
+            for (int64_t c = 0; c < C; c++)
+                tmp[c] += rows[p * C + c];
+        for (int64_t c = 0; c < C; c++)
+            s[c] += tmp[c];
+    }
+}
+
+/* Both gradients for chunks [q0, q1) of the weight gradient's blocks. Per block: dy's rows are
+ * copied channels-last once, for the input gradient's input tiles and the weight gradient's Dy
+ * both; then the input gradient's GEMMs and output; then x's tiles and the weight gradient's
+ * GEMMs. */
+static void backward_chunks(int64_t q0, int64_t q1, void *data)
+{
+    Backward *bk = data;
+    const Job *jd = &bk->d, *jw = &bk->w;
+    const PvxWinograd *c = jw->c;
+    int64_t tb_max = jw->per * jw->tw;
+    float *v = pvx_ops_scratch(SLOT_V, (size_t)(NE * MAX(c->cin, c->cout) * tb_max));
+    float *m = pvx_ops_scratch(SLOT_M, (size_t)(NE * c->cin * tb_max));
+    float *dyt = pvx_ops_scratch(SLOT_D, (size_t)(NE * c->cout * tb_max));
+    float *rt = pvx_ops_scratch(SLOT_XT, MAX(rows_in_floats(jd), rows_in_floats(jw)));
+    float *yt = pvx_ops_scratch(SLOT_YT, rows_out_floats(jd));
+    for (int64_t q = q0; q < q1; q++) {
+        float *u = jw->u + q * NE * c->cout * c->cin;
+        int64_t k0 = q * jw->nblocks / jw->chunks, k1 = (q + 1) * jw->nblocks / jw->chunks;
+        for (int64_t k = k0; k < k1; k++) {
+            int64_t r0 = k * jw->per, r1 = MIN(r0 + jw->per, jw->rows), tb = (r1 - r0) * jw->tw;
+            for (int64_t r = r0; r < r1;) {
+                Segment gd = segment_at(jd, r0, r1, r), gw = segment_at(jw, r0, r1, r);
+                r += gw.nt;
+                /* dy rows [gd.ylo, gd.yhi) into rt, which holds the Dy rows [gw.oy0, gw.oy1) */
+                input_transform(jd, &gd, tb, 0, 4, rt, v);
+                const float *g = rt + (gw.oy0 - gd.ylo) * c->ow * c->cout;
+                grad_tiles(jw, &gw, tb, g, dyt);
+                if (bk->bsum != NULL)
+                    channel_sums(g, gw.oy1 - gw.oy0, c->ow, c->cout, bk->btmp + q * c->cout,
+                                 bk->bsum + q * c->cout);
+            }
+            forward_gemms(jd, tb, v, m);
+            output_rows(jd, r0, r1, tb, m, yt);
+            for (int64_t r = r0; r < r1;) {
+                Segment gw = segment_at(jw, r0, r1, r);
+                r += gw.nt;
+                input_transform(jw, &gw, tb, 0, 4, rt, v);
+            }
+            wgrad_gemms(jw, tb, dyt, v, u, k == k0);
+        }
+    }
+}
+
+void pvx_winograd_backward(const PvxWinograd *c, const float *x, const float *w, const float *dy,
+                           const float *gate, float *dx, float *dw, float *db)
+{
+    g_return_if_fail(c->ph == 1 && c->pw == 1 && c->oh == c->h && c->ow == c->w);
+    PvxWinograd cd = {.n = c->n,
+                      .cin = c->cout,
+                      .h = c->oh,
+                      .w = c->ow,
+                      .cout = c->cin,
+                      .oh = c->h,
+                      .ow = c->w,
+                      .ph = 1,
+                      .pw = 1};
+    Backward bk = {.d = {.x = dy, .w = w, .flip = TRUE, .gate = gate, .out = dx},
+                   .w = {.x = x, .dy = dy, .out = dw}};
+    job_tiling(&bk.d, &cd);
+    job_tiling(&bk.w, c);
+    if (bk.w.rows == 0 || bk.w.tw == 0)
+        return;
+    wgrad_tiling(&bk.w);
+    bk.d.per = bk.w.per;
+    bk.d.nblocks = bk.w.nblocks;
+    bk.d.u = pvx_ops_scratch(SLOT_U, (size_t)(NE * c->cin * c->cout));
+    pvx_parallel_for(cd.cin, MAX(1, 4096 / MAX(cd.cout, 1)), weights_transform, &bk.d);
+    if (db != NULL) {
+        bk.bsum = g_new0(double, bk.w.chunks * c->cout);
+        bk.btmp = g_new(float, bk.w.chunks * c->cout);
+    }
+    pvx_ops_blas_serial_begin();
+    pvx_parallel_for(bk.w.chunks, 1, backward_chunks, &bk);
+    pvx_ops_blas_serial_end();
+    pvx_parallel_for(c->cout, MAX(1, 4096 / MAX(c->cin, 1)), weights_grad_finish, &bk.w);
+    if (db != NULL) {
+        for (int64_t co = 0; co < c->cout; co++) {
+            double sum = 0.0;
+            for (int64_t q = 0; q < bk.w.chunks; q++)
+                sum += bk.bsum[q * c->cout + co];
+            db[co] += (float)sum;
+        }
+        g_free(bk.bsum);
+        g_free(bk.btmp);
+    }
 }

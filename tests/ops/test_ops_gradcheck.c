@@ -836,8 +836,8 @@ static void parallel_for_covers_each_item_once_and_knob_is_checked(void)
 
 /* The Winograd kernels' results do not depend on the thread count: the same convolutions run in
  * subprocesses with 1 and 3 threads (the pool's size is fixed when it starts) give the same bits
- * — the forward's blocks are evened out per thread count, the weight gradient's sums are cut
- * into a fixed number of chunks. */
+ * for y, the gated dx, dw and db — the blocks follow from the shapes, the weight gradient's and
+ * bias gradient's sums are cut into a fixed number of chunks. */
 static void winograd_results_do_not_depend_on_threads(void)
 {
     const int64_t cases[][5] = { { 4, 17, 33, 14, 14 }, { 8, 32, 32, 28, 28 }, { 16, 64, 16, 7, 9 } };
@@ -855,8 +855,10 @@ static void winograd_results_do_not_depend_on_threads(void)
             g_autoptr(PvxTensor) dy = rand_tensor(4, y->shape, -1, 1);
             g_autoptr(PvxTensor) dx = NULL;
             g_autoptr(PvxTensor) dw = pvx_tensor_new_like(w);
-            g_assert_true(pvx_conv2d_relu_backward(x, w, dy, &p, &dx, dw, NULL, NULL));
-            const PvxTensor *parts[] = { y, dx, dw };
+            int64_t bs[1] = { ws[0] };
+            g_autoptr(PvxTensor) db = pvx_tensor_new(1, bs);
+            g_assert_true(pvx_conv2d_relu_backward(x, w, dy, &p, &dx, dw, db, NULL));
+            const PvxTensor *parts[] = { y, dx, dw, db };
             for (guint k = 0; k < G_N_ELEMENTS(parts); k++)
                 g_string_append_len(out, (const char *)parts[k]->data,
                                     (gssize)(pvx_tensor_numel(parts[k]) * sizeof(float)));
