@@ -94,6 +94,10 @@ PvxTensor *pvx_model_forward(PvxModel *m, PvxTensor *x, PvxForwardMode mode, GEr
     }
     guint64 seed = training ? m->dropout_seed + m->dropout_count++ : 0;
     Flow cur = { pvx_tensor_ref(x), -1, FALSE };
+    /* A conv followed by a ReLU, neither tapped: the conv applies the ReLU as it writes its
+     * output (pvx_conv2d_relu_forward), which the ReLU would have overwritten in place anyway, and
+     * the ReLU layer passes it on. */
+    gboolean relu_done = FALSE;
     for (guint i = 0; i < m->layers->len; i++) {
         PvxLayer *l = g_ptr_array_index(m->layers, i);
         PvxLayerState *s = l->state;
@@ -112,7 +116,12 @@ PvxTensor *pvx_model_forward(PvxModel *m, PvxTensor *x, PvxForwardMode mode, GEr
             /* Sparse or dense (sparse_cache.c): the same result within float rounding. */
             const PvxSparseWeights *sw = pvx_layer_sparse_choice(m, l, cur.t, mode);
             out = layer_out(m, l, own, &cur, nd, os, &y.buf);
-            if (l->type == PVX_LAYER_CONV2D)
+            PvxLayer *next = i + 1 < m->layers->len ? g_ptr_array_index(m->layers, i + 1) : NULL;
+            relu_done = l->type == PVX_LAYER_CONV2D && sw == NULL && !s->tapped && next != NULL &&
+                        next->type == PVX_LAYER_RELU && !next->state->tapped;
+            if (relu_done)
+                y.t = pvx_conv2d_relu_forward(cur.t, l->weight, l->bias, &l->conv, out, error);
+            else if (l->type == PVX_LAYER_CONV2D)
                 y.t = sw ? pvx_conv2d_forward_sparse(cur.t, sw, l->bias, &l->conv, out, error)
                          : pvx_conv2d_forward(cur.t, l->weight, l->bias, &l->conv, out, error);
             else
@@ -121,6 +130,12 @@ PvxTensor *pvx_model_forward(PvxModel *m, PvxTensor *x, PvxForwardMode mode, GEr
             break;
         }
         case PVX_LAYER_RELU:
+            if (relu_done) { /* applied by the conv before */
+                relu_done = FALSE;
+                y = cur;
+                y.t = pvx_tensor_ref(cur.t);
+                break;
+            }
             /* In place, as torchvision does, unless the input is the caller's or a tap's. */
             if (cur.writable && !s->tapped) {
                 out = pvx_tensor_ref(cur.t);

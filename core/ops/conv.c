@@ -146,7 +146,8 @@ typedef struct {
     const float *x, *w, *bias, *dy;
     float *y, *dw;
     float *db; /* weight gradient: nullable, the bias gradient taken on the way */
-    float *xp; /* [n, cin, hp + 1, wp] */
+    gboolean relu; /* forward: a ReLU applied as the rows are copied out */
+    float *xp;     /* [n, cin, hp + 1, wp] */
     int64_t hp, wp;
 } DirectJob;
 
@@ -174,6 +175,13 @@ static inline void copy_floats(float *restrict dst, const float *restrict src, i
 {
     for (int64_t t = 0; t < n; t++)
         dst[t] = src[t];
+}
+
+/* dst = max(src, 0) as pvx_relu_forward has it (zero for NaN and -0). */
+static inline void copy_relu(float *restrict dst, const float *restrict src, int64_t n)
+{
+    for (int64_t t = 0; t < n; t++)
+        dst[t] = src[t] > 0.0f ? src[t] : 0.0f;
 }
 
 /* y += v · x over @n floats. */
@@ -204,8 +212,12 @@ PVX_KERNEL_CLONES static void direct_forward_planes(int64_t i0, int64_t i1, void
                     axpy(acc, xp + ky * j->wp + kx, wk[ky * g->kw + kx], len);
         }
         float *y = j->y + i * g->oh * g->ow;
-        for (int64_t oy = 0; oy < g->oh; oy++)
-            copy_floats(y + oy * g->ow, acc + oy * j->wp, g->ow);
+        for (int64_t oy = 0; oy < g->oh; oy++) {
+            if (j->relu)
+                copy_relu(y + oy * g->ow, acc + oy * j->wp, g->ow);
+            else
+                copy_floats(y + oy * g->ow, acc + oy * j->wp, g->ow);
+        }
     }
 }
 
@@ -445,8 +457,17 @@ static void fill_bias_planes(int64_t i0, int64_t i1, void *data)
     }
 }
 
-PvxTensor *pvx_conv2d_forward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
-                              const PvxConv2dParams *p, PvxTensor *out, GError **error)
+/* @y after pvx_relu_forward in place (cannot fail on a tensor an op just wrote). */
+static PvxTensor *relu_in_place(PvxTensor *y)
+{
+    g_autoptr(PvxTensor) r = pvx_relu_forward(y, y, NULL);
+    g_assert(r == y);
+    return y;
+}
+
+static PvxTensor *conv2d_forward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
+                                 const PvxConv2dParams *p, PvxTensor *out, gboolean relu,
+                                 GError **error)
 {
     g_return_val_if_fail(x != NULL && w != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
@@ -462,11 +483,11 @@ PvxTensor *pvx_conv2d_forward(const PvxTensor *x, const PvxTensor *w, const PvxT
     const float *bias = b != NULL ? b->data : NULL;
     PvxWinograd wg;
     if (use_winograd(&g, &wg)) {
-        pvx_winograd_forward(&wg, x->data, w->data, FALSE, bias, NULL, y->data);
+        pvx_winograd_forward(&wg, x->data, w->data, FALSE, bias, NULL, relu, y->data);
         return y;
     }
     if (use_direct(&g)) {
-        DirectJob j = {.w = w->data, .bias = bias, .y = y->data};
+        DirectJob j = {.w = w->data, .bias = bias, .y = y->data, .relu = relu};
         direct_begin(&j, &g, x->data);
         pvx_parallel_for(g.n * g.cout, 8, direct_forward_planes, &j);
         return y;
@@ -481,7 +502,7 @@ PvxTensor *pvx_conv2d_forward(const PvxTensor *x, const PvxTensor *w, const PvxT
                         (int)g.k, 1.0f, w->data, (int)g.k, x->data + n * g.cin * g.h * g.w,
                         (int)plane, bias != NULL ? 1.0f : 0.0f, y->data + n * g.cout * plane,
                         (int)plane);
-        return y;
+        return relu ? relu_in_place(y) : y;
     }
     int64_t rows = chunk_rows(&g);
     float *col = pvx_ops_scratch(0, (size_t)(g.k * rows * g.ow));
@@ -497,7 +518,19 @@ PvxTensor *pvx_conv2d_forward(const PvxTensor *x, const PvxTensor *w, const PvxT
                         bias != NULL ? 1.0f : 0.0f, yn + oh0 * g.ow, (int)plane);
         }
     }
-    return y;
+    return relu ? relu_in_place(y) : y;
+}
+
+PvxTensor *pvx_conv2d_forward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
+                              const PvxConv2dParams *p, PvxTensor *out, GError **error)
+{
+    return conv2d_forward(x, w, b, p, out, FALSE, error);
+}
+
+PvxTensor *pvx_conv2d_relu_forward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
+                                   const PvxConv2dParams *p, PvxTensor *out, GError **error)
+{
+    return conv2d_forward(x, w, b, p, out, TRUE, error);
 }
 
 typedef struct {
@@ -578,7 +611,7 @@ static gboolean conv_backward(const PvxTensor *x, const PvxTensor *w, const PvxT
                              .ow = g.w,
                              .ph = 2 - g.ph,
                              .pw = 2 - g.pw};
-            pvx_winograd_forward(&t, dy->data, w->data, TRUE, NULL, relu ? x->data : NULL,
+            pvx_winograd_forward(&t, dy->data, w->data, TRUE, NULL, relu ? x->data : NULL, FALSE,
                                  (*dx)->data);
         }
         return TRUE;

@@ -91,9 +91,10 @@ typedef struct {
 
 /* y (overwritten) = conv(x, w) + bias. w is [cout, cin, 3, 3], or with @flip [cin, cout, 3, 3]
  * applied rotated by 180° (the input gradient's convolution). @bias nullable. @gate nullable,
- * y's shape: y is zero wherever gate ≤ 0 (a ReLU's backward folded in). */
+ * y's shape: y is zero wherever gate ≤ 0 (a ReLU's backward folded in). With @relu, y is zero
+ * wherever it is not > 0 (a ReLU's forward folded in). */
 void pvx_winograd_forward(const PvxWinograd *c, const float *x, const float *w, gboolean flip,
-                          const float *bias, const float *gate, float *y);
+                          const float *bias, const float *gate, gboolean relu, float *y);
 /* dw [cout, cin, 3, 3] += dL/dw from x and dy [n, cout, oh, ow]. */
 void pvx_winograd_weight_grad(const PvxWinograd *c, const float *x, const float *dy, float *dw);
 /* Both at once, for padding 1 (output size = input size): dx (overwritten; zero where @gate,

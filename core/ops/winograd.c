@@ -104,9 +104,9 @@ typedef struct {
     /* dst [np][C] = positions [p0, p0 + np) of the image src [C][P] */
     void (*to_last)(const float *src, int64_t C, int64_t P, int64_t p0, int64_t np, float *dst);
     /* positions [p0, p0 + np) of the image dst [C][P] = src [np][C], zero where gate (nullable,
-     * like dst) ≤ 0 */
+     * like dst) ≤ 0, and with @relu zero where the value is not > 0 */
     void (*to_first)(const float *src, int64_t C, int64_t P, int64_t p0, int64_t np, float *dst,
-                     const float *gate);
+                     const float *gate, gboolean relu);
     /* V of one tile: components of rows [i0, i1) (e = 4 i + col), component stride es, from
      * the channels-last image x [h][w][cin] read at rows y0 … y0 + 3, columns x0 … x0 + 3
      * (zero outside the image) */
@@ -136,6 +136,7 @@ typedef struct {
     gboolean flip;     /* forward: w is [cin, cout, 3, 3] and is applied rotated (see top) */
     const float *bias; /* forward: nullable */
     const float *gate; /* forward: nullable, the output is zeroed where gate <= 0 */
+    gboolean relu;     /* forward: the output is zeroed where it is not > 0 */
     float *u;          /* transformed weights [16][cin][cout] / weight-grad sums [16][cout][cin] */
     float *out;        /* forward output / weight-grad dw */
     const float *dy;   /* weight grad: output gradient, NCHW */
@@ -248,13 +249,15 @@ static void to_last_generic(const float *src, int64_t C, int64_t P, int64_t p0, 
 }
 
 static void to_first_generic(const float *src, int64_t C, int64_t P, int64_t p0, int64_t np,
-                             float *dst, const float *gate)
+                             float *dst, const float *gate, gboolean relu)
 {
     for (int64_t c = 0; c < C; c++) {
         float *o = dst + c * P + p0;
         const float *g = gate != NULL ? gate + c * P + p0 : NULL;
-        for (int64_t p = 0; p < np; p++)
-            o[p] = g == NULL || g[p] > 0.0f ? src[p * C + c] : 0.0f;
+        for (int64_t p = 0; p < np; p++) {
+            float v = g == NULL || g[p] > 0.0f ? src[p * C + c] : 0.0f;
+            o[p] = !relu || v > 0.0f ? v : 0.0f;
+        }
     }
 }
 
@@ -435,7 +438,7 @@ AVX512 static void to_last_avx512(const float *src, int64_t C, int64_t P, int64_
 }
 
 AVX512 static void to_first_avx512(const float *src, int64_t C, int64_t P, int64_t p0, int64_t np,
-                                   float *dst, const float *gate)
+                                   float *dst, const float *gate, gboolean relu)
 {
     /* channel groups outside, as in to_last_avx512: 16 planes written at a time */
     for (int64_t c0 = 0; c0 < C; c0 += 16) {
@@ -457,6 +460,9 @@ AVX512 static void to_first_avx512(const float *src, int64_t C, int64_t P, int64
                                                             _mm512_setzero_ps(), _CMP_GT_OQ);
                     v = _mm512_maskz_mov_ps(pos, v);
                 }
+                if (relu)
+                    v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ),
+                                            v);
                 _mm512_mask_storeu_ps(dst + o, pm, v);
             }
         }
@@ -708,7 +714,8 @@ static void output_rows(const Job *j, int64_t r0, int64_t r1, int64_t tb, const 
             }
         }
         j->k.to_first(yt, c->cout, c->oh * c->ow, g.oy0 * c->ow, (g.oy1 - g.oy0) * c->ow,
-                      j->out + g.n * image, j->gate != NULL ? j->gate + g.n * image : NULL);
+                      j->out + g.n * image, j->gate != NULL ? j->gate + g.n * image : NULL,
+                      j->relu);
     }
 }
 
@@ -742,9 +749,9 @@ static void forward_blocks(int64_t t0, int64_t t1, void *data)
 }
 
 void pvx_winograd_forward(const PvxWinograd *c, const float *x, const float *w, gboolean flip,
-                          const float *bias, const float *gate, float *y)
+                          const float *bias, const float *gate, gboolean relu, float *y)
 {
-    Job j = {.x = x, .w = w, .flip = flip, .bias = bias, .gate = gate, .out = y};
+    Job j = {.x = x, .w = w, .flip = flip, .bias = bias, .gate = gate, .relu = relu, .out = y};
     job_tiling(&j, c);
     if (j.rows == 0 || j.tw == 0)
         return;

@@ -555,6 +555,58 @@ static PvxTensor *relu_output(int ndim, const int64_t *shape)
     return t;
 }
 
+/* The folded ReLU forward of conv2d (pvx_conv2d_relu_forward) is bit for bit the plain forward
+ * followed by pvx_relu_forward in place, under each algorithm (Winograd, direct, im2col, 1×1)
+ * and each kernel set, NaNs included (a NaN weight spreads NaNs, which the ReLU zeroes). */
+static void conv2d_relu_forward_equals_two_passes(void)
+{
+    const struct {
+        int64_t n, cin, h, w, cout, k;
+        int pad;
+        const char *algo;
+    } cases[] = {
+        { 2, 16, 28, 28, 16, 3, 1, "winograd" }, { 3, 5, 9, 37, 20, 3, 1, "winograd" },
+        { 2, 1, 28, 28, 8, 3, 1, "auto" },       { 2, 4, 11, 8, 5, 3, 1, "im2col" },
+        { 2, 6, 5, 5, 3, 1, 0, "auto" },
+    };
+    const char *isas[] = { "generic", "best" };
+    for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
+        for (guint k = 0; k < G_N_ELEMENTS(isas); k++) {
+            rng_state = 17 + c;
+            int64_t xs[4] = { cases[c].n, cases[c].cin, cases[c].h, cases[c].w };
+            int64_t ws[4] = { cases[c].cout, cases[c].cin, cases[c].k, cases[c].k };
+            int64_t bs[1] = { cases[c].cout };
+            g_autoptr(PvxTensor) x = rand_tensor(4, xs, -1, 1);
+            g_autoptr(PvxTensor) w = rand_tensor(4, ws, -0.5, 0.5);
+            g_autoptr(PvxTensor) b = rand_tensor(1, bs, -0.5, 0.5);
+            w->data[0] = NAN;
+            PvxConv2dParams p = { .pad_h = cases[c].pad, .pad_w = cases[c].pad };
+            g_setenv("PVX_CONV_ALGO", cases[c].algo, TRUE);
+            if (g_str_equal(isas[k], "generic"))
+                g_setenv("PVX_KERNEL_ISA", "generic", TRUE);
+            g_autoptr(GError) error = NULL;
+            g_autoptr(PvxTensor) y1 = pvx_conv2d_forward(x, w, b, &p, NULL, &error);
+            g_assert_no_error(error);
+            g_autoptr(PvxTensor) r = pvx_relu_forward(y1, y1, &error);
+            g_assert_no_error(error);
+            g_autoptr(PvxTensor) y2 = pvx_conv2d_relu_forward(x, w, b, &p, NULL, &error);
+            g_assert_no_error(error);
+            g_unsetenv("PVX_CONV_ALGO");
+            g_unsetenv("PVX_KERNEL_ISA");
+            g_autofree char *what = g_strdup_printf("case %u (%s, %s) y", c, cases[c].algo,
+                                                    isas[k]);
+            expect_identical(what, y2, y1);
+            int64_t zeros = 0, positive = 0;
+            for (int64_t i = 0; i < pvx_tensor_numel(y2); i++) {
+                zeros += y2->data[i] == 0.0f;
+                positive += y2->data[i] > 0.0f;
+            }
+            g_assert_cmpint(zeros, >, 0);
+            g_assert_cmpint(positive, >, 0);
+        }
+    }
+}
+
 /* The folded ReLU backward of conv2d (pvx_conv2d_relu_backward) is bit for bit the plain
  * backward followed by pvx_relu_backward, under each algorithm and with each Winograd row
  * transform, and leaves dw and db as the plain backward does. */
@@ -917,6 +969,8 @@ int main(int argc, char **argv)
     g_test_add_func("/ops/api/conv2d-direct-matches-im2col", conv2d_direct_matches_im2col);
     g_test_add_func("/ops/api/maxpool-2x2-kernels-agree",
                     maxpool_2x2_kernels_agree);
+    g_test_add_func("/ops/api/conv2d-relu-forward-equals-two-passes",
+                    conv2d_relu_forward_equals_two_passes);
     g_test_add_func("/ops/api/conv2d-relu-backward-equals-two-passes",
                     conv2d_relu_backward_equals_two_passes);
     g_test_add_func("/ops/api/maxpool-relu-backward-equals-two-passes",

@@ -100,6 +100,11 @@ gboolean pvx_conv2d_output_shape(const PvxTensor *x, const PvxTensor *w, const P
 /* Returns: (transfer full) y, or NULL + error. @b, @out nullable; @p NULL = stride 1, no pad. */
 PvxTensor *pvx_conv2d_forward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
                               const PvxConv2dParams *p, PvxTensor *out, GError **error);
+/* y = max(conv(x, w) + b, 0): pvx_conv2d_forward followed by pvx_relu_forward in place, bit for
+ * bit, without the second pass over y where the kernel can apply the ReLU as it writes y
+ * (Winograd, direct). */
+PvxTensor *pvx_conv2d_relu_forward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
+                                   const PvxConv2dParams *p, PvxTensor *out, GError **error);
 /* From dy [N, Cout, OH, OW]: dx (overwritten; see conventions), dw += dL/dw, db += dL/db.
  * @x is only read when dw is requested and @w only when dx is requested, but both must be given
  * for the shape check. */
