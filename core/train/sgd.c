@@ -130,6 +130,53 @@ double pvx_sgd_last_grad_norm(const PvxSgd *sgd)
     return sgd->last_norm;
 }
 
+/* Σ x² in double, in four interleaved sums (one running sum waits on every add: it took a
+ * millisecond per step on the training benchmark's 0.6 M parameters, with the pool idle). */
+static double sum_squares(const float *restrict x, int64_t n)
+{
+    double acc[4] = { 0, 0, 0, 0 };
+    int64_t k = 0;
+    for (; k + 4 <= n; k += 4)
+        for (int l = 0; l < 4; l++)
+            acc[l] += (double)x[k + l] * x[k + l];
+    double s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (; k < n; k++)
+        s += (double)x[k] * x[k];
+    return s;
+}
+
+/* The update without momentum: p -= rate · (g · clip + decay · p). Kept as functions with
+ * restrict parameters and no branch inside the loops, so that they vectorise; same operations
+ * per element as PyTorch's SGD. */
+static void update_plain(float *restrict p, const float *restrict g, int64_t n, float clip,
+                         float decay, float rate)
+{
+    for (int64_t k = 0; k < n; k++)
+        p[k] -= rate * (g[k] * clip + decay * p[k]);
+}
+
+/* With momentum m: buf = keep · m · buf + (first step: d; else damp · d), then the step along
+ * buf (or, Nesterov, d + m · buf). @keep is 0 on the first step, where buf = d. */
+static void update_momentum(float *restrict p, const float *restrict g, float *restrict buf,
+                            int64_t n, float clip, float decay, float rate, float m, float keep,
+                            float damp, gboolean nesterov)
+{
+    if (keep == 0.0f) {
+        for (int64_t k = 0; k < n; k++)
+            buf[k] = g[k] * clip + decay * p[k];
+    } else {
+        for (int64_t k = 0; k < n; k++)
+            buf[k] = m * buf[k] + damp * (g[k] * clip + decay * p[k]);
+    }
+    if (nesterov) {
+        for (int64_t k = 0; k < n; k++)
+            p[k] -= rate * ((g[k] * clip + decay * p[k]) + m * buf[k]);
+    } else {
+        for (int64_t k = 0; k < n; k++)
+            p[k] -= rate * buf[k];
+    }
+}
+
 gboolean pvx_sgd_step(PvxSgd *sgd, double lr, GError **error)
 {
     /* Check every gradient before touching any parameter, so a NaN leaves the model intact. */
@@ -138,10 +185,7 @@ gboolean pvx_sgd_step(PvxSgd *sgd, double lr, GError **error)
         Slot *s = g_ptr_array_index(sgd->slots, i);
         if (s->mask)
             apply_mask(s->grad, s->mask);
-        int64_t n = pvx_tensor_numel(s->grad);
-        double local = 0;
-        for (int64_t k = 0; k < n; k++)
-            local += (double)s->grad->data[k] * s->grad->data[k];
+        double local = sum_squares(s->grad->data, pvx_tensor_numel(s->grad));
         if (!isfinite(local)) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_NUMERIC,
                         "the gradient of '%s' holds NaN or Inf (step %" G_GINT64_FORMAT ")",
@@ -170,14 +214,11 @@ gboolean pvx_sgd_step(PvxSgd *sgd, double lr, GError **error)
             first = TRUE;
         }
         float *buf = s->buf ? s->buf->data : NULL;
-        for (int64_t k = 0; k < n; k++) {
-            float d = g[k] * clip + decay * p[k];
-            if (m != 0) {
-                buf[k] = first ? d : m * buf[k] + damp * d;
-                d = sgd->p.nesterov ? d + m * buf[k] : buf[k];
-            }
-            p[k] -= rate * d;
-        }
+        if (m == 0)
+            update_plain(p, g, n, clip, decay, rate);
+        else
+            update_momentum(p, g, buf, n, clip, decay, rate, m, first ? 0.0f : 1.0f, damp,
+                            sgd->p.nesterov);
         if (s->mask) {
             apply_mask(s->param, s->mask);
             if (s->buf)
