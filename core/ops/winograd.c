@@ -107,19 +107,20 @@ typedef struct {
      * like dst) ≤ 0, and with @relu zero where the value is not > 0 */
     void (*to_first)(const float *src, int64_t C, int64_t P, int64_t p0, int64_t np, float *dst,
                      const float *gate, gboolean relu);
-    /* V of one tile: components of rows [i0, i1) (e = 4 i + col), component stride es, from
-     * the channels-last image x [h][w][cin] read at rows y0 … y0 + 3, columns x0 … x0 + 3
-     * (zero outside the image) */
-    void (*tile_in)(const float *x, int64_t h, int64_t w, int64_t y0, int64_t x0, int64_t cin,
-                    float *v, int64_t es, int i0, int i1);
-    /* The output at rows y0, y0 + 1, columns x0, x0 + 1 of the channels-last image y [h][w][cout]
-     * (those inside it) from the tile's 16 components (stride es), + bias */
+    /* V of @nt tiles side by side: components of rows [i0, i1) (e = 4 i + col), component
+     * stride es, tile t at v + t · cin, from the channels-last image x [h][w][cin] read at rows
+     * y0 … y0 + 3, columns x0 + 2 t … x0 + 2 t + 3 (zero outside the image) */
+    void (*tile_in)(const float *x, int64_t h, int64_t w, int64_t y0, int64_t x0, int64_t nt,
+                    int64_t cin, float *v, int64_t es, int i0, int i1);
+    /* The output at rows y0, y0 + 1, columns x0 + 2 t, x0 + 2 t + 1 of the channels-last image
+     * y [h][w][cout] (those inside it) from @nt tiles' 16 components (stride es, tile t at
+     * m + t · cout), + bias */
     void (*tile_out)(const float *m, int64_t es, int64_t cout, const float *bias, float *y,
-                     int64_t h, int64_t w, int64_t y0, int64_t x0);
-    /* Dy of one tile: components of rows [i0, i1) from the output gradient at rows y0, y0 + 1,
-     * columns x0, x0 + 1 of g [h][w][cout] (zero outside) */
-    void (*tile_grad)(const float *g, int64_t h, int64_t w, int64_t y0, int64_t x0, int64_t cout,
-                      float *v, int64_t es, int i0, int i1);
+                     int64_t h, int64_t w, int64_t y0, int64_t x0, int64_t nt);
+    /* Dy of @nt tiles: components of rows [i0, i1) from the output gradient at rows y0, y0 + 1,
+     * columns x0 + 2 t, x0 + 2 t + 1 of g [h][w][cout] (zero outside), tile t at v + t · cout */
+    void (*tile_grad)(const float *g, int64_t h, int64_t w, int64_t y0, int64_t x0, int64_t nt,
+                      int64_t cout, float *v, int64_t es, int i0, int i1);
 } Kernels;
 
 /* What every thread reads: the convolution, its tiling and the shared buffers. */
@@ -263,7 +264,7 @@ static void to_first_generic(const float *src, int64_t C, int64_t P, int64_t p0,
 
 /* d B along the tile's rows (h[r][col]), then Bᵀ down its columns for rows i of [i0, i1):
  * Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
-PVX_KERNEL_CLONES static void tile_in_generic(const float *x, int64_t h, int64_t w, int64_t y0,
+PVX_KERNEL_CLONES static void tile_in_one(const float *x, int64_t h, int64_t w, int64_t y0,
                                               int64_t x0, int64_t cin, float *v, int64_t es, int i0,
                                               int i1)
 {
@@ -304,7 +305,7 @@ PVX_KERNEL_CLONES static void tile_in_generic(const float *x, int64_t h, int64_t
 
 /* y = Aᵀ m A + bias, Aᵀ = [1 1 1 0; 0 1 -1 -1]: s = row p of Aᵀ m, then y[p][0] = s0 + s1 + s2,
  * y[p][1] = s1 - s2 - s3. */
-PVX_KERNEL_CLONES static void tile_out_generic(const float *m, int64_t es, int64_t cout,
+PVX_KERNEL_CLONES static void tile_out_one(const float *m, int64_t es, int64_t cout,
                                                const float *bias, float *y, int64_t h, int64_t w,
                                                int64_t y0, int64_t x0)
 {
@@ -327,7 +328,7 @@ PVX_KERNEL_CLONES static void tile_out_generic(const float *m, int64_t es, int64
 
 /* Dy = A dy Aᵀ, A = [1 0; 1 1; 1 -1; 0 -1]: row i of A dy is (p, q) = (a, b), (a + c, b + d),
  * (a - c, b - d), (-c, -d) for the tile [a b; c d]; along it (p, p + q, p - q, -q). */
-PVX_KERNEL_CLONES static void tile_grad_generic(const float *g, int64_t h, int64_t w, int64_t y0,
+PVX_KERNEL_CLONES static void tile_grad_one(const float *g, int64_t h, int64_t w, int64_t y0,
                                                 int64_t x0, int64_t cout, float *v, int64_t es,
                                                 int i0, int i1)
 {
@@ -363,6 +364,28 @@ PVX_KERNEL_CLONES static void tile_grad_generic(const float *g, int64_t h, int64
             o[3 * es] = -q;
         }
     }
+}
+
+/* The row forms of the three (see Kernels). */
+static void tile_in_generic(const float *x, int64_t h, int64_t w, int64_t y0, int64_t x0,
+                            int64_t nt, int64_t cin, float *v, int64_t es, int i0, int i1)
+{
+    for (int64_t t = 0; t < nt; t++)
+        tile_in_one(x, h, w, y0, x0 + 2 * t, cin, v + t * cin, es, i0, i1);
+}
+
+static void tile_out_generic(const float *m, int64_t es, int64_t cout, const float *bias,
+                             float *y, int64_t h, int64_t w, int64_t y0, int64_t x0, int64_t nt)
+{
+    for (int64_t t = 0; t < nt; t++)
+        tile_out_one(m + t * cout, es, cout, bias, y, h, w, y0, x0 + 2 * t);
+}
+
+static void tile_grad_generic(const float *g, int64_t h, int64_t w, int64_t y0, int64_t x0,
+                              int64_t nt, int64_t cout, float *v, int64_t es, int i0, int i1)
+{
+    for (int64_t t = 0; t < nt; t++)
+        tile_grad_one(g, h, w, y0, x0 + 2 * t, cout, v + t * cout, es, i0, i1);
 }
 
 /* ---- AVX-512 kernels ----------------------------------------------------------------------- */
@@ -469,125 +492,149 @@ AVX512 static void to_first_avx512(const float *src, int64_t C, int64_t P, int64
     }
 }
 
+/* The row setup is done once: the four input rows' pointers and presence; per tile only the
+ * columns' (the interior tiles of a row all have four). */
 AVX512 static void tile_in_avx512(const float *x, int64_t h, int64_t w, int64_t y0, int64_t x0,
-                                  int64_t cin, float *v, int64_t es, int i0, int i1)
+                                  int64_t nt, int64_t cin, float *v, int64_t es, int i0, int i1)
 {
-    unsigned rows = inside4(y0, h), cols = inside4(x0, w);
-    /* the 16 inputs' offsets in x, and whether they exist (masked loads of none read nothing) */
-    int64_t off[4][4];
-    __mmask16 on[4][4];
+    const float *row[4];
+    __mmask16 ron[4];
     for (int r = 0; r < 4; r++) {
-        for (int q = 0; q < 4; q++) {
-            gboolean in = (rows >> r & cols >> q & 1u) != 0;
-            off[r][q] = in ? ((y0 + r) * w + x0 + q) * cin : 0;
-            on[r][q] = in ? (__mmask16)0xffff : 0;
-        }
+        gboolean in = y0 + r >= 0 && y0 + r < h;
+        row[r] = in ? x + (y0 + r) * w * cin : x;
+        ron[r] = in ? (__mmask16)0xffff : 0;
     }
-    for (int64_t k = 0; k < cin; k += 16) {
-        __mmask16 m = lanes(cin - k);
-        __m512 t[4][4];
-        for (int r = 0; r < 4; r++) {
-            __m512 d[4];
-            for (int q = 0; q < 4; q++)
-                d[q] = _mm512_maskz_loadu_ps(on[r][q] & m, x + off[r][q] + k);
-            t[r][0] = _mm512_sub_ps(d[0], d[2]);
-            t[r][1] = _mm512_add_ps(d[1], d[2]);
-            t[r][2] = _mm512_sub_ps(d[2], d[1]);
-            t[r][3] = _mm512_sub_ps(d[1], d[3]);
+    for (int64_t t = 0; t < nt; t++) {
+        int64_t xt = x0 + 2 * t, off[4];
+        __mmask16 con[4];
+        for (int q = 0; q < 4; q++) {
+            gboolean in = xt + q >= 0 && xt + q < w;
+            off[q] = in ? (xt + q) * cin : 0;
+            con[q] = in ? (__mmask16)0xffff : 0;
         }
-        for (int i = i0; i < i1; i++) {
-            for (int col = 0; col < 4; col++) {
-                __m512 a;
-                switch (i) {
-                case 0:
-                    a = _mm512_sub_ps(t[0][col], t[2][col]);
-                    break;
-                case 1:
-                    a = _mm512_add_ps(t[1][col], t[2][col]);
-                    break;
-                case 2:
-                    a = _mm512_sub_ps(t[2][col], t[1][col]);
-                    break;
-                default:
-                    a = _mm512_sub_ps(t[1][col], t[3][col]);
-                    break;
+        float *vt = v + t * cin;
+        for (int64_t k = 0; k < cin; k += 16) {
+            __mmask16 m = lanes(cin - k);
+            __m512 s[4][4];
+            for (int r = 0; r < 4; r++) {
+                __m512 d[4];
+                for (int q = 0; q < 4; q++)
+                    d[q] = _mm512_maskz_loadu_ps(ron[r] & con[q] & m, row[r] + off[q] + k);
+                s[r][0] = _mm512_sub_ps(d[0], d[2]);
+                s[r][1] = _mm512_add_ps(d[1], d[2]);
+                s[r][2] = _mm512_sub_ps(d[2], d[1]);
+                s[r][3] = _mm512_sub_ps(d[1], d[3]);
+            }
+            for (int i = i0; i < i1; i++) {
+                for (int col = 0; col < 4; col++) {
+                    __m512 a;
+                    switch (i) {
+                    case 0:
+                        a = _mm512_sub_ps(s[0][col], s[2][col]);
+                        break;
+                    case 1:
+                        a = _mm512_add_ps(s[1][col], s[2][col]);
+                        break;
+                    case 2:
+                        a = _mm512_sub_ps(s[2][col], s[1][col]);
+                        break;
+                    default:
+                        a = _mm512_sub_ps(s[1][col], s[3][col]);
+                        break;
+                    }
+                    _mm512_mask_storeu_ps(vt + (4 * (i - i0) + col) * es + k, m, a);
                 }
-                _mm512_mask_storeu_ps(v + (4 * (i - i0) + col) * es + k, m, a);
             }
         }
     }
 }
 
 AVX512 static void tile_out_avx512(const float *m, int64_t es, int64_t cout, const float *bias,
-                                   float *y, int64_t h, int64_t w, int64_t y0, int64_t x0)
+                                   float *y, int64_t h, int64_t w, int64_t y0, int64_t x0,
+                                   int64_t nt)
 {
-    /* offsets and presence of the outputs [p][q] */
-    int64_t off[2][2];
-    __mmask16 on[2][2];
+    float *row[2];
+    __mmask16 ron[2];
     for (int p = 0; p < 2; p++) {
-        for (int q = 0; q < 2; q++) {
-            gboolean in = y0 + p < h && x0 + q < w;
-            off[p][q] = in ? ((y0 + p) * w + x0 + q) * cout : 0;
-            on[p][q] = in ? (__mmask16)0xffff : 0;
-        }
+        gboolean in = y0 + p < h;
+        row[p] = in ? y + (y0 + p) * w * cout : y;
+        ron[p] = in ? (__mmask16)0xffff : 0;
     }
-    for (int64_t k = 0; k < cout; k += 16) {
-        __mmask16 mk = lanes(cout - k);
-        __m512 b = bias != NULL ? _mm512_maskz_loadu_ps(mk, bias + k) : _mm512_setzero_ps();
-        __m512 e[NE];
-        for (int i = 0; i < NE; i++)
-            e[i] = _mm512_maskz_loadu_ps(mk, m + i * es + k);
-        for (int p = 0; p < 2; p++) {
-            __m512 s[4];
-            for (int col = 0; col < 4; col++)
-                s[col] = p == 0 ? _mm512_add_ps(_mm512_add_ps(e[col], e[4 + col]), e[8 + col])
-                                : _mm512_sub_ps(_mm512_sub_ps(e[4 + col], e[8 + col]), e[12 + col]);
-            __m512 a = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[1]), s[2]), b);
-            __m512 c = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s[1], s[2]), s[3]), b);
-            _mm512_mask_storeu_ps(y + off[p][0] + k, on[p][0] & mk, a);
-            _mm512_mask_storeu_ps(y + off[p][1] + k, on[p][1] & mk, c);
+    for (int64_t t = 0; t < nt; t++) {
+        int64_t xt = x0 + 2 * t, off[2];
+        __mmask16 con[2];
+        for (int q = 0; q < 2; q++) {
+            gboolean in = xt + q < w;
+            off[q] = in ? (xt + q) * cout : 0;
+            con[q] = in ? (__mmask16)0xffff : 0;
+        }
+        const float *mt = m + t * cout;
+        for (int64_t k = 0; k < cout; k += 16) {
+            __mmask16 mk = lanes(cout - k);
+            __m512 b = bias != NULL ? _mm512_maskz_loadu_ps(mk, bias + k) : _mm512_setzero_ps();
+            __m512 e[NE];
+            for (int i = 0; i < NE; i++)
+                e[i] = _mm512_maskz_loadu_ps(mk, mt + i * es + k);
+            for (int p = 0; p < 2; p++) {
+                __m512 s[4];
+                for (int col = 0; col < 4; col++)
+                    s[col] = p == 0 ? _mm512_add_ps(_mm512_add_ps(e[col], e[4 + col]), e[8 + col])
+                                    : _mm512_sub_ps(_mm512_sub_ps(e[4 + col], e[8 + col]),
+                                                    e[12 + col]);
+                __m512 a = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[1]), s[2]), b);
+                __m512 c = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s[1], s[2]), s[3]), b);
+                _mm512_mask_storeu_ps(row[p] + off[0] + k, ron[p] & con[0] & mk, a);
+                _mm512_mask_storeu_ps(row[p] + off[1] + k, ron[p] & con[1] & mk, c);
+            }
         }
     }
 }
 
 AVX512 static void tile_grad_avx512(const float *g, int64_t h, int64_t w, int64_t y0, int64_t x0,
-                                    int64_t cout, float *v, int64_t es, int i0, int i1)
+                                    int64_t nt, int64_t cout, float *v, int64_t es, int i0,
+                                    int i1)
 {
-    gboolean down = y0 + 1 < h, right = x0 + 1 < w;
-    int64_t o = (y0 * w + x0) * cout;
-    const float *pa = g + o, *pb = right ? pa + cout : pa, *pc = down ? pa + w * cout : pa;
-    const float *pd = down && right ? pa + (w + 1) * cout : pa;
-    __mmask16 onb = right ? 0xffff : 0, onc = down ? 0xffff : 0, ond = onb & onc;
-    for (int64_t k = 0; k < cout; k += 16) {
-        __mmask16 m = lanes(cout - k);
-        __m512 a = _mm512_maskz_loadu_ps(m, pa + k), b = _mm512_maskz_loadu_ps(m & onb, pb + k);
-        __m512 c = _mm512_maskz_loadu_ps(m & onc, pc + k);
-        __m512 d = _mm512_maskz_loadu_ps(m & ond, pd + k);
-        for (int i = i0; i < i1; i++) {
-            __m512 p, q;
-            switch (i) {
-            case 0:
-                p = a;
-                q = b;
-                break;
-            case 1:
-                p = _mm512_add_ps(a, c);
-                q = _mm512_add_ps(b, d);
-                break;
-            case 2:
-                p = _mm512_sub_ps(a, c);
-                q = _mm512_sub_ps(b, d);
-                break;
-            default:
-                p = neg(c);
-                q = neg(d);
-                break;
+    gboolean down = y0 + 1 < h;
+    const float *r0 = g + y0 * w * cout, *r1 = down ? r0 + w * cout : r0;
+    __mmask16 onc = down ? 0xffff : 0;
+    for (int64_t t = 0; t < nt; t++) {
+        int64_t xt = x0 + 2 * t;
+        gboolean right = xt + 1 < w;
+        int64_t o0 = xt * cout, o1 = right ? o0 + cout : o0;
+        __mmask16 onb = right ? 0xffff : 0, ond = onb & onc;
+        float *vt = v + t * cout;
+        for (int64_t k = 0; k < cout; k += 16) {
+            __mmask16 m = lanes(cout - k);
+            __m512 a = _mm512_maskz_loadu_ps(m, r0 + o0 + k);
+            __m512 b = _mm512_maskz_loadu_ps(m & onb, r0 + o1 + k);
+            __m512 c = _mm512_maskz_loadu_ps(m & onc, r1 + o0 + k);
+            __m512 d = _mm512_maskz_loadu_ps(m & ond, r1 + o1 + k);
+            for (int i = i0; i < i1; i++) {
+                __m512 p, q;
+                switch (i) {
+                case 0:
+                    p = a;
+                    q = b;
+                    break;
+                case 1:
+                    p = _mm512_add_ps(a, c);
+                    q = _mm512_add_ps(b, d);
+                    break;
+                case 2:
+                    p = _mm512_sub_ps(a, c);
+                    q = _mm512_sub_ps(b, d);
+                    break;
+                default:
+                    p = neg(c);
+                    q = neg(d);
+                    break;
+                }
+                float *dst = vt + 4 * (i - i0) * es + k;
+                _mm512_mask_storeu_ps(dst, m, p);
+                _mm512_mask_storeu_ps(dst + es, m, _mm512_add_ps(p, q));
+                _mm512_mask_storeu_ps(dst + 2 * es, m, _mm512_sub_ps(p, q));
+                _mm512_mask_storeu_ps(dst + 3 * es, m, neg(q));
             }
-            float *dst = v + 4 * (i - i0) * es + k;
-            _mm512_mask_storeu_ps(dst, m, p);
-            _mm512_mask_storeu_ps(dst + es, m, _mm512_add_ps(p, q));
-            _mm512_mask_storeu_ps(dst + 2 * es, m, _mm512_sub_ps(p, q));
-            _mm512_mask_storeu_ps(dst + 3 * es, m, neg(q));
         }
     }
 }
@@ -679,11 +726,9 @@ static void input_transform(const Job *j, const Segment *g, int64_t tb, int i0, 
         j->k.to_last(j->x + g->n * c->cin * c->h * c->w, c->cin, c->h * c->w, g->ylo * c->w,
                      rows * c->w, xt);
     for (int64_t a = 0; a < g->nt; a++) {
-        for (int64_t tx = 0; tx < j->tw; tx++) {
-            int64_t l = g->t0 + a * j->tw + tx;
-            j->k.tile_in(xt, rows, c->w, 2 * (g->ty0 + a) - c->ph - g->ylo, 2 * tx - c->pw, c->cin,
-                         v + l * c->cin, tb * c->cin, i0, i1);
-        }
+        int64_t l = g->t0 + a * j->tw;
+        j->k.tile_in(xt, rows, c->w, 2 * (g->ty0 + a) - c->ph - g->ylo, -c->pw, j->tw, c->cin,
+                     v + l * c->cin, tb * c->cin, i0, i1);
     }
 }
 
@@ -707,11 +752,9 @@ static void output_rows(const Job *j, int64_t r0, int64_t r1, int64_t tb, const 
         Segment g = segment_at(j, r0, r1, r);
         r += g.nt;
         for (int64_t a = 0; a < g.nt; a++) {
-            for (int64_t tx = 0; tx < j->tw; tx++) {
-                int64_t l = g.t0 + a * j->tw + tx;
-                j->k.tile_out(m + l * c->cout, tb * c->cout, c->cout, j->bias, yt, g.oy1 - g.oy0,
-                              c->ow, 2 * a, 2 * tx);
-            }
+            int64_t l = g.t0 + a * j->tw;
+            j->k.tile_out(m + l * c->cout, tb * c->cout, c->cout, j->bias, yt, g.oy1 - g.oy0,
+                          c->ow, 2 * a, 0, j->tw);
         }
         j->k.to_first(yt, c->cout, c->oh * c->ow, g.oy0 * c->ow, (g.oy1 - g.oy0) * c->ow,
                       j->out + g.n * image, j->gate != NULL ? j->gate + g.n * image : NULL,
@@ -773,11 +816,9 @@ static void grad_tiles(const Job *j, const Segment *g, int64_t tb, const float *
 {
     const PvxWinograd *c = j->c;
     for (int64_t a = 0; a < g->nt; a++) {
-        for (int64_t tx = 0; tx < j->tw; tx++) {
-            int64_t l = g->t0 + a * j->tw + tx;
-            j->k.tile_grad(gt, g->oy1 - g->oy0, c->ow, 2 * a, 2 * tx, c->cout, dy + l * c->cout,
-                           tb * c->cout, 0, 4);
-        }
+        int64_t l = g->t0 + a * j->tw;
+        j->k.tile_grad(gt, g->oy1 - g->oy0, c->ow, 2 * a, 0, j->tw, c->cout, dy + l * c->cout,
+                       tb * c->cout, 0, 4);
     }
 }
 
