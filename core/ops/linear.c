@@ -22,11 +22,20 @@ static gboolean check_linear(const PvxTensor *x, const PvxTensor *w, const PvxTe
     return TRUE;
 }
 
-/* GEMMs of at most this many multiply-adds run with OpenBLAS held to one thread. Threading them
- * gains little, and after each threaded call OpenBLAS's worker busy-waits (sched_yield) for the
- * next: in the training benchmark, whose fully connected layers are 0.3–4 M multiply-adds, those
- * waits took 9 % of the two cores, away from the convolutions' pool threads. */
+/* GEMMs of at most LINEAR_SERIAL_MACS multiply-adds over a weight of at most
+ * LINEAR_SERIAL_WEIGHTS entries run with OpenBLAS held to one thread. Threading them gains
+ * little, and after each threaded call OpenBLAS's worker busy-waits (sched_yield) for the next:
+ * in the training benchmark, whose fully connected layers are 0.3–8 M multiply-adds over weights
+ * of 2.5–65 k entries, those waits took 9 % of the two cores, away from the convolutions' pool
+ * threads. Big weights stay threaded even at batch 1 (VGG-16's 4096 × 4096: reading its 64 MB
+ * is faster on two cores). */
 #define LINEAR_SERIAL_MACS (1 << 24)
+#define LINEAR_SERIAL_WEIGHTS (1 << 20)
+
+static gboolean linear_serial(int64_t n, int64_t in, int64_t outf)
+{
+    return in * outf <= LINEAR_SERIAL_WEIGHTS && n * in * outf <= LINEAR_SERIAL_MACS;
+}
 
 PvxTensor *pvx_linear_forward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
                               PvxTensor *out, GError **error)
@@ -46,7 +55,7 @@ PvxTensor *pvx_linear_forward(const PvxTensor *x, const PvxTensor *w, const PvxT
         for (int64_t i = 0; i < n; i++)
             for (int64_t o = 0; o < outf; o++)
                 y->data[i * outf + o] = b->data[o];
-    gboolean serial = n * in * outf <= LINEAR_SERIAL_MACS;
+    gboolean serial = linear_serial(n, in, outf);
     if (serial)
         pvx_ops_blas_serial_begin();
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)outf, (int)in, 1.0f,
@@ -82,7 +91,7 @@ gboolean pvx_linear_backward(const PvxTensor *x, const PvxTensor *w, const PvxTe
             db->data[o] += (float)s;
         }
     }
-    gboolean serial = n * in * outf <= LINEAR_SERIAL_MACS;
+    gboolean serial = linear_serial(n, in, outf);
     if (serial)
         pvx_ops_blas_serial_begin();
     if (dw != NULL)
