@@ -13,19 +13,21 @@
  * would do 1.8× fewer products again, but simulated in float32 on these layers its error reached
  * 0.9–2.7e-4 on the same measure, over the limit.
  *
- * Layout: channels last. The input is first copied into a zero-padded [n][hp][wp][cin] buffer
- * (hp = 2·th + 2 rows, wp = 2·tw + 2 columns for th × tw tiles), so that a tile's 16 input
- * values for 16 consecutive channels are 16 unit-stride vector loads, whatever the image size;
- * its 16 components come out as 16 unit-stride stores into V[e][t][·]. The output transform reads
- * M[e][t][·] the same way and writes a [n][2·th][2·tw][cout] buffer, copied back into the NCHW
- * output at the end (where a folded ReLU's gate is applied). The copies are 16×16 in-register
- * transposes. (Transforms over NCHW planes, vectorised along the tiles, ran at a tenth of this
- * speed at 14×14 and below: a 7×7 plane holds 16 tiles, too few for their loops.)
+ * Layout: channels last, per block. Tiles are processed in blocks of whole tile rows (a tile row
+ * = image n, tile row ty; blocks may span images). For each image's part of a block, the input
+ * rows its tiles read are first copied into a [rows][w][cin] buffer in the thread's cache (16×16
+ * in-register transposes), so that a tile's 16 input values for 16 consecutive channels are 16
+ * unit-stride vector loads whatever the image size (zero outside the image: masked loads), and
+ * its 16 components 16 unit-stride stores into V[e][t][·]. The output transform reads M[e][t][·]
+ * the same way into a [rows][ow][cout] buffer, copied back into the NCHW output by transposes
+ * that also apply a folded ReLU's gate (backward) or the ReLU itself (forward). The previous
+ * design transformed NCHW planes with loops along the tiles; at 14×14 and below a row holds 7
+ * tiles or fewer, too few for those loops, and on the training benchmark's layers this one does
+ * the transforms in about half the time.
  *
- * Tiles of all images are numbered together, t = (n·th + ty)·tw + tx, and processed in blocks of
- * consecutive tiles sized so that each of a block's 16 GEMMs stays within OpenBLAS's unpacked
- * small-matrix kernels (see BLAS_SMALL_MNK), or else so that V and M stay in the cache between
- * the transforms and the GEMMs.
+ * Block sizes: each of a block's 16 GEMMs stays within OpenBLAS's unpacked small-matrix kernels
+ * (see BLAS_SMALL_MNK) and V and M within the core's L2 where a tile row allows; else the blocks
+ * follow byte budgets that keep V and M in the cache between the transforms and the GEMMs.
  *
  * Backward uses the same machinery:
  *   input gradient: dx = conv(dy, w') with w'[ci][co] = w[co][ci] rotated by 180°, padding
@@ -33,6 +35,9 @@
  *   weight gradient: dL/dU = Σ_tiles (A dy Aᵀ) ⊙ V, i.e. 16 GEMMs
  *     Macc[e][Cout, Cin] += Dy[e][Tb, Cout]ᵀ · V[e][Tb, Cin] over all blocks, then
  *     dw += Gᵀ Macc G.
+ * For padding 1 (output size = input size) the two run fused, block by block, so that each
+ * block's rows of dy are copied once for both, and the bias gradient is summed from that copy
+ * (pvx_winograd_backward).
  *
  * Threads: in the forward each of pvx's pool threads takes whole blocks on its own — transform,
  * 16 GEMMs with OpenBLAS held to one thread (pvx_ops_blas_serial_begin), inverse transform — so
