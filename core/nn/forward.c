@@ -315,15 +315,23 @@ gboolean pvx_model_backward(PvxModel *m, const PvxTensor *dy, gboolean param_gra
             }
             ok = pvx_relu_backward(in, g.t, &d.t, error);
             break;
-        case PVX_LAYER_MAXPOOL2D:
+        case PVX_LAYER_MAXPOOL2D: {
             NEW_DX();
-            if (fold_relu) {
+            /* The pool's output, as the next layer kept it (an in-place ReLU there keeps its
+             * sign), gives the folded ReLU's gate at a quarter of the reads of the input. */
+            PvxLayer *next = i + 1 < n ? g_ptr_array_index(m->layers, i + 1) : NULL;
+            const PvxTensor *out = next != NULL ? next->state->input : NULL;
+            if (fold_relu && out != NULL && pvx_tensor_same_shape(out, g.t)) {
+                ok = pvx_maxpool2d_relu_backward_out(in, out, s->indices, g.t, &d.t, error);
+                relu_done = TRUE;
+            } else if (fold_relu) {
                 ok = pvx_maxpool2d_relu_backward(in, s->indices, g.t, &d.t, error);
                 relu_done = TRUE;
             } else {
                 ok = pvx_maxpool2d_backward(in, s->indices, g.t, &d.t, error);
             }
             break;
+        }
         case PVX_LAYER_ADAPTIVE_AVGPOOL2D:
             NEW_DX();
             ok = pvx_adaptive_avgpool2d_backward(in, g.t, &d.t, error);

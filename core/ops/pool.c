@@ -77,6 +77,9 @@ typedef struct {
     float *dx;
     const float *dy;
     const float *gate; /* backward: nullable, a maximum gets its gradient only where gate > 0 */
+    /* backward, instead of gate: the pool's output, which holds gate at each maximum (a quarter
+     * of the reads of a 2×2 pool's gate) */
+    const float *ygate;
 } PoolJob;
 
 static void maxpool_planes(int64_t p0, int64_t p1, void *data)
@@ -244,7 +247,7 @@ PvxTensor *pvx_maxpool2d_forward(const PvxTensor *x, const PvxMaxPool2dParams *p
         *indices = pvx_indices_new(numel);
     }
     int32_t *ind = indices != NULL ? (*indices)->data : NULL;
-    PoolJob j = {&g, x->data, y->data, ind, NULL, NULL, NULL};
+    PoolJob j = {&g, x->data, y->data, ind, NULL, NULL, NULL, NULL};
     gboolean vgg = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0;
     pvx_parallel_for(shape[0] * shape[1], plane_grain(g.h * g.w),
                      vgg ? maxpool_2x2_planes : maxpool_planes, &j);
@@ -261,7 +264,11 @@ static void maxpool_backward_planes(int64_t p0, int64_t p1, void *data)
         float *dst = j->dx + pl * in_plane;
         const float *g_out = j->dy + pl * out_plane;
         const int32_t *ind = j->ind + pl * out_plane;
-        if (j->gate == NULL) {
+        if (j->ygate != NULL) {
+            const float *yg = j->ygate + pl * out_plane;
+            for (int64_t k = 0; k < out_plane; k++)
+                dst[ind[k]] += yg[k] > 0.0f ? g_out[k] : 0.0f;
+        } else if (j->gate == NULL) {
             for (int64_t k = 0; k < out_plane; k++)
                 dst[ind[k]] += g_out[k];
         } else {
@@ -277,14 +284,16 @@ static void maxpool_backward_planes(int64_t p0, int64_t p1, void *data)
  * With @gate (the plane's ReLU output), a maximum gets its gradient only where gate > 0.
  * Returns whether an index lay outside its own 2×2 window. */
 static int maxpool_2x2_backward_row(float *r0, float *r1, const int32_t *oi, const float *go,
-                                    const float *gate, int64_t ow, int32_t base, int32_t w,
-                                    int32_t in_plane)
+                                    const float *gate, const float *yg, int64_t ow, int32_t base,
+                                    int32_t w, int32_t in_plane)
 {
     int bad = 0;
     for (int64_t ox = 0; ox < ow; ox++) {
         int32_t k = oi[ox] - base - 2 * (int32_t)ox;
         float v = go[ox];
-        if (gate != NULL && (uint32_t)oi[ox] < (uint32_t)in_plane && !(gate[oi[ox]] > 0.0f))
+        if (yg != NULL ? !(yg[ox] > 0.0f)
+                       : gate != NULL && (uint32_t)oi[ox] < (uint32_t)in_plane &&
+                             !(gate[oi[ox]] > 0.0f))
             v = 0.0f;
         r0[2 * ox] = k == 0 ? v : 0.0f;
         r0[2 * ox + 1] = k == 1 ? v : 0.0f;
@@ -296,8 +305,8 @@ static int maxpool_2x2_backward_row(float *r0, float *r1, const int32_t *oi, con
 }
 
 typedef int (*Pool2x2BackwardRow)(float *r0, float *r1, const int32_t *oi, const float *go,
-                                  const float *gate, int64_t ow, int32_t base, int32_t w,
-                                  int32_t in_plane);
+                                  const float *gate, const float *yg, int64_t ow, int32_t base,
+                                  int32_t w, int32_t in_plane);
 
 #ifdef PVX_POOL_X86
 /* The same, 16 outputs per step: the window position of each maximum compared at once, the
@@ -306,8 +315,8 @@ typedef int (*Pool2x2BackwardRow)(float *r0, float *r1, const int32_t *oi, const
  * compiler leaves it scalar. Same values as maxpool_2x2_backward_row, bit for bit. */
 __attribute__((target("avx512f"))) static int
 maxpool_2x2_backward_row_avx512(float *r0, float *r1, const int32_t *oi, const float *go,
-                                const float *gate, int64_t ow, int32_t base, int32_t w,
-                                int32_t in_plane)
+                                const float *gate, const float *yg, int64_t ow, int32_t base,
+                                int32_t w, int32_t in_plane)
 {
     const __m512i iota2 =
         _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
@@ -321,7 +330,11 @@ maxpool_2x2_backward_row_avx512(float *r0, float *r1, const int32_t *oi, const f
         __mmask16 m = (__mmask16)(cnt == 16 ? 0xffffu : (1u << cnt) - 1u);
         __m512i idx = _mm512_maskz_loadu_epi32(m, oi + ox0);
         __m512 v = _mm512_maskz_loadu_ps(m, go + ox0);
-        if (gate != NULL) {
+        if (yg != NULL) {
+            __mmask16 pos =
+                _mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, yg + ox0), zero, _CMP_GT_OQ);
+            v = _mm512_maskz_mov_ps(pos, v);
+        } else if (gate != NULL) {
             __mmask16 in = _mm512_mask_cmplt_epu32_mask(m, idx, _mm512_set1_epi32(in_plane));
             __m512 g = _mm512_mask_i32gather_ps(zero, in, idx, gate, 4);
             __mmask16 pos = _mm512_mask_cmp_ps_mask(in, g, zero, _CMP_GT_OQ);
@@ -367,11 +380,13 @@ static void maxpool_2x2_backward_planes(int64_t p0, int64_t p1, void *data)
         const float *g_out = j->dy + pl * out_plane;
         const int32_t *ind = j->ind + pl * out_plane;
         const float *gate = j->gate != NULL ? j->gate + pl * in_plane : NULL;
+        const float *yg = j->ygate != NULL ? j->ygate + pl * out_plane : NULL;
         int bad = 0;
         for (int64_t oy = 0; oy < g->oh; oy++) {
             float *r0 = dst + 2 * oy * g->w, *r1 = r0 + g->w;
-            bad |= row(r0, r1, ind + oy * g->ow, g_out + oy * g->ow, gate, g->ow,
-                       (int32_t)(2 * oy * g->w), (int32_t)g->w, (int32_t)in_plane);
+            bad |= row(r0, r1, ind + oy * g->ow, g_out + oy * g->ow, gate,
+                       yg != NULL ? yg + oy * g->ow : NULL, g->ow, (int32_t)(2 * oy * g->w),
+                       (int32_t)g->w, (int32_t)in_plane);
             if (g->w & 1)
                 r0[g->w - 1] = r1[g->w - 1] = 0.0f;
         }
@@ -382,8 +397,9 @@ static void maxpool_2x2_backward_planes(int64_t p0, int64_t p1, void *data)
     }
 }
 
-static gboolean maxpool_backward(const PvxTensor *x, const PvxIndices *indices, const PvxTensor *dy,
-                                 PvxTensor **dx, gboolean relu, GError **error)
+static gboolean maxpool_backward(const PvxTensor *x, const PvxTensor *y,
+                                 const PvxIndices *indices, const PvxTensor *dy, PvxTensor **dx,
+                                 gboolean relu, GError **error)
 {
     g_return_val_if_fail(x != NULL && indices != NULL && dy != NULL && dx != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -400,10 +416,13 @@ static gboolean maxpool_backward(const PvxTensor *x, const PvxIndices *indices, 
                     ds, (gint64)indices->numel, xs);
         return FALSE;
     }
+    if (y != NULL && !pvx_ops_check_shape(y, 4, dy->shape, "max-pool output", error))
+        return FALSE;
     if (!pvx_ops_prepare_grad(dx, 4, x->shape, "max-pool input gradient", error))
         return FALSE;
     PoolGeom g = {.h = x->shape[2], .w = x->shape[3], .oh = dy->shape[2], .ow = dy->shape[3]};
-    PoolJob j = {&g, NULL, NULL, indices->data, (*dx)->data, dy->data, relu ? x->data : NULL};
+    PoolJob j = {&g, NULL, NULL, indices->data, (*dx)->data, dy->data,
+                 relu && y == NULL ? x->data : NULL, relu && y != NULL ? y->data : NULL};
     gboolean halves = g.oh == g.h / 2 && g.ow == g.w / 2 && g.oh > 0 && g.ow > 0;
     pvx_parallel_for(x->shape[0] * x->shape[1], plane_grain(g.h * g.w),
                      halves ? maxpool_2x2_backward_planes : maxpool_backward_planes, &j);
@@ -413,13 +432,21 @@ static gboolean maxpool_backward(const PvxTensor *x, const PvxIndices *indices, 
 gboolean pvx_maxpool2d_backward(const PvxTensor *x, const PvxIndices *indices, const PvxTensor *dy,
                                 PvxTensor **dx, GError **error)
 {
-    return maxpool_backward(x, indices, dy, dx, FALSE, error);
+    return maxpool_backward(x, NULL, indices, dy, dx, FALSE, error);
 }
 
 gboolean pvx_maxpool2d_relu_backward(const PvxTensor *x, const PvxIndices *indices,
                                      const PvxTensor *dy, PvxTensor **dx, GError **error)
 {
-    return maxpool_backward(x, indices, dy, dx, TRUE, error);
+    return maxpool_backward(x, NULL, indices, dy, dx, TRUE, error);
+}
+
+gboolean pvx_maxpool2d_relu_backward_out(const PvxTensor *x, const PvxTensor *y,
+                                         const PvxIndices *indices, const PvxTensor *dy,
+                                         PvxTensor **dx, GError **error)
+{
+    g_return_val_if_fail(y != NULL, FALSE);
+    return maxpool_backward(x, y, indices, dy, dx, TRUE, error);
 }
 
 /* ---- adaptive average pool ----------------------------------------------------------------- */
@@ -484,7 +511,7 @@ PvxTensor *pvx_adaptive_avgpool2d_forward(const PvxTensor *x, int out_h, int out
     if (y == NULL)
         return NULL;
     PoolGeom g = {.h = x->shape[2], .w = x->shape[3], .oh = out_h, .ow = out_w};
-    PoolJob j = {&g, x->data, y->data, NULL, NULL, NULL, NULL};
+    PoolJob j = {&g, x->data, y->data, NULL, NULL, NULL, NULL, NULL};
     pvx_parallel_for(shape[0] * shape[1], plane_grain(g.h * g.w), avgpool_planes, &j);
     return y;
 }
@@ -524,7 +551,7 @@ gboolean pvx_adaptive_avgpool2d_backward(const PvxTensor *x, const PvxTensor *dy
         !pvx_ops_prepare_grad(dx, 4, x->shape, "adaptive average pool input gradient", error))
         return FALSE;
     PoolGeom g = {.h = x->shape[2], .w = x->shape[3], .oh = dy->shape[2], .ow = dy->shape[3]};
-    PoolJob j = {&g, NULL, NULL, NULL, (*dx)->data, dy->data, NULL};
+    PoolJob j = {&g, NULL, NULL, NULL, (*dx)->data, dy->data, NULL, NULL};
     pvx_parallel_for(shape[0] * shape[1], plane_grain(g.h * g.w), avgpool_backward_planes, &j);
     return TRUE;
 }

@@ -739,6 +739,22 @@ static void maxpool_relu_backward_equals_two_passes(void)
         g_assert_true(pvx_relu_backward(x, dx1, &dx1, NULL));
         g_assert_true(pvx_maxpool2d_relu_backward(x, ind, dy, &dx2, NULL));
         expect_identical(c == 0 ? "2x2 pool dx" : "3x3 pool dx", dx2, dx1);
+        /* the gate read from the pool's output instead, with each kernel set; and an output of
+         * the wrong shape is refused, naming both shapes */
+        for (int k = 0; k < 2; k++) {
+            if (k == 1)
+                g_setenv("PVX_KERNEL_ISA", "generic", TRUE);
+            g_autoptr(PvxTensor) dx3 = NULL;
+            g_assert_true(pvx_maxpool2d_relu_backward_out(x, y, ind, dy, &dx3, NULL));
+            g_unsetenv("PVX_KERNEL_ISA");
+            expect_identical(c == 0 ? "2x2 pool dx, gate from y" : "3x3 pool dx, gate from y",
+                             dx3, dx1);
+        }
+        g_autoptr(GError) error = NULL;
+        g_autoptr(PvxTensor) dx4 = NULL;
+        g_assert_false(pvx_maxpool2d_relu_backward_out(x, x, ind, dy, &dx4, &error));
+        g_assert_error(error, PVX_ERROR, PVX_ERROR_SHAPE);
+        g_assert_nonnull(strstr(error->message, "max-pool output"));
         int64_t gated = 0;
         for (int64_t i = 0; i < pvx_tensor_numel(y); i++)
             gated += y->data[i] == 0.0f;

@@ -172,6 +172,12 @@ gboolean pvx_maxpool2d_backward(const PvxTensor *x, const PvxIndices *indices,
  * pvx_relu_backward(x, dx, &dx), in one pass. */
 gboolean pvx_maxpool2d_relu_backward(const PvxTensor *x, const PvxIndices *indices,
                                      const PvxTensor *dy, PvxTensor **dx, GError **error);
+/* The same, with the pool's output @y (from the forward that gave @indices) read for the gate
+ * instead of x: y holds x at each window's maximum, so the result is bit for bit that of
+ * pvx_maxpool2d_relu_backward, reading a quarter of the memory for a 2×2 pool. */
+gboolean pvx_maxpool2d_relu_backward_out(const PvxTensor *x, const PvxTensor *y,
+                                         const PvxIndices *indices, const PvxTensor *dy,
+                                         PvxTensor **dx, GError **error);
 
 /* ---------------------------------------------------------------------------------------------
  * Adaptive average pool 2d to [N, C, out_h, out_w]: output cell i averages input rows
