@@ -602,15 +602,7 @@ static gboolean conv_backward(const PvxTensor *x, const PvxTensor *w, const PvxT
             pvx_winograd_weight_grad(&wg, x->data, dy->data, dw->data);
         if (dx != NULL) {
             /* dx = conv(dy, w rotated and transposed) with padding 2 - pad: same output size. */
-            PvxWinograd t = {.n = g.n,
-                             .cin = g.cout,
-                             .h = g.oh,
-                             .w = g.ow,
-                             .cout = g.cin,
-                             .oh = g.h,
-                             .ow = g.w,
-                             .ph = 2 - g.ph,
-                             .pw = 2 - g.pw};
+            PvxWinograd t = pvx_winograd_input_grad(&wg);
             pvx_winograd_forward(&t, dy->data, w->data, TRUE, NULL, relu ? x->data : NULL, FALSE,
                                  (*dx)->data);
         }

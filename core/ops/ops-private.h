@@ -89,6 +89,13 @@ typedef struct {
     int64_t ph, pw;
 } PvxWinograd;
 
+/* The input gradient's convolution of @c: over dy [n, cout, oh, ow] into dx [n, cin, h, w], with
+ * the weights applied transposed and rotated (flip, below) and padding 2 - pad. */
+static inline PvxWinograd pvx_winograd_input_grad(const PvxWinograd *c)
+{
+    return (PvxWinograd){.n = c->n, .cin = c->cout, .h = c->oh, .w = c->ow, .cout = c->cin,
+                         .oh = c->h, .ow = c->w, .ph = 2 - c->ph, .pw = 2 - c->pw};
+}
 /* y (overwritten) = conv(x, w) + bias. w is [cout, cin, 3, 3], or with @flip [cin, cout, 3, 3]
  * applied rotated by 180° (the input gradient's convolution). @bias nullable. @gate nullable,
  * y's shape: y is zero wherever gate ≤ 0 (a ReLU's backward folded in). With @relu, y is zero

@@ -968,15 +968,7 @@ void pvx_winograd_backward(const PvxWinograd *c, const float *x, const float *w,
                            const float *gate, float *dx, float *dw, float *db)
 {
     g_return_if_fail(c->ph == 1 && c->pw == 1 && c->oh == c->h && c->ow == c->w);
-    PvxWinograd cd = {.n = c->n,
-                      .cin = c->cout,
-                      .h = c->oh,
-                      .w = c->ow,
-                      .cout = c->cin,
-                      .oh = c->h,
-                      .ow = c->w,
-                      .ph = 1,
-                      .pw = 1};
+    PvxWinograd cd = pvx_winograd_input_grad(c);
     Backward bk = {.d = {.x = dy, .w = w, .flip = TRUE, .gate = gate, .out = dx},
                    .w = {.x = x, .dy = dy, .out = dw}};
     job_tiling(&bk.d, &cd);
