@@ -6,10 +6,10 @@
  * plugin magnitude_mask below (each conv layer keeps its round(n / CR) largest |w|; ties: the
  * lower index); the linear layers stay dense. Per CR: pvx's
  * dense forward (PVX_SPARSE_OFF), pvx's automatic choice (PVX_SPARSE_AUTO), the speed-up, the
- * number of conv layers that ran sparse, the time to compress the weights, and PyTorch's forward with the same pruned weights
- * (torch.nn.utils.prune masks: torch stays dense, so its time is the same at every CR; it is
- * measured unpruned and at each CR anyway, by bench/sparse_torch.py, from the weights this
- * program writes). Times: the minimum over --reps forwards after a warm-up.
+ * number of conv layers that ran sparse, the time to compress the weights, and PyTorch's forward
+ * with the same pruned weights (torch.nn.utils.prune masks: torch stays dense, so its time is the
+ * same at every CR; it is measured unpruned and at each CR anyway, by bench/sparse_torch.py, from
+ * the weights this program writes). Times: the minimum over --reps forwards after a warm-up.
  *
  * --layers: the calibration behind the automatic choice (pvx_conv2d_sparse_pays,
  * pvx_linear_sparse_pays): each of VGG-16's conv and linear layer shapes at batch B, dense
@@ -59,8 +59,8 @@ static double measure_sgemm(void)
     double best = 1e9;
     for (int r = 0; r < 5; r++) {
         double t = now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f,
-                    c, n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c,
+                    n);
         best = MIN(best, now() - t);
     }
     pvx_aligned_free(a), pvx_aligned_free(b), pvx_aligned_free(c);
@@ -98,7 +98,7 @@ static PvxTensor *magnitude_mask(const PvxTensor *w, double cr)
     int64_t keep = (int64_t)nearbyint((double)n / cr);
     Entry *e = g_new(Entry, n);
     for (int64_t i = 0; i < n; i++)
-        e[i] = (Entry){ fabsf(w->data[i]), i };
+        e[i] = (Entry){fabsf(w->data[i]), i};
     qsort(e, (size_t)n, sizeof *e, entry_cmp);
     PvxTensor *mask = pvx_tensor_new_like(w);
     for (int64_t i = 0; i < keep; i++)
@@ -137,23 +137,23 @@ static double time_conv_sparse(const PvxTensor *x, const PvxSparseWeights *w, co
 
 static int run_layers(int batch, int reps)
 {
-    static const int shapes[][3] = { /* cin, cout, hw */
-        { 3, 64, 224 },    { 64, 64, 224 },   { 64, 128, 112 }, { 128, 128, 112 },
-        { 128, 256, 56 },  { 256, 256, 56 },  { 256, 512, 28 }, { 512, 512, 28 },
-        { 512, 512, 14 },
+    static const int shapes[][3] = {
+        /* cin, cout, hw */
+        {3, 64, 224},   {64, 64, 224},  {64, 128, 112}, {128, 128, 112}, {128, 256, 56},
+        {256, 256, 56}, {256, 512, 28}, {512, 512, 28}, {512, 512, 14},
     };
-    static const double crs[] = { 1, 2, 3, 4, 8, 16, 32 };
-    PvxConv2dParams p = { .pad_h = 1, .pad_w = 1 };
+    static const double crs[] = {1, 2, 3, 4, 8, 16, 32};
+    PvxConv2dParams p = {.pad_h = 1, .pad_w = 1};
     g_autoptr(GString) raw = g_string_new("");
-    printf("VGG-16 conv layers, batch %d (ms, best of %d); sparse/dense time ratio per CR\n",
-           batch, reps);
+    printf("VGG-16 conv layers, batch %d (ms, best of %d); sparse/dense time ratio per CR\n", batch,
+           reps);
     printf("%-16s %9s", "layer", "dense");
     for (gsize c = 0; c < G_N_ELEMENTS(crs); c++)
         printf("   cr%-4g", crs[c]);
     printf("  ns/MAC(dense)  ns/FMA-lane(sparse, cr8)  auto picks\n");
     for (gsize s = 0; s < G_N_ELEMENTS(shapes); s++) {
         int64_t cin = shapes[s][0], cout = shapes[s][1], hw = shapes[s][2];
-        int64_t xs[4] = { batch, cin, hw, hw }, ws[4] = { cout, cin, 3, 3 };
+        int64_t xs[4] = {batch, cin, hw, hw}, ws[4] = {cout, cin, 3, 3};
         g_autoptr(PvxTensor) x = pvx_tensor_new(4, xs);
         g_autoptr(PvxTensor) w = pvx_tensor_new(4, ws);
         g_autoptr(PvxTensor) b = pvx_tensor_new(1, &cout);
@@ -163,8 +163,8 @@ static int run_layers(int batch, int reps)
         g_autoptr(PvxTensor) y = pvx_tensor_new_shape(4, (int64_t)batch, cout, hw, hw);
         double td = time_conv_dense(x, w, b, &p, y, reps);
         double macs = (double)batch * cout * hw * hw * cin * 9;
-        printf("%4" G_GINT64_FORMAT "->%-4" G_GINT64_FORMAT " %3" G_GINT64_FORMAT "²  %9.1f",
-               cin, cout, hw, td * 1e3);
+        printf("%4" G_GINT64_FORMAT "->%-4" G_GINT64_FORMAT " %3" G_GINT64_FORMAT "²  %9.1f", cin,
+               cout, hw, td * 1e3);
         double per_fma = 0;
         GString *picks = g_string_new("");
         for (gsize c = 0; c < G_N_ELEMENTS(crs); c++) {
@@ -175,21 +175,21 @@ static int run_layers(int batch, int reps)
             g_autoptr(PvxSparseWeights) sw = pvx_sparse_weights_new(wp);
             double ts = time_conv_sparse(x, sw, b, &p, y, reps);
             printf("   %5.2f", ts / td);
-            g_string_append_printf(raw, "raw conv %d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+            g_string_append_printf(raw,
+                                   "raw conv %d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
                                    " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %.6g %.6g\n",
                                    batch, cin, cout, hw, pvx_sparse_weights_nnz(sw), td, ts);
             if (crs[c] == 8) {
                 int64_t wq = (hw + 2 + 15) / 16 * 16, tiles = (hw * wq + 127) / 128; /* AVX-512 */
                 per_fma = ts / ((double)pvx_sparse_weights_nnz(sw) * batch * tiles * 128);
             }
-            g_string_append_c(picks, pvx_conv2d_sparse_pays(xs, ws, &p,
-                                                             pvx_sparse_weights_nnz(sw))
-                                         ? 'S' : 'd');
+            g_string_append_c(
+                picks, pvx_conv2d_sparse_pays(xs, ws, &p, pvx_sparse_weights_nnz(sw)) ? 'S' : 'd');
         }
         printf("  %13.4f  %24.4f  %s\n", td / macs * 1e9, per_fma * 1e9, picks->str);
         g_string_free(picks, TRUE);
     }
-    static const int64_t fcs[][2] = { { 25088, 4096 }, { 4096, 4096 }, { 4096, 1000 } };
+    static const int64_t fcs[][2] = {{25088, 4096}, {4096, 4096}, {4096, 1000}};
     printf("VGG-16 linear layers, batch %d (ms): sparse/dense per CR\n", batch);
     for (gsize s = 0; s < G_N_ELEMENTS(fcs); s++) {
         int64_t in = fcs[s][0], out = fcs[s][1];
@@ -221,12 +221,13 @@ static int run_layers(int batch, int reps)
                     ts = MIN(ts, now() - t);
             }
             printf("   %5.2f", ts / td);
-            g_string_append_printf(raw, "raw linear %d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                                   " %" G_GINT64_FORMAT " %.6g %.6g\n", batch, in, out,
-                                   pvx_sparse_weights_nnz(sw), td, ts);
-            int64_t xs[2] = { batch, in }, ws[2] = { out, in };
-            g_string_append_c(picks, pvx_linear_sparse_pays(xs, ws, pvx_sparse_weights_nnz(sw))
-                                         ? 'S' : 'd');
+            g_string_append_printf(raw,
+                                   "raw linear %d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                                   " %" G_GINT64_FORMAT " %.6g %.6g\n",
+                                   batch, in, out, pvx_sparse_weights_nnz(sw), td, ts);
+            int64_t xs[2] = {batch, in}, ws[2] = {out, in};
+            g_string_append_c(
+                picks, pvx_linear_sparse_pays(xs, ws, pvx_sparse_weights_nnz(sw)) ? 'S' : 'd');
         }
         printf("  %s\n", picks->str);
         g_string_free(picks, TRUE);
@@ -244,10 +245,10 @@ static PvxModel *build_vgg16(PvxRegistry *reg)
     const PvxPlugin *plugin = pvx_registry_lookup(reg, PVX_KIND_MODEL, "vgg", &error);
     if (!plugin)
         g_error("%s", error->message);
-    const char *pairs[] = { "arch=vgg16", NULL };
-    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(plugin->desc->params, "model vgg",
-                                                            pairs, &error);
-    int64_t chw[3] = { 3, 224, 224 };
+    const char *pairs[] = {"arch=vgg16", NULL};
+    g_autoptr(PvxParams) params =
+        pvx_params_new_from_pairs(plugin->desc->params, "model vgg", pairs, &error);
+    int64_t chw[3] = {3, 224, 224};
     PvxModel *m = pvx_model_build(plugin, params, chw, 1000, &error);
     if (!m)
         g_error("%s", error->message);
@@ -297,8 +298,8 @@ static void measure_cr(PvxModel *m, PvxTensor *x, int reps, Row *r)
     }
 }
 
-static GHashTable *run_torch(int threads, int batch, int reps, const char *h5,
-                             const double *crs, int n_crs)
+static GHashTable *run_torch(int threads, int batch, int reps, const char *h5, const double *crs,
+                             int n_crs)
 {
     g_autofree char *script = g_build_filename(PVX_BENCH_SOURCE_DIR, "sparse_torch.py", NULL);
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
@@ -344,13 +345,16 @@ int main(int argc, char **argv)
     int batch = 8, reps = 3, threads = 0;
     gboolean no_torch = FALSE, layers = FALSE;
     GOptionEntry entries[] = {
-        { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size (8)", "B" },
-        { "reps", 'r', 0, G_OPTION_ARG_INT, &reps, "Timed repetitions; the minimum counts (3)", "N" },
-        { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads for both sides (PVX_NUM_THREADS)", "N" },
-        { "no-torch", 0, 0, G_OPTION_ARG_NONE, &no_torch, "Skip the PyTorch side", NULL },
-        { "layers", 0, 0, G_OPTION_ARG_NONE, &layers, "Per-layer calibration of the automatic choice", NULL },
-        { "cpu-time", 0, 0, G_OPTION_ARG_NONE, &cpu_clock, "Time in process CPU seconds, both sides (on a busy machine, with --threads 1)", NULL },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
+        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size (8)", "B"},
+        {"reps", 'r', 0, G_OPTION_ARG_INT, &reps, "Timed repetitions; the minimum counts (3)", "N"},
+        {"threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads for both sides (PVX_NUM_THREADS)",
+         "N"},
+        {"no-torch", 0, 0, G_OPTION_ARG_NONE, &no_torch, "Skip the PyTorch side", NULL},
+        {"layers", 0, 0, G_OPTION_ARG_NONE, &layers,
+         "Per-layer calibration of the automatic choice", NULL},
+        {"cpu-time", 0, 0, G_OPTION_ARG_NONE, &cpu_clock,
+         "Time in process CPU seconds, both sides (on a busy machine, with --threads 1)", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("— VGG-16 inference, dense vs pruned");
     g_option_context_add_main_entries(ctx, entries, NULL);
@@ -366,15 +370,15 @@ int main(int argc, char **argv)
         return run_layers(batch, reps);
 
     double sgemm = measure_sgemm();
-    printf("machine: %d threads, cblas_sgemm %.1f GFLOP/s (1536³), sparse kernels: %s\n",
-           threads, sgemm, g_getenv("PVX_SPARSE_ISA") ? g_getenv("PVX_SPARSE_ISA") : "best");
+    printf("machine: %d threads, cblas_sgemm %.1f GFLOP/s (1536³), sparse kernels: %s\n", threads,
+           sgemm, g_getenv("PVX_SPARSE_ISA") ? g_getenv("PVX_SPARSE_ISA") : "best");
     g_autoptr(PvxRegistry) reg = pvx_registry_new();
     pvx_registry_scan_dir(reg, PVX_BENCH_PLUGIN_DIR, NULL, NULL);
     g_autoptr(PvxModel) m = build_vgg16(reg);
-    int64_t chw[3] = { 3, 224, 224 };
+    int64_t chw[3] = {3, 224, 224};
     double gflop = pvx_model_flops(m, chw) / 1e9;
-    g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, (int64_t)batch, (int64_t)3, (int64_t)224,
-                                                  (int64_t)224);
+    g_autoptr(PvxTensor) x =
+        pvx_tensor_new_shape(4, (int64_t)batch, (int64_t)3, (int64_t)224, (int64_t)224);
     fill_random(x, 12345, 1.0f);
 
     /* The unpruned conv weights, to prune each rate from (and for PyTorch). */
@@ -406,20 +410,20 @@ int main(int argc, char **argv)
     g_autoptr(PvxPruner) pruner = NULL;
     const PvxPlugin *pp = pvx_registry_lookup(reg, PVX_KIND_PRUNER, "magnitude", NULL);
     if (pp) {
-        const char *pairs[] = { "scope=local", NULL };
-        g_autoptr(PvxParams) params = pvx_params_new_from_pairs(pp->desc->params,
-                                                                "pruner magnitude", pairs, NULL);
+        const char *pairs[] = {"scope=local", NULL};
+        g_autoptr(PvxParams) params =
+            pvx_params_new_from_pairs(pp->desc->params, "pruner magnitude", pairs, NULL);
         pruner = params ? pvx_pruner_open(pp, params, NULL) : NULL;
     }
     g_autofree const char **conv_names = g_new0(const char *, convs->len + 1);
     for (guint i = 0; i < convs->len; i++)
         conv_names[i] = ((PvxLayer *)g_ptr_array_index(convs, i))->name;
     printf("pruning: %s\n", pruner ? "pvx_prune_step with the magnitude pruner (scope local)"
-                                     : "bench-sparse's own magnitude_mask (no pruner plugin)");
+                                   : "bench-sparse's own magnitude_mask (no pruner plugin)");
 
-    static const double crs[] = { 2, 8, 32 };
-    Row rows[G_N_ELEMENTS(crs) + 1] = { { 0 } };
-    rows[0] = (Row){ .cr = 1, .density = 1 };
+    static const double crs[] = {2, 8, 32};
+    Row rows[G_N_ELEMENTS(crs) + 1] = {{0}};
+    rows[0] = (Row){.cr = 1, .density = 1};
     measure_cr(m, x, reps, &rows[0]);
     for (gsize c = 0; c < G_N_ELEMENTS(crs); c++) {
         Row *r = &rows[c + 1];
@@ -455,14 +459,15 @@ int main(int argc, char **argv)
     g_clear_pointer(&store, pvx_store_close);
     pvx_model_release_buffers(m);
 
-    g_autoptr(GHashTable) torch = no_torch ? g_hash_table_new(g_str_hash, g_str_equal)
-                                           : run_torch(threads, batch, reps, h5, crs,
-                                                       (int)G_N_ELEMENTS(crs));
+    g_autoptr(GHashTable) torch =
+        no_torch ? g_hash_table_new(g_str_hash, g_str_equal)
+                 : run_torch(threads, batch, reps, h5, crs, (int)G_N_ELEMENTS(crs));
     g_remove(h5);
     g_rmdir(dir);
 
     printf("VGG-16, 224×224, batch %d, conv layers pruned by magnitude (local), %s per image "
-           "(best of %d)\n", batch, cpu_clock ? "CPU seconds" : "seconds", reps);
+           "(best of %d)\n",
+           batch, cpu_clock ? "CPU seconds" : "seconds", reps);
     printf("%-4s %8s %10s %10s %8s %7s %10s %9s %9s %9s %7s\n", "CR", "density", "dense s",
            "auto s", "speedup", "sparse", "torch s", "vs torch", "dense %sg", "auto %sg",
            "compr s");
@@ -477,13 +482,14 @@ int main(int argc, char **argv)
         }
         /* Dense-equivalent GFLOP/s as a fraction of sgemm (as bench-vgg prints it). */
         double gd = gflop * batch / r->dense / sgemm, ga = gflop * batch / r->sparse / sgemm;
-        printf("%-4g %8.4f %10.4f %10.4f %7.2fx %3d/%-3d %10s %9s %8.0f%% %8.0f%% %7.2f\n",
-               r->cr, r->density, r->dense / batch, r->sparse / batch, r->dense / r->sparse,
-               r->n_sparse, r->n_conv, ts, vs, 100 * gd, 100 * ga, r->compress);
+        printf("%-4g %8.4f %10.4f %10.4f %7.2fx %3d/%-3d %10s %9s %8.0f%% %8.0f%% %7.2f\n", r->cr,
+               r->density, r->dense / batch, r->sparse / batch, r->dense / r->sparse, r->n_sparse,
+               r->n_conv, ts, vs, 100 * gd, 100 * ga, r->compress);
     }
     printf("(dense: PVX_SPARSE=off; auto: the automatic choice, 'sparse' = conv layers it ran "
            "sparse; torch: torch.nn.utils.prune masks, same weights, same threads; %%sg: "
            "dense-equivalent %.1f GFLOP/img over the time, as a fraction of sgemm; compr: "
-           "compressing the 13 conv weights, once per change of weights or masks)\n", gflop);
+           "compressing the 13 conv weights, once per change of weights or masks)\n",
+           gflop);
     return 0;
 }

@@ -33,7 +33,8 @@ static double measure_sgemm(void)
     double best = 1e9;
     for (int r = 0; r < 5; r++) {
         double t = now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c,
+                    n);
         best = MIN(best, now() - t);
     }
     pvx_aligned_free(a), pvx_aligned_free(b), pvx_aligned_free(c);
@@ -46,9 +47,10 @@ static PvxModel *build_vgg16(PvxRegistry *reg)
     const PvxPlugin *plugin = pvx_registry_lookup(reg, PVX_KIND_MODEL, "vgg", &error);
     if (!plugin)
         g_error("%s", error->message);
-    const char *pairs[] = { "arch=vgg16", NULL };
-    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(plugin->desc->params, "model vgg", pairs, &error);
-    int64_t chw[3] = { 3, 224, 224 };
+    const char *pairs[] = {"arch=vgg16", NULL};
+    g_autoptr(PvxParams) params =
+        pvx_params_new_from_pairs(plugin->desc->params, "model vgg", pairs, &error);
+    int64_t chw[3] = {3, 224, 224};
     PvxModel *m = pvx_model_build(plugin, params, chw, 1000, &error);
     if (!m)
         g_error("%s", error->message);
@@ -113,10 +115,11 @@ static double best_of(void (*fn)(Work *), Work *w, int reps)
 /* Peak resident memory of building VGG-16 and running one batch-1 inference, in a child. */
 static double measure_peak_mb(const char *self)
 {
-    const char *argv[] = { self, "--memory-child", NULL };
+    const char *argv[] = {self, "--memory-child", NULL};
     g_autofree char *out = NULL;
     int status;
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, NULL) ||
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status,
+                      NULL) ||
         !g_spawn_check_wait_status(status, NULL))
         return -1;
     return g_ascii_strtod(out, NULL);
@@ -127,11 +130,12 @@ static GHashTable *run_torch(int threads, int batch, int reps)
     g_autofree char *script = g_build_filename(PVX_BENCH_SOURCE_DIR, "vgg_torch.py", NULL);
     g_autofree char *t = g_strdup_printf("%d", threads), *b = g_strdup_printf("%d", batch),
                     *r = g_strdup_printf("%d", reps);
-    const char *argv[] = { "/usr/bin/python3", script, t, b, r, NULL };
+    const char *argv[] = {"/usr/bin/python3", script, t, b, r, NULL};
     g_autofree char *out = NULL, *err = NULL;
     int status;
     GHashTable *times = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, NULL) ||
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                      NULL) ||
         !g_spawn_check_wait_status(status, NULL)) {
         fprintf(stderr, "bench-vgg: PyTorch side failed: %s\n", err ? err : "");
         return times;
@@ -153,12 +157,13 @@ int main(int argc, char **argv)
     int batch = 8, reps = 3, threads = 0;
     gboolean no_torch = FALSE, memory_child = FALSE;
     GOptionEntry entries[] = {
-        { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size of the batched workloads (8)", "B" },
-        { "reps", 'r', 0, G_OPTION_ARG_INT, &reps, "Timed repetitions; the minimum counts (3)", "N" },
-        { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads for both sides (PVX_NUM_THREADS)", "N" },
-        { "no-torch", 0, 0, G_OPTION_ARG_NONE, &no_torch, "Skip the PyTorch side", NULL },
-        { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &memory_child, NULL, NULL },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
+        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size of the batched workloads (8)", "B"},
+        {"reps", 'r', 0, G_OPTION_ARG_INT, &reps, "Timed repetitions; the minimum counts (3)", "N"},
+        {"threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads for both sides (PVX_NUM_THREADS)",
+         "N"},
+        {"no-torch", 0, 0, G_OPTION_ARG_NONE, &no_torch, "Skip the PyTorch side", NULL},
+        {"memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &memory_child, NULL, NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("— VGG-16 speed, pvx against PyTorch");
     g_option_context_add_main_entries(ctx, entries, NULL);
@@ -176,7 +181,7 @@ int main(int argc, char **argv)
     if (memory_child) {
         g_autoptr(PvxModel) m = build_vgg16(reg);
         g_autoptr(PvxTensor) x = random_input(1);
-        Work w = { .model = m, .x = x };
+        Work w = {.model = m, .x = x};
         run_forward(&w);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
@@ -190,16 +195,16 @@ int main(int argc, char **argv)
     double sgemm = measure_sgemm();
     printf("machine: %d threads, cblas_sgemm %.1f GFLOP/s (1536³)\n", threads, sgemm);
     g_autoptr(PvxModel) m = build_vgg16(reg);
-    int64_t chw[3] = { 3, 224, 224 };
+    int64_t chw[3] = {3, 224, 224};
     double gflop = pvx_model_flops(m, chw) / 1e9; /* per image, forward */
     g_autoptr(PvxTensor) x1 = random_input(1);
     g_autoptr(PvxTensor) xb = random_input(batch);
-    Work w1 = { .model = m, .x = x1 }, wb = { .model = m, .x = xb };
+    Work w1 = {.model = m, .x = x1}, wb = {.model = m, .x = xb};
     double t_f1 = best_of(run_forward, &w1, reps);
     double t_fb = best_of(run_forward, &wb, reps);
     pvx_model_release_buffers(m);
 
-    PvxSgdParams sp = { .momentum = 0.9, .weight_decay = 5e-4 };
+    PvxSgdParams sp = {.momentum = 0.9, .weight_decay = 5e-4};
     g_autoptr(PvxSgd) sgd = pvx_sgd_new(&sp, NULL);
     for (int i = 0; i < pvx_model_n_layers(m); i++) {
         PvxLayer *l = pvx_model_layer(m, i);
@@ -218,8 +223,8 @@ int main(int argc, char **argv)
     double t_tb = best_of(run_train_step, &wb, MAX(1, reps - 1));
     pvx_model_release_buffers(m);
 
-    g_autoptr(GHashTable) torch = no_torch ? g_hash_table_new(g_str_hash, g_str_equal)
-                                           : run_torch(threads, batch, reps);
+    g_autoptr(GHashTable) torch =
+        no_torch ? g_hash_table_new(g_str_hash, g_str_equal) : run_torch(threads, batch, reps);
     g_autofree char *kb = g_strdup_printf("forward_b%d", batch);
     g_autofree char *kt = g_strdup_printf("train_step_b%d", batch);
     struct {
@@ -228,9 +233,9 @@ int main(int argc, char **argv)
         double pvx, flops;
         int images;
     } rows[] = {
-        { "forward, batch 1", "forward_b1", t_f1, gflop, 1 },
-        { "forward, batch B", kb, t_fb, gflop * batch, batch },
-        { "train step, batch B", kt, t_tb, 3 * gflop * batch, batch },
+        {"forward, batch 1", "forward_b1", t_f1, gflop, 1},
+        {"forward, batch B", kb, t_fb, gflop * batch, batch},
+        {"train step, batch B", kt, t_tb, 3 * gflop * batch, batch},
     };
     printf("VGG-16, 224×224, B = %d (times: best of %d)\n", batch, reps);
     printf("%-22s %12s %12s %8s %10s %8s\n", "workload", "pvx s/img", "torch s/img", "speedup",
@@ -243,8 +248,8 @@ int main(int argc, char **argv)
             g_snprintf(torch_s, sizeof torch_s, "%.4f", *tt / rows[i].images);
             g_snprintf(ratio, sizeof ratio, "%.2fx", *tt / rows[i].pvx);
         }
-        printf("%-22s %12.4f %12s %8s %10.1f %7.0f%%\n", rows[i].label, rows[i].pvx / rows[i].images,
-               torch_s, ratio, gfs, 100 * gfs / sgemm);
+        printf("%-22s %12.4f %12s %8s %10.1f %7.0f%%\n", rows[i].label,
+               rows[i].pvx / rows[i].images, torch_s, ratio, gfs, 100 * gfs / sgemm);
     }
     printf("(train step GFLOP counted as 3× forward; GF/s above 100%% of sgemm means fewer flops "
            "than direct convolution, e.g. Winograd)\n");

@@ -30,13 +30,12 @@ int main(int argc, char **argv)
     int batch = 8, reps = 3, score_batch = 16;
     gboolean no_torch = FALSE, score_full = FALSE;
     GOptionEntry entries[] = {
-        { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Grad-CAM batch (8)", "B" },
-        { "reps", 'r', 0, G_OPTION_ARG_INT, &reps, "repetitions (3)", "R" },
-        { "score-batch", 0, 0, G_OPTION_ARG_INT, &score_batch, "Score-CAM forward batch (16)",
-          "B" },
-        { "no-torch", 0, 0, G_OPTION_ARG_NONE, &no_torch, "skip PyTorch", NULL },
-        { "scorecam-full", 0, 0, G_OPTION_ARG_NONE, &score_full, "run a whole Score-CAM", NULL },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
+        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Grad-CAM batch (8)", "B"},
+        {"reps", 'r', 0, G_OPTION_ARG_INT, &reps, "repetitions (3)", "R"},
+        {"score-batch", 0, 0, G_OPTION_ARG_INT, &score_batch, "Score-CAM forward batch (16)", "B"},
+        {"no-torch", 0, 0, G_OPTION_ARG_NONE, &no_torch, "skip PyTorch", NULL},
+        {"scorecam-full", 0, 0, G_OPTION_ARG_NONE, &score_full, "run a whole Score-CAM", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("— Grad-CAM / Score-CAM benchmark");
     g_option_context_add_main_entries(ctx, entries, NULL);
@@ -49,14 +48,14 @@ int main(int argc, char **argv)
     if (!pvx_registry_scan_dir(reg, PVX_BENCH_PLUGIN_DIR, NULL, &error))
         g_error("%s", error->message);
     const PvxPlugin *vgg = pvx_registry_lookup(reg, PVX_KIND_MODEL, "vgg", &error);
-    g_autoptr(PvxParams) params = vgg ? pvx_params_new_defaults(vgg->desc->params, "model vgg",
-                                                                &error) : NULL;
-    int64_t chw[3] = { 3, 224, 224 };
+    g_autoptr(PvxParams) params =
+        vgg ? pvx_params_new_defaults(vgg->desc->params, "model vgg", &error) : NULL;
+    int64_t chw[3] = {3, 224, 224};
     g_autoptr(PvxModel) m = params ? pvx_model_build(vgg, params, chw, 1000, &error) : NULL;
     if (!m)
         g_error("%s", error->message);
-    g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, (int64_t)batch, (int64_t)3, (int64_t)224,
-                                                  (int64_t)224);
+    g_autoptr(PvxTensor) x =
+        pvx_tensor_new_shape(4, (int64_t)batch, (int64_t)3, (int64_t)224, (int64_t)224);
     GRand *r = g_rand_new_with_seed(1);
     for (int64_t i = 0; i < pvx_tensor_numel(x); i++)
         x->data[i] = (float)g_rand_double_range(r, -2, 2);
@@ -71,7 +70,7 @@ int main(int argc, char **argv)
            batch);
     double best_full = 1e30, best_core = 1e30;
     for (int rep = 0; rep <= reps; rep++) {
-        PvxExplainOptions o = { .mode = PVX_TARGET_FIXED, .fixed = 7 };
+        PvxExplainOptions o = {.mode = PVX_TARGET_FIXED, .fixed = 7};
         double t0 = now();
         g_autoptr(PvxTensor) maps = pvx_explain(ex, m, x, &o, NULL, NULL, &error);
         double t1 = now();
@@ -81,7 +80,7 @@ int main(int argc, char **argv)
         if (!pvx_explain_layer_gradients(m, x, targets, "features.29", &act, &grad, NULL, &error))
             g_error("%s", error->message);
         int64_t K = act->shape[1], P = act->shape[2] * act->shape[3];
-        g_autofree double *w = g_new(double, batch * K);
+        g_autofree double *w = g_new(double, batch *K);
         for (int64_t i = 0; i < batch * K; i++) {
             double s = 0;
             for (int64_t j = 0; j < P; j++)
@@ -102,8 +101,8 @@ int main(int argc, char **argv)
         g_autofree char *b = g_strdup_printf("%d", batch);
         g_autofree char *rp = g_strdup_printf("%d", reps);
         g_autofree char *th = g_strdup_printf("%d", pvx_num_threads());
-        const char *child[] = { "/usr/bin/python3", PVX_BENCH_SOURCE_DIR "/explain_bench_torch.py",
-                                th, b, rp, NULL };
+        const char *child[] = {
+            "/usr/bin/python3", PVX_BENCH_SOURCE_DIR "/explain_bench_torch.py", th, b, rp, NULL};
         g_autofree char *out = NULL;
         int status = 0;
         if (!g_spawn_sync(NULL, (char **)child, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL,
@@ -128,8 +127,8 @@ int main(int argc, char **argv)
         }
         live += mx != mn;
     }
-    g_autoptr(PvxTensor) xs = pvx_tensor_new_shape(4, (int64_t)score_batch, (int64_t)3,
-                                                   (int64_t)224, (int64_t)224);
+    g_autoptr(PvxTensor) xs =
+        pvx_tensor_new_shape(4, (int64_t)score_batch, (int64_t)3, (int64_t)224, (int64_t)224);
     for (int i = 0; i < score_batch; i++)
         memcpy(xs->data + (int64_t)i * 3 * 224 * 224, one_c->data, sizeof(float) * 3 * 224 * 224);
     double t0 = now();
@@ -142,7 +141,7 @@ int main(int argc, char **argv)
            (live + (live < K)) * per_fwd / (best_core / batch));
     if (score_full) {
         g_autoptr(PvxExplainer) sc = pvx_explainer_open_by_name(reg, "scorecam", NULL, &error);
-        PvxExplainOptions o = { .mode = PVX_TARGET_FIXED, .fixed = 7, .batch_size = score_batch };
+        PvxExplainOptions o = {.mode = PVX_TARGET_FIXED, .fixed = 7, .batch_size = score_batch};
         t0 = now();
         g_autoptr(PvxTensor) maps = pvx_explain(sc, m, one_c, &o, NULL, NULL, &error);
         if (!maps)

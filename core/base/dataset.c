@@ -26,16 +26,17 @@ PvxDataset *pvx_dataset_open(const PvxPlugin *plugin, const PvxParams *params, G
 {
     const PvxDatasetClass *klass = pvx_plugin_klass(plugin, PVX_KIND_DATASET);
     if (!klass) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT, "plugin '%s' is a %s, not a dataset",
-                    plugin->desc->name, pvx_plugin_kind_name(plugin->desc->kind));
+        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
+                    "plugin '%s' is a %s, not a dataset", plugin->desc->name,
+                    pvx_plugin_kind_name(plugin->desc->kind));
         return NULL;
     }
     g_autoptr(GError) local = NULL;
     gpointer self = klass->open(params, &local);
     if (!self) {
         if (local)
-            g_propagate_prefixed_error(error, g_steal_pointer(&local), "dataset %s: ",
-                                       plugin->desc->name);
+            g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                       "dataset %s: ", plugin->desc->name);
         else
             g_set_error(error, PVX_ERROR, PVX_ERROR_FAILED,
                         "dataset %s: open failed without saying why (%s)", plugin->desc->name,
@@ -100,8 +101,8 @@ gboolean pvx_dataset_get_item(const PvxDataset *ds, PvxSplit split, int64_t inde
     int64_t n = pvx_dataset_split_size(ds, split);
     if (index < 0 || index >= n) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
-                    "dataset %s: item %" G_GINT64_FORMAT " is outside the %s split (%" G_GINT64_FORMAT
-                    " items)",
+                    "dataset %s: item %" G_GINT64_FORMAT
+                    " is outside the %s split (%" G_GINT64_FORMAT " items)",
                     name, (gint64)index, pvx_split_name(split), (gint64)MAX(n, 0));
         return FALSE;
     }
@@ -132,7 +133,8 @@ gboolean pvx_dataset_get_item(const PvxDataset *ds, PvxSplit split, int64_t inde
         problem = "a raw image of the wrong size";
     if (problem) {
         g_autofree char *want = pvx_shape_string(3, chw);
-        g_autofree char *got = item->image ? pvx_tensor_shape_string(item->image) : g_strdup("none");
+        g_autofree char *got =
+            item->image ? pvx_tensor_shape_string(item->image) : g_strdup("none");
         g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT,
                     "dataset %s: item %s/%" G_GINT64_FORMAT " has %s (image %s, expected %s; "
                     "label %d of %d classes)",
@@ -155,7 +157,7 @@ int pvx_dataset_get_label(const PvxDataset *ds, PvxSplit split, int64_t index, G
         if (label >= 0 && label < pvx_dataset_num_classes(ds))
             return label;
     }
-    PvxDatasetItem item = { 0 };
+    PvxDatasetItem item = {0};
     if (!pvx_dataset_get_item(ds, split, index, &item, error))
         return -1;
     int label = item.label;

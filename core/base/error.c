@@ -2,7 +2,7 @@
 #include "pvx/pvx.h"
 #include "pvx-build-config.h"
 
-G_DEFINE_QUARK(pvx-error-quark, pvx_error)
+G_DEFINE_QUARK(pvx - error - quark, pvx_error)
 
 static int log_verbosity = 1;
 

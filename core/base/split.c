@@ -3,7 +3,7 @@
 
 #include "pvx/dataset.h"
 
-static const char *const split_names[PVX_SPLIT_COUNT] = { "train", "val", "test" };
+static const char *const split_names[PVX_SPLIT_COUNT] = {"train", "val", "test"};
 
 const char *pvx_split_name(PvxSplit split)
 {

@@ -228,7 +228,7 @@ PvxTensor *pvx_tensor_narrow0(PvxTensor *t, int64_t start, int64_t count)
 /* Calls fn on every element of a possibly strided tensor, in row-major order. */
 static void copy_strided(float *dst, const PvxTensor *src)
 {
-    int64_t idx[PVX_TENSOR_MAX_DIMS] = { 0 };
+    int64_t idx[PVX_TENSOR_MAX_DIMS] = {0};
     int64_t n = pvx_tensor_numel(src);
     for (int64_t i = 0; i < n; i++) {
         int64_t off = 0;

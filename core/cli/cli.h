@@ -34,8 +34,7 @@ PvxConfig *pvx_cli_load_run_config(const char *dir, const PvxCliCommon *common,
                                    PvxRegistry **reg_out);
 /* Loads and validates a config with the common options; on failure prints the error and returns
  * NULL. @reg_out receives the registry. Returns: (transfer full). */
-PvxConfig *pvx_cli_load_config(const char *path, const PvxCliCommon *common,
-                               PvxRegistry **reg_out);
+PvxConfig *pvx_cli_load_config(const char *path, const PvxCliCommon *common, PvxRegistry **reg_out);
 
 /* Routes g_log output through pvx's terse format (call once, first thing in main). */
 void pvx_cli_install_log_writer(void);

@@ -6,13 +6,13 @@
 GOptionEntry *pvx_cli_common_entries(PvxCliCommon *c)
 {
     GOptionEntry entries[] = {
-        { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &c->plugin_dirs,
-          "Look for plugins in DIR first (repeatable)", "DIR" },
-        { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &c->overrides,
-          "Override a config value, e.g. --set train.epochs=1 (repeatable)", "KEY=VALUE" },
-        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &c->quiet, "Print only warnings and errors", NULL },
-        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &c->verbose, "Print debug messages too", NULL },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
+        {"plugin-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &c->plugin_dirs,
+         "Look for plugins in DIR first (repeatable)", "DIR"},
+        {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &c->overrides,
+         "Override a config value, e.g. --set train.epochs=1 (repeatable)", "KEY=VALUE"},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &c->quiet, "Print only warnings and errors", NULL},
+        {"verbose", 'v', 0, G_OPTION_ARG_NONE, &c->verbose, "Print debug messages too", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     return g_memdup2(entries, sizeof entries);
 }
@@ -149,7 +149,8 @@ char **pvx_cli_read_classes(const char *spec, GError **error)
     return strv;
 }
 
-PvxConfig *pvx_cli_load_run_config(const char *dir, const PvxCliCommon *common, PvxRegistry **reg_out)
+PvxConfig *pvx_cli_load_run_config(const char *dir, const PvxCliCommon *common,
+                                   PvxRegistry **reg_out)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *text = pvx_run_read_config(dir, &error);

@@ -6,20 +6,24 @@
 
 static int data_preview(int argc, char **argv)
 {
-    PvxCliCommon common = { 0 };
+    PvxCliCommon common = {0};
     char *split_name = NULL, *out = NULL;
     int per_class = 8;
     g_autofree GOptionEntry *entries = pvx_cli_common_entries(&common);
     GOptionEntry preview_entries[] = {
-        { "split", 0, 0, G_OPTION_ARG_STRING, &split_name, "Split to show: train, val or test (default test)", "SPLIT" },
-        { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Where to write the PNG (default preview.png)", "FILE" },
-        { "per-class", 'n', 0, G_OPTION_ARG_INT, &per_class, "Samples per class, 1..64 (default 8)", "N" },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
+        {"split", 0, 0, G_OPTION_ARG_STRING, &split_name,
+         "Split to show: train, val or test (default test)", "SPLIT"},
+        {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Where to write the PNG (default preview.png)",
+         "FILE"},
+        {"per-class", 'n', 0, G_OPTION_ARG_INT, &per_class, "Samples per class, 1..64 (default 8)",
+         "N"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("CONFIG — preview a dataset");
-    g_option_context_set_summary(ctx, "Opens the dataset of CONFIG and writes a PNG grid with N "
-                                      "samples of every class, one row per class,\nthe ground-truth "
-                                      "mask outlined (white and black) where the dataset has one.");
+    g_option_context_set_summary(ctx,
+                                 "Opens the dataset of CONFIG and writes a PNG grid with N "
+                                 "samples of every class, one row per class,\nthe ground-truth "
+                                 "mask outlined (white and black) where the dataset has one.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_add_main_entries(ctx, preview_entries, NULL);
     g_autoptr(GError) error = NULL;
@@ -29,11 +33,13 @@ static int data_preview(int argc, char **argv)
     int rc = PVX_EXIT_BAD_INPUT;
     PvxSplit split = PVX_SPLIT_TEST;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 2) {
-        fprintf(stderr, "pvx data preview: %s\n", error ? error->message : "expected one CONFIG file");
+        fprintf(stderr, "pvx data preview: %s\n",
+                error ? error->message : "expected one CONFIG file");
         goto out;
     }
     if (split_name && !pvx_split_from_name(split_name, &split)) {
-        fprintf(stderr, "pvx data preview: unknown split '%s'; valid: train, val, test\n", split_name);
+        fprintf(stderr, "pvx data preview: unknown split '%s'; valid: train, val, test\n",
+                split_name);
         goto out;
     }
     if (per_class < 1 || per_class > 64) {
@@ -76,7 +82,8 @@ int pvx_cli_data(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "preview") == 0)
         return data_preview(argc - 1, argv + 1);
-    fprintf(stderr, "Usage: pvx data preview CONFIG [--split SPLIT] [--out FILE] [--per-class N]\n");
+    fprintf(stderr,
+            "Usage: pvx data preview CONFIG [--split SPLIT] [--out FILE] [--per-class N]\n");
     return (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
                ? PVX_EXIT_OK
                : PVX_EXIT_BAD_INPUT;

@@ -32,7 +32,6 @@ static void options_clear(ExplainOptions *o)
     g_strfreev(o->methods);
 }
 
-
 /* "name" or "name:k=v,k=v" → an open explainer. Returns: (transfer full). */
 static PvxExplainer *open_method(const PvxRegistry *reg, const char *spec, char **name_out,
                                  GError **error)
@@ -90,8 +89,8 @@ static int explain(ExplainOptions *o, char **images, int n_images)
         return PVX_EXIT_BAD_INPUT;
     }
     int n_classes = (int)g_strv_length(classes);
-    PvxExplainOptions eo = { .mode = PVX_TARGET_PREDICTED, .layer = o->layer,
-                             .batch_size = o->batch };
+    PvxExplainOptions eo = {
+        .mode = PVX_TARGET_PREDICTED, .layer = o->layer, .batch_size = o->batch};
     if (o->target && strcmp(o->target, "predicted") != 0) {
         char *end = NULL;
         eo.mode = PVX_TARGET_FIXED;
@@ -123,9 +122,9 @@ static int explain(ExplainOptions *o, char **images, int n_images)
         plugin ? pvx_params_new_from_pairs(plugin->desc->params, owner,
                                            (const char *const *)pairs->pdata, &error)
                : NULL;
-    int64_t chw[3] = { 3, o->size, o->size };
-    g_autoptr(PvxModel) model = params ? pvx_model_build(plugin, params, chw, n_classes, &error)
-                                       : NULL;
+    int64_t chw[3] = {3, o->size, o->size};
+    g_autoptr(PvxModel) model =
+        params ? pvx_model_build(plugin, params, chw, n_classes, &error) : NULL;
     if (!model || !pvx_model_load_weights_file(model, o->weights, NULL, &error)) {
         pvx_cli_error(error);
         return PVX_EXIT_BAD_INPUT;
@@ -154,7 +153,8 @@ static int explain(ExplainOptions *o, char **images, int n_images)
             return PVX_EXIT_BAD_INPUT;
         }
         g_autoptr(PvxImage) rgb = pvx_image_convert(img, 3);
-        g_autoptr(PvxImage) resized = o->no_resize ? NULL : pvx_image_resize_shorter(rgb, o->resize);
+        g_autoptr(PvxImage) resized =
+            o->no_resize ? NULL : pvx_image_resize_shorter(rgb, o->resize);
         PvxImage *crop = pvx_image_center_crop(resized ? resized : rgb, o->size, o->size);
         g_autoptr(PvxTensor) t = pvx_image_to_tensor(crop, pvx_imagenet_mean, pvx_imagenet_std);
         memcpy(x->data + i * item, t->data, sizeof(float) * item);
@@ -164,10 +164,11 @@ static int explain(ExplainOptions *o, char **images, int n_images)
         fprintf(stderr, "pvx explain: cannot create %s\n", o->out_dir);
         return PVX_EXIT_FAILED;
     }
-    g_autoptr(PvxTensor) all_logits = pvx_tensor_new_shape(2, (int64_t)n_images,
-                                                           (int64_t)n_classes);
+    g_autoptr(PvxTensor) all_logits =
+        pvx_tensor_new_shape(2, (int64_t)n_images, (int64_t)n_classes);
     g_autofree int64_t *all_targets = g_new0(int64_t, n_images);
-    g_autoptr(GPtrArray) all_maps = g_ptr_array_new_with_free_func((GDestroyNotify)pvx_tensor_unref);
+    g_autoptr(GPtrArray) all_maps =
+        g_ptr_array_new_with_free_func((GDestroyNotify)pvx_tensor_unref);
     for (guint k = 0; k < explainers->len; k++)
         g_ptr_array_add(all_maps, NULL);
     for (int b0 = 0; b0 < n_images; b0 += o->batch) {
@@ -176,8 +177,8 @@ static int explain(ExplainOptions *o, char **images, int n_images)
         for (guint k = 0; k < explainers->len; k++) {
             g_autoptr(PvxTensor) logits = NULL;
             g_autofree int64_t *targets = NULL;
-            g_autoptr(PvxTensor) maps = pvx_explain(explainers->pdata[k], model, xb, &eo,
-                                                    &logits, &targets, &error);
+            g_autoptr(PvxTensor) maps =
+                pvx_explain(explainers->pdata[k], model, xb, &eo, &logits, &targets, &error);
             if (!maps) {
                 pvx_cli_error(error);
                 return error->code == PVX_ERROR_NOT_FOUND ||
@@ -207,7 +208,7 @@ static int explain(ExplainOptions *o, char **images, int n_images)
             int64_t per = maps->shape[1] * maps->shape[2];
             for (int i = 0; i < nb; i++) {
                 g_autoptr(PvxTensor) raw = pvx_tensor_new_from_data(
-                    2, (int64_t[]){ maps->shape[1], maps->shape[2] }, maps->data + i * per);
+                    2, (int64_t[]){maps->shape[1], maps->shape[2]}, maps->data + i * per);
                 g_autoptr(PvxImage) heat = NULL, occl = NULL;
                 const PvxImage *pic = pics->pdata[b0 + i];
                 g_autofree char *base = g_path_get_basename(images[b0 + i]);
@@ -219,7 +220,8 @@ static int explain(ExplainOptions *o, char **images, int n_images)
                 g_autofree char *hp = g_build_filename(o->out_dir, hn, NULL);
                 g_autofree char *op = g_build_filename(o->out_dir, on, NULL);
                 if (!pvx_render_map_pair(pic, raw, &ro, &heat, &occl, &error) ||
-                    !pvx_image_save_png(heat, hp, &error) || !pvx_image_save_png(occl, op, &error)) {
+                    !pvx_image_save_png(heat, hp, &error) ||
+                    !pvx_image_save_png(occl, op, &error)) {
                     pvx_cli_error(error);
                     return PVX_EXIT_FAILED;
                 }
@@ -227,8 +229,8 @@ static int explain(ExplainOptions *o, char **images, int n_images)
             }
         }
     }
-    if (o->out && !write_h5(o->out, all_logits, all_targets, n_images, images, names, all_maps,
-                            &error)) {
+    if (o->out &&
+        !write_h5(o->out, all_logits, all_targets, n_images, images, names, all_maps, &error)) {
         pvx_cli_error(error);
         return PVX_EXIT_FAILED;
     }
@@ -237,44 +239,45 @@ static int explain(ExplainOptions *o, char **images, int n_images)
 
 int pvx_cli_explain(int argc, char **argv)
 {
-    ExplainOptions o = { .size = 224, .resize = 256, .batch = 8, .opacity = 0.4, .keep = 0.1 };
+    ExplainOptions o = {.size = 224, .resize = 256, .batch = 8, .opacity = 0.4, .keep = 0.1};
     g_autofree GOptionEntry *common = pvx_cli_common_entries(&o.common);
     GOptionEntry entries[] = {
-        { "model", 'm', 0, G_OPTION_ARG_STRING, &o.model, "Model plugin (default vgg)", "NAME" },
-        { "param", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &o.params,
-          "Model parameter, e.g. --param arch=vgg16 (repeatable)", "KEY=VALUE" },
-        { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &o.weights,
-          "HDF5 weights, torchvision names, group /weights unless FILE:/group (required)",
-          "FILE[:/GROUP]" },
-        { "classes", 'c', 0, G_OPTION_ARG_STRING, &o.classes,
-          "Class names, one a line, or a class count (required)", "FILE|N" },
-        { "method", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &o.methods,
-          "Explainer plugin, optionally with params: gradcam, occlusion:patch=16,stride=8 "
-          "(repeatable; default gradcam)", "NAME[:K=V,...]" },
-        { "layer", 'l', 0, G_OPTION_ARG_STRING, &o.layer,
-          "Target layer of CAM methods (default: the model's, features.29 for vgg16)", "NAME" },
-        { "target", 't', 0, G_OPTION_ARG_STRING, &o.target,
-          "Class to explain: 'predicted' (default) or a class index", "predicted|N" },
-        { "size", 0, 0, G_OPTION_ARG_INT, &o.size, "Centre-crop size = model input (default 224)",
-          "N" },
-        { "resize", 0, 0, G_OPTION_ARG_INT, &o.resize,
-          "Resize the shorter side to N first (default 256)", "N" },
-        { "no-resize", 0, 0, G_OPTION_ARG_NONE, &o.no_resize, "Skip the resize", NULL },
-        { "batch", 'b', 0, G_OPTION_ARG_INT, &o.batch, "Images per explanation batch (default 8)",
-          "B" },
-        { "out-dir", 'd', 0, G_OPTION_ARG_FILENAME, &o.out_dir,
-          "Folder for <image>_<method>_heat.png and _occl.png (default .)", "DIR" },
-        { "no-png", 0, 0, G_OPTION_ARG_NONE, &o.no_png, "Write no pictures", NULL },
-        { "opacity", 0, 0, G_OPTION_ARG_DOUBLE, &o.opacity, "Heat-map opacity (default 0.4)", "A" },
-        { "keep", 0, 0, G_OPTION_ARG_DOUBLE, &o.keep,
-          "Occlusion map: fraction of most relevant pixels kept (default 0.1)", "F" },
-        { "colormap", 0, 0, G_OPTION_ARG_STRING, &o.colormap, "jet (default) or viridis", "NAME" },
-        { "fill", 0, 0, G_OPTION_ARG_STRING, &o.fill,
-          "Occlusion map: black (default), grey or blur", "HOW" },
-        { "out", 'o', 0, G_OPTION_ARG_FILENAME, &o.out,
-          "Write logits [N, C], target [N] and maps/<method> [N, h, w] (raw) to this HDF5 file",
-          "FILE.h5" },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
+        {"model", 'm', 0, G_OPTION_ARG_STRING, &o.model, "Model plugin (default vgg)", "NAME"},
+        {"param", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &o.params,
+         "Model parameter, e.g. --param arch=vgg16 (repeatable)", "KEY=VALUE"},
+        {"weights", 'w', 0, G_OPTION_ARG_FILENAME, &o.weights,
+         "HDF5 weights, torchvision names, group /weights unless FILE:/group (required)",
+         "FILE[:/GROUP]"},
+        {"classes", 'c', 0, G_OPTION_ARG_STRING, &o.classes,
+         "Class names, one a line, or a class count (required)", "FILE|N"},
+        {"method", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &o.methods,
+         "Explainer plugin, optionally with params: gradcam, occlusion:patch=16,stride=8 "
+         "(repeatable; default gradcam)",
+         "NAME[:K=V,...]"},
+        {"layer", 'l', 0, G_OPTION_ARG_STRING, &o.layer,
+         "Target layer of CAM methods (default: the model's, features.29 for vgg16)", "NAME"},
+        {"target", 't', 0, G_OPTION_ARG_STRING, &o.target,
+         "Class to explain: 'predicted' (default) or a class index", "predicted|N"},
+        {"size", 0, 0, G_OPTION_ARG_INT, &o.size, "Centre-crop size = model input (default 224)",
+         "N"},
+        {"resize", 0, 0, G_OPTION_ARG_INT, &o.resize,
+         "Resize the shorter side to N first (default 256)", "N"},
+        {"no-resize", 0, 0, G_OPTION_ARG_NONE, &o.no_resize, "Skip the resize", NULL},
+        {"batch", 'b', 0, G_OPTION_ARG_INT, &o.batch, "Images per explanation batch (default 8)",
+         "B"},
+        {"out-dir", 'd', 0, G_OPTION_ARG_FILENAME, &o.out_dir,
+         "Folder for <image>_<method>_heat.png and _occl.png (default .)", "DIR"},
+        {"no-png", 0, 0, G_OPTION_ARG_NONE, &o.no_png, "Write no pictures", NULL},
+        {"opacity", 0, 0, G_OPTION_ARG_DOUBLE, &o.opacity, "Heat-map opacity (default 0.4)", "A"},
+        {"keep", 0, 0, G_OPTION_ARG_DOUBLE, &o.keep,
+         "Occlusion map: fraction of most relevant pixels kept (default 0.1)", "F"},
+        {"colormap", 0, 0, G_OPTION_ARG_STRING, &o.colormap, "jet (default) or viridis", "NAME"},
+        {"fill", 0, 0, G_OPTION_ARG_STRING, &o.fill, "Occlusion map: black (default), grey or blur",
+         "HOW"},
+        {"out", 'o', 0, G_OPTION_ARG_FILENAME, &o.out,
+         "Write logits [N, C], target [N] and maps/<method> [N, h, w] (raw) to this HDF5 file",
+         "FILE.h5"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("IMAGE... — explain a model's decisions");
     g_option_context_set_summary(
@@ -293,14 +296,14 @@ int pvx_cli_explain(int argc, char **argv)
         goto out;
     }
     pvx_cli_apply_verbosity(&o.common);
-    const char *problem = argc < 2                          ? "give at least one IMAGE"
-                          : !o.weights                      ? "--weights is required"
-                          : !o.classes                      ? "--classes is required"
-                          : o.size < 1 || o.resize < 1      ? "--size and --resize must be positive"
-                          : o.batch < 1                     ? "--batch must be positive"
+    const char *problem = argc < 2                     ? "give at least one IMAGE"
+                          : !o.weights                 ? "--weights is required"
+                          : !o.classes                 ? "--classes is required"
+                          : o.size < 1 || o.resize < 1 ? "--size and --resize must be positive"
+                          : o.batch < 1                ? "--batch must be positive"
                           : !(o.opacity >= 0 && o.opacity <= 1) ? "--opacity must be in [0, 1]"
-                          : !(o.keep >= 0 && o.keep <= 1)   ? "--keep must be in [0, 1]"
-                                                            : NULL;
+                          : !(o.keep >= 0 && o.keep <= 1)       ? "--keep must be in [0, 1]"
+                                                                : NULL;
     if (problem) {
         fprintf(stderr, "pvx explain: %s (see pvx explain --help)\n", problem);
         goto out;

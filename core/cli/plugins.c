@@ -58,7 +58,7 @@ static void print_plugin(const PvxPlugin *p)
 
 int pvx_cli_plugins(int argc, char **argv)
 {
-    PvxCliCommon common = { 0 };
+    PvxCliCommon common = {0};
     g_autofree GOptionEntry *entries = pvx_cli_common_entries(&common);
     g_autoptr(GOptionContext) ctx = g_option_context_new("[NAME] — list plugins or show one");
     g_option_context_set_summary(ctx,
@@ -79,7 +79,8 @@ int pvx_cli_plugins(int argc, char **argv)
     int rc = PVX_EXIT_OK;
     if (argc == 1) {
         print_list(reg);
-        g_auto(GStrv) path = pvx_registry_search_path((const char *const *)common.plugin_dirs, NULL);
+        g_auto(GStrv) path =
+            pvx_registry_search_path((const char *const *)common.plugin_dirs, NULL);
         if (common.verbose || !path[0])
             for (char **d = path; *d; d++)
                 printf("  searched: %s\n", *d);

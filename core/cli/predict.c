@@ -26,7 +26,6 @@ static void options_clear(PredictOptions *o)
     g_strfreev(o->params);
 }
 
-
 /* "0.485,0.456,0.406" → @n floats. */
 static gboolean parse_floats(const char *opt, const char *text, int n, float *out, GError **error)
 {
@@ -69,8 +68,8 @@ static int cmp_desc(const void *a, const void *b, void *data)
     return x < y ? 1 : x > y ? -1 : (*(const int *)a - *(const int *)b);
 }
 
-static gboolean write_out(const char *path, const PvxTensor *logits, char **images,
-                          char **classes, GError **error)
+static gboolean write_out(const char *path, const PvxTensor *logits, char **images, char **classes,
+                          GError **error)
 {
     g_autoptr(PvxStore) store = g_file_test(path, G_FILE_TEST_EXISTS)
                                     ? pvx_store_open(path, TRUE, error)
@@ -89,7 +88,7 @@ static gboolean write_out(const char *path, const PvxTensor *logits, char **imag
 static int predict(PredictOptions *o, char **images, int n_images)
 {
     g_autoptr(GError) error = NULL;
-    float mean[3] = { 0, 0, 0 }, std[3] = { 1, 1, 1 };
+    float mean[3] = {0, 0, 0}, std[3] = {1, 1, 1};
     if (o->channels == 3) {
         memcpy(mean, pvx_imagenet_mean, sizeof mean);
         memcpy(std, pvx_imagenet_std, sizeof std);
@@ -124,9 +123,9 @@ static int predict(PredictOptions *o, char **images, int n_images)
         plugin ? pvx_params_new_from_pairs(plugin->desc->params, owner,
                                            (const char *const *)pairs->pdata, &error)
                : NULL;
-    int64_t chw[3] = { o->channels, o->size, o->size };
-    g_autoptr(PvxModel) model = params ? pvx_model_build(plugin, params, chw, n_classes, &error)
-                                       : NULL;
+    int64_t chw[3] = {o->channels, o->size, o->size};
+    g_autoptr(PvxModel) model =
+        params ? pvx_model_build(plugin, params, chw, n_classes, &error) : NULL;
     if (!model || !pvx_model_load_weights_file(model, o->weights, NULL, &error)) {
         pvx_cli_error(error);
         return PVX_EXIT_BAD_INPUT;
@@ -176,43 +175,44 @@ static int predict(PredictOptions *o, char **images, int n_images)
 
 int pvx_cli_predict(int argc, char **argv)
 {
-    PredictOptions o = { .size = 224, .resize = 256, .channels = 3, .top = 5, .batch = 8 };
+    PredictOptions o = {.size = 224, .resize = 256, .channels = 3, .top = 5, .batch = 8};
     g_autofree GOptionEntry *common = pvx_cli_common_entries(&o.common);
     GOptionEntry entries[] = {
-        { "model", 'm', 0, G_OPTION_ARG_STRING, &o.model, "Model plugin (default vgg)", "NAME" },
-        { "param", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &o.params,
-          "Model parameter, e.g. --param arch=vgg16 (repeatable; --set model.arch=... too)",
-          "KEY=VALUE" },
-        { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &o.weights,
-          "HDF5 weights, torchvision names, group /weights unless FILE:/group (required)",
-          "FILE[:/GROUP]" },
-        { "classes", 'c', 0, G_OPTION_ARG_STRING, &o.classes,
-          "Class names, one a line, or a class count (required)", "FILE|N" },
-        { "size", 0, 0, G_OPTION_ARG_INT, &o.size, "Centre-crop size = model input (default 224)",
-          "N" },
-        { "resize", 0, 0, G_OPTION_ARG_INT, &o.resize,
-          "Resize the shorter side to N first (default 256)", "N" },
-        { "no-resize", 0, 0, G_OPTION_ARG_NONE, &o.no_resize,
-          "Skip the resize (images already at the input size; the crop still applies)", NULL },
-        { "channels", 0, 0, G_OPTION_ARG_INT, &o.channels, "1 (gray) or 3 (RGB, default)", "C" },
-        { "mean", 0, 0, G_OPTION_ARG_STRING, &o.mean_s,
-          "Per-channel mean of value/255 (default ImageNet's for RGB, 0 for gray)", "A,B,C" },
-        { "std", 0, 0, G_OPTION_ARG_STRING, &o.std_s,
-          "Per-channel std (default ImageNet's for RGB, 1 for gray)", "A,B,C" },
-        { "top", 'k', 0, G_OPTION_ARG_INT, &o.top, "Classes printed per image (default 5)", "K" },
-        { "batch", 'b', 0, G_OPTION_ARG_INT, &o.batch, "Images per forward (default 8)", "B" },
-        { "out", 'o', 0, G_OPTION_ARG_FILENAME, &o.out,
-          "Write dataset logits [N, classes] float32 (and images, classes) to this HDF5 file",
-          "FILE.h5" },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
+        {"model", 'm', 0, G_OPTION_ARG_STRING, &o.model, "Model plugin (default vgg)", "NAME"},
+        {"param", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &o.params,
+         "Model parameter, e.g. --param arch=vgg16 (repeatable; --set model.arch=... too)",
+         "KEY=VALUE"},
+        {"weights", 'w', 0, G_OPTION_ARG_FILENAME, &o.weights,
+         "HDF5 weights, torchvision names, group /weights unless FILE:/group (required)",
+         "FILE[:/GROUP]"},
+        {"classes", 'c', 0, G_OPTION_ARG_STRING, &o.classes,
+         "Class names, one a line, or a class count (required)", "FILE|N"},
+        {"size", 0, 0, G_OPTION_ARG_INT, &o.size, "Centre-crop size = model input (default 224)",
+         "N"},
+        {"resize", 0, 0, G_OPTION_ARG_INT, &o.resize,
+         "Resize the shorter side to N first (default 256)", "N"},
+        {"no-resize", 0, 0, G_OPTION_ARG_NONE, &o.no_resize,
+         "Skip the resize (images already at the input size; the crop still applies)", NULL},
+        {"channels", 0, 0, G_OPTION_ARG_INT, &o.channels, "1 (gray) or 3 (RGB, default)", "C"},
+        {"mean", 0, 0, G_OPTION_ARG_STRING, &o.mean_s,
+         "Per-channel mean of value/255 (default ImageNet's for RGB, 0 for gray)", "A,B,C"},
+        {"std", 0, 0, G_OPTION_ARG_STRING, &o.std_s,
+         "Per-channel std (default ImageNet's for RGB, 1 for gray)", "A,B,C"},
+        {"top", 'k', 0, G_OPTION_ARG_INT, &o.top, "Classes printed per image (default 5)", "K"},
+        {"batch", 'b', 0, G_OPTION_ARG_INT, &o.batch, "Images per forward (default 8)", "B"},
+        {"out", 'o', 0, G_OPTION_ARG_FILENAME, &o.out,
+         "Write dataset logits [N, classes] float32 (and images, classes) to this HDF5 file",
+         "FILE.h5"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("IMAGE... — classify images");
     g_option_context_set_summary(
-        ctx, "Classifies PNG/JPEG images with a model plugin and HDF5 weights, preprocessing as\n"
-             "torchvision's evaluation transform (Resize(256), CenterCrop(224), ImageNet mean/std),\n"
-             "and prints the top classes of each image.\n\n"
-             "Example: pvx predict --param arch=vgg16 --weights vgg16.h5 --classes imagenet.txt "
-             "cat.jpg");
+        ctx,
+        "Classifies PNG/JPEG images with a model plugin and HDF5 weights, preprocessing as\n"
+        "torchvision's evaluation transform (Resize(256), CenterCrop(224), ImageNet mean/std),\n"
+        "and prints the top classes of each image.\n\n"
+        "Example: pvx predict --param arch=vgg16 --weights vgg16.h5 --classes imagenet.txt "
+        "cat.jpg");
     g_option_context_add_main_entries(ctx, common, NULL);
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) error = NULL;
@@ -222,15 +222,15 @@ int pvx_cli_predict(int argc, char **argv)
         goto out;
     }
     pvx_cli_apply_verbosity(&o.common);
-    const char *problem = argc < 2              ? "give at least one IMAGE"
-                          : !o.weights          ? "--weights is required"
-                          : !o.classes          ? "--classes is required"
-                          : o.size < 1          ? "--size must be positive"
-                          : o.resize < 1        ? "--resize must be positive"
+    const char *problem = argc < 2                             ? "give at least one IMAGE"
+                          : !o.weights                         ? "--weights is required"
+                          : !o.classes                         ? "--classes is required"
+                          : o.size < 1                         ? "--size must be positive"
+                          : o.resize < 1                       ? "--resize must be positive"
                           : o.channels != 1 && o.channels != 3 ? "--channels must be 1 or 3"
-                          : o.top < 1           ? "--top must be positive"
-                          : o.batch < 1         ? "--batch must be positive"
-                                                : NULL;
+                          : o.top < 1                          ? "--top must be positive"
+                          : o.batch < 1                        ? "--batch must be positive"
+                                                               : NULL;
     if (problem) {
         fprintf(stderr, "pvx predict: %s (see pvx predict --help)\n", problem);
         goto out;

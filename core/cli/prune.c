@@ -21,8 +21,8 @@ static int prune_export(const char *dir, int cr, const char *out, const PvxCliCo
     g_autofree char *weights = g_strdup_printf("/models/cr%d/weights", cr);
     g_autofree char *masks = g_strdup_printf("/models/cr%d/masks", cr);
     if (!pvx_store_exists(store, weights)) {
-        g_auto(GStrv) have = pvx_store_exists(store, "/models") ? pvx_store_list(store, "/models", NULL)
-                                                                : NULL;
+        g_auto(GStrv) have =
+            pvx_store_exists(store, "/models") ? pvx_store_list(store, "/models", NULL) : NULL;
         g_autofree char *list = have ? g_strjoinv(", ", have) : g_strdup("none");
         fprintf(stderr, "pvx prune export: %s has no model at CR %d (it has: %s)\n", dir, cr, list);
         return PVX_EXIT_BAD_INPUT;
@@ -32,7 +32,8 @@ static int prune_export(const char *dir, int cr, const char *out, const PvxCliCo
     int nd = 0;
     int64_t shape[PVX_TENSOR_MAX_DIMS];
     g_autofree int64_t *chw = pvx_store_read_i64(store, "/dataset/item_shape", &nd, shape, &error);
-    g_auto(GStrv) classes = chw ? pvx_store_read_strings(store, "/dataset/class_names", &error) : NULL;
+    g_auto(GStrv) classes =
+        chw ? pvx_store_read_strings(store, "/dataset/class_names", &error) : NULL;
     if (!plugin || !classes) {
         if (!error)
             g_set_error(&error, PVX_ERROR, PVX_ERROR_NOT_FOUND, "%s: the run has no model section",
@@ -85,15 +86,15 @@ static int prune_export(const char *dir, int cr, const char *out, const PvxCliCo
 
 int pvx_cli_prune(int argc, char **argv)
 {
-    PvxCliCommon common = { 0 };
+    PvxCliCommon common = {0};
     int cr = 0;
     char *out = NULL;
     g_autofree GOptionEntry *entries = pvx_cli_common_entries(&common);
     GOptionEntry prune_entries[] = {
-        { "cr", 0, 0, G_OPTION_ARG_INT, &cr, "The compression rate of the model to export", "K" },
-        { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "The HDF5 file to write (must not exist)",
-          "FILE" },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
+        {"cr", 0, 0, G_OPTION_ARG_INT, &cr, "The compression rate of the model to export", "K"},
+        {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "The HDF5 file to write (must not exist)",
+         "FILE"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) ctx =
         g_option_context_new("export RUN_DIR --cr K --out FILE — a physically smaller model");

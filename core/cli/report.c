@@ -6,7 +6,7 @@
 
 int pvx_cli_report(int argc, char **argv)
 {
-    PvxCliCommon common = { 0 };
+    PvxCliCommon common = {0};
     g_autofree GOptionEntry *entries = pvx_cli_common_entries(&common);
     g_autoptr(GOptionContext) ctx = g_option_context_new("RUN_DIR — write the run's report");
     g_option_context_set_summary(
@@ -29,7 +29,7 @@ int pvx_cli_report(int argc, char **argv)
     if (!pvx_report_write(argv[1], &html, &error)) {
         pvx_cli_error(error);
         rc = g_error_matches(error, PVX_ERROR, PVX_ERROR_NOT_FOUND) ? PVX_EXIT_BAD_INPUT
-                                                                   : PVX_EXIT_FAILED;
+                                                                    : PVX_EXIT_FAILED;
         goto out;
     }
     printf("report: %s\n", html);

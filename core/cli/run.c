@@ -18,11 +18,12 @@ static gboolean stage_preview(PvxRun *run, const PvxDataset *ds, GError **error)
     PvxSplit split;
     if (!pvx_split_from_name(split_name, &split) || pvx_dataset_split_size(ds, split) <= 0) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
-                    "%s: dataset %s has no '%s' split", p ? pvx_params_where(p, "split") : "preview",
-                    pvx_dataset_name(ds), split_name);
+                    "%s: dataset %s has no '%s' split",
+                    p ? pvx_params_where(p, "split") : "preview", pvx_dataset_name(ds), split_name);
         return FALSE;
     }
-    g_autofree char *path = out ? g_strdup(out) : g_build_filename(pvx_run_dir(run), "preview.png", NULL);
+    g_autofree char *path =
+        out ? g_strdup(out) : g_build_filename(pvx_run_dir(run), "preview.png", NULL);
     if (!pvx_run_stage_begin(run, "preview", error))
         return FALSE;
     if (!pvx_preview_write(ds, split, per_class, path, error) ||
@@ -97,35 +98,36 @@ static gboolean run_stages(PvxRun *run, const PvxRegistry *reg, const PvxDataset
 
 int pvx_cli_run(int argc, char **argv)
 {
-    PvxCliCommon common = { 0 };
+    PvxCliCommon common = {0};
     char *run_id = NULL, *resume = NULL;
     g_autofree GOptionEntry *entries = pvx_cli_common_entries(&common);
     GOptionEntry run_entries[] = {
-        { "run-id", 0, 0, G_OPTION_ARG_STRING, &run_id,
-          "Name the run folder ID instead of a UTC time stamp", "ID" },
-        { "resume", 0, 0, G_OPTION_ARG_FILENAME, &resume,
-          "Continue the stopped run in RUN_DIR with the config stored in it (no CONFIG)",
-          "RUN_DIR" },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
+        {"run-id", 0, 0, G_OPTION_ARG_STRING, &run_id,
+         "Name the run folder ID instead of a UTC time stamp", "ID"},
+        {"resume", 0, 0, G_OPTION_ARG_FILENAME, &resume,
+         "Continue the stopped run in RUN_DIR with the config stored in it (no CONFIG)", "RUN_DIR"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("CONFIG | --resume RUN_DIR — run an experiment");
+    g_autoptr(GOptionContext) ctx =
+        g_option_context_new("CONFIG | --resume RUN_DIR — run an experiment");
     g_option_context_set_summary(
-        ctx, "Validates CONFIG (a YAML experiment file) against the core's schema and the plugins' "
-             "parameter schemas,\nbuilds the model and checks the prune and metrics sections, "
-             "creates <output>/<name>/<run-id>/\nwith results.h5, and runs the configured stages:\n"
-             "  dataset    open the dataset and record its classes and splits\n"
-             "  preview    a PNG grid of samples per class (preview.png)\n"
-             "  train      train the model (CR 1), a checkpoint after every epoch\n"
-             "  evaluate   accuracy of the trained model on the evaluate split\n"
-             "  prune-crK  prune to each rate of `prune`, fine-tune, evaluate, store (docs/pruning.md)\n"
-             "  explain    maps of every CR model (heat, occlusion, sheets)\n"
-             "  metrics    explanation metrics per method and CR (docs/metrics.md)\n"
-             "  study      human-study tasks for Mechanical Turk (docs/study.md)\n"
-             "and finally writes report.html (pvx report).\n"
-             "--resume RUN_DIR continues a stopped run from its last finished stage and, inside "
-             "training and\nfine-tuning, from its last finished epoch, reaching the same weights "
-             "as an uninterrupted run.\nExit codes: 0 success, 1 the run failed, 2 bad input "
-             "(nothing was run).");
+        ctx,
+        "Validates CONFIG (a YAML experiment file) against the core's schema and the plugins' "
+        "parameter schemas,\nbuilds the model and checks the prune and metrics sections, "
+        "creates <output>/<name>/<run-id>/\nwith results.h5, and runs the configured stages:\n"
+        "  dataset    open the dataset and record its classes and splits\n"
+        "  preview    a PNG grid of samples per class (preview.png)\n"
+        "  train      train the model (CR 1), a checkpoint after every epoch\n"
+        "  evaluate   accuracy of the trained model on the evaluate split\n"
+        "  prune-crK  prune to each rate of `prune`, fine-tune, evaluate, store (docs/pruning.md)\n"
+        "  explain    maps of every CR model (heat, occlusion, sheets)\n"
+        "  metrics    explanation metrics per method and CR (docs/metrics.md)\n"
+        "  study      human-study tasks for Mechanical Turk (docs/study.md)\n"
+        "and finally writes report.html (pvx report).\n"
+        "--resume RUN_DIR continues a stopped run from its last finished stage and, inside "
+        "training and\nfine-tuning, from its last finished epoch, reaching the same weights "
+        "as an uninterrupted run.\nExit codes: 0 success, 1 the run failed, 2 bad input "
+        "(nothing was run).");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_add_main_entries(ctx, run_entries, NULL);
     g_autoptr(GError) error = NULL;
@@ -138,9 +140,9 @@ int pvx_cli_run(int argc, char **argv)
     int rc = PVX_EXIT_BAD_INPUT;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != (resume ? 1 : 2)) {
         fprintf(stderr, "pvx run: %s\n",
-                error ? error->message
-                      : resume ? "--resume RUN_DIR takes no CONFIG (the run's own is used)"
-                               : "expected one CONFIG file");
+                error    ? error->message
+                : resume ? "--resume RUN_DIR takes no CONFIG (the run's own is used)"
+                         : "expected one CONFIG file");
         goto out;
     }
     if (resume && (run_id || (common.overrides && common.overrides[0]))) {
@@ -150,7 +152,8 @@ int pvx_cli_run(int argc, char **argv)
     }
     pvx_cli_apply_verbosity(&common);
 
-    cfg = resume ? pvx_cli_load_run_config(resume, &common, &reg) : pvx_cli_load_config(argv[1], &common, &reg);
+    cfg = resume ? pvx_cli_load_run_config(resume, &common, &reg)
+                 : pvx_cli_load_config(argv[1], &common, &reg);
     if (!cfg)
         goto out;
     const PvxParams *ds_params = NULL;

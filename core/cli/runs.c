@@ -47,8 +47,8 @@ static RunRow *read_run(const char *dir, const char *name)
     r->started = start ? start : g_strdup("?");
     r->state = pvx_cli_run_state(s, dir);
     double top1 = NAN;
-    r->top1 = pvx_cli_run_top1(s, 1, &top1) ? g_strdup_printf("%.2f %%", 100 * top1)
-                                             : g_strdup("—");
+    r->top1 =
+        pvx_cli_run_top1(s, 1, &top1) ? g_strdup_printf("%.2f %%", 100 * top1) : g_strdup("—");
     r->crs = pvx_cli_run_crs_text(s);
     return r;
 }
@@ -95,7 +95,7 @@ int pvx_cli_runs(int argc, char **argv)
              "(test split) and the compression rates it has models for.\n"
              "pvx show RUN_DIR prints one run in full.\n"
              "Exit codes: 0 success, 2 DIR is not a folder.");
-    PvxCliCommon common = { 0 };
+    PvxCliCommon common = {0};
     g_autofree GOptionEntry *entries = pvx_cli_verbosity_entries(&common);
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) error = NULL;
@@ -130,8 +130,8 @@ int pvx_cli_runs(int argc, char **argv)
         const RunRow *r = rows->pdata[i];
         /* "—" is one column but three bytes: pad by hand */
         int pad = 9 - (int)g_utf8_strlen(r->top1, -1);
-        printf("%-*s  %-19s  %*s%s  %-12s  %s\n", w, r->name, r->started, MAX(pad, 0), "",
-               r->top1, r->crs, r->state);
+        printf("%-*s  %-19s  %*s%s  %-12s  %s\n", w, r->name, r->started, MAX(pad, 0), "", r->top1,
+               r->crs, r->state);
     }
     return PVX_EXIT_OK;
 }

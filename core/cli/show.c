@@ -12,9 +12,9 @@
 GOptionEntry *pvx_cli_verbosity_entries(PvxCliCommon *c)
 {
     GOptionEntry entries[] = {
-        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &c->quiet, "Print only warnings and errors", NULL },
-        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &c->verbose, "Print debug messages too", NULL },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &c->quiet, "Print only warnings and errors", NULL},
+        {"verbose", 'v', 0, G_OPTION_ARG_NONE, &c->verbose, "Print debug messages too", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     return g_memdup2(entries, sizeof entries);
 }
@@ -82,8 +82,8 @@ static gboolean run_is_being_written(const char *dir)
 /* Where a stage comes in `pvx run`, to order stages whose end times (whole seconds) tie. */
 static int stage_rank(const char *name)
 {
-    static const char *const order[] = { "dataset", "preview", "train", "evaluate", "prune",
-                                         "explain", "metrics", "study", "report" };
+    static const char *const order[] = {"dataset", "preview", "train", "evaluate", "prune",
+                                        "explain", "metrics", "study", "report"};
     for (gsize i = 0; i < G_N_ELEMENTS(order); i++)
         if (g_str_has_prefix(name, order[i]))
             return (int)i;
@@ -266,17 +266,17 @@ static void show_header(PvxStore *s, const char *dir)
             pvx_store_exists(s, "/dataset/split_sizes")
                 ? pvx_store_read_i64(s, "/dataset/split_sizes", &nd, shape, NULL)
                 : NULL;
-        static const char *split_names[] = { "train", "val", "test" };
+        static const char *split_names[] = {"train", "val", "test"};
         for (int i = 0; sizes && i < 3 && i < shape[0]; i++) {
             if (sizes[i] >= 0)
                 printf("%s %s %" G_GINT64_FORMAT, i ? "," : ":", split_names[i], sizes[i]);
             else
                 printf("%s no %s", i ? "," : ":", split_names[i]);
         }
-        g_autofree int64_t *chw = pvx_store_exists(s, "/dataset/item_shape")
-                                      ? pvx_store_read_i64(s, "/dataset/item_shape", &nd, shape,
-                                                           NULL)
-                                      : NULL;
+        g_autofree int64_t *chw =
+            pvx_store_exists(s, "/dataset/item_shape")
+                ? pvx_store_read_i64(s, "/dataset/item_shape", &nd, shape, NULL)
+                : NULL;
         if (chw && shape[0] == 3)
             printf("; items %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT "×%" G_GINT64_FORMAT, chw[0],
                    chw[1], chw[2]);
@@ -355,7 +355,7 @@ static void show_models(PvxStore *s)
             printf(" (weights of epoch %.0f kept)", final_epoch);
         if (isfinite(seconds))
             printf(" in %.1f s", seconds);
-        static const char *cols[] = { "loss", "train_acc", "val_acc" };
+        static const char *cols[] = {"loss", "train_acc", "val_acc"};
         gboolean any = FALSE;
         for (gsize c = 0; c < G_N_ELEMENTS(cols); c++) {
             g_autofree char *p = g_strconcat("/models/cr1/train/history/", cols[c], NULL);
@@ -403,13 +403,12 @@ static void show_maps(PvxStore *s)
         g_autofree char *target = g_strdup_printf("%s/cr%d/target", base, first);
         g_autofree char *raw = g_strdup_printf("%s/cr%d/raw", base, first);
         int nd = 0;
-        int64_t shape[PVX_TENSOR_MAX_DIMS] = { 0 };
-        g_autofree int64_t *t = pvx_store_exists(s, target)
-                                    ? pvx_store_read_i64(s, target, &nd, shape, NULL)
-                                    : NULL;
+        int64_t shape[PVX_TENSOR_MAX_DIMS] = {0};
+        g_autofree int64_t *t =
+            pvx_store_exists(s, target) ? pvx_store_read_i64(s, target, &nd, shape, NULL) : NULL;
         g_autofree char *layer = attr_string(s, raw, "layer");
-        g_autofree char *images = t ? g_strdup_printf("%" G_GINT64_FORMAT, shape[0])
-                                    : g_strdup("—");
+        g_autofree char *images =
+            t ? g_strdup_printf("%" G_GINT64_FORMAT, shape[0]) : g_strdup("—");
         printf("  %-22s %-18s %7s  %s\n", *m, list->str, images, layer ? layer : "");
         g_string_free(list, TRUE);
     }
@@ -445,8 +444,8 @@ static void show_studies(PvxStore *s)
         g_autofree char *models = attr_string(s, base, "models");
         double tasks = NAN;
         attr_double(s, base, "tasks", &tasks);
-        g_autofree char *tasks_text = isfinite(tasks) ? g_strdup_printf("%.0f", tasks)
-                                                      : g_strdup("?");
+        g_autofree char *tasks_text =
+            isfinite(tasks) ? g_strdup_printf("%.0f", tasks) : g_strdup("?");
         printf("  %-12s %-9s %5s tasks, models %s", *n, type ? type : "?", tasks_text,
                models ? models : "?");
         g_autofree char *res = g_strconcat(base, "/analysis", NULL);
@@ -454,28 +453,26 @@ static void show_studies(PvxStore *s)
             printf("; no answers analysed yet\n");
             continue;
         }
-        double answers = NAN, raters = NAN, alpha[3] = { NAN, NAN, NAN };
+        double answers = NAN, raters = NAN, alpha[3] = {NAN, NAN, NAN};
         attr_double(s, res, "answers", &answers);
         attr_double(s, res, "raters", &raters);
-        static const char *const an[3] = { "alpha_nominal", "alpha_ordinal", "alpha_interval" };
+        static const char *const an[3] = {"alpha_nominal", "alpha_ordinal", "alpha_interval"};
         for (int k = 0; k < 3; k++)
             attr_double(s, res, an[k], &alpha[k]);
-        printf("\n  %-12s %.0f answers from %.0f raters; Krippendorff's alpha nominal %.3f",
-               "", answers, raters, alpha[0]);
+        printf("\n  %-12s %.0f answers from %.0f raters; Krippendorff's alpha nominal %.3f", "",
+               answers, raters, alpha[0]);
         if (isfinite(alpha[1]))
             printf(", ordinal %.3f, interval %.3f", alpha[1], alpha[2]);
         printf("\n");
         g_autofree char *mp = g_strconcat(res, "/models/model", NULL);
-        g_auto(GStrv) labels = pvx_store_exists(s, mp) ? pvx_store_read_strings(s, mp, NULL)
-                                                       : NULL;
+        g_auto(GStrv) labels = pvx_store_exists(s, mp) ? pvx_store_read_strings(s, mp, NULL) : NULL;
         gboolean pairwise = type && strcmp(type, "pairwise") == 0;
-        g_autofree char *vp = g_strconcat(res, pairwise ? "/models/explainability_index"
-                                                        : "/models/accuracy", NULL);
+        g_autofree char *vp =
+            g_strconcat(res, pairwise ? "/models/explainability_index" : "/models/accuracy", NULL);
         int nd = 0;
-        int64_t shape[PVX_TENSOR_MAX_DIMS] = { 0 };
-        g_autofree double *v = labels && pvx_store_exists(s, vp)
-                                   ? pvx_store_read_f64(s, vp, &nd, shape, NULL)
-                                   : NULL;
+        int64_t shape[PVX_TENSOR_MAX_DIMS] = {0};
+        g_autofree double *v =
+            labels && pvx_store_exists(s, vp) ? pvx_store_read_f64(s, vp, &nd, shape, NULL) : NULL;
         if (!v || nd != 1 || shape[0] != (int64_t)g_strv_length(labels))
             continue;
         printf("  %-12s %s:", "", pairwise ? "explainability index" : "human accuracy");
@@ -498,7 +495,7 @@ int pvx_cli_show(int argc, char **argv)
              "method (CRs, images, layer); the\nmetrics summary table when the run has one; and "
              "the studies, with agreement and\nper-model results once answers were analysed.\n"
              "Exit codes: 0 success, 2 RUN_DIR is not a readable run.");
-    PvxCliCommon common = { 0 };
+    PvxCliCommon common = {0};
     g_autofree GOptionEntry *entries = pvx_cli_verbosity_entries(&common);
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) error = NULL;
@@ -509,8 +506,10 @@ int pvx_cli_show(int argc, char **argv)
     pvx_cli_apply_verbosity(&common);
     g_autofree char *path = pvx_cli_run_store_path(argv[1]);
     if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
-        fprintf(stderr, "pvx show: %s: no results.h5 there; is it a run folder "
-                        "(results/<experiment>/<run id>)?\n", argv[1]);
+        fprintf(stderr,
+                "pvx show: %s: no results.h5 there; is it a run folder "
+                "(results/<experiment>/<run id>)?\n",
+                argv[1]);
         return PVX_EXIT_BAD_INPUT;
     }
     g_autoptr(PvxStore) s = pvx_store_open(path, FALSE, &error);

@@ -12,7 +12,7 @@
 static int exit_code_of(const GError *e)
 {
     return e->code == PVX_ERROR_IO || e->code == PVX_ERROR_FAILED ? PVX_EXIT_FAILED
-                                                                   : PVX_EXIT_BAD_INPUT;
+                                                                  : PVX_EXIT_BAD_INPUT;
 }
 
 static int fail(const GError *e)
@@ -25,17 +25,18 @@ static int fail(const GError *e)
 
 static int study_export(int argc, char **argv)
 {
-    PvxCliCommon common = { 0 };
+    PvxCliCommon common = {0};
     char *design = NULL, *out = NULL, *study = NULL;
     g_autofree GOptionEntry *entries = pvx_cli_common_entries(&common);
     GOptionEntry own[] = {
-        { "design", 0, 0, G_OPTION_ARG_STRING, &design, "Export only the design NAME", "NAME" },
-        { "out", 0, 0, G_OPTION_ARG_FILENAME, &out,
-          "Folder the designs go into (default RUN_DIR/study)", "DIR" },
-        { "study", 0, 0, G_OPTION_ARG_FILENAME, &study,
-          "Take the designs from FILE (a YAML file with a `study:` section) instead of the "
-          "run's config", "FILE" },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
+        {"design", 0, 0, G_OPTION_ARG_STRING, &design, "Export only the design NAME", "NAME"},
+        {"out", 0, 0, G_OPTION_ARG_FILENAME, &out,
+         "Folder the designs go into (default RUN_DIR/study)", "DIR"},
+        {"study", 0, 0, G_OPTION_ARG_FILENAME, &study,
+         "Take the designs from FILE (a YAML file with a `study:` section) instead of the "
+         "run's config",
+         "FILE"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("RUN_DIR — export rating tasks");
     g_option_context_set_summary(
@@ -82,8 +83,10 @@ static int study_export(int argc, char **argv)
         goto done;
     }
     if (designs->len == 0) {
-        fprintf(stderr, "pvx study export: %s has no study designs (study.designs in the "
-                        "config, or --study FILE)\n", study ? study : dir);
+        fprintf(stderr,
+                "pvx study export: %s has no study designs (study.designs in the "
+                "config, or --study FILE)\n",
+                study ? study : dir);
         goto done;
     }
     gboolean found = design == NULL;
@@ -139,10 +142,12 @@ static void print_issues(const PvxStudyIssues *is)
 {
     if (is->rows == is->used)
         return;
-    fprintf(stderr, "pvx: warning: %d of %d answers left out: %d rejected, %d empty, %d "
-                    "ambiguous, %d for tasks not in the key, %d repeated, %d without a code "
-                    "(details in issues.txt)\n", is->rows - is->used, is->rows, is->rejected,
-            is->empty, is->ambiguous, is->unknown_task, is->duplicate, is->uncoded);
+    fprintf(stderr,
+            "pvx: warning: %d of %d answers left out: %d rejected, %d empty, %d "
+            "ambiguous, %d for tasks not in the key, %d repeated, %d without a code "
+            "(details in issues.txt)\n",
+            is->rows - is->used, is->rows, is->rejected, is->empty, is->ambiguous, is->unknown_task,
+            is->duplicate, is->uncoded);
     for (guint i = 0; i < is->notes->len && i < 5; i++)
         fprintf(stderr, "pvx: warning: %s\n", (char *)is->notes->pdata[i]);
 }
@@ -164,8 +169,8 @@ static void print_analysis(const PvxStudyAnalysis *an, const char *dir)
         printf("%-8s %10s %10s %22s\n", "model", "index", "BT", "95% CI");
         for (guint i = 0; i < an->models->len; i++) {
             const PvxStudyModel *m = an->models->pdata[i];
-            printf("%-8s %+10.4f %+10.4f   [%+.4f, %+.4f]\n", m->model, m->index, m->bt,
-                   m->bt_lo, m->bt_hi);
+            printf("%-8s %+10.4f %+10.4f   [%+.4f, %+.4f]\n", m->model, m->index, m->bt, m->bt_lo,
+                   m->bt_hi);
         }
     } else {
         printf("\n%-8s %8s %9s %9s %11s %8s\n", "model", "answers", "accuracy", "error",
@@ -247,34 +252,33 @@ static int study_analyse(int argc, char **argv)
     double ridge = 1e-3;
     gboolean quiet = FALSE, no_store = FALSE;
     GOptionEntry entries[] = {
-        { "key", 0, 0, G_OPTION_ARG_FILENAME, &key_path, "key.csv of the study (required)",
-          "FILE" },
-        { "answers", 0, 0, G_OPTION_ARG_FILENAME, &answers_path,
-          "Mechanical Turk batch results, or a CSV worker_id,task_id,answer (required)", "FILE" },
-        { "out", 0, 0, G_OPTION_ARG_FILENAME, &out,
-          "Folder for summary.json, tables and figures (default: analysis/ next to the key)",
-          "DIR" },
-        { "design", 0, 0, G_OPTION_ARG_FILENAME, &design,
-          "design.yaml with the codes (default: the one next to the key, if any)", "FILE" },
-        { "field", 0, 0, G_OPTION_ARG_STRING, &field,
-          "Answer field: column Answer.FIELD or one-hot Answer.FIELD.<value> (default: choice "
-          "for pairwise, category.label for identify)", "FIELD" },
-        { "join", 0, 0, G_OPTION_ARG_STRING, &join,
-          "Results column holding the key's task_id (default Input.task_id)", "COLUMN" },
-        { "codes", 0, 0, G_OPTION_ARG_STRING, &codes,
-          "Pairwise codes from the left model's side, e.g. 'alg1=1,none=0,alg2=-1'", "SPEC" },
-        { "dont-know", 0, 0, G_OPTION_ARG_STRING_ARRAY, &dont_know,
-          "Identify: an answer meaning \"I don't know\" (repeatable)", "VALUE" },
-        { "ridge", 0, 0, G_OPTION_ARG_DOUBLE, &ridge,
-          "Bradley-Terry penalty ridge*sum(theta^2) (default 1e-3; 0: maximum likelihood)",
-          "R" },
-        { "run", 0, 0, G_OPTION_ARG_FILENAME, &run,
-          "Store answers and analysis in RUN_DIR/results.h5 under /study/<name> (<name>: the "
-          "key's folder; default: the run whose study/<name>/ holds the key, if any)", "RUN_DIR" },
-        { "no-store", 0, 0, G_OPTION_ARG_NONE, &no_store,
-          "Write the analysis files only, not into the run's results.h5", NULL },
-        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only warnings and errors", NULL },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
+        {"key", 0, 0, G_OPTION_ARG_FILENAME, &key_path, "key.csv of the study (required)", "FILE"},
+        {"answers", 0, 0, G_OPTION_ARG_FILENAME, &answers_path,
+         "Mechanical Turk batch results, or a CSV worker_id,task_id,answer (required)", "FILE"},
+        {"out", 0, 0, G_OPTION_ARG_FILENAME, &out,
+         "Folder for summary.json, tables and figures (default: analysis/ next to the key)", "DIR"},
+        {"design", 0, 0, G_OPTION_ARG_FILENAME, &design,
+         "design.yaml with the codes (default: the one next to the key, if any)", "FILE"},
+        {"field", 0, 0, G_OPTION_ARG_STRING, &field,
+         "Answer field: column Answer.FIELD or one-hot Answer.FIELD.<value> (default: choice "
+         "for pairwise, category.label for identify)",
+         "FIELD"},
+        {"join", 0, 0, G_OPTION_ARG_STRING, &join,
+         "Results column holding the key's task_id (default Input.task_id)", "COLUMN"},
+        {"codes", 0, 0, G_OPTION_ARG_STRING, &codes,
+         "Pairwise codes from the left model's side, e.g. 'alg1=1,none=0,alg2=-1'", "SPEC"},
+        {"dont-know", 0, 0, G_OPTION_ARG_STRING_ARRAY, &dont_know,
+         "Identify: an answer meaning \"I don't know\" (repeatable)", "VALUE"},
+        {"ridge", 0, 0, G_OPTION_ARG_DOUBLE, &ridge,
+         "Bradley-Terry penalty ridge*sum(theta^2) (default 1e-3; 0: maximum likelihood)", "R"},
+        {"run", 0, 0, G_OPTION_ARG_FILENAME, &run,
+         "Store answers and analysis in RUN_DIR/results.h5 under /study/<name> (<name>: the "
+         "key's folder; default: the run whose study/<name>/ holds the key, if any)",
+         "RUN_DIR"},
+        {"no-store", 0, 0, G_OPTION_ARG_NONE, &no_store,
+         "Write the analysis files only, not into the run's results.h5", NULL},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only warnings and errors", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("— statistics of a study's answers");
     g_option_context_set_summary(
@@ -295,8 +299,9 @@ static int study_analyse(int argc, char **argv)
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 1 || !key_path ||
         !answers_path) {
         fprintf(stderr, "pvx study analyse: %s\n",
-                error ? error->message : "needs --key FILE and --answers FILE (and no other "
-                                         "arguments)");
+                error ? error->message
+                      : "needs --key FILE and --answers FILE (and no other "
+                        "arguments)");
         goto done;
     }
     if (run && no_store) {
@@ -311,8 +316,8 @@ static int study_analyse(int argc, char **argv)
         goto done;
     }
     design_path = design ? g_strdup(design) : design_next_to(key_path);
-    if (design_path && !pvx_study_coding_load_design(&coding, design_path, &design_field, NULL,
-                                                         &error)) {
+    if (design_path &&
+        !pvx_study_coding_load_design(&coding, design_path, &design_field, NULL, &error)) {
         rc = fail(error);
         goto done;
     }
@@ -329,8 +334,10 @@ static int study_analyse(int argc, char **argv)
         goto done;
     }
     coding.ridge = ridge;
-    const char *f = field ? field : design_field ? design_field
-                    : key->type == PVX_STUDY_PAIRWISE ? "choice" : "category.label";
+    const char *f = field                             ? field
+                    : design_field                    ? design_field
+                    : key->type == PVX_STUDY_PAIRWISE ? "choice"
+                                                      : "category.label";
     answers = pvx_study_answers_load(answers_path, f, join, &error);
     if (!answers) {
         rc = fail(error);
@@ -369,8 +376,9 @@ static int study_analyse(int argc, char **argv)
             rc = fail(error);
         } else {
             /* found from the key's place: the analysis itself stands */
-            fprintf(stderr, "pvx study analyse: warning: not stored in the run: %s; the files "
-                            "are written, store them later with --run %s\n",
+            fprintf(stderr,
+                    "pvx study analyse: warning: not stored in the run: %s; the files "
+                    "are written, store them later with --run %s\n",
                     error->message, run_dir);
         }
     }
@@ -438,43 +446,49 @@ static int study_simulate(int argc, char **argv)
     gint64 seed = 1;
     gboolean one_hot = FALSE, long_format = FALSE;
     GOptionEntry entries[] = {
-        { "key", 0, 0, G_OPTION_ARG_FILENAME, &key_path, "key.csv of the study (required)",
-          "FILE" },
-        { "out", 0, 0, G_OPTION_ARG_FILENAME, &out,
-          "Results CSV to write (required; with --power: the power table)", "FILE" },
-        { "tasks", 0, 0, G_OPTION_ARG_FILENAME, &tasks_path,
-          "tasks.csv for the Input.* columns (default: upload/tasks.csv next to the key)",
-          "FILE" },
-        { "raters", 0, 0, G_OPTION_ARG_INT, &raters,
-          "Raters per task (default: the design's raters, else 5)", "N" },
-        { "workers", 0, 0, G_OPTION_ARG_INT, &workers, "Size of the worker pool (default 4 x "
-          "raters)", "N" },
-        { "prefer", 0, 0, G_OPTION_ARG_STRING, &prefer,
-          "Pairwise: latent quality per model in scale units, e.g. cr1=0,cr2=0.5 (default 0)",
-          "SPEC" },
-        { "noise", 0, 0, G_OPTION_ARG_DOUBLE, &noise, "Pairwise: rater noise sigma (default 1)",
-          "S" },
-        { "accuracy", 0, 0, G_OPTION_ARG_STRING, &accuracy,
-          "Identify: probability of a correct answer per model, e.g. cr1=0.9 (default 0.85)",
-          "SPEC" },
-        { "dont-know-rate", 0, 0, G_OPTION_ARG_DOUBLE, &dont_know,
-          "Identify: probability of \"I don't know\" (default 0.1)", "P" },
-        { "scale", 0, 0, G_OPTION_ARG_INT, &scale, "Pairwise scale 3, 5 or 7 (default: the "
-          "design's)", "N" },
-        { "field", 0, 0, G_OPTION_ARG_STRING, &field, "Answer field (default: the design's)",
-          "FIELD" },
-        { "one-hot", 0, 0, G_OPTION_ARG_NONE, &one_hot,
-          "Write one-hot Answer.FIELD.<value> true/false columns", NULL },
-        { "long", 0, 0, G_OPTION_ARG_NONE, &long_format,
-          "Write a long CSV worker_id,task_id,answer instead", NULL },
-        { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed (default 1)", "N" },
-        { "power", 0, 0, G_OPTION_ARG_STRING, &power,
-          "Power by simulation for these rater counts, e.g. 1,3,5,10", "LIST" },
-        { "reps", 0, 0, G_OPTION_ARG_INT, &reps, "--power: studies simulated per rater count "
-          "(default 200)", "N" },
-        { "level", 0, 0, G_OPTION_ARG_DOUBLE, &level, "--power: significance level (default "
-          "0.05)", "A" },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
+        {"key", 0, 0, G_OPTION_ARG_FILENAME, &key_path, "key.csv of the study (required)", "FILE"},
+        {"out", 0, 0, G_OPTION_ARG_FILENAME, &out,
+         "Results CSV to write (required; with --power: the power table)", "FILE"},
+        {"tasks", 0, 0, G_OPTION_ARG_FILENAME, &tasks_path,
+         "tasks.csv for the Input.* columns (default: upload/tasks.csv next to the key)", "FILE"},
+        {"raters", 0, 0, G_OPTION_ARG_INT, &raters,
+         "Raters per task (default: the design's raters, else 5)", "N"},
+        {"workers", 0, 0, G_OPTION_ARG_INT, &workers,
+         "Size of the worker pool (default 4 x "
+         "raters)",
+         "N"},
+        {"prefer", 0, 0, G_OPTION_ARG_STRING, &prefer,
+         "Pairwise: latent quality per model in scale units, e.g. cr1=0,cr2=0.5 (default 0)",
+         "SPEC"},
+        {"noise", 0, 0, G_OPTION_ARG_DOUBLE, &noise, "Pairwise: rater noise sigma (default 1)",
+         "S"},
+        {"accuracy", 0, 0, G_OPTION_ARG_STRING, &accuracy,
+         "Identify: probability of a correct answer per model, e.g. cr1=0.9 (default 0.85)",
+         "SPEC"},
+        {"dont-know-rate", 0, 0, G_OPTION_ARG_DOUBLE, &dont_know,
+         "Identify: probability of \"I don't know\" (default 0.1)", "P"},
+        {"scale", 0, 0, G_OPTION_ARG_INT, &scale,
+         "Pairwise scale 3, 5 or 7 (default: the "
+         "design's)",
+         "N"},
+        {"field", 0, 0, G_OPTION_ARG_STRING, &field, "Answer field (default: the design's)",
+         "FIELD"},
+        {"one-hot", 0, 0, G_OPTION_ARG_NONE, &one_hot,
+         "Write one-hot Answer.FIELD.<value> true/false columns", NULL},
+        {"long", 0, 0, G_OPTION_ARG_NONE, &long_format,
+         "Write a long CSV worker_id,task_id,answer instead", NULL},
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed (default 1)", "N"},
+        {"power", 0, 0, G_OPTION_ARG_STRING, &power,
+         "Power by simulation for these rater counts, e.g. 1,3,5,10", "LIST"},
+        {"reps", 0, 0, G_OPTION_ARG_INT, &reps,
+         "--power: studies simulated per rater count "
+         "(default 200)",
+         "N"},
+        {"level", 0, 0, G_OPTION_ARG_DOUBLE, &level,
+         "--power: significance level (default "
+         "0.05)",
+         "A"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("— simulated raters");
     g_option_context_set_summary(
@@ -504,8 +518,7 @@ static int study_simulate(int argc, char **argv)
         goto done;
     }
     if (power && !parse_int_list(power, counts)) {
-        fprintf(stderr, "pvx study simulate: --power %s: give rater counts like 1,3,5,10\n",
-                power);
+        fprintf(stderr, "pvx study simulate: --power %s: give rater counts like 1,3,5,10\n", power);
         goto done;
     }
     if (!(noise >= 0) || !(dont_know >= 0 && dont_know <= 1) || reps < 1 ||
@@ -550,9 +563,8 @@ static int study_simulate(int argc, char **argv)
     o.classes = (const char *const *)coding.classes;
     o.seed = (guint64)seed;
     const char *spec = key->type == PVX_STUDY_PAIRWISE ? prefer : accuracy;
-    if (spec && !(quality = parse_model_values(key->type == PVX_STUDY_PAIRWISE ? "--prefer"
-                                                                               : "--accuracy",
-                                               spec, &error))) {
+    if (spec && !(quality = parse_model_values(
+                      key->type == PVX_STUDY_PAIRWISE ? "--prefer" : "--accuracy", spec, &error))) {
         rc = fail(error);
         goto done;
     }
@@ -560,8 +572,8 @@ static int study_simulate(int argc, char **argv)
     if (power) {
         g_autofree double *pw = NULL;
         g_auto(GStrv) pairs = NULL;
-        if (!pvx_study_power(key, &o, &coding, (int *)(void *)counts->data, (int)counts->len,
-                             reps, level, &pw, &pairs, &error)) {
+        if (!pvx_study_power(key, &o, &coding, (int *)(void *)counts->data, (int)counts->len, reps,
+                             level, &pw, &pairs, &error)) {
             rc = fail(error);
             goto done;
         }
@@ -572,7 +584,8 @@ static int study_simulate(int argc, char **argv)
                    reps, level, noise);
         else
             printf("power (share of %d simulated studies in which the chi-squared test of two "
-                   "models' correct answers gives p < %g):\n", reps, level);
+                   "models' correct answers gives p < %g):\n",
+                   reps, level);
         printf("%8s", "raters");
         for (int p = 0; p < P; p++)
             printf("  %14s", pairs[p]);
@@ -589,7 +602,7 @@ static int study_simulate(int argc, char **argv)
             }
             printf("\n");
         }
-        const char *h[] = { "raters", "pair", "power", NULL };
+        const char *h[] = {"raters", "pair", "power", NULL};
         if (!pvx_csv_write(out, h, rows, &error)) {
             rc = fail(error);
             goto done;
@@ -602,8 +615,10 @@ static int study_simulate(int argc, char **argv)
         rc = fail(error);
         goto done;
     }
-    const char *f = field ? field : design_field ? design_field
-                    : key->type == PVX_STUDY_PAIRWISE ? "choice" : "category.label";
+    const char *f = field                             ? field
+                    : design_field                    ? design_field
+                    : key->type == PVX_STUDY_PAIRWISE ? "choice"
+                                                      : "category.label";
     if (key->type == PVX_STUDY_PAIRWISE) {
         for (const char *const *l = pvx_study_scale_labels(o.scale, NULL); l && *l; l++)
             g_ptr_array_add(labels, (gpointer)*l);
@@ -618,8 +633,8 @@ static int study_simulate(int argc, char **argv)
         rc = fail(error);
         goto done;
     }
-    printf("%u answers of %d raters per task for %u tasks -> %s\n", answers->answers->len,
-           o.raters, key->rows->len, out);
+    printf("%u answers of %d raters per task for %u tasks -> %s\n", answers->answers->len, o.raters,
+           key->rows->len, out);
     rc = PVX_EXIT_OK;
 done:
     pvx_study_coding_clear(&coding);
@@ -640,9 +655,9 @@ int pvx_cli_study(int argc, char **argv)
         int (*main)(int, char **);
         const char *summary;
     } subs[] = {
-        { "export", study_export, "RUN_DIR: images, tasks.csv, layout.html, key.csv per design" },
-        { "analyse", study_analyse, "--key KEY --answers RESULTS: alpha, pairs, models, figures" },
-        { "simulate", study_simulate, "--key KEY --out RESULTS: simulated raters; --power" },
+        {"export", study_export, "RUN_DIR: images, tasks.csv, layout.html, key.csv per design"},
+        {"analyse", study_analyse, "--key KEY --answers RESULTS: alpha, pairs, models, figures"},
+        {"simulate", study_simulate, "--key KEY --out RESULTS: simulated raters; --power"},
     };
     if (argc >= 2) {
         const char *cmd = strcmp(argv[1], "analyze") == 0 ? "analyse" : argv[1];
@@ -650,8 +665,8 @@ int pvx_cli_study(int argc, char **argv)
             if (strcmp(cmd, subs[i].name) == 0)
                 return subs[i].main(argc - 1, argv + 1);
     }
-    FILE *f = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-                  ? stdout : stderr;
+    FILE *f = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) ? stdout
+                                                                                          : stderr;
     if (argc >= 2 && f == stderr)
         fprintf(stderr, "pvx study: unknown command '%s'\n\n", argv[1]);
     fprintf(f, "Usage: pvx study COMMAND [OPTIONS...]\n\nHuman-grounded studies "

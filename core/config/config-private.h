@@ -19,10 +19,10 @@ typedef struct {
     int64_t i;
     double d;
     char *s;
-    gsize n;            /* lists */
-    int64_t *ilist;     /* n + 1 elements (the last is 0) */
+    gsize n;        /* lists */
+    int64_t *ilist; /* n + 1 elements (the last is 0) */
     double *dlist;
-    char **slist;       /* NULL-terminated */
+    char **slist; /* NULL-terminated */
 } PvxParamValue;
 
 struct _PvxParams {
@@ -66,7 +66,7 @@ gboolean pvx_override_apply(PvxNode *root, const char *kind, guint index, const 
  * plain path with is_list set and list_len entries. */
 typedef struct {
     const PvxConfigSectionSpec *spec;
-    gboolean present;        /* in the file or created by an override */
+    gboolean present; /* in the file or created by an override */
     gboolean is_list;
     guint list_len;
     PvxParams *params;       /* core keys (an empty table when the section declares none) */
@@ -75,15 +75,15 @@ typedef struct {
 } PvxSectionValue;
 
 struct _PvxConfig {
-    char *path;              /* as given */
+    char *path; /* as given */
     char *text;
     char **overrides;
-    char *base_dir;          /* absolute folder of the file (current folder for strings) */
-    PvxNode *root;           /* a mapping, overrides applied */
+    char *base_dir; /* absolute folder of the file (current folder for strings) */
+    PvxNode *root;  /* a mapping, overrides applied */
     char **plugin_path;
     gboolean validated;
     const PvxConfigSectionSpec *schema;
-    GHashTable *sections;    /* path -> PvxSectionValue* */
+    GHashTable *sections; /* path -> PvxSectionValue* */
 };
 
 /* Returns: (transfer none), NULL when absent. */

@@ -52,7 +52,7 @@ static PvxConfig *load_text(char *text, gsize length, const char *name, const ch
     g_autoptr(PvxConfig) cfg = g_new0(PvxConfig, 1);
     cfg->path = g_strdup(name);
     cfg->text = text;
-    cfg->overrides = g_strdupv((char **)(overrides ? overrides : (const char *const[]){ NULL }));
+    cfg->overrides = g_strdupv((char **)(overrides ? overrides : (const char *const[]){NULL}));
     cfg->base_dir = g_strdup(base_dir);
     cfg->sections = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, section_value_free);
 
@@ -96,13 +96,12 @@ PvxConfig *pvx_config_load(const char *path, const char *const *overrides, GErro
     return load_text(text, length, path, dir, overrides, error);
 }
 
-PvxConfig *pvx_config_load_string(const char *text, const char *name,
-                                  const char *const *overrides, GError **error)
+PvxConfig *pvx_config_load_string(const char *text, const char *name, const char *const *overrides,
+                                  GError **error)
 {
     g_return_val_if_fail(text != NULL, NULL);
     g_autofree char *cwd = g_get_current_dir();
-    return load_text(g_strdup(text), strlen(text), name ? name : "<string>", cwd, overrides,
-                     error);
+    return load_text(g_strdup(text), strlen(text), name ? name : "<string>", cwd, overrides, error);
 }
 
 const char *const *pvx_config_plugin_path(const PvxConfig *cfg)

@@ -44,7 +44,10 @@ static void emit_double(GString *out, double d)
     }
     char buf[G_ASCII_DTOSTR_BUF_SIZE];
     for (int digits = 15; digits <= 17; digits++) {
-        g_ascii_formatd(buf, sizeof buf, digits == 15 ? "%.15g" : digits == 16 ? "%.16g" : "%.17g",
+        g_ascii_formatd(buf, sizeof buf,
+                        digits == 15   ? "%.15g"
+                        : digits == 16 ? "%.16g"
+                                       : "%.17g",
                         d);
         if (g_ascii_strtod(buf, NULL) == d)
             break;
@@ -114,13 +117,13 @@ static void emit_keyed(GString *out, int indent, const char *key, const GString 
         g_string_append_printf(out, "%*s%s: {}\n", indent, "", key);
 }
 
-static void emit_children(const PvxConfig *cfg, const PvxConfigSectionSpec *spec,
-                          const char *path, int indent, GString *out)
+static void emit_children(const PvxConfig *cfg, const PvxConfigSectionSpec *spec, const char *path,
+                          int indent, GString *out)
 {
     for (guint k = 0; spec->children && spec->children[k].name; k++) {
         const PvxConfigSectionSpec *child = &spec->children[k];
-        g_autofree char *cpath = *path ? g_strdup_printf("%s.%s", path, child->name)
-                                       : g_strdup(child->name);
+        g_autofree char *cpath =
+            *path ? g_strdup_printf("%s.%s", path, child->name) : g_strdup(child->name);
         PvxSectionValue *sv = pvx_config_section_value(cfg, cpath);
         if (!sv)
             continue;

@@ -119,7 +119,7 @@ void pvx_node_free(PvxNode *node)
 void pvx_node_map_append(PvxNode *map, PvxNode *key, PvxNode *value)
 {
     g_return_if_fail(map && map->type == PVX_NODE_MAP);
-    PvxNodeEntry e = { key, value };
+    PvxNodeEntry e = {key, value};
     g_array_append_val(map->entries, e);
 }
 
@@ -366,8 +366,8 @@ static PvxNode *scalar_from_event(ParseState *st, const yaml_event_t *ev, GError
         }
     }
     return pvx_node_new_scalar(st->src, (int)ev->start_mark.line + 1,
-                               (int)ev->start_mark.column + 1,
-                               (const char *)ev->data.scalar.value, quoted);
+                               (int)ev->start_mark.column + 1, (const char *)ev->data.scalar.value,
+                               quoted);
 }
 
 static gboolean collection_tag_ok(ParseState *st, const yaml_event_t *ev, const char *tag,
@@ -379,8 +379,8 @@ static gboolean collection_tag_ok(ParseState *st, const yaml_event_t *ev, const 
     return FALSE;
 }
 
-static gboolean handle_event(ParseState *st, const yaml_event_t *ev, int *documents,
-                             gboolean *done, GError **error)
+static gboolean handle_event(ParseState *st, const yaml_event_t *ev, int *documents, gboolean *done,
+                             GError **error)
 {
     int line = (int)ev->start_mark.line + 1, column = (int)ev->start_mark.column + 1;
     switch (ev->type) {
@@ -403,15 +403,15 @@ static gboolean handle_event(ParseState *st, const yaml_event_t *ev, int *docume
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT: {
         gboolean is_map = ev->type == YAML_MAPPING_START_EVENT;
-        const char *tag = (const char *)(is_map ? ev->data.mapping_start.tag
-                                                : ev->data.sequence_start.tag);
+        const char *tag =
+            (const char *)(is_map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag);
         if (!collection_tag_ok(st, ev, tag, is_map ? YAML_MAP_TAG : YAML_SEQ_TAG, error))
             return FALSE;
         PvxNode *node = is_map ? pvx_node_new_map(st->src, line, column)
                                : pvx_node_new_seq(st->src, line, column);
         if (!attach(st, node, error))
             return FALSE;
-        Frame f = { node, NULL };
+        Frame f = {node, NULL};
         g_array_append_val(st->stack, f);
         return TRUE;
     }
@@ -456,7 +456,7 @@ gboolean pvx_node_parse(const char *text, gsize length, PvxSource *src, PvxNode 
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, length);
 
-    ParseState st = { src, NULL, g_array_new(FALSE, TRUE, sizeof(Frame)) };
+    ParseState st = {src, NULL, g_array_new(FALSE, TRUE, sizeof(Frame))};
     gboolean ok = TRUE, done = FALSE;
     int documents = 0;
     while (ok && !done) {

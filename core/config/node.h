@@ -13,11 +13,11 @@ G_BEGIN_DECLS
 
 /* Where a tree came from. Refcounted (g_atomic_rc_box); every node holds a reference. */
 typedef struct {
-    char *name;      /* the file name as given, "--set #2", or "default" */
-    char *detail;    /* for overrides: "--set #2 'a.b=1'" (used in error messages); else NULL */
-    char *base_dir;  /* absolute folder relative paths resolve against */
+    char *name;     /* the file name as given, "--set #2", or "default" */
+    char *detail;   /* for overrides: "--set #2 'a.b=1'" (used in error messages); else NULL */
+    char *base_dir; /* absolute folder relative paths resolve against */
     gboolean is_file;
-    int error_code;  /* PvxError for syntax errors in this source */
+    int error_code; /* PvxError for syntax errors in this source */
 } PvxSource;
 
 /* Returns: (transfer full). @base_dir NULL means the current folder. */
@@ -38,18 +38,18 @@ typedef enum {
 typedef struct _PvxNode PvxNode;
 
 typedef struct {
-    PvxNode *key;   /* a scalar */
+    PvxNode *key; /* a scalar */
     PvxNode *value;
 } PvxNodeEntry;
 
 struct _PvxNode {
     PvxNodeType type;
     PvxSource *src;
-    int line, column;   /* 1-based; 0 when the source has no lines (overrides, defaults) */
-    char *text;         /* scalar text */
-    gboolean quoted;    /* scalar was quoted, a block scalar, or tagged !!str: always a string */
-    GArray *entries;    /* PVX_NODE_MAP: PvxNodeEntry, in document order */
-    GPtrArray *items;   /* PVX_NODE_SEQ: PvxNode* */
+    int line, column; /* 1-based; 0 when the source has no lines (overrides, defaults) */
+    char *text;       /* scalar text */
+    gboolean quoted;  /* scalar was quoted, a block scalar, or tagged !!str: always a string */
+    GArray *entries;  /* PVX_NODE_MAP: PvxNodeEntry, in document order */
+    GPtrArray *items; /* PVX_NODE_SEQ: PvxNode* */
 };
 
 /* Plain-scalar interpretation (YAML 1.2 core schema, with only true/false as booleans). */

@@ -15,13 +15,12 @@ static gboolean parse_index(const char *seg, guint *out)
     return TRUE;
 }
 
-static gboolean not_container(PvxSource *src, const PvxNode *node, const char *path,
-                              GError **error)
+static gboolean not_container(PvxSource *src, const PvxNode *node, const char *path, GError **error)
 {
     g_autofree char *got = pvx_node_describe(node);
     g_autofree char *where = pvx_node_where(node);
-    g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_OVERRIDE,
-                "%s: '%s' is %s (%s), not a mapping", src->detail, path, got, where);
+    g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_OVERRIDE, "%s: '%s' is %s (%s), not a mapping",
+                src->detail, path, got, where);
     return FALSE;
 }
 

@@ -10,8 +10,7 @@ static const PvxParamValue *lookup(const PvxParams *p, const char *name, const c
     for (guint k = 0; k < p->n; k++)
         if (!strcmp(p->values[k].name, name))
             return &p->values[k];
-    g_critical("%s: %s declares no parameter '%s'", getter, *p->owner ? p->owner : "params",
-               name);
+    g_critical("%s: %s declares no parameter '%s'", getter, *p->owner ? p->owner : "params", name);
     return NULL;
 }
 
@@ -49,8 +48,8 @@ double pvx_params_get_double(const PvxParams *p, const char *name)
 
 const char *pvx_params_get_string(const PvxParams *p, const char *name)
 {
-    const PvxParamValue *v = lookup_typed(p, name, G_STRFUNC, PVX_PARAM_STRING, PVX_PARAM_CHOICE,
-                                          PVX_PARAM_PATH);
+    const PvxParamValue *v =
+        lookup_typed(p, name, G_STRFUNC, PVX_PARAM_STRING, PVX_PARAM_CHOICE, PVX_PARAM_PATH);
     return v && v->has_value ? v->s : NULL;
 }
 

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const no_keys[] = { NULL };
+static const char *const no_keys[] = {NULL};
 
 /* ---- type names ------------------------------------------------------------------------- */
 
@@ -148,14 +148,14 @@ static gboolean check_range(const PvxNode *node, const char *subj, const PvxPara
 {
     if ((spec->flags & PVX_PARAM_HAS_MIN) && !(v >= spec->min)) {
         g_autofree char *b = format_bound(spec->min);
-        pvx_node_set_error(node, error, PVX_ERROR_CONFIG_RANGE, "%s must be >= %s, got %s", subj,
-                           b, node->text);
+        pvx_node_set_error(node, error, PVX_ERROR_CONFIG_RANGE, "%s must be >= %s, got %s", subj, b,
+                           node->text);
         return FALSE;
     }
     if ((spec->flags & PVX_PARAM_HAS_MAX) && !(v <= spec->max)) {
         g_autofree char *b = format_bound(spec->max);
-        pvx_node_set_error(node, error, PVX_ERROR_CONFIG_RANGE, "%s must be <= %s, got %s", subj,
-                           b, node->text);
+        pvx_node_set_error(node, error, PVX_ERROR_CONFIG_RANGE, "%s must be <= %s, got %s", subj, b,
+                           node->text);
         return FALSE;
     }
     return TRUE;
@@ -221,7 +221,7 @@ static gboolean scalar_value(const PvxNode *node, const PvxParamSpec *spec, PvxP
             return FALSE;
         }
         *s = (t == PVX_PARAM_PATH || path_list) ? resolve_path(node->text, node->src->base_dir)
-                                                 : g_strdup(node->text);
+                                                : g_strdup(node->text);
         return TRUE;
     default:
         g_assert_not_reached();
@@ -240,8 +240,7 @@ static gboolean value_from_node(PvxParamValue *v, const PvxParamSpec *spec, cons
     }
     v->has_value = TRUE;
     if (!type_is_list(spec->type))
-        return scalar_value(node, spec, spec->type, subj, FALSE, &v->b, &v->i, &v->d, &v->s,
-                            error);
+        return scalar_value(node, spec, spec->type, subj, FALSE, &v->b, &v->i, &v->d, &v->s, error);
     if (node->type != PVX_NODE_SEQ)
         return type_error(node, subj, spec, spec->type, error);
     guint n = node->items->len;
@@ -357,9 +356,8 @@ PvxParams *pvx_params_build(const PvxParamSpec *specs, const PvxParamsContext *c
         v->where = g_strdup("default");
         if (spec->flags & PVX_PARAM_REQUIRED) {
             if (map) {
-                g_autofree char *in = ctx->section
-                                          ? g_strdup_printf(" in section '%s'", ctx->section)
-                                          : g_strdup("");
+                g_autofree char *in =
+                    ctx->section ? g_strdup_printf(" in section '%s'", ctx->section) : g_strdup("");
                 pvx_node_set_error(map, error, PVX_ERROR_CONFIG_MISSING,
                                    "%smissing required key '%s'%s", prefix, spec->name, in);
             } else {
@@ -401,9 +399,9 @@ PvxParams *pvx_params_new_from_pairs(const PvxParamSpec *specs, const char *owne
                                      const char *const *pairs, GError **error)
 {
     g_autofree char *prefix = owner && *owner ? g_strdup_printf("%s: ", owner) : g_strdup("");
-    g_autofree char *context = owner && *owner ? g_strdup_printf("in params of %s", owner)
-                                               : g_strdup("in params");
-    PvxParamsContext ctx = { .owner = owner, .prefix = prefix, .context = context };
+    g_autofree char *context =
+        owner && *owner ? g_strdup_printf("in params of %s", owner) : g_strdup("in params");
+    PvxParamsContext ctx = {.owner = owner, .prefix = prefix, .context = context};
     if (!pairs || !pairs[0])
         return pvx_params_build(specs, &ctx, NULL, error);
 
@@ -436,11 +434,10 @@ static gboolean spec_error(GError **error, const PvxParamSpec *spec, guint index
     g_autofree char *msg = g_strdup_vprintf(format, ap);
     va_end(ap);
     if (spec->name && *spec->name)
-        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT, "parameter '%s': %s",
-                    spec->name, msg);
-    else
-        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT, "parameter #%u: %s", index,
+        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT, "parameter '%s': %s", spec->name,
                     msg);
+    else
+        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT, "parameter #%u: %s", index, msg);
     return FALSE;
 }
 
@@ -485,7 +482,7 @@ static gboolean spec_check_one(const PvxParamSpec *specs, guint k, GError **erro
     g_autoptr(GError) err = NULL;
     if (!default_node(spec, src, &node, &err))
         return spec_error(error, spec, k, "%s", err->message);
-    PvxParamValue v = { 0 };
+    PvxParamValue v = {0};
     gboolean ok = value_from_node(&v, spec, "", FALSE, node, &err);
     value_clear(&v);
     if (!ok)

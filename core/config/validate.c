@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-static const char *const plugin_keys[] = { "plugin", "params" };
-static const char *const root_path_lists[] = { "plugin_path", NULL };
+static const char *const plugin_keys[] = {"plugin", "params"};
+static const char *const root_path_lists[] = {"plugin_path", NULL};
 
 typedef struct {
     PvxConfig *cfg;
@@ -124,9 +124,8 @@ static gboolean validate_list(Validator *v, const PvxConfigSectionSpec *spec, co
     return TRUE;
 }
 
-static gboolean validate_children(Validator *v, const PvxConfigSectionSpec *spec,
-                                  const char *path, const PvxNode *node, const PvxNode *near,
-                                  GError **error)
+static gboolean validate_children(Validator *v, const PvxConfigSectionSpec *spec, const char *path,
+                                  const PvxNode *node, const PvxNode *near, GError **error)
 {
     for (guint k = 0; spec->children && spec->children[k].name; k++) {
         const PvxConfigSectionSpec *child = &spec->children[k];
@@ -152,9 +151,8 @@ static gboolean validate_children(Validator *v, const PvxConfigSectionSpec *spec
         if (value && !null_value && value->type != PVX_NODE_MAP)
             return not_a_mapping(value, child->name, error);
         /* `preview:` with nothing after it counts as present and empty. */
-        g_autoptr(PvxNode) empty = null_value ? pvx_node_new_map(value->src, value->line,
-                                                                 value->column)
-                                              : NULL;
+        g_autoptr(PvxNode) empty =
+            null_value ? pvx_node_new_map(value->src, value->line, value->column) : NULL;
         const PvxNode *map = empty ? empty : value;
         if (!validate_block(v, child, cpath, map, map ? map : near, error))
             return FALSE;
@@ -169,8 +167,8 @@ static gboolean validate_block(Validator *v, const PvxConfigSectionSpec *spec, c
 {
     gboolean root = *path == '\0';
     g_auto(GStrv) extra = extra_keys(spec);
-    g_autofree char *context = root ? g_strdup("at the top level")
-                                    : g_strdup_printf("in section '%s'", path);
+    g_autofree char *context =
+        root ? g_strdup("at the top level") : g_strdup_printf("in section '%s'", path);
     PvxParamsContext ctx = {
         .owner = root ? "experiment" : path,
         .prefix = "",
@@ -217,7 +215,7 @@ gboolean pvx_config_validate(PvxConfig *cfg, const PvxRegistry *reg,
     cfg->validated = FALSE;
     cfg->schema = schema ? schema : pvx_config_schema();
     g_hash_table_remove_all(cfg->sections);
-    Validator v = { cfg, reg };
+    Validator v = {cfg, reg};
     if (!validate_block(&v, cfg->schema, "", cfg->root, cfg->root, error))
         goto fail;
     /* The experiment name becomes a folder name. */

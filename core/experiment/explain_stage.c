@@ -27,7 +27,7 @@ static int64_t *predict_split(PvxModel *model, const PvxDataset *ds, PvxSplit sp
         int64_t nb = MIN((int64_t)bs, n - b0);
         g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, nb, chw[0], chw[1], chw[2]);
         for (int64_t i = 0; i < nb; i++) {
-            PvxDatasetItem it = { 0 };
+            PvxDatasetItem it = {0};
             if (!pvx_dataset_get_item(ds, split, b0 + i, &it, error))
                 return NULL;
             memcpy(x->data + i * item, it.image->data, sizeof(float) * item);
@@ -48,8 +48,8 @@ static int64_t *predict_split(PvxModel *model, const PvxDataset *ds, PvxSplit sp
     return g_steal_pointer(&pred);
 }
 
-GArray *pvx_explain_select_items(PvxRun *run, const PvxDataset *ds, PvxModel *model,
-                                 const int *crs, int n_crs, GError **error)
+GArray *pvx_explain_select_items(PvxRun *run, const PvxDataset *ds, PvxModel *model, const int *crs,
+                                 int n_crs, GError **error)
 {
     const PvxParams *p = pvx_config_section(pvx_run_config(run), "explain");
     PvxSplit split = PVX_SPLIT_TEST;
@@ -68,8 +68,9 @@ GArray *pvx_explain_select_items(PvxRun *run, const PvxDataset *ds, PvxModel *mo
         for (gsize i = 0; i < k; i++) {
             if (ids[i] >= n) {
                 g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE,
-                            "%s: item %" G_GINT64_FORMAT " is outside the %s split (%" G_GINT64_FORMAT
-                            " items)", pvx_params_where(p, "ids"), ids[i], pvx_split_name(split), n);
+                            "%s: item %" G_GINT64_FORMAT
+                            " is outside the %s split (%" G_GINT64_FORMAT " items)",
+                            pvx_params_where(p, "ids"), ids[i], pvx_split_name(split), n);
                 return NULL;
             }
             g_array_append_val(out, ids[i]);
@@ -115,7 +116,8 @@ GArray *pvx_explain_select_items(PvxRun *run, const PvxDataset *ds, PvxModel *mo
     for (int c = 0; c < classes; c++)
         if (taken[c] < per_class)
             g_message("explain: class %s has only %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
-                      " images%s", pvx_dataset_class_name(ds, c), taken[c], per_class,
+                      " images%s",
+                      pvx_dataset_class_name(ds, c), taken[c], per_class,
                       correct ? " classified correctly by every model" : "");
     /* Sorted by split index (class order interleaves otherwise). */
     return g_steal_pointer(&out);
@@ -160,7 +162,7 @@ static gboolean write_pictures(PvxRun *run, const PvxDataset *ds, PvxSplit split
     col_labels[0] = g_strdup("image");
     for (int c = 0; c < n_crs; c++)
         col_labels[c + 1] = g_strdup_printf("CR %d", crs[c]);
-    const char *row_labels[] = { "heat map", "occlusion" };
+    const char *row_labels[] = {"heat map", "occlusion"};
     for (int mi = 0; mi < n_methods; mi++) {
         g_autofree char *dir = g_build_filename(pvx_run_dir(run), "maps", methods[mi].name, NULL);
         if (g_mkdir_with_parents(dir, 0755) != 0) {
@@ -168,20 +170,21 @@ static gboolean write_pictures(PvxRun *run, const PvxDataset *ds, PvxSplit split
             goto fail;
         }
         for (guint i = 0; i < items->len; i++) {
-            PvxDatasetItem it = { 0 };
+            PvxDatasetItem it = {0};
             if (!pvx_dataset_get_item(ds, split, g_array_index(items, int64_t, i), &it, error))
                 goto fail;
             g_autoptr(PvxImage) pic = item_picture(&it);
             int label = it.label;
             pvx_dataset_item_clear(&it);
-            g_autoptr(GPtrArray) tiles = g_ptr_array_new_with_free_func((GDestroyNotify)pvx_image_free);
+            g_autoptr(GPtrArray) tiles =
+                g_ptr_array_new_with_free_func((GDestroyNotify)pvx_image_free);
             g_ptr_array_set_size(tiles, 2 * (n_crs + 1));
             tiles->pdata[0] = pvx_image_copy(pic);
             for (int c = 0; c < n_crs; c++) {
                 const PvxTensor *all = methods[mi].maps[c];
                 int64_t per = all->shape[1] * all->shape[2];
                 g_autoptr(PvxTensor) raw = pvx_tensor_new_from_data(
-                    2, (int64_t[]){ all->shape[1], all->shape[2] }, all->data + i * per);
+                    2, (int64_t[]){all->shape[1], all->shape[2]}, all->data + i * per);
                 PvxImage *heat = NULL, *occl = NULL;
                 if (!pvx_render_map_pair(pic, raw, &ro, &heat, &occl, error))
                     goto fail;
@@ -196,10 +199,11 @@ static gboolean write_pictures(PvxRun *run, const PvxDataset *ds, PvxSplit split
             }
             g_autofree char *title = g_strdup_printf("%s  %s  (%s)", ids[i], methods[mi].name,
                                                      pvx_dataset_class_name(ds, label));
-            PvxGridOptions go = { .title = title, .row_labels = row_labels,
-                                  .col_labels = (const char *const *)col_labels };
-            g_autoptr(PvxImage) sheet = pvx_render_grid((PvxImage *const *)tiles->pdata, 2,
-                                                        n_crs + 1, &go, error);
+            PvxGridOptions go = {.title = title,
+                                 .row_labels = row_labels,
+                                 .col_labels = (const char *const *)col_labels};
+            g_autoptr(PvxImage) sheet =
+                pvx_render_grid((PvxImage *const *)tiles->pdata, 2, n_crs + 1, &go, error);
             g_autofree char *sn = pvx_map_file_name(ids[i], methods[mi].name, -1, "sheet");
             g_autofree char *sp = g_build_filename(dir, sn, NULL);
             if (!sheet || !pvx_image_save_png(sheet, sp, error))
@@ -228,15 +232,16 @@ gboolean pvx_stage_explain(PvxRun *run, const PvxRegistry *reg, const PvxDataset
     if (!pvx_config_has_section(cfg, "explain") || n_methods == 0) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_MISSING,
                     "%s: the explain stage needs an `explain` section with at least one entry "
-                    "in `methods` (e.g. - plugin: gradcam)", pvx_config_path(cfg));
+                    "in `methods` (e.g. - plugin: gradcam)",
+                    pvx_config_path(cfg));
         return FALSE;
     }
     pvx_run_stage_work_begins(run, STAGE); /* choosing the images is part of the stage */
     PvxSplit split = PVX_SPLIT_TEST;
     pvx_split_from_name(pvx_params_get_string(p, "split"), &split);
-    PvxExplainOptions eo = { .mode = PVX_TARGET_PREDICTED,
-                             .layer = pvx_params_get_string(p, "layer"),
-                             .batch_size = (int)pvx_params_get_int(p, "batch_size") };
+    PvxExplainOptions eo = {.mode = PVX_TARGET_PREDICTED,
+                            .layer = pvx_params_get_string(p, "layer"),
+                            .batch_size = (int)pvx_params_get_int(p, "batch_size")};
     gboolean by_label = strcmp(pvx_params_get_string(p, "target"), "label") == 0;
     if (by_label)
         eo.mode = PVX_TARGET_LABEL;
@@ -273,7 +278,7 @@ gboolean pvx_stage_explain(PvxRun *run, const PvxRegistry *reg, const PvxDataset
     labels = g_new(int64_t, N);
     ids = g_new0(char *, N + 1);
     for (int64_t i = 0; i < N; i++) {
-        PvxDatasetItem it = { 0 };
+        PvxDatasetItem it = {0};
         if (!pvx_dataset_get_item(ds, split, g_array_index(items, int64_t, i), &it, error))
             goto out;
         memcpy(x->data + i * item, it.image->data, sizeof(float) * item);
@@ -303,18 +308,17 @@ gboolean pvx_stage_explain(PvxRun *run, const PvxRegistry *reg, const PvxDataset
                 PvxExplainOptions o = eo;
                 o.labels = labels + b0;
                 g_autofree int64_t *tb = NULL;
-                g_autoptr(PvxTensor) maps = pvx_explain(methods[mi].ex, model, xb, &o, NULL, &tb,
-                                                        error);
+                g_autoptr(PvxTensor) maps =
+                    pvx_explain(methods[mi].ex, model, xb, &o, NULL, &tb, error);
                 if (!maps) {
                     g_prefix_error(error, "explain CR %d: ", crs[c]);
                     goto out;
                 }
                 if (!methods[mi].maps[c])
-                    methods[mi].maps[c] = pvx_tensor_new_shape(3, N, maps->shape[1],
-                                                               maps->shape[2]);
+                    methods[mi].maps[c] =
+                        pvx_tensor_new_shape(3, N, maps->shape[1], maps->shape[2]);
                 int64_t per = maps->shape[1] * maps->shape[2];
-                memcpy(methods[mi].maps[c]->data + b0 * per, maps->data,
-                       sizeof(float) * nb * per);
+                memcpy(methods[mi].maps[c]->data + b0 * per, maps->data, sizeof(float) * nb * per);
                 memcpy(targets + b0, tb, sizeof(int64_t) * nb);
             }
             g_autofree char *base = g_strdup_printf("/maps/%s/cr%d", methods[mi].name, crs[c]);
@@ -331,8 +335,8 @@ gboolean pvx_stage_explain(PvxRun *run, const PvxRegistry *reg, const PvxDataset
                 !pvx_store_set_attr_string(store, raw, "target", by_label ? "label" : "predicted",
                                            error))
                 goto out;
-            g_message("explain: %s, CR %d: %" G_GINT64_FORMAT " images in %.1f s",
-                      methods[mi].name, crs[c], N, (g_get_monotonic_time() - t0) / 1e6);
+            g_message("explain: %s, CR %d: %" G_GINT64_FORMAT " images in %.1f s", methods[mi].name,
+                      crs[c], N, (g_get_monotonic_time() - t0) / 1e6);
         }
     }
     if (pvx_params_get_bool(p, "pngs") &&

@@ -36,7 +36,8 @@ gboolean pvx_metrics_check(const PvxConfig *cfg, const PvxRegistry *reg, const P
     if (n_ex == 0) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_MISSING,
                     "%s: metrics score explanation maps, but `explain.methods` lists no method "
-                    "(e.g. - plugin: gradcam)", pvx_config_path(cfg));
+                    "(e.g. - plugin: gradcam)",
+                    pvx_config_path(cfg));
         return FALSE;
     }
     const PvxParams *p = pvx_config_section(cfg, "metrics");
@@ -310,10 +311,10 @@ static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics, 
                             isfinite(pval) ? g_strdup_printf("%.3g", pval) : g_strdup("-");
                         g_string_append_printf(ptable, " %-9s", pt);
                     }
-                    g_string_append_printf(csv, "%s,%s,%s,%d,%" G_GINT64_FORMAT
-                                           ",%.17g,%.17g,%.17g,%.17g,%.17g\n",
-                                           metrics[mi].name, rname, methods[me], crs[c], s.n,
-                                           s.mean, s.std, s.ci_low, s.ci_high, pval);
+                    g_string_append_printf(
+                        csv, "%s,%s,%s,%d,%" G_GINT64_FORMAT ",%.17g,%.17g,%.17g,%.17g,%.17g\n",
+                        metrics[mi].name, rname, methods[me], crs[c], s.n, s.mean, s.std, s.ci_low,
+                        s.ci_high, pval);
                 }
                 g_string_append_c(table, '\n');
                 g_string_append_c(ptable, '\n');

@@ -8,14 +8,14 @@
 #define PREVIEW_TILE_SHRINK 128
 
 /* Two-tone outline (white ring, black ring inside it) stays visible on objects of any colour. */
-static const uint8_t outline_outer[3] = { 255, 255, 255 };
-static const uint8_t outline_inner[3] = { 0, 0, 0 };
+static const uint8_t outline_outer[3] = {255, 255, 255};
+static const uint8_t outline_inner[3] = {0, 0, 0};
 
 /* The picture of an item at preview size, with its ground-truth mask outlined. */
 static PvxImage *item_tile(const PvxDatasetItem *item)
 {
-    g_autoptr(PvxImage) base = item->raw ? pvx_image_copy(item->raw)
-                                         : pvx_image_from_tensor(item->image, NULL, NULL);
+    g_autoptr(PvxImage) base =
+        item->raw ? pvx_image_copy(item->raw) : pvx_image_from_tensor(item->image, NULL, NULL);
     int side = MAX(base->width, base->height);
     PvxImage *tile;
     int outline = 1;
@@ -50,8 +50,8 @@ gboolean pvx_preview_write(const PvxDataset *ds, PvxSplit split, int per_class, 
     int n_classes = pvx_dataset_num_classes(ds);
     int64_t n = pvx_dataset_split_size(ds, split);
     if (n <= 0) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
-                    "dataset %s has no '%s' split", pvx_dataset_name(ds), pvx_split_name(split));
+        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT, "dataset %s has no '%s' split",
+                    pvx_dataset_name(ds), pvx_split_name(split));
         return FALSE;
     }
     /* The first per_class items of each class in split order: deterministic and cheap. */
@@ -75,7 +75,7 @@ gboolean pvx_preview_write(const PvxDataset *ds, PvxSplit split, int per_class, 
         for (int k = 0; k < per_class; k++) {
             PvxImage *tile = NULL;
             if (k < count[c]) {
-                PvxDatasetItem item = { 0 };
+                PvxDatasetItem item = {0};
                 if (!pvx_dataset_get_item(ds, split, chosen[(gsize)c * per_class + k], &item,
                                           error))
                     return FALSE;

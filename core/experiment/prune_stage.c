@@ -45,8 +45,8 @@ static double *rates_of(const PvxConfig *cfg, int *n)
 static PvxPruneSchedule schedule_of(const PvxConfig *cfg)
 {
     PvxPruneSchedule s = PVX_PRUNE_ITERATIVE;
-    pvx_prune_schedule_from_name(pvx_params_get_string(pvx_config_section(cfg, "prune"), "schedule"),
-                                 &s);
+    pvx_prune_schedule_from_name(
+        pvx_params_get_string(pvx_config_section(cfg, "prune"), "schedule"), &s);
     return s;
 }
 
@@ -235,20 +235,18 @@ static gboolean store_cr(Pruning *p, int cr, double before, double seconds, GErr
     if (!pvx_prune_stats(p->model, (const char *const *)p->layers, NULL, &st, error))
         return FALSE;
     double top1 = NAN, top5 = NAN;
-    gboolean ok = pvx_store_delete(store, w, error) &&
-                  pvx_model_save_weights(p->model, store, w, error) &&
-                  pvx_store_delete(store, m, error) &&
-                  pvx_model_save_masks(p->model, store, m, error) &&
-                  pvx_prune_stats_write(&st, store, group, error) &&
-                  pvx_run_evaluate_model(p->run, p->reg, p->ds, p->model, group, FALSE, &top1,
-                                         &top5, error) &&
-                  pvx_store_set_attr_string(store, group, "arch", pvx_model_arch(p->model),
-                                            error) &&
-                  pvx_store_set_attr_int(store, group, "compression_rate", cr, error) &&
-                  pvx_store_set_attr_string(store, group, "pruner", p->pruner_name, error) &&
-                  pvx_store_set_attr_string(store, group, "schedule", p->schedule, error) &&
-                  pvx_store_set_attr_double(store, group, "top1_before_finetune", before, error) &&
-                  pvx_store_set_attr_double(store, group, "seconds", seconds, error);
+    gboolean ok =
+        pvx_store_delete(store, w, error) && pvx_model_save_weights(p->model, store, w, error) &&
+        pvx_store_delete(store, m, error) && pvx_model_save_masks(p->model, store, m, error) &&
+        pvx_prune_stats_write(&st, store, group, error) &&
+        pvx_run_evaluate_model(p->run, p->reg, p->ds, p->model, group, FALSE, &top1, &top5,
+                               error) &&
+        pvx_store_set_attr_string(store, group, "arch", pvx_model_arch(p->model), error) &&
+        pvx_store_set_attr_int(store, group, "compression_rate", cr, error) &&
+        pvx_store_set_attr_string(store, group, "pruner", p->pruner_name, error) &&
+        pvx_store_set_attr_string(store, group, "schedule", p->schedule, error) &&
+        pvx_store_set_attr_double(store, group, "top1_before_finetune", before, error) &&
+        pvx_store_set_attr_double(store, group, "seconds", seconds, error);
     if (ok) {
         printf("prune: CR %d (achieved %.2f, %s): top-1 %.4f before fine-tuning, %.4f after "
                "(top-5 %.4f), %.1f s\n",
@@ -306,9 +304,9 @@ static gboolean prune_rate(Pruning *p, int step, double from_cr, int cr, GError 
     } else {
         if (from_cr == 1.0 && step > 0 && !pvx_load_cr_model(p->model, store, 1, error))
             return FALSE; /* one-shot: every rate starts from the unpruned model */
-        guint64 seed = pvx_hash64((guint64)pvx_params_get_int(pvx_config_section(p->cfg, ""),
-                                                               "seed"),
-                                  0x7072756e65ULL, (guint64)step);
+        guint64 seed =
+            pvx_hash64((guint64)pvx_params_get_int(pvx_config_section(p->cfg, ""), "seed"),
+                       0x7072756e65ULL, (guint64)step);
         p->grads.model = p->model;
         if (!pvx_prune_step(p->model, (const char *const *)p->layers, p->pruner, from_cr, cr, seed,
                             step, &p->grad_source, error))
@@ -333,7 +331,8 @@ static gboolean prune_gradual(Pruning *p, int cr, GError **error)
         return pvx_load_cr_model(p->model, store, cr, error);
     gint64 t0 = g_get_monotonic_time();
     /* Interrupted gradual runs start over from the trained model: one stage, one commit. */
-    if (!pvx_load_cr_model(p->model, store, 1, error) || !pvx_run_stage_begin(p->run, "prune-gradual", error))
+    if (!pvx_load_cr_model(p->model, store, 1, error) ||
+        !pvx_run_stage_begin(p->run, "prune-gradual", error))
         return FALSE;
     int span = (int)pvx_params_get_int(pvx_config_section(p->cfg, "prune"), "span_epochs");
     PvxTrainParams tp;
@@ -347,10 +346,9 @@ static gboolean prune_gradual(Pruning *p, int cr, GError **error)
     for (int t = 1; t <= span; t++) {
         double to = pvx_prune_agp_cr(cr, t, span);
         p->grads.model = p->model;
-        if (to > from &&
-            !pvx_prune_step(p->model, (const char *const *)p->layers, p->pruner, from, to,
-                            pvx_hash64(root, 0x61677000ULL, (guint64)t), t - 1, &p->grad_source,
-                            error))
+        if (to > from && !pvx_prune_step(p->model, (const char *const *)p->layers, p->pruner, from,
+                                         to, pvx_hash64(root, 0x61677000ULL, (guint64)t), t - 1,
+                                         &p->grad_source, error))
             return FALSE;
         from = MAX(from, to);
         tp.seed = pvx_hash64(root, 0x61677001ULL, (guint64)t);
@@ -370,8 +368,8 @@ static gboolean prune_gradual(Pruning *p, int cr, GError **error)
            pvx_run_stage_end(p->run, error);
 }
 
-gboolean pvx_stage_prune(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
-                         PvxModel *model, GError **error)
+gboolean pvx_stage_prune(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds, PvxModel *model,
+                         GError **error)
 {
     const PvxConfig *cfg = pvx_run_config(run);
     if (!pvx_config_has_section(cfg, "prune"))
@@ -431,16 +429,16 @@ gboolean pvx_stage_prune(PvxRun *run, const PvxRegistry *reg, const PvxDataset *
     }
     if (ok) {
         /* The selection and the schedule, for readers of the store (pvx show, reports). */
-        ok = pvx_store_begin(store, error) &&
-             pvx_store_write_strings(store, "/prune/layers", (const char *const *)p.layers,
-                                     error) &&
-             pvx_store_set_attr_string(store, "/prune", "pruner", p.pruner_name, error) &&
-             pvx_store_set_attr_string(store, "/prune", "schedule", p.schedule, error) &&
-             pvx_store_commit(store, error);
+        ok =
+            pvx_store_begin(store, error) &&
+            pvx_store_write_strings(store, "/prune/layers", (const char *const *)p.layers, error) &&
+            pvx_store_set_attr_string(store, "/prune", "pruner", p.pruner_name, error) &&
+            pvx_store_set_attr_string(store, "/prune", "schedule", p.schedule, error) &&
+            pvx_store_commit(store, error);
         printf("\nprune: %s (%s), test split '%s'\n"
                "  %6s %9s %11s %8s %8s %11s %10s %8s\n%s",
-               p.pruner_name, p.schedule, split, "CR", "achieved", "top1 pruned", "top1",
-               "top5", "param ratio", "FLOPs red.", "seconds", p.table->str);
+               p.pruner_name, p.schedule, split, "CR", "achieved", "top1 pruned", "top1", "top5",
+               "param ratio", "FLOPs red.", "seconds", p.table->str);
         fflush(stdout);
     }
     pvx_loader_free(p.grads.loader);

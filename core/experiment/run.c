@@ -9,11 +9,11 @@ struct _PvxRun {
     const PvxConfig *cfg;
     char *dir;
     PvxStore *store;
-    char *stage;       /* the open stage, or NULL */
+    char *stage;        /* the open stage, or NULL */
     gint64 stage_start; /* monotonic µs */
     char *stage_started_at;
-    char *work_stage;      /* pvx_run_stage_work_begins: the stage whose work began before */
-    gint64 work_start;     /* its transaction, and when (monotonic µs, ISO 8601) */
+    char *work_stage;  /* pvx_run_stage_work_begins: the stage whose work began before */
+    gint64 work_start; /* its transaction, and when (monotonic µs, ISO 8601) */
     char *work_started_at;
 };
 
@@ -46,7 +46,8 @@ static gboolean write_provenance(PvxRun *run, const PvxRegistry *reg, GError **e
     g_autofree char *started = utc_now_iso8601();
     g_autofree char *abi = g_strdup_printf("%d.%d", PVX_ABI_MAJOR, PVX_ABI_MINOR);
     const char *const *overrides = pvx_config_overrides(run->cfg);
-    g_autofree char *overrides_text = overrides ? g_strjoinv("\n", (char **)overrides) : g_strdup("");
+    g_autofree char *overrides_text =
+        overrides ? g_strjoinv("\n", (char **)overrides) : g_strdup("");
 
     g_autoptr(GPtrArray) plugins = pvx_registry_list(reg, 0);
     g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
@@ -219,12 +220,12 @@ gboolean pvx_run_stage_end(PvxRun *run, GError **error)
     g_autofree char *group = g_strconcat("/stages/", run->stage, NULL);
     g_autofree char *ended = utc_now_iso8601();
     double seconds = (double)(g_get_monotonic_time() - run->stage_start) / 1e6;
-    gboolean ok = pvx_store_set_attr_string(run->store, group, "state", "finished", error) &&
-                  pvx_store_set_attr_string(run->store, group, "start_time",
-                                            run->stage_started_at, error) &&
-                  pvx_store_set_attr_string(run->store, group, "end_time", ended, error) &&
-                  pvx_store_set_attr_double(run->store, group, "seconds", seconds, error) &&
-                  pvx_store_commit(run->store, error);
+    gboolean ok =
+        pvx_store_set_attr_string(run->store, group, "state", "finished", error) &&
+        pvx_store_set_attr_string(run->store, group, "start_time", run->stage_started_at, error) &&
+        pvx_store_set_attr_string(run->store, group, "end_time", ended, error) &&
+        pvx_store_set_attr_double(run->store, group, "seconds", seconds, error) &&
+        pvx_store_commit(run->store, error);
     if (!ok)
         pvx_store_abort(run->store);
     else
@@ -255,13 +256,12 @@ gboolean pvx_run_record_dataset(PvxRun *run, const PvxDataset *ds, GError **erro
            pvx_store_write_strings(s, "/dataset/class_names", (const char *const *)names->pdata,
                                    error) &&
            pvx_store_write_i64(s, "/dataset/split_sizes", 1, &n_splits, sizes, error) &&
-           pvx_store_set_attr_string(s, "/dataset/split_sizes", "order", "train,val,test (-1: none)",
-                                     error) &&
+           pvx_store_set_attr_string(s, "/dataset/split_sizes", "order",
+                                     "train,val,test (-1: none)", error) &&
            pvx_store_write_i64(s, "/dataset/item_shape", 1, &three, chw, error);
 }
 
-static gboolean set_final_state(PvxRun *run, const char *state, const char *message,
-                                GError **error)
+static gboolean set_final_state(PvxRun *run, const char *state, const char *message, GError **error)
 {
     g_autofree char *ended = utc_now_iso8601();
     gboolean ok = pvx_store_begin(run->store, error) &&

@@ -25,13 +25,13 @@ static gboolean store_export(PvxStore *store, const PvxStudyDesign *d, const Pvx
     if (!pvx_store_delete(store, base, error))
         return FALSE;
     for (guint c = 0; c + 1 < ex->task_header->len; c++) {
-        g_autofree char *p = g_strdup_printf("%s/tasks/%s", base,
-                                             (char *)ex->task_header->pdata[c]);
+        g_autofree char *p =
+            g_strdup_printf("%s/tasks/%s", base, (char *)ex->task_header->pdata[c]);
         if (!write_column(store, p, ex->tasks, (int)c, error))
             return FALSE;
     }
-    static const char *const pk[] = { "task_id", "image_id", "class", "left", "right", NULL };
-    static const char *const ik[] = { "task_id", "image_id", "class", "model", NULL };
+    static const char *const pk[] = {"task_id", "image_id", "class", "left", "right", NULL};
+    static const char *const ik[] = {"task_id", "image_id", "class", "model", NULL};
     const char *const *kh = d->type == PVX_STUDY_PAIRWISE ? pk : ik;
     for (int c = 0; kh[c]; c++) {
         g_autofree char *p = g_strdup_printf("%s/key/%s", base, kh[c]);
@@ -51,8 +51,7 @@ static gboolean store_export(PvxStore *store, const PvxStudyDesign *d, const Pvx
            pvx_store_set_attr_string(store, base, "dir", ex->dir, error);
 }
 
-gboolean pvx_stage_study(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
-                         GError **error)
+gboolean pvx_stage_study(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds, GError **error)
 {
     (void)reg;
     g_return_val_if_fail(run && ds, FALSE);

@@ -24,8 +24,8 @@ PvxModel *pvx_build_model_from_config(const PvxConfig *cfg, const PvxDataset *ds
     if (model && pvx_params_is_set(core, "weights")) {
         gsize n = 0;
         const char *const *exclude = pvx_params_get_string_list(core, "weights_exclude", &n);
-        if (!pvx_model_load_weights_file_except(model, pvx_params_get_string(core, "weights"),
-                                                NULL, exclude, error)) {
+        if (!pvx_model_load_weights_file_except(model, pvx_params_get_string(core, "weights"), NULL,
+                                                exclude, error)) {
             g_prefix_error(error, "%s: ", pvx_params_where(core, "weights"));
             pvx_model_free(model);
             return NULL;
@@ -125,11 +125,12 @@ gboolean pvx_stage_train(PvxRun *run, const PvxDataset *ds, PvxModel *model, GEr
     if (n > 0) {
         const PvxEpochStats *f = &h[MAX(final, 1) - 1];
         if (isnan(f->val_acc))
-            printf("train: %d epochs in %.1f s, final loss %.4f, train accuracy %.4f\n", n,
-                   seconds, f->loss, f->train_acc);
+            printf("train: %d epochs in %.1f s, final loss %.4f, train accuracy %.4f\n", n, seconds,
+                   f->loss, f->train_acc);
         else
             printf("train: %d epochs in %.1f s, kept epoch %d: loss %.4f, train accuracy %.4f, "
-                   "val accuracy %.4f\n", n, seconds, final, f->loss, f->train_acc, f->val_acc);
+                   "val accuracy %.4f\n",
+                   n, seconds, final, f->loss, f->train_acc, f->val_acc);
     }
     return TRUE;
 }
@@ -162,8 +163,8 @@ gboolean pvx_run_evaluate_model(PvxRun *run, const PvxRegistry *reg, const PvxDa
     pvx_split_from_name(split_name, &split);
     if (pvx_dataset_split_size(ds, split) <= 0) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
-                    "%s: dataset %s has no '%s' split to evaluate on",
-                    pvx_params_where(p, "split"), pvx_dataset_name(ds), split_name);
+                    "%s: dataset %s has no '%s' split to evaluate on", pvx_params_where(p, "split"),
+                    pvx_dataset_name(ds), split_name);
         return FALSE;
     }
     const PvxPlugin *metric = pvx_registry_lookup(reg, PVX_KIND_METRIC, "accuracy", error);

@@ -18,9 +18,8 @@ static PvxTensor *one_hot(const PvxTensor *logits, const int64_t *targets)
 }
 
 gboolean pvx_explain_layer_gradients(PvxModel *model, PvxTensor *x, const int64_t *targets,
-                                     const char *layer, PvxTensor **act_out,
-                                     PvxTensor **grad_out, PvxTensor **logits_out,
-                                     GError **error)
+                                     const char *layer, PvxTensor **act_out, PvxTensor **grad_out,
+                                     PvxTensor **logits_out, GError **error)
 {
     g_return_val_if_fail(model && x && targets && layer, FALSE);
     if (!pvx_model_tap(model, layer, error))
@@ -142,7 +141,7 @@ PvxTensor *pvx_explain_forward_from(PvxModel *model, const char *layer, const Pv
             y = pvx_tensor_ref(cur); /* evaluation: identity */
             break;
         case PVX_LAYER_BATCHNORM2D: {
-            PvxBatchNorm2dParams bp = { l->eps, l->momentum, FALSE };
+            PvxBatchNorm2dParams bp = {l->eps, l->momentum, FALSE};
             y = pvx_batchnorm2d_forward(cur, l->weight, l->bias, l->running_mean, l->running_var,
                                         &bp, NULL, NULL, NULL, error);
             break;
@@ -269,10 +268,10 @@ PvxTensor *pvx_explain_eigen_projection(const PvxTensor *act, GError **error)
     int64_t N = act->shape[0], K = act->shape[1], h = act->shape[2], w = act->shape[3];
     int64_t P = h * w;
     g_autoptr(PvxTensor) out = pvx_tensor_new_shape(3, N, h, w);
-    g_autofree double *x = g_new(double, P * K); /* X_c, row-major P × K */
+    g_autofree double *x = g_new(double, P *K); /* X_c, row-major P × K */
     g_autofree double *p = g_new(double, P);
     int64_t n = MIN(P, K);
-    g_autofree double *gram = g_new(double, n * n);
+    g_autofree double *gram = g_new(double, n *n);
     g_autofree double *v = g_new(double, n);
     for (int64_t b = 0; b < N; b++) {
         const float *a = act->data + b * K * P;

@@ -11,8 +11,7 @@ struct _PvxExplainer {
     PvxParams *owned_params;
 };
 
-PvxExplainer *pvx_explainer_open(const PvxPlugin *plugin, const PvxParams *params,
-                                 GError **error)
+PvxExplainer *pvx_explainer_open(const PvxPlugin *plugin, const PvxParams *params, GError **error)
 {
     g_return_val_if_fail(plugin != NULL && params != NULL, NULL);
     const PvxExplainerClass *k = pvx_plugin_klass(plugin, PVX_KIND_EXPLAINER);
@@ -88,8 +87,8 @@ gboolean pvx_target_mode_from_name(const char *name, PvxTargetMode *out)
 }
 
 /* The target layer, checked: exists, spatial, and (gradient methods) below the output. */
-static gboolean resolve_layer(PvxExplainer *ex, PvxModel *model, const char *name,
-                              const char **out, GError **error)
+static gboolean resolve_layer(PvxExplainer *ex, PvxModel *model, const char *name, const char **out,
+                              GError **error)
 {
     const char *me = pvx_explainer_name(ex);
     if (!name)
@@ -97,7 +96,8 @@ static gboolean resolve_layer(PvxExplainer *ex, PvxModel *model, const char *nam
     if (!name) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
                     "explainer %s: model %s has no default target layer (no conv layer); give "
-                    "one", me, pvx_model_arch(model));
+                    "one",
+                    me, pvx_model_arch(model));
         return FALSE;
     }
     g_autoptr(GError) e = NULL;
@@ -115,8 +115,8 @@ static gboolean resolve_layer(PvxExplainer *ex, PvxModel *model, const char *nam
                     "explainer %s needs the gradient of the class score at its target layer, "
                     "but layer %s is the model's output: there is no layer above it to "
                     "backpropagate through; pick a convolutional layer (default %s)",
-                    me, name, pvx_model_target_layer(model) ? pvx_model_target_layer(model)
-                                                             : "none");
+                    me, name,
+                    pvx_model_target_layer(model) ? pvx_model_target_layer(model) : "none");
         return FALSE;
     }
     *out = l->name;
@@ -128,7 +128,7 @@ static gboolean resolve_layer(PvxExplainer *ex, PvxModel *model, const char *nam
 static void layer_shape(PvxModel *model, int upto, const int64_t *in, int *ndim, int64_t *out)
 {
     int nd = 4;
-    int64_t s[4] = { in[0], in[1], in[2], in[3] };
+    int64_t s[4] = {in[0], in[1], in[2], in[3]};
     for (int i = 0; i <= upto; i++) {
         const PvxLayer *l = pvx_model_layer(model, i);
         if (l->type == PVX_LAYER_CONV2D && nd == 4) {
@@ -160,8 +160,8 @@ static void layer_shape(PvxModel *model, int upto, const int64_t *in, int *ndim,
 }
 
 PvxTensor *pvx_explain(PvxExplainer *ex, PvxModel *model, PvxTensor *batch,
-                       const PvxExplainOptions *opts, PvxTensor **logits_out,
-                       int64_t **targets_out, GError **error)
+                       const PvxExplainOptions *opts, PvxTensor **logits_out, int64_t **targets_out,
+                       GError **error)
 {
     g_return_val_if_fail(ex && model && batch && opts, NULL);
     const char *me = pvx_explainer_name(ex);
@@ -169,7 +169,8 @@ PvxTensor *pvx_explain(PvxExplainer *ex, PvxModel *model, PvxTensor *batch,
         g_autofree char *s = pvx_tensor_shape_string(batch);
         g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
                     "explainer %s: the batch must be a contiguous [N, C, H, W] with N >= 1, got "
-                    "%s", me, s);
+                    "%s",
+                    me, s);
         return NULL;
     }
     int64_t n = batch->shape[0];
@@ -194,8 +195,8 @@ PvxTensor *pvx_explain(PvxExplainer *ex, PvxModel *model, PvxTensor *batch,
             g_autofree char *shape = pvx_shape_string(nd, ls);
             g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
                         "explainer %s needs a spatial activation [N, K, h, w] at its target "
-                        "layer; layer %s (%s) gives %s", me, layer,
-                        pvx_layer_type_name(l->type), shape);
+                        "layer; layer %s (%s) gives %s",
+                        me, layer, pvx_layer_type_name(l->type), shape);
             return NULL;
         }
         map_h = ls[2];
@@ -251,8 +252,10 @@ PvxTensor *pvx_explain(PvxExplainer *ex, PvxModel *model, PvxTensor *batch,
     if (!ex->klass->explain(ex->self, &req, &maps, error)) {
         g_clear_pointer(&maps, pvx_tensor_unref);
         if (error && !*error)
-            g_set_error(error, PVX_ERROR, PVX_ERROR_FAILED, "explainer %s failed without saying "
-                        "why", me);
+            g_set_error(error, PVX_ERROR, PVX_ERROR_FAILED,
+                        "explainer %s failed without saying "
+                        "why",
+                        me);
         g_prefix_error(error, "explainer %s: ", me);
         return NULL;
     }

@@ -35,16 +35,16 @@ typedef struct {
     int n;
     double x[6], y[6];
 } Segments;
-static const Segments jet_r = { 5, { 0, 0.35, 0.66, 0.89, 1 }, { 0, 0, 1, 1, 0.5 } };
-static const Segments jet_g = { 6, { 0, 0.125, 0.375, 0.64, 0.91, 1 }, { 0, 0, 1, 1, 0, 0 } };
-static const Segments jet_b = { 5, { 0, 0.11, 0.34, 0.65, 1 }, { 0.5, 1, 1, 0, 0 } };
+static const Segments jet_r = {5, {0, 0.35, 0.66, 0.89, 1}, {0, 0, 1, 1, 0.5}};
+static const Segments jet_g = {6, {0, 0.125, 0.375, 0.64, 0.91, 1}, {0, 0, 1, 1, 0, 0}};
+static const Segments jet_b = {5, {0, 0.11, 0.34, 0.65, 1}, {0.5, 1, 1, 0, 0}};
 
 static double segment_value(const Segments *s, double x)
 {
     for (int i = 1; i < s->n; i++)
         if (x <= s->x[i])
-            return s->y[i - 1] + (s->y[i] - s->y[i - 1]) * (x - s->x[i - 1]) /
-                                     (s->x[i] - s->x[i - 1]);
+            return s->y[i - 1] +
+                   (s->y[i] - s->y[i - 1]) * (x - s->x[i - 1]) / (s->x[i] - s->x[i - 1]);
     return s->y[s->n - 1];
 }
 
@@ -161,7 +161,7 @@ uint8_t *pvx_occlusion_keep_mask(const PvxTensor *map, double keep_fraction, int
     g_autofree int64_t *order = g_new(int64_t, n ? n : 1);
     for (int64_t i = 0; i < n; i++)
         order[i] = i;
-    RankCtx ctx = { map->data };
+    RankCtx ctx = {map->data};
     g_qsort_with_data(order, (gint)n, sizeof(int64_t), cmp_rank, &ctx);
     for (int64_t i = 0; i < k; i++)
         keep[order[i]] = 1;
@@ -182,7 +182,7 @@ PvxImage *pvx_image_blur(const PvxImage *img, double sigma)
         sum += k[i + r] = exp(-0.5 * i * i / (sigma * sigma));
     for (int i = 0; i <= 2 * r; i++)
         k[i] /= sum;
-    g_autofree double *tmp = g_new(double, (size_t)W * H * C);
+    g_autofree double *tmp = g_new(double, (size_t)W *H *C);
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
             for (int c = 0; c < C; c++) {
@@ -250,14 +250,12 @@ gboolean pvx_render_map_pair(const PvxImage *img, const PvxTensor *raw,
                     raw->ndim);
         return FALSE;
     }
-    g_autoptr(PvxImage) heat = heat_out ? pvx_render_heatmap(img, m, opts->colormap,
-                                                             opts->opacity, error)
-                                        : NULL;
+    g_autoptr(PvxImage) heat =
+        heat_out ? pvx_render_heatmap(img, m, opts->colormap, opts->opacity, error) : NULL;
     if (heat_out && !heat)
         return FALSE;
     g_autoptr(PvxImage) occl = occl_out ? pvx_render_occlusion(img, m, opts->keep_fraction,
-                                                               opts->fill, opts->blur_sigma,
-                                                               error)
+                                                               opts->fill, opts->blur_sigma, error)
                                         : NULL;
     if (occl_out && !occl)
         return FALSE;

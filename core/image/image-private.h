@@ -11,7 +11,6 @@ gboolean pvx_jpeg_is(const void *bytes, gsize len);
 
 /* Decoders; @what names the source in messages. Returns: (transfer full). */
 PvxImage *pvx_png_load_from_memory(const void *bytes, gsize len, const char *what, GError **error);
-PvxImage *pvx_jpeg_load_from_memory(const void *bytes, gsize len, const char *what,
-                                    GError **error);
+PvxImage *pvx_jpeg_load_from_memory(const void *bytes, gsize len, const char *what, GError **error);
 
 G_END_DECLS

@@ -3,8 +3,8 @@
 
 #include "pvx/image.h"
 
-const float pvx_imagenet_mean[3] = { 0.485f, 0.456f, 0.406f };
-const float pvx_imagenet_std[3] = { 0.229f, 0.224f, 0.225f };
+const float pvx_imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
+const float pvx_imagenet_std[3] = {0.229f, 0.224f, 0.225f};
 
 PvxImage *pvx_image_new(int width, int height, int channels)
 {
@@ -86,8 +86,8 @@ void pvx_image_blit(PvxImage *dst, const PvxImage *src, int x, int y)
 
 void pvx_image_fill_rect(PvxImage *img, int x, int y, int w, int h, const uint8_t *rgba)
 {
-    uint8_t c[4] = { rgba[0], img->channels > 1 ? rgba[1] : rgba[0],
-                     img->channels > 1 ? rgba[2] : rgba[0], img->channels == 4 ? rgba[3] : 255 };
+    uint8_t c[4] = {rgba[0], img->channels > 1 ? rgba[1] : rgba[0],
+                    img->channels > 1 ? rgba[2] : rgba[0], img->channels == 4 ? rgba[3] : 255};
     if (img->channels == 1)
         c[1] = c[2] = c[0];
     for (int yy = MAX(y, 0); yy < MIN(y + h, img->height); yy++)

@@ -82,8 +82,7 @@ static PvxImage *jpeg_decode(const void *bytes, gsize len, JpegErrorMgr *err)
         jpeg_destroy_decompress(&cinfo);
         return NULL;
     }
-    img = pvx_image_new((int)cinfo.output_width, (int)cinfo.output_height,
-                        cinfo.output_components);
+    img = pvx_image_new((int)cinfo.output_width, (int)cinfo.output_height, cinfo.output_components);
     while (cinfo.output_scanline < cinfo.output_height) {
         JSAMPROW row = img->data + (gsize)cinfo.output_scanline * img->width * img->channels;
         jpeg_read_scanlines(&cinfo, &row, 1);
@@ -93,14 +92,13 @@ static PvxImage *jpeg_decode(const void *bytes, gsize len, JpegErrorMgr *err)
     return img;
 }
 
-PvxImage *pvx_jpeg_load_from_memory(const void *bytes, gsize len, const char *what,
-                                    GError **error)
+PvxImage *pvx_jpeg_load_from_memory(const void *bytes, gsize len, const char *what, GError **error)
 {
     JpegErrorMgr err;
     memset(&err, 0, sizeof err);
     PvxImage *img = jpeg_decode(bytes, len, &err);
     if (!img)
-        g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT, "%s: corrupt or unsupported JPEG: %s",
-                    what, err.message);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT, "%s: corrupt or unsupported JPEG: %s", what,
+                    err.message);
     return img;
 }

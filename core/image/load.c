@@ -5,8 +5,7 @@
 #include "image-private.h"
 #include "pvx/error.h"
 
-PvxImage *pvx_image_load_from_memory(const void *bytes, gsize len, const char *what,
-                                     GError **error)
+PvxImage *pvx_image_load_from_memory(const void *bytes, gsize len, const char *what, GError **error)
 {
     g_return_val_if_fail(bytes != NULL || len == 0, NULL);
     if (!what)
@@ -29,7 +28,7 @@ PvxImage *pvx_image_load(const char *path, GError **error)
     g_autoptr(GError) local = NULL;
     if (!g_file_get_contents(path, &bytes, &len, &local)) {
         int code = g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? PVX_ERROR_NOT_FOUND
-                                                                             : PVX_ERROR_IO;
+                                                                            : PVX_ERROR_IO;
         /* GLib's message already names the file. */
         g_set_error_literal(error, PVX_ERROR, code, local->message);
         return NULL;

@@ -57,9 +57,9 @@ gboolean pvx_png_is(const void *bytes, gsize len)
  * st->message and returns NULL. */
 static PvxImage *png_decode(const void *bytes, gsize len, PngErrorState *st)
 {
-    PngMemReader reader = { bytes, len, 0 };
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, st, png_on_error,
-                                             png_on_warning);
+    PngMemReader reader = {bytes, len, 0};
+    png_structp png =
+        png_create_read_struct(PNG_LIBPNG_VER_STRING, st, png_on_error, png_on_warning);
     if (!png) {
         g_strlcpy(st->message, "out of memory", sizeof st->message);
         return NULL;
@@ -130,7 +130,7 @@ static PvxImage *png_decode(const void *bytes, gsize len, PngErrorState *st)
 
 PvxImage *pvx_png_load_from_memory(const void *bytes, gsize len, const char *what, GError **error)
 {
-    PngErrorState st = { { 0 } };
+    PngErrorState st = {{0}};
     PvxImage *img = png_decode(bytes, len, &st);
     if (!img)
         g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT, "%s: corrupt or truncated PNG: %s", what,
@@ -141,8 +141,8 @@ PvxImage *pvx_png_load_from_memory(const void *bytes, gsize len, const char *wha
 /* The one function with a setjmp for writing. */
 static gboolean png_encode(const PvxImage *img, FILE *fp, PngErrorState *st)
 {
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, st, png_on_error,
-                                              png_on_warning);
+    png_structp png =
+        png_create_write_struct(PNG_LIBPNG_VER_STRING, st, png_on_error, png_on_warning);
     if (!png) {
         g_strlcpy(st->message, "out of memory", sizeof st->message);
         return FALSE;
@@ -197,7 +197,7 @@ gboolean pvx_image_save_png(const PvxImage *img, const char *path, GError **erro
         g_set_error(error, PVX_ERROR, PVX_ERROR_IO, "%s: %s", path, g_strerror(err));
         return FALSE;
     }
-    PngErrorState st = { { 0 } };
+    PngErrorState st = {{0}};
     gboolean ok = png_encode(img, fp, &st);
     int flush_err = 0;
     if (ok && (fflush(fp) != 0 || fsync(fileno(fp)) != 0))

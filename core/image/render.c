@@ -155,7 +155,7 @@ PvxImage *pvx_render_grid(PvxImage *const *tiles, int n_rows, int n_cols,
                           const PvxGridOptions *opts, GError **error)
 {
     g_return_val_if_fail(tiles != NULL && n_rows > 0 && n_cols > 0, NULL);
-    PvxGridOptions defaults = { 0 };
+    PvxGridOptions defaults = {0};
     if (!opts)
         opts = &defaults;
     int tw = 0, th = 0;
@@ -173,13 +173,13 @@ PvxImage *pvx_render_grid(PvxImage *const *tiles, int n_rows, int n_cols,
         }
     }
     if (tw == 0) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE, "grid of %d×%d cells has no tiles",
-                    n_rows, n_cols);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE, "grid of %d×%d cells has no tiles", n_rows,
+                    n_cols);
         return NULL;
     }
     int margin = opts->margin > 0 ? opts->margin : 4;
     int scale = opts->text_scale > 0 ? opts->text_scale : 1;
-    uint8_t bg[3] = { 255, 255, 255 }, fg[3] = { 0, 0, 0 };
+    uint8_t bg[3] = {255, 255, 255}, fg[3] = {0, 0, 0};
     if (opts->custom_colors) {
         memcpy(bg, opts->background, 3);
         memcpy(fg, opts->foreground, 3);

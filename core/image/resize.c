@@ -40,7 +40,7 @@ static void coeffs_compute(int in_size, int out_size, Coeffs *c)
     double filterscale = scale < 1.0 ? 1.0 : scale;
     double support = 1.0 * filterscale;
     int ksize = (int)ceil(support) * 2 + 1;
-    double *pre = g_new0(double, (gsize)out_size * ksize);
+    double *pre = g_new0(double, (gsize)out_size *ksize);
     c->ksize = ksize;
     c->bounds = g_new(int, (gsize)out_size * 2);
     c->kk = g_new0(int32_t, (gsize)out_size * ksize);
@@ -123,7 +123,7 @@ static void resample_v(PvxImage *out, const PvxImage *in, const Coeffs *c, int s
 
 static PvxImage *resample(const PvxImage *img, int width, int height)
 {
-    Coeffs ch = { 0 }, cv = { 0 };
+    Coeffs ch = {0}, cv = {0};
     coeffs_compute(img->width, width, &ch);
     coeffs_compute(img->height, height, &cv);
     /* Only the input rows the vertical pass reads are resampled horizontally. */

@@ -50,8 +50,8 @@ static Entry *find(const PvxMetricResult *r, const char *name)
     return NULL;
 }
 
-static void add(PvxMetricResult *r, const char *name, gboolean per_item, int64_t rows,
-                int64_t cols, const double *values)
+static void add(PvxMetricResult *r, const char *name, gboolean per_item, int64_t rows, int64_t cols,
+                const double *values)
 {
     g_return_if_fail(name && *name && rows >= 0 && cols >= 0);
     Entry *e = find(r, name);
@@ -155,8 +155,9 @@ gboolean pvx_metric_check_inputs(const PvxPlugin *plugin, guint32 available, con
     if (!missing)
         return TRUE;
     guint32 first = missing & (~missing + 1);
-    g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT, "metric %s needs %s, which %s does not provide",
-                plugin->desc->name, input_name(first), context);
+    g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
+                "metric %s needs %s, which %s does not provide", plugin->desc->name,
+                input_name(first), context);
     return FALSE;
 }
 
@@ -166,8 +167,7 @@ static guint32 available_inputs(const PvxMetricInput *in)
                 (in->labels ? PVX_METRIC_NEEDS_LABELS : 0) |
                 (in->maps ? PVX_METRIC_NEEDS_MAPS : 0) | (in->masks ? PVX_METRIC_NEEDS_MASKS : 0);
     if (PVX_METRIC_INPUT_HAS(in, method))
-        a |= (in->model ? PVX_METRIC_NEEDS_MODEL : 0) |
-             (in->images ? PVX_METRIC_NEEDS_IMAGES : 0) |
+        a |= (in->model ? PVX_METRIC_NEEDS_MODEL : 0) | (in->images ? PVX_METRIC_NEEDS_IMAGES : 0) |
              (in->targets ? PVX_METRIC_NEEDS_TARGETS : 0) |
              (in->reference_maps ? PVX_METRIC_NEEDS_REFERENCE_MAPS : 0) |
              (in->explain ? PVX_METRIC_NEEDS_EXPLAIN : 0);
@@ -185,8 +185,9 @@ static const char *bad_xai_input(const PvxMetricInput *in)
     if (in->reference_maps &&
         (in->reference_maps->ndim != 3 || in->reference_maps->shape[0] != in->n))
         return "reference maps";
-    if (in->masks && in->images && (in->masks->shape[1] != in->images->shape[2] ||
-                                    in->masks->shape[2] != in->images->shape[3]))
+    if (in->masks && in->images &&
+        (in->masks->shape[1] != in->images->shape[2] ||
+         in->masks->shape[2] != in->images->shape[3]))
         return "masks";
     for (int64_t i = 0; in->targets && i < in->n; i++)
         if (in->targets[i] < 0 || in->targets[i] >= in->num_classes)
@@ -216,7 +217,8 @@ PvxMetricResult *pvx_metric_run(const PvxPlugin *plugin, const PvxParams *params
     else
         bad = bad_xai_input(in);
     if (bad) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE, "metric %s: %s do not fit %" G_GINT64_FORMAT " items of %d classes",
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
+                    "metric %s: %s do not fit %" G_GINT64_FORMAT " items of %d classes",
                     plugin->desc->name, bad, (gint64)in->n, in->num_classes);
         return NULL;
     }
@@ -259,7 +261,7 @@ gboolean pvx_metric_result_write(const PvxMetricResult *r, PvxStore *store, cons
             continue;
         }
         g_autofree char *path = g_strconcat(group, "/", e->name, NULL);
-        int64_t shape[2] = { e->rows, e->cols };
+        int64_t shape[2] = {e->rows, e->cols};
         if (!pvx_store_write_f64(store, path, e->per_item ? 1 : 2, shape, e->values, error))
             return FALSE;
         if (e->per_item && !pvx_store_set_attr_string(store, path, "kind", "per-item", error))

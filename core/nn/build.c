@@ -86,8 +86,8 @@ int pvx_model_num_classes(const PvxModel *m)
     return m->num_classes;
 }
 
-PvxModel *pvx_model_build(const PvxPlugin *plugin, const PvxParams *params,
-                          const int64_t chw[3], int num_classes, GError **error)
+PvxModel *pvx_model_build(const PvxPlugin *plugin, const PvxParams *params, const int64_t chw[3],
+                          int num_classes, GError **error)
 {
     g_return_val_if_fail(plugin != NULL && params != NULL && chw != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
@@ -128,8 +128,8 @@ PvxModel *pvx_model_build(const PvxPlugin *plugin, const PvxParams *params,
     if (nd != 2 || out[1] != num_classes) {
         g_autofree char *s = pvx_shape_string(nd, out);
         g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
-                    "model %s: produces %s for one image, expected [1, %d]", plugin->desc->name,
-                    s, num_classes);
+                    "model %s: produces %s for one image, expected [1, %d]", plugin->desc->name, s,
+                    num_classes);
         return NULL;
     }
     memcpy(m->input_chw, chw, sizeof m->input_chw);

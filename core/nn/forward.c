@@ -93,7 +93,7 @@ PvxTensor *pvx_model_forward(PvxModel *m, PvxTensor *x, PvxForwardMode mode, GEr
         }
     }
     guint64 seed = training ? m->dropout_seed + m->dropout_count++ : 0;
-    Flow cur = { pvx_tensor_ref(x), -1, FALSE };
+    Flow cur = {pvx_tensor_ref(x), -1, FALSE};
     /* A conv followed by a ReLU, neither tapped: the conv applies the ReLU as it writes its
      * output (pvx_conv2d_relu_forward), which the ReLU would have overwritten in place anyway, and
      * the ReLU layer passes it on. */
@@ -108,7 +108,7 @@ PvxTensor *pvx_model_forward(PvxModel *m, PvxTensor *x, PvxForwardMode mode, GEr
         gboolean own = keep || s->tapped;
         if (keep)
             s->input = pvx_tensor_ref(cur.t);
-        Flow y = { NULL, -1, TRUE };
+        Flow y = {NULL, -1, TRUE};
         g_autoptr(PvxTensor) out = NULL;
         switch (l->type) {
         case PVX_LAYER_CONV2D:
@@ -166,7 +166,7 @@ PvxTensor *pvx_model_forward(PvxModel *m, PvxTensor *x, PvxForwardMode mode, GEr
             }
             break;
         case PVX_LAYER_BATCHNORM2D: {
-            PvxBatchNorm2dParams bp = { l->eps, l->momentum, training };
+            PvxBatchNorm2dParams bp = {l->eps, l->momentum, training};
             if (training) {
                 g_clear_pointer(&s->save_mean, pvx_tensor_unref);
                 g_clear_pointer(&s->save_invstd, pvx_tensor_unref);
@@ -226,8 +226,8 @@ static void mask_grad(PvxLayer *l)
         g[i] *= k[i];
 }
 
-gboolean pvx_model_backward(PvxModel *m, const PvxTensor *dy, gboolean param_grads,
-                            PvxTensor **dx, GError **error)
+gboolean pvx_model_backward(PvxModel *m, const PvxTensor *dy, gboolean param_grads, PvxTensor **dx,
+                            GError **error)
 {
     g_return_val_if_fail(m != NULL && dy != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -256,7 +256,7 @@ gboolean pvx_model_backward(PvxModel *m, const PvxTensor *dy, gboolean param_gra
             need = MIN(need, i);
     }
     gboolean training = m->kept_mode == PVX_FORWARD_TRAIN;
-    Flow g = { pvx_tensor_ref((PvxTensor *)dy), -1, FALSE };
+    Flow g = {pvx_tensor_ref((PvxTensor *)dy), -1, FALSE};
     /* A ReLU's backward is folded into the convolution or max-pool after it, which zero their
      * input gradient where their input (the ReLU's output) is not positive as they write it: one
      * pass over the gradient fewer. Not when the ReLU is tapped: its tap wants the gradient
@@ -266,8 +266,7 @@ gboolean pvx_model_backward(PvxModel *m, const PvxTensor *dy, gboolean param_gra
         PvxLayer *l = g_ptr_array_index(m->layers, i);
         PvxLayerState *s = l->state;
         PvxLayer *prev = i > 0 ? g_ptr_array_index(m->layers, i - 1) : NULL;
-        gboolean fold_relu =
-            prev != NULL && prev->type == PVX_LAYER_RELU && !prev->state->tapped;
+        gboolean fold_relu = prev != NULL && prev->type == PVX_LAYER_RELU && !prev->state->tapped;
         gboolean relu_folded = relu_done;
         relu_done = FALSE;
         if (s->tapped)
@@ -277,7 +276,7 @@ gboolean pvx_model_backward(PvxModel *m, const PvxTensor *dy, gboolean param_gra
         if (!want_dx && !pg)
             break;
         const PvxTensor *in = s->input;
-        Flow d = { NULL, -1, TRUE };
+        Flow d = {NULL, -1, TRUE};
         int k = g.buf == 0 ? 1 : 0;
         gboolean ok = TRUE;
         /* A fresh input-gradient buffer, the one g does not live in. */
@@ -295,8 +294,7 @@ gboolean pvx_model_backward(PvxModel *m, const PvxTensor *dy, gboolean param_gra
                 ok = pvx_conv2d_backward(in, l->weight, g.t, &l->conv, want_dx ? &d.t : NULL, dw,
                                          db, error);
             else
-                ok = pvx_linear_backward(in, l->weight, g.t, want_dx ? &d.t : NULL, dw, db,
-                                         error);
+                ok = pvx_linear_backward(in, l->weight, g.t, want_dx ? &d.t : NULL, dw, db, error);
             if (ok && pg)
                 mask_grad(l);
             break;
@@ -351,7 +349,7 @@ gboolean pvx_model_backward(PvxModel *m, const PvxTensor *dy, gboolean param_gra
             }
             break;
         case PVX_LAYER_BATCHNORM2D: {
-            PvxBatchNorm2dParams bp = { l->eps, l->momentum, training };
+            PvxBatchNorm2dParams bp = {l->eps, l->momentum, training};
             if (want_dx)
                 NEW_DX();
             ok = pvx_batchnorm2d_backward(in, l->weight, l->running_mean, l->running_var,

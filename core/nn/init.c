@@ -36,8 +36,8 @@ static guint64 rng_next(Rng *r)
 static void rng_seed(Rng *r, guint64 seed, guint64 stream, guint64 block)
 {
     guint64 x = seed;
-    x ^= splitmix64(&(guint64){ stream * 0x632be59bd9b4e019u + 1 });
-    x ^= splitmix64(&(guint64){ block * 0x8cb92ba72f3d8dd7u + 2 });
+    x ^= splitmix64(&(guint64){stream * 0x632be59bd9b4e019u + 1});
+    x ^= splitmix64(&(guint64){block * 0x8cb92ba72f3d8dd7u + 2});
     for (int i = 0; i < 4; i++)
         r->s[i] = splitmix64(&x);
 }
@@ -80,7 +80,7 @@ static void normal_blocks(int64_t b0, int64_t b1, void *data)
 
 static void fill_normal(PvxTensor *t, double std, guint64 seed, guint64 stream)
 {
-    NormalJob j = { t->data, pvx_tensor_numel(t), std, seed, stream };
+    NormalJob j = {t->data, pvx_tensor_numel(t), std, seed, stream};
     pvx_parallel_for((j.n + BLOCK - 1) / BLOCK, 1, normal_blocks, &j);
 }
 

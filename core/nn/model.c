@@ -105,8 +105,8 @@ static void add_param(PvxTensor **p, PvxTensor **grad, int ndim, const int64_t *
         *grad = pvx_tensor_new(ndim, shape);
 }
 
-PvxLayer *pvx_model_add_conv2d(PvxModel *m, const char *name, int64_t cin, int64_t cout,
-                               int kernel, int stride, int padding, gboolean bias)
+PvxLayer *pvx_model_add_conv2d(PvxModel *m, const char *name, int64_t cin, int64_t cout, int kernel,
+                               int stride, int padding, gboolean bias)
 {
     g_return_val_if_fail(cin > 0 && cout > 0 && kernel > 0 && stride > 0 && padding >= 0, NULL);
     PvxLayer *l = add_layer(m, name, PVX_LAYER_CONV2D);
@@ -115,8 +115,8 @@ PvxLayer *pvx_model_add_conv2d(PvxModel *m, const char *name, int64_t cin, int64
     l->in_features = cin;
     l->out_features = cout;
     l->kernel_h = l->kernel_w = kernel;
-    l->conv = (PvxConv2dParams){ stride, stride, padding, padding, 1, 1 };
-    int64_t ws[4] = { cout, cin, kernel, kernel };
+    l->conv = (PvxConv2dParams){stride, stride, padding, padding, 1, 1};
+    int64_t ws[4] = {cout, cin, kernel, kernel};
     add_param(&l->weight, &l->weight_grad, 4, ws);
     if (bias)
         add_param(&l->bias, &l->bias_grad, 1, &cout);
@@ -132,7 +132,7 @@ PvxLayer *pvx_model_add_linear(PvxModel *m, const char *name, int64_t in, int64_
         return NULL;
     l->in_features = in;
     l->out_features = out;
-    int64_t ws[2] = { out, in };
+    int64_t ws[2] = {out, in};
     add_param(&l->weight, &l->weight_grad, 2, ws);
     if (bias)
         add_param(&l->bias, &l->bias_grad, 1, &out);
@@ -149,8 +149,8 @@ PvxLayer *pvx_model_add_maxpool2d(PvxModel *m, const char *name, int kernel, int
     g_return_val_if_fail(kernel > 0 && stride >= 0, NULL);
     PvxLayer *l = add_layer(m, name, PVX_LAYER_MAXPOOL2D);
     if (l)
-        l->pool = (PvxMaxPool2dParams){ kernel, kernel, stride ? stride : kernel,
-                                        stride ? stride : kernel, 0, 0 };
+        l->pool = (PvxMaxPool2dParams){
+            kernel, kernel, stride ? stride : kernel, stride ? stride : kernel, 0, 0};
     return l;
 }
 
@@ -247,8 +247,8 @@ GPtrArray *pvx_model_state(const PvxModel *m, char ***names_out)
     GPtrArray *names = g_ptr_array_new();
     for (guint i = 0; i < m->layers->len; i++) {
         const PvxLayer *l = g_ptr_array_index(m->layers, i);
-        PvxTensor *const ts[4] = { l->weight, l->bias, l->running_mean, l->running_var };
-        static const char *const suffix[4] = { "weight", "bias", "running_mean", "running_var" };
+        PvxTensor *const ts[4] = {l->weight, l->bias, l->running_mean, l->running_var};
+        static const char *const suffix[4] = {"weight", "bias", "running_mean", "running_var"};
         for (int k = 0; k < 4; k++) {
             if (!ts[k])
                 continue;
@@ -373,7 +373,7 @@ static gboolean propagate(const PvxModel *m, const int64_t chw[3], int *out_ndim
                           int64_t *out_shape, double *flops, double *per_layer, GError **error)
 {
     int ndim = 4;
-    int64_t shape[PVX_TENSOR_MAX_DIMS] = { 1, chw[0], chw[1], chw[2] };
+    int64_t shape[PVX_TENSOR_MAX_DIMS] = {1, chw[0], chw[1], chw[2]};
     double f = 0.0;
     for (guint i = 0; i < m->layers->len; i++) {
         const PvxLayer *l = g_ptr_array_index(m->layers, i);
@@ -482,8 +482,7 @@ gboolean pvx_model_set_mask(PvxModel *m, const char *name, const PvxTensor *mask
     return TRUE;
 }
 
-gboolean pvx_model_set_mask_u8(PvxModel *m, const char *name, const uint8_t *mask,
-                               GError **error)
+gboolean pvx_model_set_mask_u8(PvxModel *m, const char *name, const uint8_t *mask, GError **error)
 {
     PvxLayer *l = maskable_layer(m, name, error);
     if (!l)

@@ -7,20 +7,20 @@
 
 struct _PvxLayerState {
     /* Set by a keeping forward (EXPLAIN/TRAIN), cleared by an INFERENCE one. */
-    PvxTensor *input;                 /* ref of the tensor the layer read */
-    PvxTensor *output;                /* the layer's own output buffer, reused between forwards */
-    PvxIndices *indices;              /* maxpool2d */
-    PvxTensor *drop_mask;             /* dropout in TRAIN */
+    PvxTensor *input;                   /* ref of the tensor the layer read */
+    PvxTensor *output;                  /* the layer's own output buffer, reused between forwards */
+    PvxIndices *indices;                /* maxpool2d */
+    PvxTensor *drop_mask;               /* dropout in TRAIN */
     PvxTensor *save_mean, *save_invstd; /* batchnorm2d in TRAIN */
     gboolean tapped;
     PvxTensor *tap_act;  /* ref of the output of the last forward */
     PvxTensor *tap_grad; /* owned copy of dL/d(output) of the last backward */
     /* Sparse inference (sparse_cache.c): a cache derived from the weight, dropped whenever the
      * weight or mask can change (pvx_layer_sparse_invalidate). */
-    gboolean nnz_known;        /* nnz counts the weight's non-zeros */
+    gboolean nnz_known; /* nnz counts the weight's non-zeros */
     int64_t nnz;
-    PvxSparseWeights *sparse;  /* the compressed weight, built when first used */
-    gboolean ran_sparse;       /* the last forward ran this layer on the sparse kernel */
+    PvxSparseWeights *sparse; /* the compressed weight, built when first used */
+    gboolean ran_sparse;      /* the last forward ran this layer on the sparse kernel */
 };
 
 struct _PvxModel {

@@ -137,8 +137,7 @@ gboolean pvx_model_load_weights_file_except(PvxModel *m, const char *path, const
     return pvx_model_load_weights_except(m, store, grp, exclude, error);
 }
 
-gboolean pvx_model_save_masks(const PvxModel *m, PvxStore *store, const char *group,
-                              GError **error)
+gboolean pvx_model_save_masks(const PvxModel *m, PvxStore *store, const char *group, GError **error)
 {
     for (guint i = 0; i < m->layers->len; i++) {
         const PvxLayer *l = g_ptr_array_index(m->layers, i);

@@ -43,7 +43,7 @@ PvxTensor *pvx_relu_forward(const PvxTensor *x, PvxTensor *out, GError **error)
     PvxTensor *y = pvx_ops_prepare_out(out, x->ndim, x->shape, "relu output", error);
     if (y == NULL)
         return NULL;
-    MapJob j = { .a = x->data, .out = y->data };
+    MapJob j = {.a = x->data, .out = y->data};
     pvx_parallel_for(pvx_tensor_numel(x), ELEMENT_GRAIN, relu_range, &j);
     return y;
 }
@@ -55,8 +55,7 @@ static void relu_backward_range(int64_t i0, int64_t i1, void *data)
         j->out[i] = j->a[i] > 0.0f ? j->b[i] : 0.0f;
 }
 
-gboolean pvx_relu_backward(const PvxTensor *y, const PvxTensor *dy, PvxTensor **dx,
-                           GError **error)
+gboolean pvx_relu_backward(const PvxTensor *y, const PvxTensor *dy, PvxTensor **dx, GError **error)
 {
     g_return_val_if_fail(y != NULL && dy != NULL && dx != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -64,14 +63,14 @@ gboolean pvx_relu_backward(const PvxTensor *y, const PvxTensor *dy, PvxTensor **
         !pvx_ops_check_shape(dy, y->ndim, y->shape, "relu output gradient", error) ||
         !pvx_ops_prepare_grad(dx, y->ndim, y->shape, "relu input gradient", error))
         return FALSE;
-    MapJob j = { .a = y->data, .b = dy->data, .out = (*dx)->data };
+    MapJob j = {.a = y->data, .b = dy->data, .out = (*dx)->data};
     pvx_parallel_for(pvx_tensor_numel(y), ELEMENT_GRAIN, relu_backward_range, &j);
     return TRUE;
 }
 
 void pvx_ops_relu_gate(float *y, const float *gate, int64_t n)
 {
-    MapJob j = { .a = gate, .b = y, .out = y }; /* pvx_relu_backward in place */
+    MapJob j = {.a = gate, .b = y, .out = y}; /* pvx_relu_backward in place */
     pvx_parallel_for(n, ELEMENT_GRAIN, relu_backward_range, &j);
 }
 
@@ -89,7 +88,8 @@ static void dropout_range(int64_t i0, int64_t i1, void *data)
     const MapJob *j = data;
     guint64 base = mix64(j->seed);
     for (int64_t i = i0; i < i1; i++) {
-        guint64 draw = mix64(base + G_GUINT64_CONSTANT(0x9e3779b97f4a7c15) * (guint64)(i + 1)) >> 40;
+        guint64 draw =
+            mix64(base + G_GUINT64_CONSTANT(0x9e3779b97f4a7c15) * (guint64)(i + 1)) >> 40;
         float m = draw >= j->threshold ? j->scale : 0.0f;
         if (j->mask != NULL)
             j->mask[i] = m;
@@ -127,9 +127,12 @@ PvxTensor *pvx_dropout_forward(const PvxTensor *x, double p, gboolean training, 
     }
     /* p quantised to 2^-24, far below any dropout rate anyone sets. */
     guint64 threshold = (guint64)llround(p * (double)(1 << 24));
-    MapJob j = { .a = x->data, .threshold = threshold, .out = y->data,
-                 .scale = (float)(1.0 / (1.0 - p)), .seed = seed,
-                 .mask = mask != NULL ? (*mask)->data : NULL };
+    MapJob j = {.a = x->data,
+                .threshold = threshold,
+                .out = y->data,
+                .scale = (float)(1.0 / (1.0 - p)),
+                .seed = seed,
+                .mask = mask != NULL ? (*mask)->data : NULL};
     pvx_parallel_for(n, ELEMENT_GRAIN, dropout_range, &j);
     return y;
 }
@@ -150,7 +153,7 @@ gboolean pvx_dropout_backward(const PvxTensor *mask, const PvxTensor *dy, PvxTen
         !pvx_ops_check_shape(dy, mask->ndim, mask->shape, "dropout output gradient", error) ||
         !pvx_ops_prepare_grad(dx, mask->ndim, mask->shape, "dropout input gradient", error))
         return FALSE;
-    MapJob j = { .a = dy->data, .b = mask->data, .out = (*dx)->data };
+    MapJob j = {.a = dy->data, .b = mask->data, .out = (*dx)->data};
     pvx_parallel_for(pvx_tensor_numel(mask), ELEMENT_GRAIN, mul_range, &j);
     return TRUE;
 }
@@ -159,13 +162,14 @@ PvxTensor *pvx_flatten(PvxTensor *x, GError **error)
 {
     g_return_val_if_fail(x != NULL, NULL);
     if (x->ndim < 1) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE, "flatten needs a batch dimension, got a "
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
+                    "flatten needs a batch dimension, got a "
                     "scalar");
         return NULL;
     }
     if (!check_any(x, "flatten input", error))
         return NULL;
-    int64_t shape[2] = { x->shape[0], 1 };
+    int64_t shape[2] = {x->shape[0], 1};
     for (int d = 1; d < x->ndim; d++)
         shape[1] *= x->shape[d];
     return pvx_tensor_reshape(x, 2, shape, error);

@@ -145,7 +145,7 @@ typedef struct {
     const Geom *g;
     const float *x, *w, *bias, *dy;
     float *y, *dw;
-    float *db; /* weight gradient: nullable, the bias gradient taken on the way */
+    float *db;     /* weight gradient: nullable, the bias gradient taken on the way */
     gboolean relu; /* forward: a ReLU applied as the rows are copied out */
     float *xp;     /* [n, cin, hp + 1, wp] */
     int64_t hp, wp;

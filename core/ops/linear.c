@@ -13,8 +13,9 @@ static gboolean check_linear(const PvxTensor *x, const PvxTensor *w, const PvxTe
         g_autofree char *xs = pvx_tensor_shape_string(x);
         g_autofree char *ws = pvx_tensor_shape_string(w);
         g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
-                    "linear: input %s has %" G_GINT64_FORMAT " features but weight %s expects %"
-                    G_GINT64_FORMAT, xs, (gint64)x->shape[1], ws, (gint64)w->shape[1]);
+                    "linear: input %s has %" G_GINT64_FORMAT
+                    " features but weight %s expects %" G_GINT64_FORMAT,
+                    xs, (gint64)x->shape[1], ws, (gint64)w->shape[1]);
         return FALSE;
     }
     if (b != NULL && !pvx_ops_check_shape(b, 1, w->shape, "linear bias", error))
@@ -45,7 +46,7 @@ PvxTensor *pvx_linear_forward(const PvxTensor *x, const PvxTensor *w, const PvxT
     if (!check_linear(x, w, b, error))
         return NULL;
     int64_t n = x->shape[0], in = x->shape[1], outf = w->shape[0];
-    int64_t shape[2] = { n, outf };
+    int64_t shape[2] = {n, outf};
     PvxTensor *y = pvx_ops_prepare_out(out, 2, shape, "linear output", error);
     if (y == NULL)
         return NULL;
@@ -58,8 +59,8 @@ PvxTensor *pvx_linear_forward(const PvxTensor *x, const PvxTensor *w, const PvxT
     gboolean serial = linear_serial(n, in, outf);
     if (serial)
         pvx_ops_blas_serial_begin();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)outf, (int)in, 1.0f,
-                x->data, (int)in, w->data, (int)in, b != NULL ? 1.0f : 0.0f, y->data, (int)outf);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)outf, (int)in, 1.0f, x->data,
+                (int)in, w->data, (int)in, b != NULL ? 1.0f : 0.0f, y->data, (int)outf);
     if (serial)
         pvx_ops_blas_serial_end();
     return y;
@@ -73,7 +74,7 @@ gboolean pvx_linear_backward(const PvxTensor *x, const PvxTensor *w, const PvxTe
     if (!check_linear(x, w, NULL, error))
         return FALSE;
     int64_t n = x->shape[0], in = x->shape[1], outf = w->shape[0];
-    int64_t yshape[2] = { n, outf };
+    int64_t yshape[2] = {n, outf};
     if (!pvx_ops_check_shape(dy, 2, yshape, "linear output gradient", error))
         return FALSE;
     if (dw != NULL && !pvx_ops_check_shape(dw, 2, w->shape, "linear weight gradient", error))

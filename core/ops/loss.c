@@ -40,8 +40,8 @@ static void row_lse(const float *x, int64_t c, double *mx, double *lse)
     *lse = log(s);
 }
 
-gboolean pvx_cross_entropy_forward(const PvxTensor *logits, const int64_t *targets,
-                                   double *loss, GError **error)
+gboolean pvx_cross_entropy_forward(const PvxTensor *logits, const int64_t *targets, double *loss,
+                                   GError **error)
 {
     g_return_val_if_fail(logits != NULL && targets != NULL && loss != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -59,8 +59,8 @@ gboolean pvx_cross_entropy_forward(const PvxTensor *logits, const int64_t *targe
     return TRUE;
 }
 
-gboolean pvx_cross_entropy_backward(const PvxTensor *logits, const int64_t *targets,
-                                    double dloss, PvxTensor **dlogits, GError **error)
+gboolean pvx_cross_entropy_backward(const PvxTensor *logits, const int64_t *targets, double dloss,
+                                    PvxTensor **dlogits, GError **error)
 {
     g_return_val_if_fail(logits != NULL && targets != NULL && dlogits != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);

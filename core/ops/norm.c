@@ -11,8 +11,8 @@ typedef struct {
     const float *x, *dy;
     float *y, *dx;
     const float *weight, *bias;
-    float *rmean, *rvar;         /* running stats (updated in training forward) */
-    float *smean, *sinvstd;      /* saved batch stats (written in training forward) */
+    float *rmean, *rvar;              /* running stats (updated in training forward) */
+    float *smean, *sinvstd;           /* saved batch stats (written in training forward) */
     const float *mean_in, *invstd_in; /* the statistics backward normalises with */
     float *dweight, *dbias;
     double eps, momentum;
@@ -26,7 +26,7 @@ typedef struct {
 /* Σ (x - mean)² */
 static float plane_sum_sq_dev(const float *restrict x, int64_t n, float mean)
 {
-    float acc[8] = { 0 };
+    float acc[8] = {0};
     int64_t k = 0;
     for (; k + 8 <= n; k += 8)
         for (int l = 0; l < 8; l++) {
@@ -42,10 +42,9 @@ static float plane_sum_sq_dev(const float *restrict x, int64_t n, float mean)
 }
 
 /* Σ g · (x - mean) */
-static float plane_dot_dev(const float *restrict g, const float *restrict x, int64_t n,
-                           float mean)
+static float plane_dot_dev(const float *restrict g, const float *restrict x, int64_t n, float mean)
 {
-    float acc[8] = { 0 };
+    float acc[8] = {0};
     int64_t k = 0;
     for (; k + 8 <= n; k += 8)
         for (int l = 0; l < 8; l++)
@@ -142,22 +141,27 @@ PvxTensor *pvx_batchnorm2d_forward(const PvxTensor *x, const PvxTensor *weight,
     if (p->training && x->shape[0] * x->shape[2] * x->shape[3] < 2) {
         g_autofree char *xs = pvx_tensor_shape_string(x);
         g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
-                    "batch-norm: training needs more than one value per channel, input is %s",
-                    xs);
+                    "batch-norm: training needs more than one value per channel, input is %s", xs);
         return NULL;
     }
     PvxTensor *y = pvx_ops_prepare_out(out, 4, x->shape, "batch-norm output", error);
     if (y == NULL)
         return NULL;
     BnJob j = {
-        .n = x->shape[0], .c = c, .plane = x->shape[2] * x->shape[3],
-        .x = x->data, .y = y->data,
-        .weight = weight != NULL ? weight->data : NULL, .bias = bias != NULL ? bias->data : NULL,
+        .n = x->shape[0],
+        .c = c,
+        .plane = x->shape[2] * x->shape[3],
+        .x = x->data,
+        .y = y->data,
+        .weight = weight != NULL ? weight->data : NULL,
+        .bias = bias != NULL ? bias->data : NULL,
         .rmean = running_mean != NULL ? running_mean->data : NULL,
         .rvar = running_var != NULL ? running_var->data : NULL,
         .smean = save_mean != NULL ? save_mean->data : NULL,
         .sinvstd = save_invstd != NULL ? save_invstd->data : NULL,
-        .eps = p->eps, .momentum = p->momentum, .training = p->training,
+        .eps = p->eps,
+        .momentum = p->momentum,
+        .training = p->training,
     };
     pvx_parallel_for(c, MAX(1, 32768 / MAX(j.n * j.plane, 1)), bn_forward_channels, &j);
     return y;
@@ -246,13 +250,19 @@ gboolean pvx_batchnorm2d_backward(const PvxTensor *x, const PvxTensor *weight,
         invstd_in = invstd;
     }
     BnJob j = {
-        .n = x->shape[0], .c = c, .plane = x->shape[2] * x->shape[3],
-        .x = x->data, .dy = dy->data, .dx = dx != NULL ? (*dx)->data : NULL,
+        .n = x->shape[0],
+        .c = c,
+        .plane = x->shape[2] * x->shape[3],
+        .x = x->data,
+        .dy = dy->data,
+        .dx = dx != NULL ? (*dx)->data : NULL,
         .weight = weight != NULL ? weight->data : NULL,
-        .mean_in = need_a->data, .invstd_in = invstd_in,
+        .mean_in = need_a->data,
+        .invstd_in = invstd_in,
         .dweight = dweight != NULL ? dweight->data : NULL,
         .dbias = dbias != NULL ? dbias->data : NULL,
-        .eps = p->eps, .training = p->training,
+        .eps = p->eps,
+        .training = p->training,
     };
     pvx_parallel_for(c, MAX(1, 32768 / MAX(j.n * j.plane, 1)), bn_backward_channels, &j);
     return TRUE;

@@ -26,8 +26,8 @@ float *pvx_ops_scratch(int slot, size_t numel);
  * the argument in the message ("conv2d input"). */
 gboolean pvx_ops_check_tensor(const PvxTensor *t, int ndim, const char *what, GError **error);
 /* FALSE + PVX_ERROR_SHAPE naming both shapes unless @t has exactly @shape. */
-gboolean pvx_ops_check_shape(const PvxTensor *t, int ndim, const int64_t *shape,
-                             const char *what, GError **error);
+gboolean pvx_ops_check_shape(const PvxTensor *t, int ndim, const int64_t *shape, const char *what,
+                             GError **error);
 /* The output of a forward op: a new reference to @out after checking its shape, or a new
  * tensor. (transfer full), NULL + error. */
 PvxTensor *pvx_ops_prepare_out(PvxTensor *out, int ndim, const int64_t *shape, const char *what,
@@ -70,7 +70,7 @@ gboolean pvx_ops_use_avx512(void);
  * the callers (batch norm's statistics, the bias gradients) sum planes in double. */
 static inline float pvx_ops_plane_sum(const float *restrict x, int64_t n)
 {
-    float acc[8] = { 0 };
+    float acc[8] = {0};
     int64_t k = 0;
     for (; k + 8 <= n; k += 8)
         for (int l = 0; l < 8; l++)
@@ -93,8 +93,15 @@ typedef struct {
  * the weights applied transposed and rotated (flip, below) and padding 2 - pad. */
 static inline PvxWinograd pvx_winograd_input_grad(const PvxWinograd *c)
 {
-    return (PvxWinograd){.n = c->n, .cin = c->cout, .h = c->oh, .w = c->ow, .cout = c->cin,
-                         .oh = c->h, .ow = c->w, .ph = 2 - c->ph, .pw = 2 - c->pw};
+    return (PvxWinograd){.n = c->n,
+                         .cin = c->cout,
+                         .h = c->oh,
+                         .w = c->ow,
+                         .cout = c->cin,
+                         .oh = c->h,
+                         .ow = c->w,
+                         .ph = 2 - c->ph,
+                         .pw = 2 - c->pw};
 }
 /* y (overwritten) = conv(x, w) + bias. w is [cout, cin, 3, 3], or with @flip [cin, cout, 3, 3]
  * applied rotated by 180° (the input gradient's convolution). @bias nullable. @gate nullable,

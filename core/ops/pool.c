@@ -291,9 +291,9 @@ static int maxpool_2x2_backward_row(float *r0, float *r1, const int32_t *oi, con
     for (int64_t ox = 0; ox < ow; ox++) {
         int32_t k = oi[ox] - base - 2 * (int32_t)ox;
         float v = go[ox];
-        if (yg != NULL ? !(yg[ox] > 0.0f)
-                       : gate != NULL && (uint32_t)oi[ox] < (uint32_t)in_plane &&
-                             !(gate[oi[ox]] > 0.0f))
+        if (yg != NULL
+                ? !(yg[ox] > 0.0f)
+                : gate != NULL && (uint32_t)oi[ox] < (uint32_t)in_plane && !(gate[oi[ox]] > 0.0f))
             v = 0.0f;
         r0[2 * ox] = k == 0 ? v : 0.0f;
         r0[2 * ox + 1] = k == 1 ? v : 0.0f;
@@ -397,9 +397,8 @@ static void maxpool_2x2_backward_planes(int64_t p0, int64_t p1, void *data)
     }
 }
 
-static gboolean maxpool_backward(const PvxTensor *x, const PvxTensor *y,
-                                 const PvxIndices *indices, const PvxTensor *dy, PvxTensor **dx,
-                                 gboolean relu, GError **error)
+static gboolean maxpool_backward(const PvxTensor *x, const PvxTensor *y, const PvxIndices *indices,
+                                 const PvxTensor *dy, PvxTensor **dx, gboolean relu, GError **error)
 {
     g_return_val_if_fail(x != NULL && indices != NULL && dy != NULL && dx != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -421,8 +420,14 @@ static gboolean maxpool_backward(const PvxTensor *x, const PvxTensor *y,
     if (!pvx_ops_prepare_grad(dx, 4, x->shape, "max-pool input gradient", error))
         return FALSE;
     PoolGeom g = {.h = x->shape[2], .w = x->shape[3], .oh = dy->shape[2], .ow = dy->shape[3]};
-    PoolJob j = {&g, NULL, NULL, indices->data, (*dx)->data, dy->data,
-                 relu && y == NULL ? x->data : NULL, relu && y != NULL ? y->data : NULL};
+    PoolJob j = {&g,
+                 NULL,
+                 NULL,
+                 indices->data,
+                 (*dx)->data,
+                 dy->data,
+                 relu && y == NULL ? x->data : NULL,
+                 relu && y != NULL ? y->data : NULL};
     gboolean halves = g.oh == g.h / 2 && g.ow == g.w / 2 && g.oh > 0 && g.ow > 0;
     pvx_parallel_for(x->shape[0] * x->shape[1], plane_grain(g.h * g.w),
                      halves ? maxpool_2x2_backward_planes : maxpool_backward_planes, &j);

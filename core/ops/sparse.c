@@ -139,8 +139,8 @@ const PvxTensor *pvx_sparse_weights_shape(const PvxSparseWeights *s)
  * that every tap's loads are 64-byte aligned (see the top comment). */
 typedef struct {
     const PvxSparseWeights *sw;
-    const float *x;    /* image: [Cin, H, W] */
-    float *xq;         /* nshift × ([Cin][sh][sw][rows][wq] + slack) */
+    const float *x; /* image: [Cin, H, W] */
+    float *xq;      /* nshift × ([Cin][sh][sw][rows][wq] + slack) */
     int64_t h, w, ph, pw, sh, sww, wq;
     int64_t u0, rows;
     int64_t nshift, copy_len;
@@ -224,18 +224,27 @@ typedef struct {
 static gboolean sparse_geom(const PvxTensor *x, const PvxTensor *wshape, const PvxTensor *b,
                             const PvxConv2dParams *p, SparseGeom *g, GError **error)
 {
-    static const PvxConv2dParams defaults = { 0 };
+    static const PvxConv2dParams defaults = {0};
     int64_t os[4];
     if (!pvx_conv2d_output_shape(x, wshape, b, p, os, error))
         return FALSE;
     if (p == NULL)
         p = &defaults;
-    *g = (SparseGeom){ .n = x->shape[0], .cin = x->shape[1], .h = x->shape[2], .w = x->shape[3],
-                       .cout = wshape->shape[0], .kh = wshape->shape[2], .kw = wshape->shape[3],
-                       .oh = os[2], .ow = os[3],
-                       .sh = MAX(p->stride_h, 1), .sw = MAX(p->stride_w, 1),
-                       .ph = p->pad_h, .pw = p->pad_w,
-                       .dh = MAX(p->dilation_h, 1), .dw = MAX(p->dilation_w, 1) };
+    *g = (SparseGeom){.n = x->shape[0],
+                      .cin = x->shape[1],
+                      .h = x->shape[2],
+                      .w = x->shape[3],
+                      .cout = wshape->shape[0],
+                      .kh = wshape->shape[2],
+                      .kw = wshape->shape[3],
+                      .oh = os[2],
+                      .ow = os[3],
+                      .sh = MAX(p->stride_h, 1),
+                      .sw = MAX(p->stride_w, 1),
+                      .ph = p->pad_h,
+                      .pw = p->pad_w,
+                      .dh = MAX(p->dilation_h, 1),
+                      .dw = MAX(p->dilation_w, 1)};
     g->hq = (g->h + 2 * g->ph + g->sh - 1) / g->sh;
     /* Phase rows are padded to whole 64-byte lines: every load of the kernel is aligned. */
     g->wq = ((g->w + 2 * g->pw + g->sw - 1) / g->sw + 15) / 16 * 16;
@@ -269,19 +278,30 @@ static float *band_buffer(const BandsJob *j)
 static PadJob band_pad_job(const BandsJob *j, float *xq, int64_t n, int64_t oy0)
 {
     const SparseGeom *g = j->g;
-    return (PadJob){ j->w, j->x + n * g->cin * g->h * g->w, xq, g->h, g->w, g->ph, g->pw,
-                     g->sh, g->sw, g->wq, oy0, j->rows, j->nshift, j->copy_len };
+    return (PadJob){j->w,      j->x + n * g->cin * g->h * g->w,
+                    xq,        g->h,
+                    g->w,      g->ph,
+                    g->pw,     g->sh,
+                    g->sw,     g->wq,
+                    oy0,       j->rows,
+                    j->nshift, j->copy_len};
 }
 
-static PvxSparseConvJob band_conv_job(const BandsJob *j, const float *xq, int64_t n,
-                                      int64_t oy0)
+static PvxSparseConvJob band_conv_job(const BandsJob *j, const float *xq, int64_t n, int64_t oy0)
 {
     const SparseGeom *g = j->g;
-    return (PvxSparseConvJob){ .cout = g->cout, .ncb = j->ncb, .seg = j->seg, .val = j->w->val,
-                               .off = j->off, .bias = j->b, .x = xq,
-                               .y = j->y + n * g->cout * g->oh * g->ow + oy0 * g->ow,
-                               .yplane = g->oh * g->ow, .oh = MIN(oy0 + j->band, g->oh) - oy0,
-                               .ow = g->ow, .wq = g->wq };
+    return (PvxSparseConvJob){.cout = g->cout,
+                              .ncb = j->ncb,
+                              .seg = j->seg,
+                              .val = j->w->val,
+                              .off = j->off,
+                              .bias = j->b,
+                              .x = xq,
+                              .y = j->y + n * g->cout * g->oh * g->ow + oy0 * g->ow,
+                              .yplane = g->oh * g->ow,
+                              .oh = MIN(oy0 + j->band, g->oh) - oy0,
+                              .ow = g->ow,
+                              .wq = g->wq};
 }
 
 /* One part per thread: takes bands until none is left, padding each into the thread's own
@@ -307,8 +327,8 @@ static void conv_bands(int64_t p0, int64_t p1, void *data)
 }
 
 PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights *w,
-                                     const PvxTensor *b, const PvxConv2dParams *p,
-                                     PvxTensor *out, GError **error)
+                                     const PvxTensor *b, const PvxConv2dParams *p, PvxTensor *out,
+                                     GError **error)
 {
     g_return_val_if_fail(x != NULL && w != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
@@ -323,7 +343,7 @@ PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
     if (!sparse_geom(x, &w->shape, b, p, &g, error))
         return NULL;
     int64_t nplanes = g.cin * g.sh * g.sw;
-    int64_t shape[4] = { g.n, g.cout, g.oh, g.ow };
+    int64_t shape[4] = {g.n, g.cout, g.oh, g.ow};
     PvxTensor *y = pvx_ops_prepare_out(out, 4, shape, "conv2d output", error);
     if (y == NULL)
         return NULL;
@@ -366,9 +386,9 @@ PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
         int64_t c = w->col[j];
         int64_t ci = c / (g.kh * g.kw), ky = (c / g.kw) % g.kh, kx = c % g.kw;
         int64_t ty = ky * g.dh, tx = kx * g.dw;
-        off[j] = (int32_t)((tx / g.sw) * copy_len +
-                           ((ci * g.sh + ty % g.sh) * g.sw + tx % g.sw) * planeb +
-                           (ty / g.sh) * g.wq);
+        off[j] =
+            (int32_t)((tx / g.sw) * copy_len +
+                      ((ci * g.sh + ty % g.sh) * g.sw + tx % g.sw) * planeb + (ty / g.sh) * g.wq);
     }
     /* Input channel blocks: the floats of one channel a tile reads, over its phase planes and
      * copies. */
@@ -385,10 +405,22 @@ PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
         }
         seg[co * ns + ncb] = end;
     }
-    BandsJob bj = { .w = w, .x = x->data, .y = y->data, .b = b != NULL ? b->data : NULL,
-                    .g = &g, .off = off, .seg = seg, .ncb = ncb, .band = band, .rows = rows,
-                    .nbands = (g.oh + band - 1) / band, .nshift = nshift, .copy_len = copy_len,
-                    .nplanes = nplanes, .planeb = planeb, .next = 0 };
+    BandsJob bj = {.w = w,
+                   .x = x->data,
+                   .y = y->data,
+                   .b = b != NULL ? b->data : NULL,
+                   .g = &g,
+                   .off = off,
+                   .seg = seg,
+                   .ncb = ncb,
+                   .band = band,
+                   .rows = rows,
+                   .nbands = (g.oh + band - 1) / band,
+                   .nshift = nshift,
+                   .copy_len = copy_len,
+                   .nplanes = nplanes,
+                   .planeb = planeb,
+                   .next = 0};
     if (own_bands) {
         pvx_parallel_for(nt, 1, conv_bands, &bj);
     } else {
@@ -451,14 +483,15 @@ PvxTensor *pvx_linear_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
         g_autofree char *xs = pvx_tensor_shape_string(x);
         g_autofree char *ws = pvx_tensor_shape_string(&w->shape);
         g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
-                    "linear: input %s has %" G_GINT64_FORMAT " features but weight %s expects %"
-                    G_GINT64_FORMAT, xs, (gint64)x->shape[1], ws, (gint64)w->cols);
+                    "linear: input %s has %" G_GINT64_FORMAT
+                    " features but weight %s expects %" G_GINT64_FORMAT,
+                    xs, (gint64)x->shape[1], ws, (gint64)w->cols);
         return NULL;
     }
     if (b != NULL && !pvx_ops_check_shape(b, 1, &w->rows, "linear bias", error))
         return NULL;
     int64_t n = x->shape[0], in = w->cols;
-    int64_t shape[2] = { n, w->rows };
+    int64_t shape[2] = {n, w->rows};
     PvxTensor *y = pvx_ops_prepare_out(out, 2, shape, "linear output", error);
     if (y == NULL)
         return NULL;
@@ -466,11 +499,15 @@ PvxTensor *pvx_linear_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
     /* Rows of 16: a whole vector for every kernel, zeros past the batch. */
     int64_t ldx = (n + 15) / 16 * 16;
     float *xt = pvx_ops_scratch(0, (size_t)(in * ldx));
-    TransposeJob tj = { x->data, xt, n, in, ldx };
+    TransposeJob tj = {x->data, xt, n, in, ldx};
     pvx_parallel_for(in, 1024, transpose_cols, &tj);
-    PvxSparseLinearJob lj = { .w = { w->rows, w->rowptr, w->val }, .col = w->col,
-                              .bias = b != NULL ? b->data : NULL, .xt = xt, .ldx = ldx,
-                              .batch = n, .y = y->data };
+    PvxSparseLinearJob lj = {.w = {w->rows, w->rowptr, w->val},
+                             .col = w->col,
+                             .bias = b != NULL ? b->data : NULL,
+                             .xt = xt,
+                             .ldx = ldx,
+                             .batch = n,
+                             .y = y->data};
     pvx_parallel_for(w->rows, MAX(1, 65536 / MAX(w->nnz / w->rows * ldx, 1)), linear_rows, &lj);
     return y;
 }
@@ -522,7 +559,7 @@ static gboolean dense_uses_winograd(const SparseGeom *g)
 
 static PvxTensor shape_tensor(int ndim, const int64_t *shape)
 {
-    PvxTensor t = { .ndim = ndim, .refcount = 1 };
+    PvxTensor t = {.ndim = ndim, .refcount = 1};
     int64_t stride = 1;
     for (int d = ndim - 1; d >= 0; d--) {
         t.shape[d] = shape[d];
@@ -563,7 +600,7 @@ gboolean pvx_linear_sparse_pays(const int64_t x_shape[2], const int64_t w_shape[
     double chunks = (double)((x_shape[0] + 15) / 16);
     double weights = (double)(w_shape[0] * w_shape[1]);
     double sparse = SPARSE_S_PER_NNZ_LINEAR * (double)nnz * chunks;
-    double dense = weights * (DENSE_S_PER_WEIGHT_LINEAR +
-                              DENSE_S_PER_MAC_LINEAR * (double)x_shape[0]);
+    double dense =
+        weights * (DENSE_S_PER_WEIGHT_LINEAR + DENSE_S_PER_MAC_LINEAR * (double)x_shape[0]);
     return sparse < SPARSE_MARGIN * dense;
 }

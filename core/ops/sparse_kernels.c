@@ -35,11 +35,11 @@
 #pragma GCC pop_options
 #endif
 
-static const PvxSparseKernels kernels_sse2 = { "sse2", 8 * 4, conv_tiles_sse2, linear_rows_sse2 };
+static const PvxSparseKernels kernels_sse2 = {"sse2", 8 * 4, conv_tiles_sse2, linear_rows_sse2};
 #ifdef PVX_SPARSE_X86
-static const PvxSparseKernels kernels_avx2 = { "avx2", 8 * 8, conv_tiles_avx2, linear_rows_avx2 };
-static const PvxSparseKernels kernels_avx512 = { "avx512", 8 * 16, conv_tiles_avx512,
-                                                 linear_rows_avx512 };
+static const PvxSparseKernels kernels_avx2 = {"avx2", 8 * 8, conv_tiles_avx2, linear_rows_avx2};
+static const PvxSparseKernels kernels_avx512 = {"avx512", 8 * 16, conv_tiles_avx512,
+                                                linear_rows_avx512};
 #endif
 
 /* PVX_SPARSE_ISA=sse2|avx2|avx512 (read once) caps the choice, for tests and measurements. */

@@ -49,8 +49,8 @@ gboolean pvx_ops_check_tensor(const PvxTensor *t, int ndim, const char *what, GE
     return TRUE;
 }
 
-gboolean pvx_ops_check_shape(const PvxTensor *t, int ndim, const int64_t *shape,
-                             const char *what, GError **error)
+gboolean pvx_ops_check_shape(const PvxTensor *t, int ndim, const int64_t *shape, const char *what,
+                             GError **error)
 {
     gboolean same = t->ndim == ndim;
     for (int d = 0; same && d < ndim; d++)

@@ -272,8 +272,8 @@ static void to_first_generic(const float *src, int64_t C, int64_t P, int64_t p0,
 /* d B along the tile's rows (h[r][col]), then Bᵀ down its columns for rows i of [i0, i1):
  * Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
 PVX_KERNEL_CLONES static void tile_in_one(const float *x, int64_t h, int64_t w, int64_t y0,
-                                              int64_t x0, int64_t cin, float *v, int64_t es, int i0,
-                                              int i1)
+                                          int64_t x0, int64_t cin, float *v, int64_t es, int i0,
+                                          int i1)
 {
     unsigned rows = inside4(y0, h), cols = inside4(x0, w);
     for (int64_t k = 0; k < cin; k++) {
@@ -313,8 +313,8 @@ PVX_KERNEL_CLONES static void tile_in_one(const float *x, int64_t h, int64_t w, 
 /* y = Aᵀ m A + bias, Aᵀ = [1 1 1 0; 0 1 -1 -1]: s = row p of Aᵀ m, then y[p][0] = s0 + s1 + s2,
  * y[p][1] = s1 - s2 - s3. */
 PVX_KERNEL_CLONES static void tile_out_one(const float *m, int64_t es, int64_t cout,
-                                               const float *bias, float *y, int64_t h, int64_t w,
-                                               int64_t y0, int64_t x0)
+                                           const float *bias, float *y, int64_t h, int64_t w,
+                                           int64_t y0, int64_t x0)
 {
     for (int64_t k = 0; k < cout; k++) {
         float b = bias != NULL ? bias[k] : 0.0f;
@@ -336,8 +336,8 @@ PVX_KERNEL_CLONES static void tile_out_one(const float *m, int64_t es, int64_t c
 /* Dy = A dy Aᵀ, A = [1 0; 1 1; 1 -1; 0 -1]: row i of A dy is (p, q) = (a, b), (a + c, b + d),
  * (a - c, b - d), (-c, -d) for the tile [a b; c d]; along it (p, p + q, p - q, -q). */
 PVX_KERNEL_CLONES static void tile_grad_one(const float *g, int64_t h, int64_t w, int64_t y0,
-                                                int64_t x0, int64_t cout, float *v, int64_t es,
-                                                int i0, int i1)
+                                            int64_t x0, int64_t cout, float *v, int64_t es, int i0,
+                                            int i1)
 {
     gboolean down = y0 + 1 < h, right = x0 + 1 < w;
     const float *g0 = g + (y0 * w + x0) * cout, *g1 = g0 + w * cout;
@@ -381,8 +381,8 @@ static void tile_in_generic(const float *x, int64_t h, int64_t w, int64_t y0, in
         tile_in_one(x, h, w, y0, x0 + 2 * t, cin, v + t * cin, es, i0, i1);
 }
 
-static void tile_out_generic(const float *m, int64_t es, int64_t cout, const float *bias,
-                             float *y, int64_t h, int64_t w, int64_t y0, int64_t x0, int64_t nt)
+static void tile_out_generic(const float *m, int64_t es, int64_t cout, const float *bias, float *y,
+                             int64_t h, int64_t w, int64_t y0, int64_t x0, int64_t nt)
 {
     for (int64_t t = 0; t < nt; t++)
         tile_out_one(m + t * cout, es, cout, bias, y, h, w, y0, x0 + 2 * t);
@@ -585,9 +585,9 @@ AVX512 static void tile_out_avx512(const float *m, int64_t es, int64_t cout, con
             for (int p = 0; p < 2; p++) {
                 __m512 s[4];
                 for (int col = 0; col < 4; col++)
-                    s[col] = p == 0 ? _mm512_add_ps(_mm512_add_ps(e[col], e[4 + col]), e[8 + col])
-                                    : _mm512_sub_ps(_mm512_sub_ps(e[4 + col], e[8 + col]),
-                                                    e[12 + col]);
+                    s[col] =
+                        p == 0 ? _mm512_add_ps(_mm512_add_ps(e[col], e[4 + col]), e[8 + col])
+                               : _mm512_sub_ps(_mm512_sub_ps(e[4 + col], e[8 + col]), e[12 + col]);
                 __m512 a = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[1]), s[2]), b);
                 __m512 c = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s[1], s[2]), s[3]), b);
                 _mm512_mask_storeu_ps(row[p] + off[0] + k, ron[p] & con[0] & mk, a);
@@ -598,8 +598,7 @@ AVX512 static void tile_out_avx512(const float *m, int64_t es, int64_t cout, con
 }
 
 AVX512 static void tile_grad_avx512(const float *g, int64_t h, int64_t w, int64_t y0, int64_t x0,
-                                    int64_t nt, int64_t cout, float *v, int64_t es, int i0,
-                                    int i1)
+                                    int64_t nt, int64_t cout, float *v, int64_t es, int i0, int i1)
 {
     gboolean down = y0 + 1 < h;
     const float *r0 = g + y0 * w * cout, *r1 = down ? r0 + w * cout : r0;
@@ -760,8 +759,8 @@ static void output_rows(const Job *j, int64_t r0, int64_t r1, int64_t tb, const 
         r += g.nt;
         for (int64_t a = 0; a < g.nt; a++) {
             int64_t l = g.t0 + a * j->tw;
-            j->k.tile_out(m + l * c->cout, tb * c->cout, c->cout, j->bias, yt, g.oy1 - g.oy0,
-                          c->ow, 2 * a, 0, j->tw);
+            j->k.tile_out(m + l * c->cout, tb * c->cout, c->cout, j->bias, yt, g.oy1 - g.oy0, c->ow,
+                          2 * a, 0, j->tw);
         }
         j->k.to_first(yt, c->cout, c->oh * c->ow, g.oy0 * c->ow, (g.oy1 - g.oy0) * c->ow,
                       j->out + g.n * image, j->gate != NULL ? j->gate + g.n * image : NULL,

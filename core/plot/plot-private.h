@@ -9,12 +9,12 @@
 typedef enum { PLOT_NONE, PLOT_CHART, PLOT_MATRIX } PlotKind;
 
 typedef struct {
-    char *label;   /* NULL: no legend entry */
-    int axis;      /* 0 left, 1 right */
+    char *label; /* NULL: no legend entry */
+    int axis;    /* 0 left, 1 right */
     int n;
-    double *x;     /* n values; NULL: 0 .. n-1 (categorical) */
+    double *x;           /* n values; NULL: 0 .. n-1 (categorical) */
     double *y, *lo, *hi; /* lo/hi NULL: no error range */
-    int style;     /* colour and marker index */
+    int style;           /* colour and marker index */
 } PlotLine;
 
 struct _PvxPlot {

@@ -7,31 +7,30 @@
 /* Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour
  * vision deficiency. */
 static const double palette[][3] = {
-    { 0x00 / 255.0, 0x72 / 255.0, 0xB2 / 255.0 }, /* blue */
-    { 0xD5 / 255.0, 0x5E / 255.0, 0x00 / 255.0 }, /* vermillion */
-    { 0x00 / 255.0, 0x9E / 255.0, 0x73 / 255.0 }, /* bluish green */
-    { 0xE6 / 255.0, 0x9F / 255.0, 0x00 / 255.0 }, /* orange */
-    { 0xCC / 255.0, 0x79 / 255.0, 0xA7 / 255.0 }, /* reddish purple */
-    { 0x56 / 255.0, 0xB4 / 255.0, 0xE9 / 255.0 }, /* sky blue */
-    { 0xF0 / 255.0, 0xE4 / 255.0, 0x42 / 255.0 }, /* yellow */
-    { 0x00 / 255.0, 0x00 / 255.0, 0x00 / 255.0 }, /* black */
+    {0x00 / 255.0, 0x72 / 255.0, 0xB2 / 255.0}, /* blue */
+    {0xD5 / 255.0, 0x5E / 255.0, 0x00 / 255.0}, /* vermillion */
+    {0x00 / 255.0, 0x9E / 255.0, 0x73 / 255.0}, /* bluish green */
+    {0xE6 / 255.0, 0x9F / 255.0, 0x00 / 255.0}, /* orange */
+    {0xCC / 255.0, 0x79 / 255.0, 0xA7 / 255.0}, /* reddish purple */
+    {0x56 / 255.0, 0xB4 / 255.0, 0xE9 / 255.0}, /* sky blue */
+    {0xF0 / 255.0, 0xE4 / 255.0, 0x42 / 255.0}, /* yellow */
+    {0x00 / 255.0, 0x00 / 255.0, 0x00 / 255.0}, /* black */
 };
 #define N_PALETTE ((int)G_N_ELEMENTS(palette))
 #define N_MARKERS 6
 
 /* viridis (matplotlib), sampled at 0, 0.1, …, 1 and interpolated linearly between. */
 static const double viridis[11][3] = {
-    { 0.267, 0.005, 0.329 }, { 0.283, 0.141, 0.458 }, { 0.254, 0.265, 0.530 },
-    { 0.207, 0.372, 0.553 }, { 0.164, 0.471, 0.558 }, { 0.128, 0.567, 0.551 },
-    { 0.135, 0.659, 0.518 }, { 0.267, 0.749, 0.441 }, { 0.478, 0.821, 0.318 },
-    { 0.741, 0.873, 0.150 }, { 0.993, 0.906, 0.144 },
+    {0.267, 0.005, 0.329}, {0.283, 0.141, 0.458}, {0.254, 0.265, 0.530}, {0.207, 0.372, 0.553},
+    {0.164, 0.471, 0.558}, {0.128, 0.567, 0.551}, {0.135, 0.659, 0.518}, {0.267, 0.749, 0.441},
+    {0.478, 0.821, 0.318}, {0.741, 0.873, 0.150}, {0.993, 0.906, 0.144},
 };
 
 enum { FONT_TICK, FONT_LABEL, FONT_TITLE, FONT_LEGEND };
-static const double font_size[] = { 8, 9, 10.5, 8.5 };
-#define PAD 5.0      /* space around the figure */
-#define GAP 3.0      /* space between a label and what it labels */
-#define TICK 3.0     /* tick mark length */
+static const double font_size[] = {8, 9, 10.5, 8.5};
+#define PAD 5.0  /* space around the figure */
+#define GAP 3.0  /* space between a label and what it labels */
+#define TICK 3.0 /* tick mark length */
 
 static void set_font(cairo_t *cr, int font)
 {
@@ -125,15 +124,16 @@ static Axis make_axis(double lo, double hi, gboolean have, gboolean round_out)
 }
 
 /* Calls @fn for every tick value of @a. */
-#define FOR_TICKS(a, v)                                                                       \
-    for (double v##_i = ceil((a).lo / (a).step - 1e-9), v;                                    \
+#define FOR_TICKS(a, v)                                                                            \
+    for (double v##_i = ceil((a).lo / (a).step - 1e-9), v;                                         \
          v = v##_i * (a).step, v##_i <= floor((a).hi / (a).step + 1e-9); v##_i += 1)
 
 static double axis_max_label_width(cairo_t *cr, const Axis *a)
 {
     double w = 0;
     char buf[64];
-    FOR_TICKS(*a, v) {
+    FOR_TICKS(*a, v)
+    {
         format_number(buf, sizeof buf, v, a->decimals);
         w = MAX(w, text_width(cr, buf));
     }
@@ -211,13 +211,13 @@ static double legend(const PvxPlot *p, cairo_t *cr, double top, gboolean draw)
     g_autoptr(GArray) entries = g_array_new(FALSE, FALSE, sizeof(LegendEntry));
     for (int s = 0; s < p->bar_series; s++)
         if (p->bar_labels[s]) {
-            LegendEntry e = { p->bar_labels[s], p->bar_style0 + s, TRUE };
+            LegendEntry e = {p->bar_labels[s], p->bar_style0 + s, TRUE};
             g_array_append_val(entries, e);
         }
     for (guint i = 0; i < p->lines->len; i++) {
         const PlotLine *l = g_ptr_array_index(p->lines, i);
         if (l->label) {
-            LegendEntry e = { l->label, l->style, FALSE };
+            LegendEntry e = {l->label, l->style, FALSE};
             g_array_append_val(entries, e);
         }
     }
@@ -337,8 +337,8 @@ static double map_y(const Frame *f, int axis, double v)
 
 static void chart_ranges(const PvxPlot *p, Frame *f, gboolean *right)
 {
-    double lo[2] = { 0, 0 }, hi[2] = { 0, 0 }, xlo = 0, xhi = 0;
-    gboolean have[2] = { FALSE, FALSE }, xhave = FALSE;
+    double lo[2] = {0, 0}, hi[2] = {0, 0}, xlo = 0, xhi = 0;
+    gboolean have[2] = {FALSE, FALSE}, xhave = FALSE;
     *right = p->ylabel_right != NULL;
     for (guint i = 0; i < p->lines->len; i++) {
         const PlotLine *l = g_ptr_array_index(p->lines, i);
@@ -410,8 +410,8 @@ static void draw_bars(const PvxPlot *p, cairo_t *cr, const Frame *f)
             if (p->bar_lo && isfinite(p->bar_lo[k]) && isfinite(p->bar_hi[k])) {
                 cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
                 cairo_set_line_width(cr, 0.8);
-                draw_error_bar(cr, x + bw / 2, map_y(f, 0, p->bar_lo[k]),
-                               map_y(f, 0, p->bar_hi[k]), MIN(bw * 0.25, 3.0));
+                draw_error_bar(cr, x + bw / 2, map_y(f, 0, p->bar_lo[k]), map_y(f, 0, p->bar_hi[k]),
+                               MIN(bw * 0.25, 3.0));
             }
         }
 }
@@ -490,7 +490,8 @@ static void draw_y_ticks(cairo_t *cr, const Frame *f, int axis)
     char buf[64];
     set_font(cr, FONT_TICK);
     cairo_set_line_width(cr, 0.6);
-    FOR_TICKS(*a, v) {
+    FOR_TICKS(*a, v)
+    {
         double y = map_y(f, axis, v);
         double x = axis == 0 ? f->x0 : f->x1;
         cairo_set_source_rgb(cr, 0, 0, 0);
@@ -499,8 +500,8 @@ static void draw_y_ticks(cairo_t *cr, const Frame *f, int axis)
         cairo_stroke(cr);
         format_number(buf, sizeof buf, v, a->decimals);
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-        draw_text(cr, buf, axis == 0 ? x - TICK - GAP : x + TICK + GAP, y, axis == 0 ? 1 : 0,
-                  0.5, 0);
+        draw_text(cr, buf, axis == 0 ? x - TICK - GAP : x + TICK + GAP, y, axis == 0 ? 1 : 0, 0.5,
+                  0);
     }
 }
 
@@ -523,10 +524,10 @@ static void render_chart(const PvxPlot *p, cairo_t *cr, double top)
         f.x1 -= right ? 0 : axis_max_label_width(cr, &f.x) / 2;
     f.x1 = MAX(f.x1, f.x0 + 10);
     gboolean slanted = FALSE;
-    double xtick_h = f.categorical ? category_label_height(cr, p->categories, p->n_categories,
-                                                          (f.x1 - f.x0) / p->n_categories,
-                                                          &slanted)
-                                   : tick_h;
+    double xtick_h = f.categorical
+                         ? category_label_height(cr, p->categories, p->n_categories,
+                                                 (f.x1 - f.x0) / p->n_categories, &slanted)
+                         : tick_h;
     f.y0 = top + tick_h / 2; /* the top tick label may stick out half its height */
     f.y1 = p->height - PAD - (p->xlabel ? label_h + GAP : 0) - xtick_h - GAP - TICK;
     f.y1 = MAX(f.y1, f.y0 + 10);
@@ -534,7 +535,8 @@ static void render_chart(const PvxPlot *p, cairo_t *cr, double top)
     /* grid lines at the left axis' ticks */
     cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
     cairo_set_line_width(cr, 0.5);
-    FOR_TICKS(f.y[0], v) {
+    FOR_TICKS(f.y[0], v)
+    {
         cairo_move_to(cr, f.x0, map_y(&f, 0, v));
         cairo_line_to(cr, f.x1, map_y(&f, 0, v));
     }
@@ -574,7 +576,8 @@ static void render_chart(const PvxPlot *p, cairo_t *cr, double top)
         char buf[64];
         set_font(cr, FONT_TICK);
         cairo_set_line_width(cr, 0.6);
-        FOR_TICKS(f.x, v) {
+        FOR_TICKS(f.x, v)
+        {
             cairo_set_source_rgb(cr, 0, 0, 0);
             cairo_move_to(cr, map_x(&f, v), f.y1);
             cairo_line_to(cr, map_x(&f, v), f.y1 + TICK);
@@ -653,8 +656,7 @@ static void render_matrix(const PvxPlot *p, cairo_t *cr, double top)
                 axis_max_label_width(cr, &bar) - GAP - TICK - bar_w - 10;
     x1 = MAX(x1, x0 + 10);
     gboolean slanted;
-    double col_h = category_label_height(cr, p->col_labels, p->cols, (x1 - x0) / p->cols,
-                                         &slanted);
+    double col_h = category_label_height(cr, p->col_labels, p->cols, (x1 - x0) / p->cols, &slanted);
     double y0 = top + tick_h / 2;
     double y1 = p->height - PAD - (p->xlabel ? label_h + GAP : 0) - col_h - GAP;
     y1 = MAX(y1, y0 + 10);
@@ -665,7 +667,7 @@ static void render_matrix(const PvxPlot *p, cairo_t *cr, double top)
     for (int r = 0; r < p->rows; r++)
         for (int c = 0; c < p->cols; c++) {
             double v = p->matrix[(gsize)r * p->cols + c];
-            double rgb[3] = { 0.85, 0.85, 0.85 };
+            double rgb[3] = {0.85, 0.85, 0.85};
             if (isfinite(v))
                 viridis_at((v - lo) / (hi - lo), rgb);
             cairo_rectangle(cr, x0 + c * cw, y0 + r * ch, cw, ch);
@@ -708,7 +710,8 @@ static void render_matrix(const PvxPlot *p, cairo_t *cr, double top)
     cairo_set_line_width(cr, 0.6);
     cairo_rectangle(cr, bx, y0, bar_w, y1 - y0);
     cairo_stroke(cr);
-    FOR_TICKS(bar, v) {
+    FOR_TICKS(bar, v)
+    {
         double y = y1 - (v - lo) / (hi - lo) * (y1 - y0);
         cairo_set_source_rgb(cr, 0, 0, 0);
         cairo_move_to(cr, bx + bar_w, y);

@@ -109,8 +109,8 @@ void pvx_plot_set_y_range(PvxPlot *p, int axis, double lo, double hi)
     p->y_hi[axis] = hi;
 }
 
-void pvx_plot_line(PvxPlot *p, const char *label, int axis, int n, const double *x,
-                   const double *y, const double *lo, const double *hi)
+void pvx_plot_line(PvxPlot *p, const char *label, int axis, int n, const double *x, const double *y,
+                   const double *lo, const double *hi)
 {
     g_return_if_fail(p && p->kind != PLOT_MATRIX);
     g_return_if_fail(axis == 0 || axis == 1);

@@ -24,8 +24,8 @@ static gboolean channel_used(const PvxLayer *c, int64_t cout, int64_t ch)
         return TRUE;
     const float *m = c->mask->data;
     int64_t in = c->in_features;
-    int64_t block = c->type == PVX_LAYER_CONV2D ? c->weight->shape[2] * c->weight->shape[3]
-                                                : in / cout;
+    int64_t block =
+        c->type == PVX_LAYER_CONV2D ? c->weight->shape[2] * c->weight->shape[3] : in / cout;
     for (int64_t o = 0; o < c->out_features; o++) {
         const float *row = m + o * (c->type == PVX_LAYER_CONV2D ? in * block : in) + ch * block;
         for (int64_t k = 0; k < block; k++)
@@ -75,7 +75,7 @@ int64_t *pvx_prune_export_compact(const PvxModel *model, PvxStore *store, const 
             int64_t ki = 0;
             for (int64_t ch = 0; ch < cin; ch++)
                 ki += !in_keep || in_keep[ch];
-            int64_t shape[4] = { kc, ki, l->weight->shape[2], l->weight->shape[3] };
+            int64_t shape[4] = {kc, ki, l->weight->shape[2], l->weight->shape[3]};
             g_autoptr(PvxTensor) w = pvx_tensor_new(4, shape);
             const float *src = l->weight->data;
             float *dst = w->data;
@@ -104,18 +104,19 @@ int64_t *pvx_prune_export_compact(const PvxModel *model, PvxStore *store, const 
                     all[c] = TRUE;
                 keep = all;
             }
-            ok = write_1d(store, group, l->name, "weight", l->weight, keep, l->in_features, error) &&
-                 write_1d(store, group, l->name, "bias", l->bias, keep, l->in_features, error) &&
-                 write_1d(store, group, l->name, "running_mean", l->running_mean, keep,
-                          l->in_features, error) &&
-                 write_1d(store, group, l->name, "running_var", l->running_var, keep,
-                          l->in_features, error);
+            ok =
+                write_1d(store, group, l->name, "weight", l->weight, keep, l->in_features, error) &&
+                write_1d(store, group, l->name, "bias", l->bias, keep, l->in_features, error) &&
+                write_1d(store, group, l->name, "running_mean", l->running_mean, keep,
+                         l->in_features, error) &&
+                write_1d(store, group, l->name, "running_var", l->running_var, keep, l->in_features,
+                         error);
         } else if (l->type == PVX_LAYER_LINEAR) {
             int64_t in = l->in_features, out = l->out_features;
             int64_t block = in_keep ? in / in_n : 1, ki = 0;
             for (int64_t f = 0; f < in; f++)
                 ki += !in_keep || in_keep[f / block];
-            int64_t shape[2] = { out, ki };
+            int64_t shape[2] = {out, ki};
             g_autoptr(PvxTensor) w = pvx_tensor_new(2, shape);
             const float *src = l->weight->data;
             float *dst = w->data;

@@ -5,7 +5,7 @@
 #include "pvx/error.h"
 #include "pvx/prune.h"
 
-static const char *const schedule_names[] = { "one-shot", "iterative", "gradual", NULL };
+static const char *const schedule_names[] = {"one-shot", "iterative", "gradual", NULL};
 
 const char *const *pvx_prune_schedule_names(void)
 {

@@ -39,8 +39,7 @@ static gboolean matches_any(const char *const *patterns, const char *name)
     return FALSE;
 }
 
-char **pvx_prune_select_layers(const PvxModel *model, const PvxLayerSelection *sel,
-                               GError **error)
+char **pvx_prune_select_layers(const PvxModel *model, const PvxLayerSelection *sel, GError **error)
 {
     g_return_val_if_fail(model != NULL && sel != NULL, NULL);
     const char *const *prunable = pvx_model_prunable_layers(model);

@@ -32,8 +32,8 @@ gboolean pvx_prune_stats(const PvxModel *model, const char *const *layers, const
     g_autofree double *flops = g_new0(double, nl);
     if (!pvx_model_layer_flops(model, shape, flops)) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
-                    "pruning statistics: model %s does not take %" G_GINT64_FORMAT "x%"
-                    G_GINT64_FORMAT "x%" G_GINT64_FORMAT " inputs",
+                    "pruning statistics: model %s does not take %" G_GINT64_FORMAT
+                    "x%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " inputs",
                     pvx_model_arch(model), shape[0], shape[1], shape[2]);
         return FALSE;
     }

@@ -146,15 +146,15 @@ static int64_t round_even(double x)
 
 typedef struct {
     PvxLayer *layer;
-    int64_t cout, cin, kk;  /* weight [cout, cin, kk] (kk = KH·KW, or 1 for linear) */
-    int64_t *cnt;           /* [cout · cin] kept entries of the old mask per (filter, channel) */
-    gboolean *alive;        /* [cout] filter alive before the step */
+    int64_t cout, cin, kk; /* weight [cout, cin, kk] (kk = KH·KW, or 1 for linear) */
+    int64_t *cnt;          /* [cout · cin] kept entries of the old mask per (filter, channel) */
+    gboolean *alive;       /* [cout] filter alive before the step */
     int64_t n_alive;
-    int64_t *order;         /* alive filters, lowest score first (ties: lower index) */
-    gboolean *pruned_out;   /* [cout] for the candidate */
-    int next;               /* index in @conv of the layer that consumes this one, or -1 */
-    PvxLayer *next_layer;   /* the consumer (conv2d or linear), selected or not */
-    int64_t next_block;     /* features per channel when next_layer is linear */
+    int64_t *order;       /* alive filters, lowest score first (ties: lower index) */
+    gboolean *pruned_out; /* [cout] for the candidate */
+    int next;             /* index in @conv of the layer that consumes this one, or -1 */
+    PvxLayer *next_layer; /* the consumer (conv2d or linear), selected or not */
+    int64_t next_block;   /* features per channel when next_layer is linear */
     gboolean selected;
 } FilterLayer;
 
@@ -309,7 +309,7 @@ static gboolean structured_masks(PvxModel *model, PvxLayer **layers, int n, PvxT
     choose_filters(fl, n, hi);
     for (int i = 0; i < n; i++) {
         FilterLayer *f = &fl[i];
-        PvxLayer *touched[2] = { f->layer, f->next_layer };
+        PvxLayer *touched[2] = {f->layer, f->next_layer};
         for (int t = 0; t < 2; t++) {
             PvxLayer *l = touched[t];
             if (!l || g_hash_table_contains(new_masks, l))
@@ -394,7 +394,8 @@ gboolean pvx_prune_step(PvxModel *model, const char *const *names, PvxPruner *p,
     PvxTensor **scores = g_new0(PvxTensor *, un);
     for (int i = 0; i < n; i++) {
         const PvxTensor *w = layers[i]->weight;
-        scores[i] = structured ? pvx_tensor_new(1, &w->shape[0]) : pvx_tensor_new(w->ndim, w->shape);
+        scores[i] =
+            structured ? pvx_tensor_new(1, &w->shape[0]) : pvx_tensor_new(w->ndim, w->shape);
         pvx_tensor_fill(scores[i], 0.0f);
     }
     PvxPruneContext ctx = {
@@ -412,7 +413,8 @@ gboolean pvx_prune_step(PvxModel *model, const char *const *names, PvxPruner *p,
     gboolean ok = p->klass->score(p->self, &ctx, scores, error);
     if (!ok)
         g_prefix_error(error, "pruner %s: ", pvx_pruner_name(p));
-    GHashTable *new_masks = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)pvx_tensor_unref);
+    GHashTable *new_masks =
+        g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)pvx_tensor_unref);
     if (ok && structured) {
         ok = structured_masks(model, layers, n, scores, to_cr, new_masks, error);
     } else if (ok) {
@@ -424,7 +426,7 @@ gboolean pvx_prune_step(PvxModel *model, const char *const *names, PvxPruner *p,
             if (!l->mask)
                 pvx_tensor_fill(m, 1.0f);
             g_hash_table_insert(new_masks, l, m);
-            segs[i] = (Segment){ scores[i]->data, m->data, pvx_tensor_numel(m) };
+            segs[i] = (Segment){scores[i]->data, m->data, pvx_tensor_numel(m)};
             for (int64_t j = 0; j < segs[i].n; j++)
                 if (segs[i].mask[j] != 0.0f && isnan(segs[i].score[j])) {
                     g_set_error(error, PVX_ERROR, PVX_ERROR_NUMERIC,

@@ -11,7 +11,6 @@
 #include "pvx/registry.h"
 #include "pvx-build-config.h"
 
-
 struct _PvxRegistry {
     GPtrArray *plugins; /* PvxPlugin*, owned */
     /* (kind, name) → the folder it was found in, to tell duplicates from shadowing */
@@ -19,9 +18,8 @@ struct _PvxRegistry {
 };
 
 static const char *const kind_names[] = {
-    [PVX_KIND_DATASET] = "dataset",     [PVX_KIND_MODEL] = "model",
-    [PVX_KIND_PRUNER] = "pruner",       [PVX_KIND_EXPLAINER] = "explainer",
-    [PVX_KIND_METRIC] = "metric",
+    [PVX_KIND_DATASET] = "dataset",     [PVX_KIND_MODEL] = "model",   [PVX_KIND_PRUNER] = "pruner",
+    [PVX_KIND_EXPLAINER] = "explainer", [PVX_KIND_METRIC] = "metric",
 };
 
 const char *pvx_plugin_kind_name(PvxPluginKind kind)
@@ -60,8 +58,7 @@ static size_t kind_min_table_size(PvxPluginKind kind)
 }
 
 /* Checks that every mandatory slot of a kind's table is filled. */
-static gboolean check_klass(const char *path, PvxPluginKind kind, const void *klass,
-                            GError **error)
+static gboolean check_klass(const char *path, PvxPluginKind kind, const void *klass, GError **error)
 {
     if (kind == PVX_KIND_DATASET) {
         const PvxDatasetClass *k = klass;
@@ -87,7 +84,10 @@ static gboolean check_klass(const char *path, PvxPluginKind kind, const void *kl
     }
     if (kind == PVX_KIND_EXPLAINER) {
         const PvxExplainerClass *k = klass;
-        const char *missing = !k->open ? "open" : !k->close ? "close" : !k->explain ? "explain" : NULL;
+        const char *missing = !k->open      ? "open"
+                              : !k->close   ? "close"
+                              : !k->explain ? "explain"
+                                            : NULL;
         if (missing) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
                         "%s: invalid descriptor: explainer function '%s' is NULL", path, missing);
@@ -105,7 +105,10 @@ static gboolean check_klass(const char *path, PvxPluginKind kind, const void *kl
     }
     if (kind == PVX_KIND_METRIC) {
         const PvxMetricClass *k = klass;
-        const char *missing = !k->open ? "open" : !k->close ? "close" : !k->compute ? "compute" : NULL;
+        const char *missing = !k->open      ? "open"
+                              : !k->close   ? "close"
+                              : !k->compute ? "compute"
+                                            : NULL;
         if (missing) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
                         "%s: invalid descriptor: metric function '%s' is NULL", path, missing);
@@ -142,8 +145,7 @@ static gboolean check_descriptor(const char *path, const PvxPluginDescriptor *d,
         g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_ABI,
                     "%s: incompatible ABI: the plugin was built for pvx ABI %u.%u, this pvx "
                     "provides ABI %u.%u (needs the same major and a minor <= %u)",
-                    path, d->abi_major, d->abi_minor, PVX_ABI_MAJOR, PVX_ABI_MINOR,
-                    PVX_ABI_MINOR);
+                    path, d->abi_major, d->abi_minor, PVX_ABI_MAJOR, PVX_ABI_MINOR, PVX_ABI_MINOR);
         return FALSE;
     }
     /* Fields up to klass exist since ABI 1.0; a smaller descriptor cannot be read safely. */
@@ -348,8 +350,7 @@ gboolean pvx_registry_scan_dir(PvxRegistry *reg, const char *dir, GPtrArray *fai
                                GError **error)
 {
     if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND, "%s: plugin folder does not exist",
-                    dir);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND, "%s: plugin folder does not exist", dir);
         return FALSE;
     }
     g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
@@ -459,8 +460,9 @@ const PvxPlugin *pvx_registry_lookup(const PvxRegistry *reg, PvxPluginKind kind,
     const PvxPlugin *p = pvx_registry_find(reg, kind, name);
     if (!p) {
         g_autofree char *names = pvx_registry_names_string(reg, kind);
-        g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_UNKNOWN, "unknown %s plugin '%s'; available: %s",
-                    pvx_plugin_kind_name(kind), name, names);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_UNKNOWN,
+                    "unknown %s plugin '%s'; available: %s", pvx_plugin_kind_name(kind), name,
+                    names);
     }
     return p;
 }

@@ -8,7 +8,7 @@
 
 static gboolean save_all(const PvxPlot *p, const ReportData *d, const char *name, GError **error)
 {
-    static const char *const ext[] = { "png", "pdf", "svg" };
+    static const char *const ext[] = {"png", "pdf", "svg"};
     for (gsize i = 0; i < G_N_ELEMENTS(ext); i++) {
         g_autofree char *file = g_strdup_printf("%s.%s", name, ext[i]);
         g_autofree char *path = g_build_filename(d->dir, "report", file, NULL);
@@ -123,8 +123,7 @@ gboolean report_figure_density(const ReportData *d, gboolean *written, GError **
                                             MAX(360.0, 40.0 * n_layers), 240);
         pvx_plot_set_labels(p, "layer", "density", NULL);
         pvx_plot_bars(p, n_layers, (const char *const *)layers, (int)series->len,
-                      (const char *const *)series->pdata, (const double *)values->data, NULL,
-                      NULL);
+                      (const char *const *)series->pdata, (const double *)values->data, NULL, NULL);
         ok = save_all(p, d, "density", error);
         *written = ok;
     }
@@ -139,9 +138,8 @@ gboolean report_figure_training(const ReportData *d, gboolean *written, GError *
     g_autofree char *ep = g_strconcat(base, "/epoch", NULL);
     if (!pvx_store_exists(d->store, ep))
         return TRUE;
-    static const char *const cols[] = { "loss", "train_acc", "val_acc", "val_loss" };
-    static const char *const names[] = { "train loss", "train accuracy", "val accuracy",
-                                         "val loss" };
+    static const char *const cols[] = {"loss", "train_acc", "val_acc", "val_loss"};
+    static const char *const names[] = {"train loss", "train accuracy", "val accuracy", "val loss"};
     int nd;
     int64_t shape[8];
     g_autofree double *x = pvx_store_read_f64(d->store, ep, &nd, shape, error);

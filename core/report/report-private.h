@@ -23,7 +23,7 @@ typedef struct {
 } ReportMetric;
 
 typedef struct {
-    char *dir;          /* the run folder */
+    char *dir; /* the run folder */
     PvxStore *store;
     char *split;        /* evaluation split ("test") */
     GArray *crs;        /* ReportCr, ascending CR */

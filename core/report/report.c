@@ -15,11 +15,20 @@ char *report_escape(const char *s)
     GString *o = g_string_new(NULL);
     for (const char *c = s ? s : ""; *c; c++) {
         switch (*c) {
-        case '&': g_string_append(o, "&amp;"); break;
-        case '<': g_string_append(o, "&lt;"); break;
-        case '>': g_string_append(o, "&gt;"); break;
-        case '"': g_string_append(o, "&quot;"); break;
-        default: g_string_append_c(o, *c);
+        case '&':
+            g_string_append(o, "&amp;");
+            break;
+        case '<':
+            g_string_append(o, "&lt;");
+            break;
+        case '>':
+            g_string_append(o, "&gt;");
+            break;
+        case '"':
+            g_string_append(o, "&quot;");
+            break;
+        default:
+            g_string_append_c(o, *c);
         }
     }
     return g_string_free(o, FALSE);
@@ -264,29 +273,33 @@ static void section_config(GString *h, ReportData *d)
     g_autofree char *start = attr_string(d->store, "/provenance", "start_time");
     g_autofree char *end = attr_string(d->store, "/provenance", "end_time");
     g_string_append(h, "<h2>Config and provenance</h2>\n<table>");
-    const char *keys[] = { "config file", "pvx", "host", "started", "ended" };
-    const char *vals[] = { cpath, version, host, start, end };
+    const char *keys[] = {"config file", "pvx", "host", "started", "ended"};
+    const char *vals[] = {cpath, version, host, start, end};
     for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
         if (!vals[i])
             continue;
         g_autofree char *e = report_escape(vals[i]);
-        g_string_append_printf(h, "<tr><th class=\"l\">%s</th><td class=\"l\">%s</td></tr>", keys[i],
-                               e);
+        g_string_append_printf(h, "<tr><th class=\"l\">%s</th><td class=\"l\">%s</td></tr>",
+                               keys[i], e);
     }
     int64_t seed = 0;
     if (pvx_store_get_attr_int(d->store, "/provenance", "seed", &seed, NULL))
-        g_string_append_printf(h, "<tr><th class=\"l\">seed</th><td class=\"l\">%" G_GINT64_FORMAT
-                               "</td></tr>", seed);
+        g_string_append_printf(
+            h, "<tr><th class=\"l\">seed</th><td class=\"l\">%" G_GINT64_FORMAT "</td></tr>", seed);
     g_string_append(h, "</table>\n");
     if (yaml) {
         g_autofree char *e = report_escape(yaml);
-        g_string_append_printf(h, "<details><summary>the config as given</summary><pre>%s</pre>"
-                               "</details>\n", e);
+        g_string_append_printf(h,
+                               "<details><summary>the config as given</summary><pre>%s</pre>"
+                               "</details>\n",
+                               e);
     }
     if (resolved) {
         g_autofree char *e = report_escape(resolved);
-        g_string_append_printf(h, "<details><summary>the resolved config (every default "
-                               "spelled out)</summary><pre>%s</pre></details>\n", e);
+        g_string_append_printf(h,
+                               "<details><summary>the resolved config (every default "
+                               "spelled out)</summary><pre>%s</pre></details>\n",
+                               e);
     }
 }
 
@@ -302,7 +315,7 @@ static void section_dataset(GString *h, ReportData *d)
         int64_t shape[8];
         g_autofree int64_t *sizes =
             pvx_store_read_i64(d->store, "/dataset/split_sizes", &nd, shape, NULL);
-        const char *splits[] = { "train", "val", "test" };
+        const char *splits[] = {"train", "val", "test"};
         for (int64_t i = 0; sizes && i < shape[0] && i < 3; i++)
             if (sizes[i] > 0)
                 g_string_append_printf(h, " · %s %" G_GINT64_FORMAT " images", splits[i], sizes[i]);
@@ -310,9 +323,11 @@ static void section_dataset(GString *h, ReportData *d)
     if (pvx_store_exists(d->store, "/dataset/item_shape")) {
         int nd;
         int64_t shape[8];
-        g_autofree int64_t *chw = pvx_store_read_i64(d->store, "/dataset/item_shape", &nd, shape, NULL);
+        g_autofree int64_t *chw =
+            pvx_store_read_i64(d->store, "/dataset/item_shape", &nd, shape, NULL);
         if (chw && shape[0] == 3)
-            g_string_append_printf(h, " · %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT "×%" G_GINT64_FORMAT,
+            g_string_append_printf(h,
+                                   " · %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT "×%" G_GINT64_FORMAT,
                                    chw[0], chw[1], chw[2]);
     }
     g_auto(GStrv) classes = pvx_store_exists(d->store, "/dataset/class_names")
@@ -357,9 +372,10 @@ static void section_accuracy(GString *h, ReportData *d, gboolean fig_acc, gboole
         g_string_append(h, ". CR = weights of these layers before / kept after.</p>\n");
     }
     g_autofree char *es = report_escape(d->split);
-    g_string_append_printf(h, "<table><tr><th>CR</th><th>achieved</th><th>top-1 (%s)</th>"
-                              "<th>top-5</th><th>top-1 before fine-tuning</th>"
-                              "<th>parameter ratio</th><th>FLOP reduction</th><th>seconds</th></tr>\n",
+    g_string_append_printf(h,
+                           "<table><tr><th>CR</th><th>achieved</th><th>top-1 (%s)</th>"
+                           "<th>top-5</th><th>top-1 before fine-tuning</th>"
+                           "<th>parameter ratio</th><th>FLOP reduction</th><th>seconds</th></tr>\n",
                            es);
     for (guint i = 0; i < d->crs->len; i++) {
         const ReportCr *c = &g_array_index(d->crs, ReportCr, i);
@@ -388,17 +404,18 @@ static void section_metrics(GString *h, ReportData *d, const gboolean *fig)
 {
     if (d->metrics->len == 0)
         return;
-    g_string_append(h, "<h2>Explanation metrics per method and compression rate</h2>\n"
-                       "<p>Mean over the explained images, [95 % bootstrap confidence interval], "
-                       "and the Wilcoxon signed-rank p-value of the paired difference to CR 1.</p>\n");
+    g_string_append(h,
+                    "<h2>Explanation metrics per method and compression rate</h2>\n"
+                    "<p>Mean over the explained images, [95 % bootstrap confidence interval], "
+                    "and the Wilcoxon signed-rank p-value of the paired difference to CR 1.</p>\n");
     for (guint i = 0; i < d->metrics->len; i++) {
         const ReportMetric *m = g_ptr_array_index(d->metrics, i);
         g_autofree char *em = report_escape(m->metric), *er = report_escape(m->result);
         g_string_append_printf(h, "<h3>%s — %s</h3>\n", em, er);
         if (fig[i]) {
             g_autofree char *name = g_strdup_printf("metric-%s-%s", m->metric, m->result);
-            g_autofree char *cap = g_strdup_printf("%s (%s) per method, with top-1, per CR",
-                                                   m->metric, m->result);
+            g_autofree char *cap =
+                g_strdup_printf("%s (%s) per method, with top-1, per CR", m->metric, m->result);
             figure(h, name, cap);
         }
         g_string_append(h, "<table><tr><th class=\"l\">method</th>");
@@ -469,8 +486,9 @@ static void section_gallery(GString *h, ReportData *d)
             header = TRUE;
         }
         g_autofree char *em = report_escape(m);
-        g_string_append_printf(h, "<details%s><summary>%s — %u images</summary><div class=\"gallery\">\n",
-                               i == 0 ? " open" : "", em, sheets->len);
+        g_string_append_printf(
+            h, "<details%s><summary>%s — %u images</summary><div class=\"gallery\">\n",
+            i == 0 ? " open" : "", em, sheets->len);
         for (guint s = 0; s < sheets->len; s++) {
             g_autofree char *e = report_escape(g_ptr_array_index(sheets, s));
             g_string_append_printf(h, "<img src=\"%s\" alt=\"%s\" loading=\"lazy\">\n", e, e);
@@ -515,14 +533,16 @@ static void section_study(GString *h, ReportData *d)
         g_string_append_printf(h, "<p><a href=\"%s\">%s</a></p>\n", e, e);
         if (g_file_get_contents(path, &text, NULL, NULL) && strlen(text) < 20000) {
             g_autofree char *et = report_escape(text);
-            g_string_append_printf(h, "<details><summary>summary</summary><pre>%s</pre></details>\n",
-                                   et);
+            g_string_append_printf(
+                h, "<details><summary>summary</summary><pre>%s</pre></details>\n", et);
         }
     }
     for (guint i = 0; i < pngs->len; i++) {
         g_autofree char *e = report_escape(g_ptr_array_index(pngs, i));
-        g_string_append_printf(h, "<figure><img src=\"%s\" alt=\"%s\"><figcaption>%s</figcaption>"
-                                  "</figure>\n", e, e, e);
+        g_string_append_printf(h,
+                               "<figure><img src=\"%s\" alt=\"%s\"><figcaption>%s</figcaption>"
+                               "</figure>\n",
+                               e, e, e);
     }
 }
 
@@ -531,11 +551,11 @@ gboolean pvx_report_write(const char *run_dir, char **html_out, GError **error)
     g_return_val_if_fail(run_dir != NULL, FALSE);
     g_autofree char *store_path = g_build_filename(run_dir, "results.h5", NULL);
     if (!g_file_test(store_path, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND, "%s: not a pvx run folder (no results.h5)",
-                    run_dir);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
+                    "%s: not a pvx run folder (no results.h5)", run_dir);
         return FALSE;
     }
-    ReportData d = { .dir = g_strdup(run_dir) };
+    ReportData d = {.dir = g_strdup(run_dir)};
     gboolean ok = FALSE;
     g_autofree gboolean *fig_metric = NULL;
     g_autofree char *html = NULL, *tmp = NULL;
@@ -561,9 +581,10 @@ gboolean pvx_report_write(const char *run_dir, char **html_out, GError **error)
         if (!report_figure_metric(&d, rm, name, &fig_metric[i], error))
             goto out;
     }
-    g_string_append_printf(h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                              "<meta name=\"viewport\" content=\"width=device-width\">"
-                              "<title>pvx report</title><style>%s</style></head><body>\n",
+    g_string_append_printf(h,
+                           "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                           "<meta name=\"viewport\" content=\"width=device-width\">"
+                           "<title>pvx report</title><style>%s</style></head><body>\n",
                            style);
     section_header(h, &d);
     section_accuracy(h, &d, fig_acc, fig_density, fig_train);

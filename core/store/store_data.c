@@ -77,8 +77,8 @@ static gboolean shape_to_dims(const PvxStore *store, const char *path, int ndim,
     for (int d = 0; d < ndim; d++) {
         if (shape[d] < 0) {
             g_autofree char *s = pvx_shape_string(ndim, shape);
-            g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE, "%s: cannot write '%s': invalid shape %s",
-                        store->path, path, s);
+            g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
+                        "%s: cannot write '%s': invalid shape %s", store->path, path, s);
             return FALSE;
         }
         dims[d] = (hsize_t)shape[d];
@@ -103,10 +103,10 @@ static gboolean write_dataset(PvxStore *store, const char *path, hid_t file_type
         numel *= dims[d];
     hid_t space = ndim == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(ndim, dims, NULL);
     hid_t dcpl = new_dcpl(ndim, dims, H5Tget_size(file_type), compressible);
-    hid_t dset = H5Dcreate2(store->file, path, file_type, space, link_create_plist(), dcpl,
-                            H5P_DEFAULT);
-    gboolean ok = dset >= 0 &&
-                  (numel == 0 || H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0);
+    hid_t dset =
+        H5Dcreate2(store->file, path, file_type, space, link_create_plist(), dcpl, H5P_DEFAULT);
+    gboolean ok = dset >= 0 && (numel == 0 ||
+                                H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0);
     if (!ok)
         pvx_store_set_h5_error(error, store, PVX_ERROR_IO, "write", path);
     close_ids(dset, space, -1, dcpl);
@@ -117,8 +117,8 @@ typedef enum { WANT_NUMBER, WANT_INTEGER } Want;
 
 /* Opens the dataset at @path and reads its shape (at most PVX_TENSOR_MAX_DIMS dimensions);
  * checks the element type. Returns the dataset id, -1 + error on failure. */
-static hid_t open_dataset(PvxStore *store, const char *path, Want want, int *ndim,
-                          int64_t *shape, hsize_t *numel, GError **error)
+static hid_t open_dataset(PvxStore *store, const char *path, Want want, int *ndim, int64_t *shape,
+                          hsize_t *numel, GError **error)
 {
     hid_t dset = pvx_store_open_object(store, path, "read", error);
     if (dset < 0)
@@ -211,8 +211,8 @@ static gboolean write_numeric(PvxStore *store, const char *path, hid_t file_type
     if (!shape_to_dims(store, path, ndim, shape, dims, error))
         return FALSE;
     pvx_store_hdf5_lock();
-    gboolean ok = write_dataset(store, path, file_type, mem_type, ndim, dims, data, compressible,
-                                error);
+    gboolean ok =
+        write_dataset(store, path, file_type, mem_type, ndim, dims, data, compressible, error);
     pvx_store_hdf5_unlock();
     return ok;
 }
@@ -249,8 +249,7 @@ PvxTensor *pvx_store_read_tensor(PvxStore *store, const char *path, GError **err
     return t;
 }
 
-gboolean pvx_store_read_tensor_into(PvxStore *store, const char *path, PvxTensor *t,
-                                    GError **error)
+gboolean pvx_store_read_tensor_into(PvxStore *store, const char *path, PvxTensor *t, GError **error)
 {
     g_return_val_if_fail(store != NULL && t != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -350,7 +349,8 @@ static char **read_string_values(PvxStore *store, const char *what, const char *
     if (H5Tis_variable_str(file_type) > 0) {
         H5Tset_size(mem, H5T_VARIABLE);
         char **raw = g_new0(char *, MAX(n, 1));
-        r = is_attr ? H5Aread(obj, mem, raw) : H5Dread(obj, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw);
+        r = is_attr ? H5Aread(obj, mem, raw)
+                    : H5Dread(obj, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw);
         if (r < 0)
             pvx_store_set_h5_error(error, store, PVX_ERROR_FORMAT, what, path);
         for (hsize_t i = 0; r >= 0 && i < n; i++)
@@ -363,7 +363,8 @@ static char **read_string_values(PvxStore *store, const char *what, const char *
         H5Tset_size(mem, size);
         H5Tset_strpad(mem, H5T_STR_NULLPAD);
         g_autofree char *raw = g_malloc0(MAX(n * size, 1));
-        r = is_attr ? H5Aread(obj, mem, raw) : H5Dread(obj, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw);
+        r = is_attr ? H5Aread(obj, mem, raw)
+                    : H5Dread(obj, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw);
         if (r < 0)
             pvx_store_set_h5_error(error, store, PVX_ERROR_FORMAT, what, path);
         for (hsize_t i = 0; r >= 0 && i < n; i++)
@@ -462,8 +463,8 @@ gboolean pvx_store_set_attr_double(PvxStore *store, const char *path, const char
     return set_attr(store, path, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, error);
 }
 
-gboolean pvx_store_set_attr_int(PvxStore *store, const char *path, const char *name,
-                                int64_t value, GError **error)
+gboolean pvx_store_set_attr_int(PvxStore *store, const char *path, const char *name, int64_t value,
+                                GError **error)
 {
     return set_attr(store, path, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value, error);
 }
@@ -493,7 +494,9 @@ static hid_t open_attr(PvxStore *store, const char *path, const char *name, H5T_
         if (!ok) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT,
                         "%s: attribute '%s' of '%s' is not a single %s", store->path, name, path,
-                        cls == H5T_STRING ? "string" : cls == H5T_INTEGER ? "integer" : "number");
+                        cls == H5T_STRING    ? "string"
+                        : cls == H5T_INTEGER ? "integer"
+                                             : "number");
             H5Aclose(attr);
             attr = -1;
         }
@@ -502,8 +505,7 @@ static hid_t open_attr(PvxStore *store, const char *path, const char *name, H5T_
     return attr;
 }
 
-char *pvx_store_get_attr_string(PvxStore *store, const char *path, const char *name,
-                                GError **error)
+char *pvx_store_get_attr_string(PvxStore *store, const char *path, const char *name, GError **error)
 {
     g_return_val_if_fail(store != NULL && name != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
@@ -545,14 +547,14 @@ static gboolean get_attr_number(PvxStore *store, const char *path, const char *n
     return ok;
 }
 
-gboolean pvx_store_get_attr_double(PvxStore *store, const char *path, const char *name,
-                                   double *out, GError **error)
+gboolean pvx_store_get_attr_double(PvxStore *store, const char *path, const char *name, double *out,
+                                   GError **error)
 {
     return get_attr_number(store, path, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, out, error);
 }
 
-gboolean pvx_store_get_attr_int(PvxStore *store, const char *path, const char *name,
-                                int64_t *out, GError **error)
+gboolean pvx_store_get_attr_int(PvxStore *store, const char *path, const char *name, int64_t *out,
+                                GError **error)
 {
     return get_attr_number(store, path, name, H5T_INTEGER, H5T_NATIVE_INT64, out, error);
 }

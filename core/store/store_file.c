@@ -69,7 +69,7 @@ static herr_t error_walk_cb(unsigned n, const H5E_error2_t *e, void *data)
 void pvx_store_set_h5_error(GError **error, const PvxStore *store, int code, const char *what,
                             const char *obj)
 {
-    ErrorWalk w = { .pairs = g_ptr_array_new_with_free_func(g_free) };
+    ErrorWalk w = {.pairs = g_ptr_array_new_with_free_func(g_free)};
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, error_walk_cb, &w);
     H5Eclear2(H5E_DEFAULT);
     /* The outermost frame says what the API call was doing, the innermost ones why it failed;
@@ -163,8 +163,8 @@ static gboolean check_open(const PvxStore *store, GError **error)
 {
     if (store->file >= 0)
         return TRUE;
-    g_set_error(error, PVX_ERROR, PVX_ERROR_IO, "%s: the file is not open (an earlier reopen failed)",
-                store->path);
+    g_set_error(error, PVX_ERROR, PVX_ERROR_IO,
+                "%s: the file is not open (an earlier reopen failed)", store->path);
     return FALSE;
 }
 
@@ -209,7 +209,7 @@ static hid_t file_access_plist(void)
  * push it). */
 static gboolean has_hdf5_signature(const char *path)
 {
-    static const unsigned char sig[8] = { 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n' };
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     int fd = g_open(path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         return FALSE;

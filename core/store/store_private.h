@@ -7,7 +7,7 @@
 #include "pvx/store.h"
 
 struct _PvxStore {
-    char *path;         /* as given by the caller; used in every error message */
+    char *path; /* as given by the caller; used in every error message */
     gboolean writable;
     hid_t file;         /* committed file read-only, or the shadow read-write; -1 if none */
     char *shadow_path;  /* non-NULL inside a transaction */

@@ -8,10 +8,10 @@
 #include "study-private.h"
 
 typedef struct {
-    int row;    /* key row */
+    int row; /* key row */
     int worker;
-    double v;   /* pairwise: code from the left model's side */
-    int cat;    /* identify: answered class, n_classes for "don't know" */
+    double v; /* pairwise: code from the left model's side */
+    int cat;  /* identify: answered class, n_classes for "don't know" */
 } Coded;
 
 static void pair_free(PvxStudyPair *p)
@@ -153,7 +153,7 @@ static void analyse_pairwise(PvxStudyAnalysis *an, const PvxStudyKey *key, GArra
     }
     int V = an->n_values;
     /* counts per row from a's side and from b's side */
-    g_autofree double *ca = g_new0(double, (gsize)R * V), *cb = g_new0(double, (gsize)R * V);
+    g_autofree double *ca = g_new0(double, (gsize)R *V), *cb = g_new0(double, (gsize)R *V);
     g_autoptr(GPtrArray) per_row = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
     for (int r = 0; r < R; r++)
         g_ptr_array_add(per_row, g_array_new(FALSE, FALSE, sizeof(double)));
@@ -183,7 +183,7 @@ static void analyse_pairwise(PvxStudyAnalysis *an, const PvxStudyKey *key, GArra
     }
     an->mean_task_std = std_n ? std_sum / std_n : NAN;
     /* pairs */
-    g_autofree int *pair_of = g_new(int, (gsize)M * M);
+    g_autofree int *pair_of = g_new(int, (gsize)M *M);
     for (int i = 0; i < M * M; i++)
         pair_of[i] = -1;
     for (int r = 0; r < R; r++)
@@ -201,7 +201,7 @@ static void analyse_pairwise(PvxStudyAnalysis *an, const PvxStudyKey *key, GArra
             p->class_mean = g_new0(double, C);
             g_ptr_array_add(an->pairs, p);
         }
-    g_autofree double *wins = g_new0(double, (gsize)M * M);
+    g_autofree double *wins = g_new0(double, (gsize)M *M);
     for (guint i = 0; i < coded->len; i++) {
         const Coded *c = &g_array_index(coded, Coded, i);
         int r = c->row;
@@ -232,7 +232,7 @@ static void analyse_pairwise(PvxStudyAnalysis *an, const PvxStudyKey *key, GArra
         p->a_preferred = ne ? (double)p->n_a / ne : NAN;
         p->b_preferred = ne ? (double)p->n_b / ne : NAN;
         p->equal = p->answers ? (double)p->n_equal / p->answers : NAN;
-        double obs[2] = { p->n_a, p->n_b };
+        double obs[2] = {p->n_a, p->n_b};
         p->chi2 = pvx_chi2_gof(obs, NULL, 2, &p->p);
         for (int k = 0; k < C; k++)
             p->class_mean[k] = p->class_answers[k] ? p->class_mean[k] / p->class_answers[k] : NAN;
@@ -279,8 +279,8 @@ static void analyse_pairwise(PvxStudyAnalysis *an, const PvxStudyKey *key, GArra
         }
         pm->index = pm->answers ? pm->index / pm->answers : NAN;
         for (int k = 0; k < C; k++)
-            pm->class_index[k] = pm->class_answers[k] ? pm->class_index[k] / pm->class_answers[k]
-                                                      : NAN;
+            pm->class_index[k] =
+                pm->class_answers[k] ? pm->class_index[k] / pm->class_answers[k] : NAN;
         pm->bt = bt_ok ? theta[m] : NAN;
         pm->bt_se = bt_ok ? se[m] : NAN;
         pm->bt_lo = pm->bt - 1.959963984540054 * pm->bt_se;
@@ -297,7 +297,7 @@ static void analyse_identify(PvxStudyAnalysis *an, const PvxStudyKey *key, GArra
     g_autofree int *row_model = g_new(int, R);
     for (int r = 0; r < R; r++)
         row_model[r] = strv_index(models, ((PvxStudyKeyRow *)key->rows->pdata[r])->model, FALSE);
-    g_autofree double *counts = g_new0(double, (gsize)R * V);
+    g_autofree double *counts = g_new0(double, (gsize)R *V);
     g_autofree int *row_answers = g_new0(int, R);
     for (guint i = 0; i < coded->len; i++) {
         const Coded *c = &g_array_index(coded, Coded, i);
@@ -318,9 +318,8 @@ static void analyse_identify(PvxStudyAnalysis *an, const PvxStudyKey *key, GArra
                 g_array_append_vals(sub, counts + (gsize)r * V, V);
                 an->class_answers[k] += row_answers[r];
             }
-        an->class_alpha[k] = pvx_krippendorff_alpha((double *)(void *)sub->data,
-                                                    (int)(sub->len / V), V, NULL,
-                                                    PVX_ALPHA_NOMINAL);
+        an->class_alpha[k] = pvx_krippendorff_alpha(
+            (double *)(void *)sub->data, (int)(sub->len / V), V, NULL, PVX_ALPHA_NOMINAL);
     }
     for (int m = 0; m < M; m++) {
         PvxStudyModel *pm = g_new0(PvxStudyModel, 1);
@@ -329,16 +328,15 @@ static void analyse_identify(PvxStudyAnalysis *an, const PvxStudyKey *key, GArra
         pm->class_correct = g_new0(int, C);
         pm->class_wrong = g_new0(int, C);
         pm->class_dont_know = g_new0(int, C);
-        pm->confusion = g_new0(double, (gsize)C * V);
+        pm->confusion = g_new0(double, (gsize)C *V);
         g_autoptr(GArray) sub = g_array_new(FALSE, FALSE, sizeof(double));
         for (int r = 0; r < R; r++)
             if (row_model[r] == m) {
                 g_array_append_vals(sub, counts + (gsize)r * V, V);
                 pm->tasks += row_answers[r] > 0;
             }
-        pm->alpha_nominal = pvx_krippendorff_alpha((double *)(void *)sub->data,
-                                                   (int)(sub->len / V), V, NULL,
-                                                   PVX_ALPHA_NOMINAL);
+        pm->alpha_nominal = pvx_krippendorff_alpha((double *)(void *)sub->data, (int)(sub->len / V),
+                                                   V, NULL, PVX_ALPHA_NOMINAL);
         pm->alpha[0] = pm->alpha_nominal;
         pm->alpha[1] = pm->alpha[2] = NAN;
         for (guint i = 0; i < coded->len; i++) {
@@ -391,7 +389,7 @@ PvxStudyAnalysis *pvx_study_analyse(const PvxStudyKey *key, const PvxStudyAnswer
     g_autoptr(GHashTable) mseen = g_hash_table_new(g_str_hash, g_str_equal);
     for (int r = 0; r < R; r++) {
         const PvxStudyKeyRow *k = key->rows->pdata[r];
-        const char *ms[2] = { key->type == PVX_STUDY_PAIRWISE ? k->left : k->model, k->right };
+        const char *ms[2] = {key->type == PVX_STUDY_PAIRWISE ? k->left : k->model, k->right};
         for (int i = 0; i < (key->type == PVX_STUDY_PAIRWISE ? 2 : 1); i++)
             if (g_hash_table_add(mseen, (gpointer)ms[i]))
                 g_ptr_array_add(mlist, (gpointer)ms[i]);
@@ -404,8 +402,8 @@ PvxStudyAnalysis *pvx_study_analyse(const PvxStudyKey *key, const PvxStudyAnswer
     an->n_classes = (int)g_strv_length(an->classes);
     g_autofree int *row_class = g_new(int, R);
     for (int r = 0; r < R; r++)
-        row_class[r] = strv_index(an->classes,
-                                  ((PvxStudyKeyRow *)key->rows->pdata[r])->class_name, FALSE);
+        row_class[r] =
+            strv_index(an->classes, ((PvxStudyKeyRow *)key->rows->pdata[r])->class_name, FALSE);
     /* code every answer */
     g_autoptr(GArray) coded = g_array_new(FALSE, FALSE, sizeof(Coded));
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -416,20 +414,23 @@ PvxStudyAnalysis *pvx_study_analyse(const PvxStudyKey *key, const PvxStudyAnswer
         int row = GPOINTER_TO_INT(g_hash_table_lookup(row_of, a->task)) - 1;
         if (row < 0) {
             is->unknown_task++;
-            pvx_study_issue_note(is, is->unknown_task, "%s:%d: task '%s' (worker '%s') is not "
-                                 "in the key; left out", src, a->line, a->task, a->worker);
+            pvx_study_issue_note(is, is->unknown_task,
+                                 "%s:%d: task '%s' (worker '%s') is not "
+                                 "in the key; left out",
+                                 src, a->line, a->task, a->worker);
             continue;
         }
         g_autofree char *wt = g_strdup_printf("%s\x1f%s", a->worker, a->task);
         gpointer first = g_hash_table_lookup(seen, wt);
         if (first) {
             is->duplicate++;
-            pvx_study_issue_note(is, is->duplicate, "%s:%d: worker '%s' answered task '%s' "
-                                 "again (the answer on line %d is kept)", src, a->line,
-                                 a->worker, a->task, GPOINTER_TO_INT(first));
+            pvx_study_issue_note(is, is->duplicate,
+                                 "%s:%d: worker '%s' answered task '%s' "
+                                 "again (the answer on line %d is kept)",
+                                 src, a->line, a->worker, a->task, GPOINTER_TO_INT(first));
             continue;
         }
-        Coded c = { .row = row };
+        Coded c = {.row = row};
         gboolean ok;
         if (key->type == PVX_STUDY_PAIRWISE) {
             const double *v = pvx_study_coding_lookup(coding, a->value);
@@ -447,9 +448,10 @@ PvxStudyAnalysis *pvx_study_analyse(const PvxStudyKey *key, const PvxStudyAnswer
             gpointer n = g_hash_table_lookup(is->uncoded_values, a->value);
             g_hash_table_replace(is->uncoded_values, g_strdup(a->value),
                                  GINT_TO_POINTER(GPOINTER_TO_INT(n) + 1));
-            pvx_study_issue_note(is, is->uncoded, "%s:%d: worker '%s', task '%s': the answer "
-                                 "'%s' has no code; left out", src, a->line, a->worker,
-                                 a->task, a->value);
+            pvx_study_issue_note(is, is->uncoded,
+                                 "%s:%d: worker '%s', task '%s': the answer "
+                                 "'%s' has no code; left out",
+                                 src, a->line, a->worker, a->task, a->value);
             continue;
         }
         g_hash_table_insert(seen, g_steal_pointer(&wt), GINT_TO_POINTER(MAX(a->line, 1)));
@@ -467,9 +469,9 @@ PvxStudyAnalysis *pvx_study_analyse(const PvxStudyKey *key, const PvxStudyAnswer
     if (coded->len == 0) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
                     "%s: no usable answer (%d read: %d rejected, %d empty, %d ambiguous, %d for "
-                    "tasks not in %s, %d repeated, %d without a code)%s%s", src, is->rows,
-                    is->rejected, is->empty, is->ambiguous, is->unknown_task, key->path,
-                    is->duplicate, is->uncoded, is->notes->len ? "; first: " : "",
+                    "tasks not in %s, %d repeated, %d without a code)%s%s",
+                    src, is->rows, is->rejected, is->empty, is->ambiguous, is->unknown_task,
+                    key->path, is->duplicate, is->uncoded, is->notes->len ? "; first: " : "",
                     is->notes->len ? (char *)is->notes->pdata[0] : "");
         return NULL;
     }

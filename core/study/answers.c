@@ -56,8 +56,8 @@ PvxStudyKey *pvx_study_key_load(const char *path, GError **error)
     int right = pvx_csv_column(csv, "right"), model = pvx_csv_column(csv, "model");
     gboolean pairwise = left >= 0 || right >= 0 || model < 0;
     g_autoptr(GString) missing = g_string_new(NULL);
-    const char *names[] = { "task_id", "image_id", "class", "left", "right", "model" };
-    int cols[] = { task, image, cls, left, right, model };
+    const char *names[] = {"task_id", "image_id", "class", "left", "right", "model"};
+    int cols[] = {task, image, cls, left, right, model};
     for (int i = 0; i < 6; i++) {
         if ((pairwise && i == 5) || (!pairwise && (i == 3 || i == 4)) || cols[i] >= 0)
             continue;
@@ -91,8 +91,8 @@ PvxStudyKey *pvx_study_key_load(const char *path, GError **error)
         g_ptr_array_add(key->rows, row);
         if (!*row->task_id || (pairwise && (!*row->left || !*row->right)) ||
             (!pairwise && !*row->model)) {
-            g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT, "%s:%d: empty task_id or model",
-                        path, line);
+            g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT, "%s:%d: empty task_id or model", path,
+                        line);
             return NULL;
         }
         if (pairwise && strcmp(row->left, row->right) == 0) {
@@ -236,9 +236,10 @@ PvxStudyAnswers *pvx_study_answers_load(const char *path, const char *field, con
             if (!*v || !*w) {
                 a->issues.rows++;
                 a->issues.empty++;
-                pvx_study_issue_note(&a->issues, a->issues.empty, "%s:%d: worker '%s', task "
-                                     "'%s': %s; left out", path, line, w, t,
-                                     *w ? "no answer" : "no worker_id");
+                pvx_study_issue_note(&a->issues, a->issues.empty,
+                                     "%s:%d: worker '%s', task "
+                                     "'%s': %s; left out",
+                                     path, line, w, t, *w ? "no answer" : "no worker_id");
                 continue;
             }
             pvx_study_answers_add(a, w, t, v, line);
@@ -258,8 +259,10 @@ PvxStudyAnswers *pvx_study_answers_load(const char *path, const char *field, con
     if (worker < 0)
         g_string_append(missing, "'WorkerId'");
     if (task < 0)
-        g_string_append_printf(missing, "%s'%s' (the column that joins to the key's task_id; "
-                               "see --join)", missing->len ? ", " : "", join);
+        g_string_append_printf(missing,
+                               "%s'%s' (the column that joins to the key's task_id; "
+                               "see --join)",
+                               missing->len ? ", " : "", join);
     if (single < 0 && onehot->len == 0)
         g_string_append_printf(missing, "%s'%s' (or one-hot columns '%s<value>'; see --field)",
                                missing->len ? ", " : "", single_name, prefix);
@@ -267,7 +270,8 @@ PvxStudyAnswers *pvx_study_answers_load(const char *path, const char *field, con
         g_autofree char *have = pvx_study_columns_list(csv);
         g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
                     "%s: missing column(s) %s; the file has: %s (a long CSV needs "
-                    "worker_id,task_id,answer)", path, missing->str, have);
+                    "worker_id,task_id,answer)",
+                    path, missing->str, have);
         return NULL;
     }
     int status = pvx_csv_column(csv, "AssignmentStatus");
@@ -279,8 +283,10 @@ PvxStudyAnswers *pvx_study_answers_load(const char *path, const char *field, con
         if (status >= 0 && g_ascii_strcasecmp(pvx_csv_get(csv, r, status), "Rejected") == 0) {
             is->rows++;
             is->rejected++;
-            pvx_study_issue_note(is, is->rejected, "%s:%d: assignment of worker '%s' for task "
-                                 "'%s' was rejected; left out", path, line, w, t);
+            pvx_study_issue_note(is, is->rejected,
+                                 "%s:%d: assignment of worker '%s' for task "
+                                 "'%s' was rejected; left out",
+                                 path, line, w, t);
             continue;
         }
         g_autofree char *value = NULL;
@@ -298,17 +304,18 @@ PvxStudyAnswers *pvx_study_answers_load(const char *path, const char *field, con
             if (chosen > 1) {
                 is->rows++;
                 is->ambiguous++;
-                pvx_study_issue_note(is, is->ambiguous, "%s:%d: worker '%s', task '%s': %d of "
-                                     "the %s* columns are true; left out", path, line, w, t,
-                                     chosen, prefix);
+                pvx_study_issue_note(is, is->ambiguous,
+                                     "%s:%d: worker '%s', task '%s': %d of "
+                                     "the %s* columns are true; left out",
+                                     path, line, w, t, chosen, prefix);
                 continue;
             }
         }
         if (!value || !*value || !*w) {
             is->rows++;
             is->empty++;
-            pvx_study_issue_note(is, is->empty, "%s:%d: worker '%s', task '%s': %s; left out",
-                                 path, line, w, t, *w ? "no answer" : "no WorkerId");
+            pvx_study_issue_note(is, is->empty, "%s:%d: worker '%s', task '%s': %s; left out", path,
+                                 line, w, t, *w ? "no answer" : "no WorkerId");
             continue;
         }
         pvx_study_answers_add(a, w, t, value, line);
@@ -318,12 +325,12 @@ PvxStudyAnswers *pvx_study_answers_load(const char *path, const char *field, con
 
 /* ---- coding ---------------------------------------------------------------------------------*/
 
-static const char *const scale3[] = { "alg1", "none", "alg2", NULL };
-static const int codes3[] = { 1, 0, -1 };
-static const char *const scale5[] = { "cmr", "smr", "equal", "slr", "clr", NULL };
-static const int codes5[] = { 2, 1, 0, -1, -2 };
-static const char *const scale7[] = { "l3", "l2", "l1", "equal", "r1", "r2", "r3", NULL };
-static const int codes7[] = { 3, 2, 1, 0, -1, -2, -3 };
+static const char *const scale3[] = {"alg1", "none", "alg2", NULL};
+static const int codes3[] = {1, 0, -1};
+static const char *const scale5[] = {"cmr", "smr", "equal", "slr", "clr", NULL};
+static const int codes5[] = {2, 1, 0, -1, -2};
+static const char *const scale7[] = {"l3", "l2", "l1", "equal", "r1", "r2", "r3", NULL};
+static const int codes7[] = {3, 2, 1, 0, -1, -2, -3};
 
 const char *const *pvx_study_scale_labels(int scale, const int **codes_out)
 {
@@ -362,7 +369,7 @@ void pvx_study_coding_init_defaults(PvxStudyCoding *c)
         for (int i = 0; l[i]; i++)
             codes_add(c->codes, l[i], v[i]);
     }
-    const char *dk[] = { "I do not know", "dont_know", NULL };
+    const char *dk[] = {"I do not know", "dont_know", NULL};
     c->dont_know = g_strdupv((char **)dk);
     c->ridge = 1e-3;
 }
@@ -419,34 +426,32 @@ gboolean pvx_study_coding_set_codes(PvxStudyCoding *c, const char *spec, GError 
 }
 
 /* design.yaml as export writes it (docs/study.md). */
-static const char *const design_types[] = { "pairwise", "identify", NULL };
+static const char *const design_types[] = {"pairwise", "identify", NULL};
 static const PvxParamSpec design_file_params[] = {
-    { "name", PVX_PARAM_STRING, "\"\"", 0, 0, 0, NULL, "design name" },
-    { "type", PVX_PARAM_CHOICE, "pairwise", 0, 0, 0, design_types, "design type" },
-    { "scale", PVX_PARAM_INT, "0", 0, 0, 0, NULL, "answer scale (pairwise)" },
-    { "field", PVX_PARAM_STRING, NULL, PVX_PARAM_NULLABLE, 0, 0, NULL, "answer field" },
-    { "join", PVX_PARAM_STRING, "Input.task_id", 0, 0, 0, NULL, "results column of task_id" },
-    { "codes", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL, "LABEL=VALUE from the left side" },
-    { "dont_know", PVX_PARAM_STRING, NULL, PVX_PARAM_NULLABLE, 0, 0, NULL, "identify" },
-    { "classes", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL, "class names, dataset order" },
-    { "models", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL, "model labels" },
-    { "method", PVX_PARAM_STRING, "\"\"", 0, 0, 0, NULL, "explanation method" },
-    { "rendering", PVX_PARAM_STRING, "\"\"", 0, 0, 0, NULL, "heat or occlusion" },
-    { "pairs", PVX_PARAM_STRING, "\"\"", 0, 0, 0, NULL, "all or reference" },
-    { "raters", PVX_PARAM_INT, "5", 0, 0, 0, NULL, "assignments per task" },
-    { "tasks", PVX_PARAM_INT, "0", 0, 0, 0, NULL, "tasks" },
-    { "images", PVX_PARAM_INT, "0", 0, 0, 0, NULL, "images" },
-    { "seed", PVX_PARAM_INT, "0", 0, 0, 0, NULL, "seed" },
-    { "base_url", PVX_PARAM_STRING, "\"\"", 0, 0, 0, NULL, "URL prefix" },
-    { "run", PVX_PARAM_STRING, "\"\"", 0, 0, 0, NULL, "the run folder" },
+    {"name", PVX_PARAM_STRING, "\"\"", 0, 0, 0, NULL, "design name"},
+    {"type", PVX_PARAM_CHOICE, "pairwise", 0, 0, 0, design_types, "design type"},
+    {"scale", PVX_PARAM_INT, "0", 0, 0, 0, NULL, "answer scale (pairwise)"},
+    {"field", PVX_PARAM_STRING, NULL, PVX_PARAM_NULLABLE, 0, 0, NULL, "answer field"},
+    {"join", PVX_PARAM_STRING, "Input.task_id", 0, 0, 0, NULL, "results column of task_id"},
+    {"codes", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL, "LABEL=VALUE from the left side"},
+    {"dont_know", PVX_PARAM_STRING, NULL, PVX_PARAM_NULLABLE, 0, 0, NULL, "identify"},
+    {"classes", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL, "class names, dataset order"},
+    {"models", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL, "model labels"},
+    {"method", PVX_PARAM_STRING, "\"\"", 0, 0, 0, NULL, "explanation method"},
+    {"rendering", PVX_PARAM_STRING, "\"\"", 0, 0, 0, NULL, "heat or occlusion"},
+    {"pairs", PVX_PARAM_STRING, "\"\"", 0, 0, 0, NULL, "all or reference"},
+    {"raters", PVX_PARAM_INT, "5", 0, 0, 0, NULL, "assignments per task"},
+    {"tasks", PVX_PARAM_INT, "0", 0, 0, 0, NULL, "tasks"},
+    {"images", PVX_PARAM_INT, "0", 0, 0, 0, NULL, "images"},
+    {"seed", PVX_PARAM_INT, "0", 0, 0, 0, NULL, "seed"},
+    {"base_url", PVX_PARAM_STRING, "\"\"", 0, 0, 0, NULL, "URL prefix"},
+    {"run", PVX_PARAM_STRING, "\"\"", 0, 0, 0, NULL, "the run folder"},
     PVX_PARAM_SPEC_END,
 };
 
-const PvxParams *pvx_study_design_file_load(const char *path, PvxConfig **cfg_out,
-                                            GError **error)
+const PvxParams *pvx_study_design_file_load(const char *path, PvxConfig **cfg_out, GError **error)
 {
-    static const PvxConfigSectionSpec root = { "", 0, 0, design_file_params, NULL,
-                                               "a study design" };
+    static const PvxConfigSectionSpec root = {"", 0, 0, design_file_params, NULL, "a study design"};
     g_autoptr(PvxConfig) cfg = pvx_config_load(path, NULL, error);
     if (!cfg || !pvx_config_validate(cfg, NULL, &root, error))
         return NULL;
@@ -454,8 +459,8 @@ const PvxParams *pvx_study_design_file_load(const char *path, PvxConfig **cfg_ou
     return pvx_config_section(*cfg_out, "");
 }
 
-gboolean pvx_study_coding_load_design(PvxStudyCoding *c, const char *design_path,
-                                      char **field_out, int *raters_out, GError **error)
+gboolean pvx_study_coding_load_design(PvxStudyCoding *c, const char *design_path, char **field_out,
+                                      int *raters_out, GError **error)
 {
     g_autoptr(PvxConfig) cfg = NULL;
     const PvxParams *p = pvx_study_design_file_load(design_path, &cfg, error);
@@ -474,7 +479,7 @@ gboolean pvx_study_coding_load_design(PvxStudyCoding *c, const char *design_path
     const char *dk = pvx_params_get_string(p, "dont_know");
     if (dk) {
         g_strfreev(c->dont_know);
-        const char *v[] = { dk, NULL };
+        const char *v[] = {dk, NULL};
         c->dont_know = g_strdupv((char **)v);
     }
     const char *const *classes = pvx_params_get_string_list(p, "classes", &n);

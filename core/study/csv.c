@@ -54,8 +54,7 @@ static gboolean read_record(Cursor *c, GPtrArray *fields, gboolean *eof, GError 
             for (;;) {
                 if (c->p >= c->end) {
                     g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT,
-                                "%s:%d:%d: the quoted field is never closed", c->name, qline,
-                                qcol);
+                                "%s:%d:%d: the quoted field is never closed", c->name, qline, qcol);
                     g_string_free(f, TRUE);
                     return FALSE;
                 }
@@ -75,7 +74,8 @@ static gboolean read_record(Cursor *c, GPtrArray *fields, gboolean *eof, GError 
             if (c->p < c->end && *c->p != ',' && *c->p != '\n' && *c->p != '\r') {
                 g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT,
                             "%s:%d:%d: text after the closing quote of a field (a quote inside "
-                            "a quoted field must be doubled: \"\")", c->name, c->line, c->col);
+                            "a quoted field must be doubled: \"\")",
+                            c->name, c->line, c->col);
                 g_string_free(f, TRUE);
                 return FALSE;
             }
@@ -84,7 +84,8 @@ static gboolean read_record(Cursor *c, GPtrArray *fields, gboolean *eof, GError 
                 if (*c->p == '"') {
                     g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT,
                                 "%s:%d:%d: a quote inside an unquoted field (quote the whole "
-                                "field and double the quote)", c->name, c->line, c->col);
+                                "field and double the quote)",
+                                c->name, c->line, c->col);
                     g_string_free(f, TRUE);
                     return FALSE;
                 }
@@ -125,7 +126,7 @@ PvxCsv *pvx_csv_parse(const char *text, gssize len, const char *name, GError **e
         g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT, "%s:%d: not UTF-8 text", name, line);
         return NULL;
     }
-    Cursor c = { text, text + n, name, 1, 1 };
+    Cursor c = {text, text + n, name, 1, 1};
     if (n >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         c.p += 3;
     g_autoptr(PvxCsv) csv = g_new0(PvxCsv, 1);
@@ -174,9 +175,9 @@ PvxCsv *pvx_csv_read(const char *path, GError **error)
     gsize len = 0;
     g_autoptr(GError) e = NULL;
     if (!g_file_get_contents(path, &text, &len, &e)) {
-        g_set_error(error, PVX_ERROR, e->code == G_FILE_ERROR_NOENT ? PVX_ERROR_NOT_FOUND
-                                                                     : PVX_ERROR_IO,
-                    "%s", e->message);
+        g_set_error(error, PVX_ERROR,
+                    e->code == G_FILE_ERROR_NOENT ? PVX_ERROR_NOT_FOUND : PVX_ERROR_IO, "%s",
+                    e->message);
         return NULL;
     }
     return pvx_csv_parse(text, (gssize)len, path, error);

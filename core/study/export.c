@@ -44,7 +44,8 @@ static gboolean design_from_params(const PvxParams *s, const PvxParams *p, guint
         if (!g_ascii_isalnum(*c) && !strchr("_.-", *c)) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE,
                         "%s: a design name is a folder name: letters, digits, '_', '.', '-' "
-                        "only, got \"%s\"", pvx_params_where(p, "name"), name);
+                        "only, got \"%s\"",
+                        pvx_params_where(p, "name"), name);
             return FALSE;
         }
     if (!*name || name[0] == '.') {
@@ -55,7 +56,7 @@ static gboolean design_from_params(const PvxParams *s, const PvxParams *p, guint
     }
     d->name = g_strdup(name);
     d->type = strcmp(pvx_params_get_string(p, "type"), "identify") == 0 ? PVX_STUDY_IDENTIFY
-                                                                       : PVX_STUDY_PAIRWISE;
+                                                                        : PVX_STUDY_PAIRWISE;
     d->method = g_strdup(pvx_params_get_string(p, "method"));
     gsize n = 0;
     const int64_t *models = pvx_params_get_int_list(p, "models", &n);
@@ -65,9 +66,8 @@ static gboolean design_from_params(const PvxParams *s, const PvxParams *p, guint
         d->models[i] = (int)models[i];
         for (gsize k = 0; k < i; k++)
             if (d->models[k] == d->models[i]) {
-                g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE,
-                            "%s: CR %d is listed twice", pvx_params_where(p, "models"),
-                            d->models[i]);
+                g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE, "%s: CR %d is listed twice",
+                            pvx_params_where(p, "models"), d->models[i]);
                 return FALSE;
             }
     }
@@ -84,11 +84,11 @@ static gboolean design_from_params(const PvxParams *s, const PvxParams *p, guint
         for (int i = 0; i < d->n_models; i++)
             found |= d->models[i] == d->reference;
         if (!found) {
-            g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE,
-                        "%s: the reference CR %d is not among the design's models",
-                        pvx_params_where(p, pvx_params_is_set(p, "reference") ? "reference"
-                                                                              : "pairs"),
-                        d->reference);
+            g_set_error(
+                error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE,
+                "%s: the reference CR %d is not among the design's models",
+                pvx_params_where(p, pvx_params_is_set(p, "reference") ? "reference" : "pairs"),
+                d->reference);
             return FALSE;
         }
     }
@@ -159,9 +159,9 @@ GArray *pvx_study_designs_load(const char *path, guint64 default_seed, GError **
         if (strcmp(schema->children[k].name, "study") == 0)
             study = &schema->children[k];
     g_return_val_if_fail(study != NULL, NULL);
-    PvxConfigSectionSpec children[2] = { *study, { NULL, 0, 0, NULL, NULL, NULL } };
+    PvxConfigSectionSpec children[2] = {*study, {NULL, 0, 0, NULL, NULL, NULL}};
     children[0].flags |= PVX_SECTION_REQUIRED;
-    PvxConfigSectionSpec root = { "", 0, 0, NULL, children, "a study file" };
+    PvxConfigSectionSpec root = {"", 0, 0, NULL, children, "a study file"};
     g_autoptr(PvxConfig) cfg = pvx_config_load(path, NULL, error);
     if (!cfg || !pvx_config_validate(cfg, NULL, &root, error))
         return NULL;
@@ -184,13 +184,13 @@ static PvxImage *presentable(const PvxImage *img, int size, int band, const char
 {
     int short_side = MIN(img->width, img->height);
     int factor = size > short_side ? (size + short_side - 1) / short_side : 1;
-    g_autoptr(PvxImage) big = factor > 1 ? pvx_image_scale_nearest(img, factor)
-                                         : pvx_image_copy(img);
+    g_autoptr(PvxImage) big =
+        factor > 1 ? pvx_image_scale_nearest(img, factor) : pvx_image_copy(img);
     if (band <= 0)
         return g_steal_pointer(&big);
     PvxImage *out = pvx_image_new(big->width, big->height + band, 3);
-    static const uint8_t white[4] = { 255, 255, 255, 255 };
-    static const uint8_t black[3] = { 0, 0, 0 };
+    static const uint8_t white[4] = {255, 255, 255, 255};
+    static const uint8_t black[3] = {0, 0, 0};
     pvx_image_fill_rect(out, 0, 0, out->width, out->height, white);
     pvx_image_blit(out, big, 0, 0);
     if (caption) {
@@ -260,19 +260,22 @@ static void html_escaped(GString *s, const char *v)
 }
 
 static const char *const scale_texts3[] = {
-    "The left explanation is more reasonable", "Both are equally reasonable",
+    "The left explanation is more reasonable",
+    "Both are equally reasonable",
     "The right explanation is more reasonable",
 };
 static const char *const scale_texts5[] = {
     "The left explanation is clearly more reasonable",
-    "The left explanation is slightly more reasonable", "Both are equally reasonable",
+    "The left explanation is slightly more reasonable",
+    "Both are equally reasonable",
     "The left explanation is slightly less reasonable",
     "The left explanation is clearly less reasonable",
 };
 static const char *const scale_texts7[] = {
     "The left explanation is much more reasonable",
     "The left explanation is moderately more reasonable",
-    "The left explanation is slightly more reasonable", "Both are equally reasonable",
+    "The left explanation is slightly more reasonable",
+    "Both are equally reasonable",
     "The right explanation is slightly more reasonable",
     "The right explanation is moderately more reasonable",
     "The right explanation is much more reasonable",
@@ -281,36 +284,42 @@ static const char *const scale_texts7[] = {
 static char *layout_html(const PvxStudyDesign *d, char **classes)
 {
     GString *s = g_string_new(NULL);
-    g_string_append(s,
-        "<!-- pvx study layout: paste into a Mechanical Turk project (Design layout → Source);\n"
-        "     the batch's tasks.csv fills the ${...} variables. -->\n"
-        "<script src=\"https://assets.crowd.aws/crowd-html-elements.js\"></script>\n"
-        "<crowd-form answer-format=\"flatten-objects\">\n"
-        "  <input type=\"hidden\" name=\"task_id\" value=\"${task_id}\">\n");
+    g_string_append(
+        s, "<!-- pvx study layout: paste into a Mechanical Turk project (Design layout → Source);\n"
+           "     the batch's tasks.csv fills the ${...} variables. -->\n"
+           "<script src=\"https://assets.crowd.aws/crowd-html-elements.js\"></script>\n"
+           "<crowd-form answer-format=\"flatten-objects\">\n"
+           "  <input type=\"hidden\" name=\"task_id\" value=\"${task_id}\">\n");
     if (d->type == PVX_STUDY_PAIRWISE) {
         const char *const *labels = pvx_study_scale_labels(d->scale, NULL);
-        const char *const *texts = d->scale == 3 ? scale_texts3
-                                   : d->scale == 5 ? scale_texts5 : scale_texts7;
-        g_string_append(s,
-            "  <style>\n"
-            "    .pvx-row { display: flex; gap: 16px; justify-content: center; align-items: flex-start; }\n"
-            "    .pvx-row figure { margin: 0; text-align: center; }\n"
-            "    .pvx-row img { max-width: 300px; image-rendering: pixelated; }\n"
-            "    .pvx-choices label { display: block; margin: 4px 0; }\n"
-            "  </style>\n"
-            "  <h3>Which explanation is more reasonable?</h3>\n"
-            "  <p>The middle picture shows: <b>${class_name}</b>. The pictures on its left and "
-            "right show which parts two algorithms found important for recognising it. Which "
-            "explanation is more reasonable?</p>\n"
-            "  <div class=\"pvx-row\">\n"
-            "    <figure><img src=\"${left_url}\" alt=\"left explanation\"><figcaption>left</figcaption></figure>\n"
-            "    <figure><img src=\"${original_url}\" alt=\"image\"><figcaption>${class_name}</figcaption></figure>\n"
-            "    <figure><img src=\"${right_url}\" alt=\"right explanation\"><figcaption>right</figcaption></figure>\n"
-            "  </div>\n"
-            "  <div class=\"pvx-choices\">\n");
+        const char *const *texts = d->scale == 3   ? scale_texts3
+                                   : d->scale == 5 ? scale_texts5
+                                                   : scale_texts7;
+        g_string_append(
+            s, "  <style>\n"
+               "    .pvx-row { display: flex; gap: 16px; justify-content: center; align-items: "
+               "flex-start; }\n"
+               "    .pvx-row figure { margin: 0; text-align: center; }\n"
+               "    .pvx-row img { max-width: 300px; image-rendering: pixelated; }\n"
+               "    .pvx-choices label { display: block; margin: 4px 0; }\n"
+               "  </style>\n"
+               "  <h3>Which explanation is more reasonable?</h3>\n"
+               "  <p>The middle picture shows: <b>${class_name}</b>. The pictures on its left and "
+               "right show which parts two algorithms found important for recognising it. Which "
+               "explanation is more reasonable?</p>\n"
+               "  <div class=\"pvx-row\">\n"
+               "    <figure><img src=\"${left_url}\" alt=\"left "
+               "explanation\"><figcaption>left</figcaption></figure>\n"
+               "    <figure><img src=\"${original_url}\" "
+               "alt=\"image\"><figcaption>${class_name}</figcaption></figure>\n"
+               "    <figure><img src=\"${right_url}\" alt=\"right "
+               "explanation\"><figcaption>right</figcaption></figure>\n"
+               "  </div>\n"
+               "  <div class=\"pvx-choices\">\n");
         for (int i = 0; labels[i]; i++) {
-            g_string_append_printf(s, "    <label><input type=\"radio\" name=\"choice\" value=\"%s\"%s> ",
-                                   labels[i], i == 0 ? " required" : "");
+            g_string_append_printf(
+                s, "    <label><input type=\"radio\" name=\"choice\" value=\"%s\"%s> ", labels[i],
+                i == 0 ? " required" : "");
             html_escaped(s, texts[i]);
             g_string_append(s, "</label>\n");
         }
@@ -337,13 +346,14 @@ static char *layout_html(const PvxStudyDesign *d, char **classes)
         g_string_append(s, "  <crowd-classifier name=\"category\" categories=\"");
         html_escaped(s, cats->str);
         g_string_free(cats, TRUE);
-        g_string_append(s,
-            "\" header=\"Which object does this picture show?\">\n"
-            "    <classification-target>\n"
-            "      <img src=\"${image_url}\" alt=\"picture\" style=\"max-width: 400px; image-rendering: pixelated;\">\n"
-            "    </classification-target>\n"
-            "    <short-instructions>Most of the picture is hidden; only the parts an algorithm "
-            "found most important are visible. Pick the object it shows, or \"");
+        g_string_append(
+            s, "\" header=\"Which object does this picture show?\">\n"
+               "    <classification-target>\n"
+               "      <img src=\"${image_url}\" alt=\"picture\" style=\"max-width: 400px; "
+               "image-rendering: pixelated;\">\n"
+               "    </classification-target>\n"
+               "    <short-instructions>Most of the picture is hidden; only the parts an algorithm "
+               "found most important are visible. Pick the object it shows, or \"");
         html_escaped(s, d->dont_know);
         g_string_append(s, "\" if you cannot tell.</short-instructions>\n"
                            "    <full-instructions header=\"Instructions\">Pick the one class the "
@@ -363,8 +373,8 @@ static char *design_yaml(const PvxStudyDesign *d, const char *method, char **cla
     yaml_quoted(s, d->name);
     g_string_append_printf(s, "\ntype: %s\n", pvx_study_type_name(d->type));
     g_string_append_printf(s, "scale: %d\n", d->type == PVX_STUDY_PAIRWISE ? d->scale : 0);
-    g_string_append_printf(s, "field: %s\n", d->type == PVX_STUDY_PAIRWISE ? "choice"
-                                                                            : "category.label");
+    g_string_append_printf(s, "field: %s\n",
+                           d->type == PVX_STUDY_PAIRWISE ? "choice" : "category.label");
     g_string_append(s, "join: Input.task_id\ncodes: [");
     if (d->type == PVX_STUDY_PAIRWISE) {
         const int *codes;
@@ -385,7 +395,8 @@ static char *design_yaml(const PvxStudyDesign *d, const char *method, char **cla
         g_string_append_printf(s, "%s\"cr%d\"", i ? ", " : "", d->models[i]);
     g_string_append(s, "]\nmethod: ");
     yaml_quoted(s, method);
-    g_string_append_printf(s, "\nrendering: %s\npairs: %s\nraters: %d\ntasks: %d\nimages: %d\n"
+    g_string_append_printf(s,
+                           "\nrendering: %s\npairs: %s\nraters: %d\ntasks: %d\nimages: %d\n"
                            "seed: %" G_GUINT64_FORMAT "\nbase_url: ",
                            d->occlusion ? "occlusion" : "heat",
                            d->pairs_reference ? "reference" : "all", d->raters, tasks, images,
@@ -428,8 +439,9 @@ static gboolean *correct_of(PvxStore *store, const char *raw_path, const char *m
         g_autofree int64_t *t = pvx_store_read_i64(store, tp, &nd, shape, error);
         if (!t || shape[0] != n) {
             if (t)
-                g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE, "%s has %" G_GINT64_FORMAT
-                            " entries, the maps %" G_GINT64_FORMAT, tp, shape[0], n);
+                g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
+                            "%s has %" G_GINT64_FORMAT " entries, the maps %" G_GINT64_FORMAT, tp,
+                            shape[0], n);
             g_free(ok);
             return NULL;
         }
@@ -441,7 +453,8 @@ static gboolean *correct_of(PvxStore *store, const char *raw_path, const char *m
     if (!pvx_store_exists(store, ep)) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
                     "cannot tell which images CR %d classifies correctly: its maps explain the "
-                    "true label (explain.target: label) and %s is missing", cr, ep);
+                    "true label (explain.target: label) and %s is missing",
+                    cr, ep);
         g_free(ok);
         return NULL;
     }
@@ -500,8 +513,8 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
     }
     int nd;
     int64_t shape[8];
-    g_autofree int64_t *index = pvx_store_read_i64(store, "/dataset/explain/index", &nd, shape,
-                                                   error);
+    g_autofree int64_t *index =
+        pvx_store_read_i64(store, "/dataset/explain/index", &nd, shape, error);
     if (!index)
         return NULL;
     int64_t N = shape[0];
@@ -514,8 +527,8 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
         if (t->ndim != 3 || t->shape[0] != N || (int64_t)g_strv_length(ids) != N) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
                         "study %s: the CR %d maps hold %" G_GINT64_FORMAT " images, "
-                        "/dataset/explain/index %" G_GINT64_FORMAT, d->name, d->models[m],
-                        t->ndim ? t->shape[0] : 0, N);
+                        "/dataset/explain/index %" G_GINT64_FORMAT,
+                        d->name, d->models[m], t->ndim ? t->shape[0] : 0, N);
             return NULL;
         }
     }
@@ -531,8 +544,8 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
         eligible[i] = TRUE;
     for (int m = 0; m < M; m++) {
         g_autofree char *rp = g_strdup_printf("/maps/%s/cr%d/raw", method, d->models[m]);
-        g_autofree gboolean *ok = correct_of(store, rp, method, d->models[m], labels, index, N,
-                                             split, error);
+        g_autofree gboolean *ok =
+            correct_of(store, rp, method, d->models[m], labels, index, N, split, error);
         if (!ok) {
             g_prefix_error(error, "study %s: ", d->name);
             return NULL;
@@ -542,7 +555,7 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
     }
     /* N per class, drawn with the design's seed */
     int C = pvx_dataset_num_classes(ds);
-    guint32 seeds[3] = { (guint32)d->seed, (guint32)(d->seed >> 32), g_str_hash(d->name) };
+    guint32 seeds[3] = {(guint32)d->seed, (guint32)(d->seed >> 32), g_str_hash(d->name)};
     g_autoptr(GRand) rng = g_rand_new_with_seed_array(seeds, 3);
     g_autoptr(GArray) chosen = g_array_new(FALSE, FALSE, sizeof(int64_t));
     for (int c = 0; c < C; c++) {
@@ -559,13 +572,15 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
         guint take = d->per_class > 0 ? MIN((guint)d->per_class, pool->len) : pool->len;
         if (d->per_class > 0 && take < (guint)d->per_class)
             g_message("study %s: class %s has %u of %d images that every model classifies "
-                      "correctly", d->name, pvx_dataset_class_name(ds, c), take, d->per_class);
+                      "correctly",
+                      d->name, pvx_dataset_class_name(ds, c), take, d->per_class);
         g_array_append_vals(chosen, pool->data, take);
     }
     if (chosen->len == 0) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
                     "study %s: none of the %" G_GINT64_FORMAT " explained images is classified "
-                    "correctly by every model of the design", d->name, N);
+                    "correctly by every model of the design",
+                    d->name, N);
         return NULL;
     }
     g_array_sort(chosen, (GCompareFunc)pvx_study_cmp_i64);
@@ -603,12 +618,12 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
     }
     g_autoptr(GHashTable) used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autofree char **orig_name = g_new0(char *, I);
-    g_autofree char **map_name = g_new0(char *, (gsize)I * M);
+    g_autofree char **map_name = g_new0(char *, (gsize)I *M);
     char **class_of = g_new0(char *, I + 1);
     gboolean ok = FALSE;
     for (int i = 0; i < I; i++) {
         int64_t k = g_array_index(chosen, int64_t, i);
-        PvxDatasetItem it = { 0 };
+        PvxDatasetItem it = {0};
         if (!pvx_dataset_get_item(ds, sp, index[k], &it, error))
             goto out;
         g_autoptr(PvxImage) pic = item_picture(&it);
@@ -616,8 +631,8 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
         const char *cname = pvx_dataset_class_name(ds, (int)labels[k]);
         class_of[i] = g_strdup(cname);
         int short_side = MIN(pic->width, pic->height);
-        int factor = d->display_size > short_side
-                         ? (d->display_size + short_side - 1) / short_side : 1;
+        int factor =
+            d->display_size > short_side ? (d->display_size + short_side - 1) / short_side : 1;
         int text_scale = MAX(1, MIN(3, pic->width * factor / 100));
         int band = d->type == PVX_STUDY_PAIRWISE ? pvx_text_height("Ag", text_scale) + 12 : 0;
         if (d->type == PVX_STUDY_PAIRWISE) {
@@ -632,7 +647,7 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
             const PvxTensor *all = raws->pdata[m];
             int64_t per = all->shape[1] * all->shape[2];
             g_autoptr(PvxTensor) raw = pvx_tensor_new_from_data(
-                2, (int64_t[]){ all->shape[1], all->shape[2] }, all->data + k * per);
+                2, (int64_t[]){all->shape[1], all->shape[2]}, all->data + k * per);
             PvxImage *heat = NULL, *occl = NULL;
             if (!pvx_render_map_pair(pic, raw, &ro, d->occlusion ? NULL : &heat,
                                      d->occlusion ? &occl : NULL, error))
@@ -652,7 +667,7 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
         for (int i = 0; i < I; i++) {
             if (d->type == PVX_STUDY_IDENTIFY) {
                 for (int m = 0; m < M; m++) {
-                    Task t = { i, m, -1 };
+                    Task t = {i, m, -1};
                     g_array_append_val(tasks, t);
                 }
                 continue;
@@ -662,7 +677,7 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
                     if (d->pairs_reference && d->models[a] != d->reference &&
                         d->models[b] != d->reference)
                         continue;
-                    Task t = { i, a, b };
+                    Task t = {i, a, b};
                     if (g_rand_boolean(rng)) {
                         t.left = b;
                         t.right = a;
@@ -677,8 +692,8 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
             g_array_index(tasks, Task, k) = t;
         }
         ex->task_header = g_ptr_array_new_with_free_func(g_free);
-        const char *ph[] = { "task_id", "left_url", "original_url", "right_url", "class_name" };
-        const char *ih[] = { "task_id", "image_url" };
+        const char *ph[] = {"task_id", "left_url", "original_url", "right_url", "class_name"};
+        const char *ih[] = {"task_id", "image_url"};
         int nh = d->type == PVX_STUDY_PAIRWISE ? 5 : 2;
         for (int h = 0; h < nh; h++)
             g_ptr_array_add(ex->task_header,
@@ -715,8 +730,8 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
     {
         g_autofree char *tp = g_build_filename(upload, "tasks.csv", NULL);
         g_autofree char *kp = g_build_filename(ex->dir, "key.csv", NULL);
-        const char *pk[] = { "task_id", "image_id", "class", "left", "right", NULL };
-        const char *ik[] = { "task_id", "image_id", "class", "model", NULL };
+        const char *pk[] = {"task_id", "image_id", "class", "left", "right", NULL};
+        const char *ik[] = {"task_id", "image_id", "class", "model", NULL};
         g_auto(GStrv) classes = g_new0(char *, C + 1);
         for (int c = 0; c < C; c++)
             classes[c] = g_strdup(pvx_dataset_class_name(ds, c));

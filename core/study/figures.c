@@ -18,8 +18,8 @@ static gboolean pairwise_figures(const PvxStudyAnalysis *an, const char *dir, GE
     /* answer distribution: groups = code values (from a's side), one series per pair, shares */
     g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func(g_free);
     for (int v = 0; v < V; v++)
-        g_ptr_array_add(groups, an->values[v] == 0 ? g_strdup("0")
-                                                  : g_strdup_printf("%+g", an->values[v]));
+        g_ptr_array_add(groups,
+                        an->values[v] == 0 ? g_strdup("0") : g_strdup_printf("%+g", an->values[v]));
     g_autoptr(GPtrArray) series = g_ptr_array_new_with_free_func(g_free);
     g_autofree double *share = g_new(double, (gsize)MAX(P, 1) * MAX(V, 1));
     for (int i = 0; i < P; i++) {
@@ -28,11 +28,11 @@ static gboolean pairwise_figures(const PvxStudyAnalysis *an, const char *dir, GE
         for (int v = 0; v < V; v++)
             share[i * V + v] = p->answers ? (double)p->distribution[v] / p->answers : NAN;
     }
-    g_autoptr(PvxPlot) d = pvx_plot_new("Answers per pair (coded from the first model's side)",
-                                        420, 220);
+    g_autoptr(PvxPlot) d =
+        pvx_plot_new("Answers per pair (coded from the first model's side)", 420, 220);
     pvx_plot_set_labels(d, "coded answer", "share of answers", NULL);
-    pvx_plot_bars(d, V, (const char *const *)groups->pdata, P,
-                  (const char *const *)series->pdata, share, NULL, NULL);
+    pvx_plot_bars(d, V, (const char *const *)groups->pdata, P, (const char *const *)series->pdata,
+                  share, NULL, NULL);
     if (!save(d, dir, "distribution.png", error))
         return FALSE;
     /* explainability index and Bradley–Terry strength per model */
@@ -71,7 +71,7 @@ static gboolean identify_figures(const PvxStudyAnalysis *an, const char *dir, GE
         rates[M + m] = pm->error_rate;
         rates[2 * M + m] = pm->indecisive;
     }
-    const char *series[] = { "accuracy", "error rate", "don't know" };
+    const char *series[] = {"accuracy", "error rate", "don't know"};
     g_autoptr(PvxPlot) r = pvx_plot_new("Human identification per model", 320, 200);
     pvx_plot_set_labels(r, "model", "share of answers", NULL);
     pvx_plot_set_y_range(r, 0, 0, 1);

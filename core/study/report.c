@@ -8,7 +8,7 @@
 #include "pvx/study.h"
 #include "study-private.h"
 
-static const char *alpha_names[] = { "nominal", "ordinal", "interval" };
+static const char *alpha_names[] = {"nominal", "ordinal", "interval"};
 
 static void json_alpha(PvxJson *j, const char *key, const double a[3])
 {
@@ -104,7 +104,8 @@ static void json_pairwise(PvxJson *j, const PvxStudyAnalysis *an)
     pvx_json_end_array(j);
     pvx_json_begin_object(j, "bradley_terry");
     pvx_json_number(j, "ridge", an->ridge);
-    pvx_json_string(j, "ci", "95 % Wald interval, theta +- 1.96 se, se from the inverse Fisher "
+    pvx_json_string(j, "ci",
+                    "95 % Wald interval, theta +- 1.96 se, se from the inverse Fisher "
                     "information on sum-zero strengths; ties count half a win each");
     pvx_json_end_object(j);
     pvx_json_begin_object(j, "per_class");
@@ -235,13 +236,26 @@ static gboolean write_table(const char *dir, const char *name, const char *const
     return pvx_csv_write(path, header, rows, error);
 }
 
-static gboolean write_pairwise_tables(const PvxStudyAnalysis *an, const char *dir,
-                                      GError **error)
+static gboolean write_pairwise_tables(const PvxStudyAnalysis *an, const char *dir, GError **error)
 {
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-    const char *ph[] = { "a", "b", "answers", "tasks", "mean", "n_a", "n_b", "n_equal",
-                         "a_preferred", "b_preferred", "equal", "alpha_nominal", "alpha_ordinal",
-                         "alpha_interval", "chi2", "p", NULL };
+    const char *ph[] = {"a",
+                        "b",
+                        "answers",
+                        "tasks",
+                        "mean",
+                        "n_a",
+                        "n_b",
+                        "n_equal",
+                        "a_preferred",
+                        "b_preferred",
+                        "equal",
+                        "alpha_nominal",
+                        "alpha_ordinal",
+                        "alpha_interval",
+                        "chi2",
+                        "p",
+                        NULL};
     for (guint i = 0; i < an->pairs->len; i++) {
         const PvxStudyPair *p = an->pairs->pdata[i];
         char **r = row_new(16);
@@ -265,9 +279,9 @@ static gboolean write_pairwise_tables(const PvxStudyAnalysis *an, const char *di
     if (!write_table(dir, "pairs.csv", ph, rows, error))
         return FALSE;
     g_ptr_array_set_size(rows, 0);
-    const char *mh[] = { "model", "answers", "tasks", "explainability_index", "bradley_terry",
-                         "bt_se", "ci_low", "ci_high", "alpha_nominal", "alpha_ordinal",
-                         "alpha_interval", NULL };
+    const char *mh[] = {"model",         "answers",       "tasks",          "explainability_index",
+                        "bradley_terry", "bt_se",         "ci_low",         "ci_high",
+                        "alpha_nominal", "alpha_ordinal", "alpha_interval", NULL};
     for (guint i = 0; i < an->models->len; i++) {
         const PvxStudyModel *m = an->models->pdata[i];
         char **r = row_new(11);
@@ -286,7 +300,7 @@ static gboolean write_pairwise_tables(const PvxStudyAnalysis *an, const char *di
     if (!write_table(dir, "models.csv", mh, rows, error))
         return FALSE;
     g_ptr_array_set_size(rows, 0);
-    const char *ch[] = { "class", "what", "a", "b", "answers", "mean", NULL };
+    const char *ch[] = {"class", "what", "a", "b", "answers", "mean", NULL};
     for (int k = 0; k < an->n_classes; k++) {
         for (guint i = 0; i < an->pairs->len; i++) {
             const PvxStudyPair *p = an->pairs->pdata[i];
@@ -330,8 +344,7 @@ static gboolean write_pairwise_tables(const PvxStudyAnalysis *an, const char *di
             r[2 + v] = g_strdup_printf("%d", p->distribution[v]);
         g_ptr_array_add(rows, r);
     }
-    gboolean ok = write_table(dir, "distribution.csv", (const char *const *)dh->pdata, rows,
-                              error);
+    gboolean ok = write_table(dir, "distribution.csv", (const char *const *)dh->pdata, rows, error);
     g_ptr_array_free(dh, TRUE);
     return ok;
 }
@@ -339,7 +352,7 @@ static gboolean write_pairwise_tables(const PvxStudyAnalysis *an, const char *di
 static gboolean write_task_std(const PvxStudyAnalysis *an, const char *dir, GError **error)
 {
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-    const char *h[] = { "task_id", "std", NULL };
+    const char *h[] = {"task_id", "std", NULL};
     for (int r = 0; an->task_ids && an->task_ids[r]; r++) {
         char **row = row_new(2);
         row[0] = g_strdup(an->task_ids[r]);
@@ -349,13 +362,13 @@ static gboolean write_task_std(const PvxStudyAnalysis *an, const char *dir, GErr
     return write_table(dir, "task_std.csv", h, rows, error);
 }
 
-static gboolean write_identify_tables(const PvxStudyAnalysis *an, const char *dir,
-                                      GError **error)
+static gboolean write_identify_tables(const PvxStudyAnalysis *an, const char *dir, GError **error)
 {
     int C = an->n_classes;
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-    const char *mh[] = { "model", "answers", "tasks", "correct", "wrong", "dont_know",
-                         "accuracy", "error_rate", "indecisive", "alpha_nominal", NULL };
+    const char *mh[] = {"model",      "answers",       "tasks",    "correct",
+                        "wrong",      "dont_know",     "accuracy", "error_rate",
+                        "indecisive", "alpha_nominal", NULL};
     for (guint i = 0; i < an->models->len; i++) {
         const PvxStudyModel *m = an->models->pdata[i];
         char **r = row_new(10);
@@ -374,8 +387,7 @@ static gboolean write_identify_tables(const PvxStudyAnalysis *an, const char *di
     if (!write_table(dir, "models.csv", mh, rows, error))
         return FALSE;
     g_ptr_array_set_size(rows, 0);
-    const char *ch[] = { "model", "class", "answers", "accuracy", "error_rate", "indecisive",
-                         NULL };
+    const char *ch[] = {"model", "class", "answers", "accuracy", "error_rate", "indecisive", NULL};
     for (guint i = 0; i < an->models->len; i++) {
         const PvxStudyModel *m = an->models->pdata[i];
         for (int k = 0; k < C; k++) {
@@ -419,8 +431,7 @@ static gboolean write_identify_tables(const PvxStudyAnalysis *an, const char *di
 gboolean pvx_study_analysis_write(const PvxStudyAnalysis *an, const char *dir, GError **error)
 {
     if (g_mkdir_with_parents(dir, 0755) != 0) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_IO, "cannot create %s: %s", dir,
-                    g_strerror(errno));
+        g_set_error(error, PVX_ERROR, PVX_ERROR_IO, "cannot create %s: %s", dir, g_strerror(errno));
         return FALSE;
     }
     g_autofree char *json = pvx_study_analysis_json(an);
@@ -432,10 +443,11 @@ gboolean pvx_study_analysis_write(const PvxStudyAnalysis *an, const char *dir, G
     }
     g_autoptr(GString) notes = g_string_new(NULL);
     const PvxStudyIssues *is = &an->issues;
-    g_string_append_printf(notes, "answers read %d, used %d; rejected %d, empty %d, ambiguous %d, "
-                           "task not in the key %d, repeated %d, no code %d\n", is->rows,
-                           is->used, is->rejected, is->empty, is->ambiguous, is->unknown_task,
-                           is->duplicate, is->uncoded);
+    g_string_append_printf(notes,
+                           "answers read %d, used %d; rejected %d, empty %d, ambiguous %d, "
+                           "task not in the key %d, repeated %d, no code %d\n",
+                           is->rows, is->used, is->rejected, is->empty, is->ambiguous,
+                           is->unknown_task, is->duplicate, is->uncoded);
     for (guint i = 0; i < is->notes->len; i++)
         g_string_append_printf(notes, "%s\n", (char *)is->notes->pdata[i]);
     g_autofree char *np = g_build_filename(dir, "issues.txt", NULL);

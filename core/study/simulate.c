@@ -46,10 +46,11 @@ PvxStudyAnswers *pvx_study_simulate(const PvxStudyKey *key, const PvxStudySimOpt
     if (o->raters < 1 || W < o->raters) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
                     "simulate: %d raters per task need a pool of at least as many workers "
-                    "(got %d)", o->raters, W);
+                    "(got %d)",
+                    o->raters, W);
         return NULL;
     }
-    guint32 seeds[2] = { (guint32)o->seed, (guint32)(o->seed >> 32) };
+    guint32 seeds[2] = {(guint32)o->seed, (guint32)(o->seed >> 32)};
     g_autoptr(GRand) rng = g_rand_new_with_seed_array(seeds, 2);
     static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     g_auto(GStrv) workers = g_new0(char *, W + 1);
@@ -88,8 +89,8 @@ PvxStudyAnswers *pvx_study_simulate(const PvxStudyKey *key, const PvxStudySimOpt
             pool[j] = t;
             const char *value;
             if (key->type == PVX_STUDY_PAIRWISE) {
-                double d = quality(o, k->left, 0) - quality(o, k->right, 0) +
-                           o->noise * gaussian(rng);
+                double d =
+                    quality(o, k->left, 0) - quality(o, k->right, 0) + o->noise * gaussian(rng);
                 int c = (int)CLAMP(lround(d), -K, K);
                 value = labels[K - c]; /* labels run from +K down to −K */
                 g_assert(codes[K - c] == c);
@@ -151,12 +152,32 @@ gboolean pvx_study_answers_write(const PvxStudyAnswers *answers, const PvxCsv *t
         return pvx_csv_write(path, (const char *const *)header->pdata, rows, error);
     }
     static const char *const before[] = {
-        "HITId", "HITTypeId", "Title", "Description", "Keywords", "Reward", "CreationTime",
-        "MaxAssignments", "RequesterAnnotation", "AssignmentDurationInSeconds",
-        "AutoApprovalDelayInSeconds", "Expiration", "NumberOfSimilarHITs", "LifetimeInSeconds",
-        "AssignmentId", "WorkerId", "AssignmentStatus", "AcceptTime", "SubmitTime",
-        "AutoApprovalTime", "ApprovalTime", "RejectionTime", "RequesterFeedback",
-        "WorkTimeInSeconds", "LifetimeApprovalRate", "Last30DaysApprovalRate",
+        "HITId",
+        "HITTypeId",
+        "Title",
+        "Description",
+        "Keywords",
+        "Reward",
+        "CreationTime",
+        "MaxAssignments",
+        "RequesterAnnotation",
+        "AssignmentDurationInSeconds",
+        "AutoApprovalDelayInSeconds",
+        "Expiration",
+        "NumberOfSimilarHITs",
+        "LifetimeInSeconds",
+        "AssignmentId",
+        "WorkerId",
+        "AssignmentStatus",
+        "AcceptTime",
+        "SubmitTime",
+        "AutoApprovalTime",
+        "ApprovalTime",
+        "RejectionTime",
+        "RequesterFeedback",
+        "WorkTimeInSeconds",
+        "LifetimeApprovalRate",
+        "Last30DaysApprovalRate",
         "Last7DaysApprovalRate",
     };
     int nb = G_N_ELEMENTS(before);
@@ -164,8 +185,7 @@ gboolean pvx_study_answers_write(const PvxStudyAnswers *answers, const PvxCsv *t
         g_ptr_array_add(header, g_strdup(before[i]));
     int tcol = tasks ? pvx_csv_column(tasks, "task_id") : -1;
     if (tasks && tcol < 0) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND, "%s: no column 'task_id'",
-                    tasks->name);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND, "%s: no column 'task_id'", tasks->name);
         return FALSE;
     }
     int ni = tasks ? tasks->n_cols : 1;
@@ -173,7 +193,8 @@ gboolean pvx_study_answers_write(const PvxStudyAnswers *answers, const PvxCsv *t
         g_ptr_array_add(header, g_strdup_printf("Input.%s", tasks ? tasks->header[i] : "task_id"));
     g_autoptr(GHashTable) task_row = g_hash_table_new(g_str_hash, g_str_equal);
     for (guint r = 0; tasks && r < tasks->rows->len; r++)
-        g_hash_table_insert(task_row, (gpointer)pvx_csv_get(tasks, r, tcol), GUINT_TO_POINTER(r + 1));
+        g_hash_table_insert(task_row, (gpointer)pvx_csv_get(tasks, r, tcol),
+                            GUINT_TO_POINTER(r + 1));
     /* one-hot columns in lexicographic order, as MTurk's download has them */
     g_autoptr(GPtrArray) values = g_ptr_array_new();
     if (one_hot) {
@@ -185,8 +206,8 @@ gboolean pvx_study_answers_write(const PvxStudyAnswers *answers, const PvxCsv *t
     int na = 1;
     if (one_hot) {
         for (guint v = 0; v < values->len; v++)
-            g_ptr_array_add(header, g_strdup_printf("Answer.%s.%s", field,
-                                                    (char *)values->pdata[v]));
+            g_ptr_array_add(header,
+                            g_strdup_printf("Answer.%s.%s", field, (char *)values->pdata[v]));
         na += (int)values->len;
     } else {
         g_ptr_array_add(header, g_strdup_printf("Answer.%s", field));
@@ -229,15 +250,16 @@ gboolean pvx_study_answers_write(const PvxStudyAnswers *answers, const PvxCsv *t
         r[26] = g_strdup("0% (0/0)");
         guint tr = GPOINTER_TO_UINT(g_hash_table_lookup(task_row, a->task));
         for (int c = 0; c < ni; c++)
-            r[nb + c] = g_strdup(tasks ? (tr ? pvx_csv_get(tasks, tr - 1, c)
-                                             : c == tcol ? a->task : "")
+            r[nb + c] = g_strdup(tasks ? (tr          ? pvx_csv_get(tasks, tr - 1, c)
+                                          : c == tcol ? a->task
+                                                      : "")
                                        : a->task);
         int c0 = nb + ni;
         r[c0] = g_strdup(a->task);
         if (one_hot) {
             for (guint v = 0; v < values->len; v++)
-                r[c0 + 1 + v] = g_strdup(strcmp(values->pdata[v], a->value) == 0 ? "true"
-                                                                                   : "false");
+                r[c0 + 1 + v] =
+                    g_strdup(strcmp(values->pdata[v], a->value) == 0 ? "true" : "false");
         } else {
             r[c0 + 1] = g_strdup(a->value);
         }
@@ -274,12 +296,13 @@ gboolean pvx_study_power(const PvxStudyKey *key, const PvxStudySimOptions *o,
             if (M < 2) {
                 g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
                             "power: %s has %d model; power compares models, it needs two or "
-                            "more", key->path ? key->path : "the key", M);
+                            "more",
+                            key->path ? key->path : "the key", M);
                 goto fail;
             }
             if (!power) {
                 P = pairwise ? (int)an->pairs->len : M * (M - 1) / 2;
-                power = g_new0(double, (gsize)n_raters * MAX(P, 1));
+                power = g_new0(double, (gsize)n_raters *MAX(P, 1));
                 pairs = g_new0(char *, P + 1);
                 for (int p = 0; pairwise && p < P; p++) {
                     const PvxStudyPair *pp = an->pairs->pdata[p];
@@ -299,8 +322,8 @@ gboolean pvx_study_power(const PvxStudyKey *key, const PvxStudySimOptions *o,
             for (int i = 0, p = 0; !pairwise && i < M; i++) {
                 for (int k = i + 1; k < M && p < P; k++, p++) {
                     const PvxStudyModel *a = an->models->pdata[i], *b = an->models->pdata[k];
-                    double pv = pvx_two_proportions_p(a->correct, a->answers, b->correct,
-                                                      b->answers);
+                    double pv =
+                        pvx_two_proportions_p(a->correct, a->answers, b->correct, b->answers);
                     if (isfinite(pv) && pv < level)
                         power[ri * P + p] += 1.0 / reps;
                 }

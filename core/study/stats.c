@@ -6,15 +6,15 @@
 #include "pvx/error.h"
 #include "pvx/study.h"
 
-double pvx_krippendorff_alpha(const double *counts, int n_units, int n_values,
-                              const double *values, PvxAlphaLevel level)
+double pvx_krippendorff_alpha(const double *counts, int n_units, int n_values, const double *values,
+                              PvxAlphaLevel level)
 {
     g_return_val_if_fail(n_values >= 0 && n_units >= 0, NAN);
     int V = n_values;
     if (V == 0)
         return NAN;
     /* Coincidences o_ck = Σ_u n_uc (n_uk − [c = k]) / (m_u − 1) over pairable units. */
-    g_autofree double *o = g_new0(double, (gsize)V * V);
+    g_autofree double *o = g_new0(double, (gsize)V *V);
     for (int u = 0; u < n_units; u++) {
         const double *row = counts + (gsize)u * V;
         double m = 0;
@@ -170,8 +170,8 @@ double pvx_two_proportions_p(int c1, int n1, int c2, int n2)
     double n = (double)n1 + n2, c = (double)c1 + c2;
     if (n1 <= 0 || n2 <= 0 || c1 < 0 || c2 < 0 || c1 > n1 || c2 > n2 || c <= 0 || c >= n)
         return NAN;
-    const double obs[4] = { c1, n1 - c1, c2, n2 - c2 };
-    const double exp[4] = { n1 * c / n, n1 * (n - c) / n, n2 * c / n, n2 * (n - c) / n };
+    const double obs[4] = {c1, n1 - c1, c2, n2 - c2};
+    const double exp[4] = {n1 * c / n, n1 * (n - c) / n, n2 * c / n, n2 * (n - c) / n};
     double chi2 = 0;
     for (int i = 0; i < 4; i++)
         chi2 += (obs[i] - exp[i]) * (obs[i] - exp[i]) / exp[i];
@@ -268,7 +268,7 @@ gboolean pvx_bradley_terry(int n, const double *wins, double ridge, double *thet
     g_return_val_if_fail(n >= 1 && wins && theta_out && ridge >= 0, FALSE);
     g_autofree double *th = g_new0(double, n);
     g_autofree double *g = g_new(double, n);
-    g_autofree double *M = g_new(double, (gsize)n * n);
+    g_autofree double *M = g_new(double, (gsize)n *n);
     g_autofree double *trial = g_new(double, n);
     gboolean converged = FALSE;
     double f = bt_objective(n, wins, th, ridge);

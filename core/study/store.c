@@ -51,14 +51,10 @@ static gboolean write_answers(PvxStore *store, const char *base, const PvxStudyA
     const struct {
         const char *name;
         int value;
-    } counts[] = { { "rows", is->rows },
-                   { "used", is->used },
-                   { "rejected", is->rejected },
-                   { "empty", is->empty },
-                   { "ambiguous", is->ambiguous },
-                   { "unknown_task", is->unknown_task },
-                   { "duplicate", is->duplicate },
-                   { "uncoded", is->uncoded } };
+    } counts[] = {{"rows", is->rows},           {"used", is->used},
+                  {"rejected", is->rejected},   {"empty", is->empty},
+                  {"ambiguous", is->ambiguous}, {"unknown_task", is->unknown_task},
+                  {"duplicate", is->duplicate}, {"uncoded", is->uncoded}};
     if (!write_answer_column(store, w, answers, G_STRUCT_OFFSET(PvxStudyAnswer, worker), error) ||
         !write_answer_column(store, t, answers, G_STRUCT_OFFSET(PvxStudyAnswer, task), error) ||
         !write_answer_column(store, a, answers, G_STRUCT_OFFSET(PvxStudyAnswer, value), error))
@@ -66,11 +62,11 @@ static gboolean write_answers(PvxStore *store, const char *base, const PvxStudyA
     for (gsize i = 0; i < G_N_ELEMENTS(counts); i++)
         if (!pvx_store_set_attr_int(store, base, counts[i].name, counts[i].value, error))
             return FALSE;
-    g_autofree char *source = answers->path ? g_canonicalize_filename(answers->path, NULL)
-                                            : g_strdup("");
+    g_autofree char *source =
+        answers->path ? g_canonicalize_filename(answers->path, NULL) : g_strdup("");
     return pvx_store_set_attr_string(store, base, "source", source, error) &&
-           pvx_store_set_attr_string(store, base, "format",
-                                     answers->long_format ? "long" : "mturk", error);
+           pvx_store_set_attr_string(store, base, "format", answers->long_format ? "long" : "mturk",
+                                     error);
 }
 
 static gboolean write_pairwise(PvxStore *store, const char *base, const PvxStudyAnalysis *an,
@@ -92,9 +88,9 @@ static gboolean write_pairwise(PvxStore *store, const char *base, const PvxStudy
         const PvxStudyPair *p = an->pairs->pdata[i];
         a[i] = p->a;
         b[i] = p->b;
-        double v[7] = { p->mean, p->a_preferred, p->b_preferred, p->equal, p->alpha[0], p->chi2,
-                        p->p };
-        int64_t n[4] = { p->answers, p->n_a, p->n_b, p->n_equal };
+        double v[7] = {p->mean, p->a_preferred, p->b_preferred, p->equal, p->alpha[0], p->chi2,
+                       p->p};
+        int64_t n[4] = {p->answers, p->n_a, p->n_b, p->n_equal};
         for (int k = 0; k < 7; k++)
             pv[k][i] = v[k];
         for (int k = 0; k < 4; k++)
@@ -103,9 +99,9 @@ static gboolean write_pairwise(PvxStore *store, const char *base, const PvxStudy
     g_autofree char *pairs = g_strconcat(base, "/pairs", NULL);
     g_autofree char *pa = g_strconcat(pairs, "/a", NULL);
     g_autofree char *pb = g_strconcat(pairs, "/b", NULL);
-    static const char *const vnames[7] = { "mean", "a_preferred", "b_preferred", "equal",
-                                           "alpha_nominal", "chi2", "p" };
-    static const char *const nnames[4] = { "answers", "n_a", "n_b", "n_equal" };
+    static const char *const vnames[7] = {
+        "mean", "a_preferred", "b_preferred", "equal", "alpha_nominal", "chi2", "p"};
+    static const char *const nnames[4] = {"answers", "n_a", "n_b", "n_equal"};
     if (np > 0) {
         if (!pvx_store_write_strings(store, pa, a, error) ||
             !pvx_store_write_strings(store, pb, b, error))
@@ -138,8 +134,8 @@ static gboolean write_identify(PvxStore *store, const char *base, const PvxStudy
 {
     guint nm = an->models->len;
     g_autofree char *models = g_strconcat(base, "/models", NULL);
-    if (!write_model_column(store, models, "accuracy", an,
-                            G_STRUCT_OFFSET(PvxStudyModel, accuracy), error) ||
+    if (!write_model_column(store, models, "accuracy", an, G_STRUCT_OFFSET(PvxStudyModel, accuracy),
+                            error) ||
         !write_model_column(store, models, "error_rate", an,
                             G_STRUCT_OFFSET(PvxStudyModel, error_rate), error) ||
         !write_model_column(store, models, "indecisive", an,
@@ -148,7 +144,7 @@ static gboolean write_identify(PvxStore *store, const char *base, const PvxStudy
                             G_STRUCT_OFFSET(PvxStudyModel, alpha_nominal), error))
         return FALSE;
     /* confusion [model][true class][answered class + "don't know"] */
-    int64_t shape[3] = { nm, an->n_classes, an->n_classes + 1 };
+    int64_t shape[3] = {nm, an->n_classes, an->n_classes + 1};
     gsize per = (gsize)an->n_classes * (gsize)(an->n_classes + 1);
     g_autofree double *conf = g_new0(double, MAX((gsize)nm * per, 1));
     for (guint i = 0; i < nm; i++) {
@@ -183,9 +179,8 @@ static gboolean check_key(PvxStore *store, const char *base, const char *name,
     guint n = g_strv_length(ids);
     for (guint r = 0; r < MAX(n, key->rows->len); r++) {
         const char *stored = r < n ? ids[r] : NULL;
-        const char *given = r < key->rows->len
-                                ? ((const PvxStudyKeyRow *)key->rows->pdata[r])->task_id
-                                : NULL;
+        const char *given =
+            r < key->rows->len ? ((const PvxStudyKeyRow *)key->rows->pdata[r])->task_id : NULL;
         if (stored && given && strcmp(stored, given) == 0)
             continue;
         g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
@@ -219,8 +214,7 @@ gboolean pvx_study_store_analysis(PvxStore *store, const char *name, const PvxSt
     g_autofree const char **models = g_new0(const char *, an->models->len + 1);
     for (guint i = 0; i < an->models->len; i++)
         models[i] = ((const PvxStudyModel *)an->models->pdata[i])->model;
-    static const char *const alpha_names[3] = { "alpha_nominal", "alpha_ordinal",
-                                                "alpha_interval" };
+    static const char *const alpha_names[3] = {"alpha_nominal", "alpha_ordinal", "alpha_interval"};
     g_autofree char *dir_abs = dir ? g_canonicalize_filename(dir, NULL) : g_strdup("");
     if (!pvx_store_delete(store, ans, error) || !pvx_store_delete(store, res, error) ||
         !write_answers(store, ans, answers, &an->issues, error) ||

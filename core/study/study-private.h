@@ -21,8 +21,7 @@ const double *pvx_study_coding_lookup(const PvxStudyCoding *c, const char *value
 
 /* design.yaml validated against its schema; *cfg_out owns the returned params.
  * Returns: (transfer none). */
-const PvxParams *pvx_study_design_file_load(const char *path, PvxConfig **cfg_out,
-                                            GError **error);
+const PvxParams *pvx_study_design_file_load(const char *path, PvxConfig **cfg_out, GError **error);
 
 /* "cr2" < "cr16": numbers inside labels compare by value. */
 int pvx_study_label_cmp(const char *a, const char *b);

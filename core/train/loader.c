@@ -9,7 +9,7 @@
 guint64 pvx_hash64(guint64 seed, guint64 a, guint64 b)
 {
     guint64 z = seed;
-    guint64 in[2] = { a, b };
+    guint64 in[2] = {a, b};
     for (int i = 0; i < 3; i++) {
         z += 0x9e3779b97f4a7c15ull;
         z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -90,11 +90,11 @@ struct _PvxLoader {
     gboolean shuffle;
     guint64 seed;
     int64_t epoch;
-    int64_t next;       /* the batch the consumer gets next */
-    int held;           /* slot the consumer holds, or -1 */
+    int64_t next; /* the batch the consumer gets next */
+    int held;     /* slot the consumer holds, or -1 */
     gboolean started;
     Slot slots[2];
-    PvxTensor *view;    /* what the consumer got last (a view of a slot for a short batch) */
+    PvxTensor *view; /* what the consumer got last (a view of a slot for a short batch) */
     /* The producer thread of the pass. */
     GThread *thread;
     GMutex lock;
@@ -123,7 +123,8 @@ PvxLoader *pvx_loader_new(const PvxDataset *ds, PvxSplit split, const int64_t *i
     l->order = g_new(int64_t, MAX(l->n, 1));
     l->held = -1;
     for (int s = 0; s < 2; s++) {
-        l->slots[s].x = pvx_tensor_new_shape(4, (int64_t)batch_size, l->chw[0], l->chw[1], l->chw[2]);
+        l->slots[s].x =
+            pvx_tensor_new_shape(4, (int64_t)batch_size, l->chw[0], l->chw[1], l->chw[2]);
         l->slots[s].labels = g_new0(int64_t, batch_size);
     }
     g_mutex_init(&l->lock);
@@ -220,7 +221,7 @@ static void fill_slot(PvxLoader *l, Slot *slot, int64_t b)
     for (int64_t i = 0; i < count; i++) {
         int64_t pos = first + i, k = l->order[pos];
         int64_t item_index = l->indices ? l->indices[k] : k;
-        PvxDatasetItem item = { 0 };
+        PvxDatasetItem item = {0};
         if (!pvx_dataset_get_item(l->ds, l->split, item_index, &item, &slot->error)) {
             g_prefix_error(&slot->error, "%s item %" G_GINT64_FORMAT ": ", pvx_split_name(l->split),
                            item_index);
@@ -229,8 +230,8 @@ static void fill_slot(PvxLoader *l, Slot *slot, int64_t b)
         }
         float *dst = slot->x->data + i * item_numel;
         if (augment)
-            augment_copy(l, item.image->data, dst, pvx_hash64(l->seed ^ 0xa0a0a0a0ull, (guint64)l->epoch,
-                                                              (guint64)pos));
+            augment_copy(l, item.image->data, dst,
+                         pvx_hash64(l->seed ^ 0xa0a0a0a0ull, (guint64)l->epoch, (guint64)pos));
         else
             memcpy(dst, item.image->data, (size_t)item_numel * sizeof(float));
         slot->labels[i] = item.label;
@@ -316,7 +317,8 @@ gboolean pvx_loader_next(PvxLoader *l, PvxBatch *batch, GError **error)
     l->held = s;
     l->next++;
     g_clear_pointer(&l->view, pvx_tensor_unref);
-    l->view = slot->n == l->batch_size ? pvx_tensor_ref(slot->x) : pvx_tensor_narrow0(slot->x, 0, slot->n);
+    l->view = slot->n == l->batch_size ? pvx_tensor_ref(slot->x)
+                                       : pvx_tensor_narrow0(slot->x, 0, slot->n);
     batch->x = l->view;
     batch->labels = slot->labels;
     batch->n = slot->n;

@@ -5,7 +5,7 @@
 #include "pvx/error.h"
 #include "pvx/train.h"
 
-static const char *const schedule_names[] = { "constant", "step", "cosine", "onecycle", NULL };
+static const char *const schedule_names[] = {"constant", "step", "cosine", "onecycle", NULL};
 
 const char *pvx_lr_schedule_name(PvxLrSchedule s)
 {

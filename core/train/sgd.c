@@ -104,8 +104,8 @@ gboolean pvx_sgd_set_mask(PvxSgd *sgd, const char *name, PvxTensor *mask, GError
     if (mask && !pvx_tensor_same_shape(mask, s->param)) {
         g_autofree char *a = pvx_tensor_shape_string(mask);
         g_autofree char *b = pvx_tensor_shape_string(s->param);
-        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE, "mask of '%s' has shape %s, the parameter %s",
-                    name, a, b);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
+                    "mask of '%s' has shape %s, the parameter %s", name, a, b);
         return FALSE;
     }
     if (s->mask)
@@ -134,7 +134,7 @@ double pvx_sgd_last_grad_norm(const PvxSgd *sgd)
  * millisecond per step on the training benchmark's 0.6 M parameters, with the pool idle). */
 static double sum_squares(const float *restrict x, int64_t n)
 {
-    double acc[4] = { 0, 0, 0, 0 };
+    double acc[4] = {0, 0, 0, 0};
     int64_t k = 0;
     for (; k + 4 <= n; k += 4)
         for (int l = 0; l < 4; l++)

@@ -8,8 +8,8 @@
 #include "pvx/train.h"
 
 /* Stream tags of the seeded choices (see train.h, "Determinism"). */
-#define STREAM_VAL 0x7661ull     /* val split carving */
-#define STREAM_DROPOUT 0xd0ull   /* dropout seed of an epoch */
+#define STREAM_VAL 0x7661ull   /* val split carving */
+#define STREAM_DROPOUT 0xd0ull /* dropout seed of an epoch */
 
 struct _PvxTrainer {
     PvxModel *model;
@@ -129,11 +129,10 @@ PvxTrainer *pvx_trainer_new(PvxModel *model, const PvxDataset *ds, const PvxTrai
     t->train_loader = pvx_loader_new(ds, PVX_SPLIT_TRAIN, t->train_idx, t->n_train, p->batch_size,
                                      &p->augment, p->prefetch);
     if (t->has_val)
-        t->val_loader = t->val_idx
-                            ? pvx_loader_new(ds, PVX_SPLIT_TRAIN, t->val_idx, t->n_val,
-                                             p->eval_batch_size, NULL, p->prefetch)
-                            : pvx_loader_new(ds, PVX_SPLIT_VAL, NULL, 0, p->eval_batch_size, NULL,
-                                             p->prefetch);
+        t->val_loader = t->val_idx ? pvx_loader_new(ds, PVX_SPLIT_TRAIN, t->val_idx, t->n_val,
+                                                    p->eval_batch_size, NULL, p->prefetch)
+                                   : pvx_loader_new(ds, PVX_SPLIT_VAL, NULL, 0, p->eval_batch_size,
+                                                    NULL, p->prefetch);
     return g_steal_pointer(&t);
 }
 
@@ -258,32 +257,53 @@ static void restore_state(PvxModel *model, GPtrArray *saved)
     pvx_model_apply_masks(model);
 }
 
-static const char *const history_columns[] = { "epoch", "loss", "train_acc", "val_loss",
-                                               "val_acc", "lr", "seconds", NULL };
+static const char *const history_columns[] = {"epoch",   "loss", "train_acc", "val_loss",
+                                              "val_acc", "lr",   "seconds",   NULL};
 
 static double stat_column(const PvxEpochStats *s, int col)
 {
     switch (col) {
-    case 0: return s->epoch;
-    case 1: return s->loss;
-    case 2: return s->train_acc;
-    case 3: return s->val_loss;
-    case 4: return s->val_acc;
-    case 5: return s->lr;
-    default: return s->seconds;
+    case 0:
+        return s->epoch;
+    case 1:
+        return s->loss;
+    case 2:
+        return s->train_acc;
+    case 3:
+        return s->val_loss;
+    case 4:
+        return s->val_acc;
+    case 5:
+        return s->lr;
+    default:
+        return s->seconds;
     }
 }
 
 static void set_stat_column(PvxEpochStats *s, int col, double v)
 {
     switch (col) {
-    case 0: s->epoch = (int)v; break;
-    case 1: s->loss = v; break;
-    case 2: s->train_acc = v; break;
-    case 3: s->val_loss = v; break;
-    case 4: s->val_acc = v; break;
-    case 5: s->lr = v; break;
-    default: s->seconds = v; break;
+    case 0:
+        s->epoch = (int)v;
+        break;
+    case 1:
+        s->loss = v;
+        break;
+    case 2:
+        s->train_acc = v;
+        break;
+    case 3:
+        s->val_loss = v;
+        break;
+    case 4:
+        s->val_acc = v;
+        break;
+    case 5:
+        s->lr = v;
+        break;
+    default:
+        s->seconds = v;
+        break;
     }
 }
 
@@ -320,8 +340,7 @@ static gboolean write_best(PvxTrainer *t, PvxStore *store, const char *path, GEr
     return TRUE;
 }
 
-static gboolean write_checkpoint(PvxTrainer *t, PvxStore *store, const char *group,
-                                 GError **error)
+static gboolean write_checkpoint(PvxTrainer *t, PvxStore *store, const char *group, GError **error)
 {
     gboolean own = !pvx_store_in_transaction(store);
     if (own && !pvx_store_begin(store, error))
@@ -356,8 +375,7 @@ static gboolean write_checkpoint(PvxTrainer *t, PvxStore *store, const char *gro
     return ok;
 }
 
-static gboolean read_checkpoint(PvxTrainer *t, PvxStore *store, const char *group,
-                                GError **error)
+static gboolean read_checkpoint(PvxTrainer *t, PvxStore *store, const char *group, GError **error)
 {
     g_autofree char *ck = sub(group, "checkpoint");
     g_autofree char *w = sub(ck, "weights");
@@ -383,7 +401,8 @@ static gboolean read_checkpoint(PvxTrainer *t, PvxStore *store, const char *grou
             memcmp(stored, t->val_idx, (size_t)t->n_val * sizeof(int64_t)) != 0) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT,
                         "%s: %s differs from the val split this config carves; the checkpoint "
-                        "belongs to another setting", pvx_store_path(store), v);
+                        "belongs to another setting",
+                        pvx_store_path(store), v);
             return FALSE;
         }
     }
@@ -412,8 +431,9 @@ static gboolean read_checkpoint(PvxTrainer *t, PvxStore *store, const char *grou
         if (!col)
             return FALSE;
         if (nd != 1 || shape[0] != epoch) {
-            g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT, "%s: %s has %" G_GINT64_FORMAT
-                        " entries, the checkpoint %" G_GINT64_FORMAT " epochs",
+            g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT,
+                        "%s: %s has %" G_GINT64_FORMAT " entries, the checkpoint %" G_GINT64_FORMAT
+                        " epochs",
                         pvx_store_path(store), p, nd ? shape[0] : 0, epoch);
             return FALSE;
         }
@@ -479,19 +499,21 @@ static gboolean train_epoch(PvxTrainer *t, int epoch, PvxEpochStats *st, GError 
         int64_t hits = 0;
         if (!pvx_trainer_step(t, b.x, b.labels, lr, &loss, &hits, &local)) {
             if (g_error_matches(local, PVX_ERROR, PVX_ERROR_NUMERIC))
-                g_prefix_error(&local, "training diverged at epoch %d, batch %" G_GINT64_FORMAT
+                g_prefix_error(&local,
+                               "training diverged at epoch %d, batch %" G_GINT64_FORMAT
                                " of %" G_GINT64_FORMAT " (lr %g; lower train.lr; the checkpoint "
-                               "of epoch %d is kept): ", epoch + 1, b.index + 1,
-                               t->lr.steps_per_epoch, lr, t->epochs_done);
+                               "of epoch %d is kept): ",
+                               epoch + 1, b.index + 1, t->lr.steps_per_epoch, lr, t->epochs_done);
             break;
         }
         correct += hits;
         loss_sum += loss * (double)b.n;
         seen += b.n;
         if (bar)
-            pvx_progress_update(bar, seen, "batch %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-                                " loss %.4f acc %.4f", b.index + 1, t->lr.steps_per_epoch,
-                                loss_sum / (double)seen, (double)correct / (double)seen);
+            pvx_progress_update(
+                bar, seen, "batch %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " loss %.4f acc %.4f",
+                b.index + 1, t->lr.steps_per_epoch, loss_sum / (double)seen,
+                (double)correct / (double)seen);
     }
     if (local) {
         if (bar)
@@ -538,7 +560,7 @@ gboolean pvx_trainer_run(PvxTrainer *t, PvxStore *store, const char *group, GErr
     }
     while (t->epochs_done < t->p.epochs && !t->stopped) {
         gint64 start = g_get_monotonic_time();
-        PvxEpochStats st = { 0 };
+        PvxEpochStats st = {0};
         if (!train_epoch(t, t->epochs_done, &st, error))
             return FALSE;
         st.seconds = (double)(g_get_monotonic_time() - start) / 1e6;
@@ -554,8 +576,8 @@ gboolean pvx_trainer_run(PvxTrainer *t, PvxStore *store, const char *group, GErr
             } else if (++t->bad_epochs >= t->p.patience) {
                 t->stopped = TRUE;
                 g_message("early stopping after epoch %d: val accuracy %.4f has not improved on "
-                          "epoch %d's %.4f for %d epochs", st.epoch, st.val_acc, t->best_epoch,
-                          t->best_metric, t->bad_epochs);
+                          "epoch %d's %.4f for %d epochs",
+                          st.epoch, st.val_acc, t->best_epoch, t->best_metric, t->bad_epochs);
             }
         }
         if (store && !write_checkpoint(t, store, group, error))

@@ -17,8 +17,8 @@
 
 /* The parameters pvx validates before open() sees them (pvx plugins input-x-gradient). */
 static const PvxParamSpec params[] = {
-    { "absolute", PVX_PARAM_BOOL, "false", 0, 0, 0, NULL,
-      "sum |input × gradient| over channels instead of the signed products" },
+    {"absolute", PVX_PARAM_BOOL, "false", 0, 0, 0, NULL,
+     "sum |input × gradient| over channels instead of the signed products"},
     PVX_PARAM_SPEC_END,
 };
 
@@ -44,8 +44,8 @@ static gboolean ex_explain(gpointer data, const PvxExplainRequest *req, PvxTenso
 {
     const InputXGradient *self = data;
     /* d Σ_n y[n, target_n] / d x: one backward for the whole batch, no weight gradients. */
-    g_autoptr(PvxTensor) dx = pvx_explain_input_gradient(req->model, (PvxTensor *)req->input,
-                                                         req->targets, NULL, error);
+    g_autoptr(PvxTensor) dx =
+        pvx_explain_input_gradient(req->model, (PvxTensor *)req->input, req->targets, NULL, error);
     if (!dx)
         return FALSE;
     int64_t N = dx->shape[0], C = dx->shape[1], H = dx->shape[2], W = dx->shape[3];
@@ -61,8 +61,8 @@ static gboolean ex_explain(gpointer data, const PvxExplainRequest *req, PvxTenso
             }
             maps->data[n * P + j] = (float)sum;
         }
-    g_debug("explained %" G_GINT64_FORMAT " images of %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT,
-            N, H, W);
+    g_debug("explained %" G_GINT64_FORMAT " images of %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT, N, H,
+            W);
     *maps_out = maps; /* transfer full: the core frees it */
     return TRUE;
 }
@@ -76,5 +76,4 @@ static const PvxExplainerClass klass = {
 };
 
 PVX_PLUGIN_DEFINE(PVX_KIND_EXPLAINER, "input-x-gradient", "1.0.0",
-                  "Gradient x input summed over channels (Captum's InputXGradient)", params,
-                  &klass)
+                  "Gradient x input summed over channels (Captum's InputXGradient)", params, &klass)

@@ -67,9 +67,11 @@ static void progress_quiet_prints_nothing(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/progress/plain_mode_prints_one_final_line", progress_plain_mode_prints_one_final_line);
+    g_test_add_func("/progress/plain_mode_prints_one_final_line",
+                    progress_plain_mode_prints_one_final_line);
     g_test_add_func("/progress/plain_mode_logs_at_interval", progress_plain_mode_logs_at_interval);
-    g_test_add_func("/progress/terminal_mode_draws_a_bar_in_place", progress_terminal_mode_draws_a_bar_in_place);
+    g_test_add_func("/progress/terminal_mode_draws_a_bar_in_place",
+                    progress_terminal_mode_draws_a_bar_in_place);
     g_test_add_func("/progress/quiet_prints_nothing", progress_quiet_prints_nothing);
     return g_test_run();
 }

@@ -5,7 +5,8 @@
 
 static void tensor_new_is_zeroed_contiguous(void)
 {
-    g_autoptr(PvxTensor) t = pvx_tensor_new_shape(4, (int64_t)2, (int64_t)3, (int64_t)4, (int64_t)5);
+    g_autoptr(PvxTensor) t =
+        pvx_tensor_new_shape(4, (int64_t)2, (int64_t)3, (int64_t)4, (int64_t)5);
     g_assert_cmpint(pvx_tensor_numel(t), ==, 120);
     g_assert_true(pvx_tensor_is_contiguous(t));
     g_assert_cmpint(t->stride[0], ==, 60);
@@ -38,7 +39,7 @@ static void tensor_reshape_mismatch_names_both_shapes(void)
 {
     g_autoptr(PvxTensor) t = pvx_tensor_new_shape(2, (int64_t)4, (int64_t)3);
     g_autoptr(GError) error = NULL;
-    int64_t shape[2] = { 5, 2 };
+    int64_t shape[2] = {5, 2};
     g_autoptr(PvxTensor) r = pvx_tensor_reshape(t, 2, shape, &error);
     g_assert_null(r);
     g_assert_error(error, PVX_ERROR, PVX_ERROR_SHAPE);
@@ -63,7 +64,8 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/tensor/new_is_zeroed_contiguous", tensor_new_is_zeroed_contiguous);
     g_test_add_func("/tensor/views_share_storage", tensor_views_share_storage);
-    g_test_add_func("/tensor/reshape_mismatch_names_both_shapes", tensor_reshape_mismatch_names_both_shapes);
+    g_test_add_func("/tensor/reshape_mismatch_names_both_shapes",
+                    tensor_reshape_mismatch_names_both_shapes);
     g_test_add_func("/tensor/copy_into_checks_shape", tensor_copy_into_checks_shape);
     return g_test_run();
 }

@@ -20,7 +20,6 @@ static char *write_config(const char *dir, const char *name, const char *text)
     return path;
 }
 
-
 static void cli_plugins_lists_the_dataset_plugins(void)
 {
     Result r = run_pvx(NULL, "plugins", NULL);
@@ -180,11 +179,15 @@ static void cli_unknown_command_exits_2(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/cli/plugins_lists_the_dataset_plugins", cli_plugins_lists_the_dataset_plugins);
+    g_test_add_func("/cli/plugins_lists_the_dataset_plugins",
+                    cli_plugins_lists_the_dataset_plugins);
     g_test_add_func("/cli/plugins_name_shows_parameters", cli_plugins_name_shows_parameters);
-    g_test_add_func("/cli/broken_plugin_is_reported_not_fatal", cli_broken_plugin_is_reported_not_fatal);
-    g_test_add_func("/cli/run_unknown_key_exits_2_with_location", cli_run_unknown_key_exits_2_with_location);
-    g_test_add_func("/cli/run_unknown_plugin_lists_available", cli_run_unknown_plugin_lists_available);
+    g_test_add_func("/cli/broken_plugin_is_reported_not_fatal",
+                    cli_broken_plugin_is_reported_not_fatal);
+    g_test_add_func("/cli/run_unknown_key_exits_2_with_location",
+                    cli_run_unknown_key_exits_2_with_location);
+    g_test_add_func("/cli/run_unknown_plugin_lists_available",
+                    cli_run_unknown_plugin_lists_available);
     g_test_add_func("/cli/run_writes_results_and_preview", cli_run_writes_results_and_preview);
     g_test_add_func("/cli/bad_override_names_it", cli_bad_override_names_it);
     g_test_add_func("/cli/data_preview_writes_png", cli_data_preview_writes_png);

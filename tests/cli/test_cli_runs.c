@@ -16,7 +16,6 @@ typedef PvxTestResult Result;
 /* Runs pvx with the arguments (NULL-terminated) from @cwd. */
 #define run_pvx(cwd, ...) pvx_test_run(PVX_EXE, cwd, __VA_ARGS__)
 
-
 /* A tiny experiment: 2 kandinsky classes, a 2-conv vgg-mini trained for one epoch, and
  * Grad-CAM; @extra is appended (more sections). */
 static char *write_config(const char *dir, const char *file, const char *name, const char *extra)
@@ -202,11 +201,12 @@ static void show_prints_accuracy_maps_and_stages(void)
     g_assert_nonnull(strstr(r.out, "overrides   --set seed=5"));
     g_assert_nonnull(strstr(r.out, "state       finished"));
     g_assert_nonnull(strstr(r.out, "seed 5"));
-    g_assert_nonnull(strstr(r.out, "kandinsky, 2 classes: train 16, no val, test 8; items 3×32×32"));
+    g_assert_nonnull(
+        strstr(r.out, "kandinsky, 2 classes: train 16, no val, test 8; items 3×32×32"));
     g_autofree char *stages = line_with(r.out, "stages ");
     g_assert_nonnull(stages);
     /* in the order they ran */
-    const char *order[] = { "dataset", "preview", "train", "evaluate", "explain" };
+    const char *order[] = {"dataset", "preview", "train", "evaluate", "explain"};
     const char *at = stages;
     for (gsize i = 0; i < G_N_ELEMENTS(order); i++) {
         at = strstr(at, order[i]);
@@ -245,7 +245,7 @@ static void quiet_and_verbose_work_before_and_after_the_command(void)
     r = run_pvx(dir, "--quiet", "run", cfg, "--run-id", "q1", NULL);
     g_assert_cmpint(r.status, ==, 0);
     g_assert_null(strstr(r.err, "stage dataset"));
-    g_assert_null(strstr(r.err, "epoch 1/1")); /* no progress either */
+    g_assert_null(strstr(r.err, "epoch 1/1"));       /* no progress either */
     g_assert_nonnull(strstr(r.out, "run finished")); /* results still go to stdout */
     result_clear(&r);
     r = run_pvx(dir, "run", "-q", cfg, "--run-id", "q2", NULL);
@@ -281,9 +281,10 @@ static void help_describes_the_new_commands(void)
     static const struct {
         const char *cmd, *mentions[4];
     } helps[] = {
-        { "runs", { "[DIR]", "stopped after a stage", "top-1", "--quiet" } },
-        { "show", { "RUN_DIR", "achieved", "maps per", "metrics" } },
-        { "config-reference", { "--plugins-from", "--output", "docs/config-reference.md", "Markdown" } },
+        {"runs", {"[DIR]", "stopped after a stage", "top-1", "--quiet"}},
+        {"show", {"RUN_DIR", "achieved", "maps per", "metrics"}},
+        {"config-reference",
+         {"--plugins-from", "--output", "docs/config-reference.md", "Markdown"}},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(helps); i++) {
         r = run_pvx(NULL, helps[i].cmd, "--help", NULL);
@@ -334,8 +335,8 @@ static void config_reference_covers_every_section_and_plugin(void)
     g_assert_cmpuint(all->len, >, 10);
     for (guint i = 0; i < all->len; i++) {
         const PvxPluginDescriptor *d = ((const PvxPlugin *)all->pdata[i])->desc;
-        g_autofree char *heading = g_strdup_printf("### %s `%s`\n", pvx_plugin_kind_name(d->kind),
-                                                   d->name);
+        g_autofree char *heading =
+            g_strdup_printf("### %s `%s`\n", pvx_plugin_kind_name(d->kind), d->name);
         const char *at = strstr(md, heading);
         g_assert_nonnull(at);
         for (const PvxParamSpec *p = d->params; p && p->name; p++) {
@@ -353,8 +354,8 @@ static void config_reference_covers_every_section_and_plugin(void)
 static void config_reference_doc_is_current(void)
 {
     g_autofree char *md = config_reference();
-    g_autofree char *doc_path = g_build_filename(PVX_TEST_SOURCE_ROOT, "docs",
-                                                 "config-reference.md", NULL);
+    g_autofree char *doc_path =
+        g_build_filename(PVX_TEST_SOURCE_ROOT, "docs", "config-reference.md", NULL);
     g_autofree char *doc = NULL;
     g_autoptr(GError) error = NULL;
     g_assert_true(g_file_get_contents(doc_path, &doc, NULL, &error));

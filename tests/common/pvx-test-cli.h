@@ -28,11 +28,11 @@ static inline PvxTestResult pvx_test_run_argv(const char *exe, const char *cwd,
     for (const char *const *a = args; a && *a; a++)
         g_ptr_array_add(argv, (gpointer)*a);
     g_ptr_array_add(argv, NULL);
-    PvxTestResult r = { 0 };
+    PvxTestResult r = {0};
     g_autoptr(GError) error = NULL;
     int wait_status = 0;
-    g_assert_true(g_spawn_sync(cwd, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &r.out, &r.err, &wait_status, &error));
+    g_assert_true(g_spawn_sync(cwd, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out,
+                               &r.err, &wait_status, &error));
     g_assert_no_error(error);
     g_assert_true(WIFEXITED(wait_status)); /* never a crash */
     r.status = WEXITSTATUS(wait_status);

@@ -116,8 +116,8 @@ static void config_out_of_range_names_bound(void)
     assert_config_error("name: exp1\ndataset:\n  plugin: cfgds\n  params:\n    sizes: [4, 0]\n",
                         NULL, PVX_ERROR_CONFIG_RANGE,
                         "exp.yaml:5:16: dataset cfgds: 'sizes'[1] must be >= 1, got 0");
-    assert_config_error("name: exp1\ndataset:\n  plugin: cfgds\n  params:\n    scale: 10.5\n",
-                        NULL, PVX_ERROR_CONFIG_RANGE,
+    assert_config_error("name: exp1\ndataset:\n  plugin: cfgds\n  params:\n    scale: 10.5\n", NULL,
+                        PVX_ERROR_CONFIG_RANGE,
                         "exp.yaml:5:12: dataset cfgds: 'scale' must be <= 10, got 10.5");
 }
 
@@ -183,25 +183,25 @@ static const char *base_text = "name: exp1\n"
 
 static void config_bad_override_names_override(void)
 {
-    const char *no_eq[] = { "seed=2", "seed", NULL };
+    const char *no_eq[] = {"seed=2", "seed", NULL};
     assert_config_error(base_text, no_eq, PVX_ERROR_CONFIG_OVERRIDE,
                         "--set #2 'seed': expected KEY.PATH=VALUE (e.g. train.epochs=1)");
-    const char *unknown[] = { "seed=2", "preview.per_clas=1", NULL };
+    const char *unknown[] = {"seed=2", "preview.per_clas=1", NULL};
     assert_config_error(base_text, unknown, PVX_ERROR_CONFIG_UNKNOWN_KEY,
                         "--set #2 'preview.per_clas=1': unknown key 'per_clas' in section "
                         "'preview'; valid keys: out, per_class, split");
-    const char *through_scalar[] = { "seed.x=1", NULL };
+    const char *through_scalar[] = {"seed.x=1", NULL};
     assert_config_error(base_text, through_scalar, PVX_ERROR_CONFIG_OVERRIDE,
                         "--set #1 'seed.x=1': 'seed' is int 1 (exp.yaml:2:7), not a mapping");
-    const char *empty_segment[] = { "dataset..limit=1", NULL };
+    const char *empty_segment[] = {"dataset..limit=1", NULL};
     assert_config_error(base_text, empty_segment, PVX_ERROR_CONFIG_OVERRIDE,
                         "--set #1 'dataset..limit=1': 'dataset..limit' is not a valid key path "
                         "(empty or blank segment)");
-    const char *wrong_type[] = { "dataset.params.limit=many", NULL };
+    const char *wrong_type[] = {"dataset.params.limit=many", NULL};
     assert_config_error(base_text, wrong_type, PVX_ERROR_CONFIG_TYPE,
                         "--set #1 'dataset.params.limit=many': dataset cfgds: 'limit' must be an "
                         "int, got string \"many\"");
-    const char *bad_yaml[] = { "dataset.params.sizes=[1,", NULL };
+    const char *bad_yaml[] = {"dataset.params.sizes=[1,", NULL};
     g_autoptr(GError) error = load_and_validate(base_text, bad_yaml);
     g_assert_error(error, PVX_ERROR, PVX_ERROR_CONFIG_OVERRIDE);
     g_assert_true(g_str_has_prefix(error->message,
@@ -210,8 +210,8 @@ static void config_bad_override_names_override(void)
 
 static void config_override_applied_with_list_value(void)
 {
-    const char *overrides[] = { "dataset.params.sizes=[8, 16]", "preview.split=val", "seed=7",
-                                "dataset.params.label=\"123\"", NULL };
+    const char *overrides[] = {"dataset.params.sizes=[8, 16]", "preview.split=val", "seed=7",
+                               "dataset.params.label=\"123\"", NULL};
     g_autoptr(PvxConfig) cfg = load_valid(base_text, overrides);
     const PvxParams *dp = NULL;
     const PvxPlugin *plugin = pvx_config_plugin(cfg, "dataset", 0, &dp);
@@ -331,7 +331,7 @@ static void config_resolved_text_round_trips(void)
                        "    tags: [yes, '1', \"\"]\n"
                        "    cache: c.h5\n"
                        "preview:\n";
-    const char *overrides[] = { "dataset.params.sizes=[3,5]", "preview.per_class=64", NULL };
+    const char *overrides[] = {"dataset.params.sizes=[3,5]", "preview.per_class=64", NULL};
     g_autoptr(PvxConfig) a = load_valid(text, overrides);
     g_autofree char *ra = pvx_config_resolved_text(a);
     g_autoptr(GError) error = NULL;
@@ -373,33 +373,33 @@ static void config_resolved_text_round_trips(void)
     g_assert_cmpstr(pvx_params_get_string(da, "cache"), ==, pvx_params_get_string(db, "cache"));
     g_assert_cmpstr(pvx_params_get_string(da, "root"), ==, pvx_params_get_string(db, "root"));
     g_assert_cmpint(pvx_params_get_int(pvx_config_section(b, "preview"), "per_class"), ==, 64);
-    const char *names[] = { "shuffle", "limit", "scale", "label", "mode", "sizes", "weights",
-                            "tags", "root", "cache", NULL };
+    const char *names[] = {"shuffle", "limit", "scale", "label", "mode", "sizes",
+                           "weights", "tags",  "root",  "cache", NULL};
     assert_same_params(da, db, names);
 }
 
 /* A schema with nested and list sections, as later stages will add. */
 static const PvxParamSpec train_specs[] = {
-    { "epochs", PVX_PARAM_INT, NULL, PVX_PARAM_REQUIRED | PVX_PARAM_HAS_MIN, 1, 0, NULL, "" },
-    { "lr", PVX_PARAM_DOUBLE, "0.1", PVX_PARAM_HAS_MIN, 0, 0, NULL, "" },
-    { "batch_size", PVX_PARAM_INT, "32", 0, 0, 0, NULL, "" },
+    {"epochs", PVX_PARAM_INT, NULL, PVX_PARAM_REQUIRED | PVX_PARAM_HAS_MIN, 1, 0, NULL, ""},
+    {"lr", PVX_PARAM_DOUBLE, "0.1", PVX_PARAM_HAS_MIN, 0, 0, NULL, ""},
+    {"batch_size", PVX_PARAM_INT, "32", 0, 0, 0, NULL, ""},
     PVX_PARAM_SPEC_END,
 };
 static const PvxParamSpec schedule_specs[] = {
-    { "rates", PVX_PARAM_INT_LIST, "[2]", 0, 0, 0, NULL, "" },
+    {"rates", PVX_PARAM_INT_LIST, "[2]", 0, 0, 0, NULL, ""},
     PVX_PARAM_SPEC_END,
 };
 static const PvxConfigSectionSpec train_children[] = {
-    { "schedule", 0, 0, schedule_specs, NULL, "" },
-    { NULL, 0, 0, NULL, NULL, NULL },
+    {"schedule", 0, 0, schedule_specs, NULL, ""},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 static const PvxConfigSectionSpec custom_sections[] = {
-    { "train", 0, 0, train_specs, train_children, "" },
-    { "data", PVX_SECTION_LIST, PVX_KIND_DATASET, NULL, NULL, "" },
-    { NULL, 0, 0, NULL, NULL, NULL },
+    {"train", 0, 0, train_specs, train_children, ""},
+    {"data", PVX_SECTION_LIST, PVX_KIND_DATASET, NULL, NULL, ""},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 static const PvxParamSpec custom_root_specs[] = {
-    { "name", PVX_PARAM_STRING, "x", 0, 0, 0, NULL, "" },
+    {"name", PVX_PARAM_STRING, "x", 0, 0, 0, NULL, ""},
     PVX_PARAM_SPEC_END,
 };
 static const PvxConfigSectionSpec custom_root = {"", 0, 0, custom_root_specs, custom_sections, ""};
@@ -417,8 +417,9 @@ static void config_nested_and_list_sections(void)
 {
     g_autoptr(GError) e1 = validate_custom("name: a\ntrain:\n  epoch: 1\n", NULL, NULL);
     g_assert_error(e1, PVX_ERROR, PVX_ERROR_CONFIG_UNKNOWN_KEY);
-    g_assert_cmpstr(e1->message, ==, "exp.yaml:3:3: unknown key 'epoch' in section 'train'; "
-                                     "valid keys: batch_size, epochs, lr, schedule");
+    g_assert_cmpstr(e1->message, ==,
+                    "exp.yaml:3:3: unknown key 'epoch' in section 'train'; "
+                    "valid keys: batch_size, epochs, lr, schedule");
     /* An absent section with a required key: reported at the closest mapping. */
     g_autoptr(GError) e2 = validate_custom("name: a\n", NULL, NULL);
     g_assert_error(e2, PVX_ERROR, PVX_ERROR_CONFIG_MISSING);
@@ -429,7 +430,8 @@ static void config_nested_and_list_sections(void)
     g_assert_error(e3, PVX_ERROR, PVX_ERROR_CONFIG_TYPE);
     g_assert_cmpstr(e3->message, ==, "exp.yaml:2:7: 'data' must be a list, got a mapping");
     g_autoptr(GError) e4 = validate_custom("train: {epochs: 1}\ndata:\n  - plugin: cfgds\n"
-                                           "  - params: {limit: 3}\n", NULL, NULL);
+                                           "  - params: {limit: 3}\n",
+                                           NULL, NULL);
     g_assert_error(e4, PVX_ERROR, PVX_ERROR_CONFIG_MISSING);
     g_assert_cmpstr(e4->message, ==,
                     "exp.yaml:4:5: missing required key 'plugin' in section 'data[1]'");
@@ -443,7 +445,7 @@ static void config_nested_and_list_sections(void)
                        "  - plugin: cfgds\n"
                        "  - plugin: cfgds\n"
                        "    params: {limit: 3}\n";
-    const char *overrides[] = { "data.1.params.limit=5", "train.schedule.rates=[8]", NULL };
+    const char *overrides[] = {"data.1.params.limit=5", "train.schedule.rates=[8]", NULL};
     PvxConfig *raw = NULL;
     g_autoptr(GError) error = validate_custom(text, overrides, &raw);
     g_assert_no_error(error);
@@ -457,8 +459,8 @@ static void config_nested_and_list_sections(void)
     g_assert_cmpint(pvx_params_get_int(p1, "limit"), ==, 5);
     g_assert_cmpstr(pvx_params_where(p1, "limit"), ==, "--set #1");
     gsize n = 0;
-    const int64_t *rates = pvx_params_get_int_list(pvx_config_section(cfg, "train.schedule"),
-                                                   "rates", &n);
+    const int64_t *rates =
+        pvx_params_get_int_list(pvx_config_section(cfg, "train.schedule"), "rates", &n);
     g_assert_cmpuint(n, ==, 1);
     g_assert_cmpint(rates[0], ==, 8);
     g_assert_cmpfloat(pvx_params_get_double(pvx_config_section(cfg, "train"), "lr"), ==, 0.1);

@@ -3,22 +3,21 @@
  * `classes` classes, 1×2×2 images filled with the item index. */
 #include <pvx/pvx.h>
 
-static const char *const modes[] = { "fast", "exact", NULL };
+static const char *const modes[] = {"fast", "exact", NULL};
 
 static const PvxParamSpec params[] = {
-    { "shuffle", PVX_PARAM_BOOL, "false", 0, 0, 0, NULL, "shuffle the items" },
-    { "limit", PVX_PARAM_INT, "100", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 1000000, NULL,
-      "items per split" },
-    { "scale", PVX_PARAM_DOUBLE, "0.5", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 10, NULL,
-      "pixel scale" },
-    { "label", PVX_PARAM_STRING, "plain", 0, 0, 0, NULL, "a label" },
-    { "mode", PVX_PARAM_CHOICE, "fast", 0, 0, 0, modes, "loading mode" },
-    { "sizes", PVX_PARAM_INT_LIST, "[2, 4]", PVX_PARAM_HAS_MIN, 1, 0, NULL, "sizes" },
-    { "weights", PVX_PARAM_DOUBLE_LIST, "[0.25, 1e-3]", PVX_PARAM_HAS_MAX, 0, 1, NULL,
-      "weights" },
-    { "tags", PVX_PARAM_STRING_LIST, "[a, b]", 0, 0, 0, NULL, "tags" },
-    { "root", PVX_PARAM_PATH, "data", 0, 0, 0, NULL, "data folder" },
-    { "cache", PVX_PARAM_PATH, NULL, PVX_PARAM_NULLABLE, 0, 0, NULL, "cache file, or null" },
+    {"shuffle", PVX_PARAM_BOOL, "false", 0, 0, 0, NULL, "shuffle the items"},
+    {"limit", PVX_PARAM_INT, "100", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 1000000, NULL,
+     "items per split"},
+    {"scale", PVX_PARAM_DOUBLE, "0.5", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 10, NULL,
+     "pixel scale"},
+    {"label", PVX_PARAM_STRING, "plain", 0, 0, 0, NULL, "a label"},
+    {"mode", PVX_PARAM_CHOICE, "fast", 0, 0, 0, modes, "loading mode"},
+    {"sizes", PVX_PARAM_INT_LIST, "[2, 4]", PVX_PARAM_HAS_MIN, 1, 0, NULL, "sizes"},
+    {"weights", PVX_PARAM_DOUBLE_LIST, "[0.25, 1e-3]", PVX_PARAM_HAS_MAX, 0, 1, NULL, "weights"},
+    {"tags", PVX_PARAM_STRING_LIST, "[a, b]", 0, 0, 0, NULL, "tags"},
+    {"root", PVX_PARAM_PATH, "data", 0, 0, 0, NULL, "data folder"},
+    {"cache", PVX_PARAM_PATH, NULL, PVX_PARAM_NULLABLE, 0, 0, NULL, "cache file, or null"},
     PVX_PARAM_SPEC_END,
 };
 

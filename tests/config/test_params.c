@@ -2,20 +2,20 @@
 #include <pvx/pvx.h>
 #include <string.h>
 
-static const char *const colors[] = { "red", "green", NULL };
+static const char *const colors[] = {"red", "green", NULL};
 
 static const PvxParamSpec every_type[] = {
-    { "flag", PVX_PARAM_BOOL, "true", 0, 0, 0, NULL, "a bool" },
-    { "count", PVX_PARAM_INT, "3", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 64, NULL, "an int" },
-    { "rate", PVX_PARAM_DOUBLE, "1", PVX_PARAM_HAS_MIN, 0, 0, NULL, "an int literal as double" },
-    { "title", PVX_PARAM_STRING, "\"007\"", 0, 0, 0, NULL, "a quoted number is a string" },
-    { "color", PVX_PARAM_CHOICE, "green", 0, 0, 0, colors, "a choice" },
-    { "rates", PVX_PARAM_INT_LIST, "[2, 4, 8]", PVX_PARAM_HAS_MIN, 2, 0, NULL, "ints" },
-    { "probs", PVX_PARAM_DOUBLE_LIST, "[]", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 1, NULL,
-      "doubles" },
-    { "names", PVX_PARAM_STRING_LIST, "[a, 'b c']", 0, 0, 0, NULL, "strings" },
-    { "dir", PVX_PARAM_PATH, "sub/dir", 0, 0, 0, NULL, "a relative path" },
-    { "cache", PVX_PARAM_PATH, NULL, PVX_PARAM_NULLABLE, 0, 0, NULL, "nullable, unset" },
+    {"flag", PVX_PARAM_BOOL, "true", 0, 0, 0, NULL, "a bool"},
+    {"count", PVX_PARAM_INT, "3", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 64, NULL, "an int"},
+    {"rate", PVX_PARAM_DOUBLE, "1", PVX_PARAM_HAS_MIN, 0, 0, NULL, "an int literal as double"},
+    {"title", PVX_PARAM_STRING, "\"007\"", 0, 0, 0, NULL, "a quoted number is a string"},
+    {"color", PVX_PARAM_CHOICE, "green", 0, 0, 0, colors, "a choice"},
+    {"rates", PVX_PARAM_INT_LIST, "[2, 4, 8]", PVX_PARAM_HAS_MIN, 2, 0, NULL, "ints"},
+    {"probs", PVX_PARAM_DOUBLE_LIST, "[]", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 1, NULL,
+     "doubles"},
+    {"names", PVX_PARAM_STRING_LIST, "[a, 'b c']", 0, 0, 0, NULL, "strings"},
+    {"dir", PVX_PARAM_PATH, "sub/dir", 0, 0, 0, NULL, "a relative path"},
+    {"cache", PVX_PARAM_PATH, NULL, PVX_PARAM_NULLABLE, 0, 0, NULL, "nullable, unset"},
     PVX_PARAM_SPEC_END,
 };
 
@@ -52,8 +52,8 @@ static void params_defaults_of_every_type(void)
 
 static void params_from_pairs_overrides_defaults(void)
 {
-    const char *pairs[] = { "count=64", "rates=[3, 5]", "cache=/tmp/c.h5", "title=hello world",
-                            NULL };
+    const char *pairs[] = {"count=64", "rates=[3, 5]", "cache=/tmp/c.h5", "title=hello world",
+                           NULL};
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxParams) p = pvx_params_new_from_pairs(every_type, "test t", pairs, &error);
     g_assert_no_error(error);
@@ -100,7 +100,7 @@ static void params_pair_errors_name_the_pair(void)
          "--set #1 'rate=.nan': test t: 'rate' must not be NaN"},
     };
     for (guint k = 0; k < G_N_ELEMENTS(cases); k++) {
-        const char *pairs[] = { cases[k].pair, NULL };
+        const char *pairs[] = {cases[k].pair, NULL};
         g_autoptr(GError) error = NULL;
         g_autoptr(PvxParams) p = pvx_params_new_from_pairs(every_type, "test t", pairs, &error);
         g_assert_null(p);
@@ -116,7 +116,7 @@ static void params_pair_errors_name_the_pair(void)
 static void params_required_without_value_is_missing(void)
 {
     static const PvxParamSpec specs[] = {
-        { "root", PVX_PARAM_PATH, NULL, PVX_PARAM_REQUIRED, 0, 0, NULL, "required" },
+        {"root", PVX_PARAM_PATH, NULL, PVX_PARAM_REQUIRED, 0, 0, NULL, "required"},
         PVX_PARAM_SPEC_END,
     };
     g_assert_true(pvx_param_specs_check(specs, NULL));
@@ -126,7 +126,7 @@ static void params_required_without_value_is_missing(void)
     g_assert_error(error, PVX_ERROR, PVX_ERROR_CONFIG_MISSING);
     g_assert_cmpstr(error->message, ==, "dataset idx: missing required key 'root'");
     g_clear_error(&error);
-    const char *pairs[] = { "root=/data", NULL };
+    const char *pairs[] = {"root=/data", NULL};
     g_autoptr(PvxParams) q = pvx_params_new_from_pairs(specs, "dataset idx", pairs, &error);
     g_assert_no_error(error);
     g_assert_cmpstr(pvx_params_get_string(q, "root"), ==, "/data");
@@ -134,7 +134,7 @@ static void params_required_without_value_is_missing(void)
 
 static void params_explicit_null_is_unset_only_when_nullable(void)
 {
-    const char *pairs[] = { "cache=null", NULL };
+    const char *pairs[] = {"cache=null", NULL};
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxParams) p = pvx_params_new_from_pairs(every_type, "t", pairs, &error);
     g_assert_no_error(error);
@@ -142,7 +142,7 @@ static void params_explicit_null_is_unset_only_when_nullable(void)
     g_assert_false(pvx_params_is_set(p, "cache"));
     g_assert_cmpstr(pvx_params_where(p, "cache"), ==, "--set #1");
 
-    const char *bad[] = { "count=~", NULL };
+    const char *bad[] = {"count=~", NULL};
     g_autoptr(PvxParams) q = pvx_params_new_from_pairs(every_type, "t", bad, &error);
     g_assert_null(q);
     g_assert_error(error, PVX_ERROR, PVX_ERROR_CONFIG_TYPE);
@@ -151,7 +151,7 @@ static void params_explicit_null_is_unset_only_when_nullable(void)
 
 static void params_specs_check_refuses_bad_tables(void)
 {
-    static const char *const none[] = { NULL };
+    static const char *const none[] = {NULL};
     struct {
         PvxParamSpec specs[3];
         const char *message;

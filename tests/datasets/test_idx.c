@@ -64,12 +64,14 @@ static void fashion_mnist_items_match_the_files(void)
         const char *prefix;
         int64_t index[4];
     } cases[] = {
-        { PVX_SPLIT_TRAIN, "train", { 0, 1, 42, 59999 } },
-        { PVX_SPLIT_TEST, "t10k", { 0, 7, 4242, 9999 } },
+        {PVX_SPLIT_TRAIN, "train", {0, 1, 42, 59999}},
+        {PVX_SPLIT_TEST, "t10k", {0, 7, 4242, 9999}},
     };
     for (gsize c = 0; c < G_N_ELEMENTS(cases); c++) {
-        g_autofree char *ip = g_strdup_printf(FASHION_ROOT "/%s-images-idx3-ubyte.gz", cases[c].prefix);
-        g_autofree char *lp = g_strdup_printf(FASHION_ROOT "/%s-labels-idx1-ubyte.gz", cases[c].prefix);
+        g_autofree char *ip =
+            g_strdup_printf(FASHION_ROOT "/%s-images-idx3-ubyte.gz", cases[c].prefix);
+        g_autofree char *lp =
+            g_strdup_printf(FASHION_ROOT "/%s-labels-idx1-ubyte.gz", cases[c].prefix);
         g_autoptr(GBytes) images = gunzip_file(ip);
         g_autoptr(GBytes) labels = gunzip_file(lp);
         const uint8_t *im = g_bytes_get_data(images, NULL);
@@ -79,7 +81,7 @@ static void fashion_mnist_items_match_the_files(void)
         g_assert_cmpuint(be32(im + 12), ==, 28);
         for (int k = 0; k < 4; k++) {
             int64_t i = cases[c].index[k];
-            PvxDatasetItem item = { 0 };
+            PvxDatasetItem item = {0};
             g_assert_true(pvx_dataset_get_item(ds, cases[c].split, i, &item, &error));
             g_assert_no_error(error);
             g_assert_cmpint(item.label, ==, lb[8 + i]);
@@ -92,7 +94,8 @@ static void fashion_mnist_items_match_the_files(void)
                 g_assert_cmpfloat_with_epsilon(item.image->data[p],
                                                (px[p] / 255.0 - 0.2860) / 0.3530, 1e-5);
             g_assert_null(item.mask);
-            g_autofree char *id = g_strdup_printf("%s-%06d", pvx_split_name(cases[c].split), (int)i);
+            g_autofree char *id =
+                g_strdup_printf("%s-%06d", pvx_split_name(cases[c].split), (int)i);
             g_assert_cmpstr(item.id, ==, id);
             pvx_dataset_item_clear(&item);
         }
@@ -115,7 +118,7 @@ static void fashion_mnist_has_60000_train_10000_test_no_val(void)
     g_assert_cmpint(chw[1], ==, 28);
     g_assert_cmpint(chw[2], ==, 28);
     g_assert_false(pvx_dataset_has_masks(ds));
-    PvxDatasetItem item = { 0 };
+    PvxDatasetItem item = {0};
     g_assert_false(pvx_dataset_get_item(ds, PVX_SPLIT_VAL, 0, &item, &error));
     g_assert_nonnull(error);
 }
@@ -124,8 +127,8 @@ static void fashion_mnist_class_names_by_label(void)
 {
     if (!have_fashion_mnist())
         return;
-    static const char *const want[] = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" };
+    static const char *const want[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                       "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxDataset) ds = open_idx(NULL, &error);
     g_assert_no_error(error);
@@ -153,7 +156,7 @@ static void fashion_mnist_train_statistics_match_defaults(void)
     gsize len;
     const uint8_t *im = g_bytes_get_data(images, &len);
     g_assert_cmpuint(len, ==, 16 + (gsize)60000 * 784);
-    guint64 hist[256] = { 0 };
+    guint64 hist[256] = {0};
     for (gsize i = 16; i < len; i++)
         hist[im[i]]++;
     double n = (double)(len - 16), sum = 0.0, sum2 = 0.0;
@@ -209,7 +212,7 @@ static void write_split(const char *dir, const char *prefix, gboolean gz, guint3
     const char *ext = gz ? ".gz" : "";
     g_autofree char *iname = g_strdup_printf("%s-images-idx3-ubyte%s", prefix, ext);
     g_autofree char *lname = g_strdup_printf("%s-labels-idx1-ubyte%s", prefix, ext);
-    guint32 idims[3] = { n, 5, 4 };
+    guint32 idims[3] = {n, 5, 4};
     write_idx(dir, iname, gz, 0x803, idims, 3, px, n * 20);
     write_idx(dir, lname, gz, 0x801, &n, 1, lb, n);
 }
@@ -240,7 +243,7 @@ static void expect_format_error(const char *root, const char *extra, const char 
                                 const char *const *needles)
 {
     g_autofree char *rootpair = g_strdup_printf("root=%s", root);
-    const char *pairs[] = { rootpair, extra, NULL };
+    const char *pairs[] = {rootpair, extra, NULL};
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxDataset) ds = open_idx(pairs, &error);
     g_assert_null(ds);
@@ -258,8 +261,8 @@ static void raw_files_load_like_gzipped(void)
     g_autofree char *raw_root = make_root(FALSE);
     g_autofree char *gz_pair = g_strdup_printf("root=%s", gz_root);
     g_autofree char *raw_pair = g_strdup_printf("root=%s", raw_root);
-    const char *gz_pairs[] = { gz_pair, NULL };
-    const char *raw_pairs[] = { raw_pair, NULL };
+    const char *gz_pairs[] = {gz_pair, NULL};
+    const char *raw_pairs[] = {raw_pair, NULL};
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxDataset) a = open_idx(gz_pairs, &error);
     g_assert_no_error(error);
@@ -274,7 +277,7 @@ static void raw_files_load_like_gzipped(void)
     for (int s = 0; s < 2; s++) {
         PvxSplit split = s ? PVX_SPLIT_TEST : PVX_SPLIT_TRAIN;
         for (int64_t i = 0; i < pvx_dataset_split_size(a, split); i++) {
-            PvxDatasetItem x = { 0 }, y = { 0 };
+            PvxDatasetItem x = {0}, y = {0};
             g_assert_true(pvx_dataset_get_item(a, split, i, &x, &error));
             g_assert_true(pvx_dataset_get_item(b, split, i, &y, &error));
             g_assert_cmpint(x.label, ==, y.label);
@@ -294,10 +297,10 @@ static void raw_files_load_like_gzipped(void)
 static void truncated_images_error_names_file_and_sizes(void)
 {
     g_autofree char *root = make_root(TRUE);
-    uint8_t data[5000] = { 0 };
-    guint32 dims[3] = { 100, 28, 28 };
+    uint8_t data[5000] = {0};
+    guint32 dims[3] = {100, 28, 28};
     write_idx(root, "t10k-images-idx3-ubyte.gz", TRUE, 0x803, dims, 3, data, sizeof data);
-    const char *needles[] = { "truncated", "100×28×28", "5000", NULL };
+    const char *needles[] = {"truncated", "100×28×28", "5000", NULL};
     expect_format_error(root, NULL, "t10k-images-idx3-ubyte.gz", needles);
     remove_root(root);
 }
@@ -311,14 +314,14 @@ static void cut_gzip_stream_is_reported_truncated(void)
     uint32_t x = 12345;
     for (int i = 0; i < N * 784; i++)
         px[i] = (uint8_t)((x = x * 1664525u + 1013904223u) >> 24);
-    guint32 dims[3] = { N, 28, 28 };
+    guint32 dims[3] = {N, 28, 28};
     write_idx(root, "train-images-idx3-ubyte.gz", TRUE, 0x803, dims, 3, px, N * 784);
     g_autofree char *path = g_build_filename(root, "train-images-idx3-ubyte.gz", NULL);
     g_autofree char *bytes = NULL;
     gsize len;
     g_assert_true(g_file_get_contents(path, &bytes, &len, NULL));
     g_assert_true(g_file_set_contents(path, bytes, (gssize)(len / 2), NULL));
-    const char *needles[] = { "truncated", NULL };
+    const char *needles[] = {"truncated", NULL};
     expect_format_error(root, NULL, "train-images-idx3-ubyte.gz", needles);
     remove_root(root);
 }
@@ -326,11 +329,11 @@ static void cut_gzip_stream_is_reported_truncated(void)
 static void wrong_magic_error_names_file(void)
 {
     g_autofree char *root = make_root(FALSE);
-    uint8_t lb[12] = { 0 };
-    guint32 dims[3] = { 12, 1, 1 };
+    uint8_t lb[12] = {0};
+    guint32 dims[3] = {12, 1, 1};
     /* An images header where the labels belong. */
     write_idx(root, "t10k-labels-idx1-ubyte", FALSE, 0x803, dims, 3, lb, sizeof lb);
-    const char *needles[] = { "wrong magic", "0x00000803", "0x00000801", NULL };
+    const char *needles[] = {"wrong magic", "0x00000803", "0x00000801", NULL};
     expect_format_error(root, NULL, "t10k-labels-idx1-ubyte", needles);
     remove_root(root);
 }
@@ -338,10 +341,10 @@ static void wrong_magic_error_names_file(void)
 static void image_label_count_mismatch_names_both_files(void)
 {
     g_autofree char *root = make_root(TRUE);
-    uint8_t lb[29] = { 0 };
+    uint8_t lb[29] = {0};
     guint32 n = 29;
     write_idx(root, "train-labels-idx1-ubyte.gz", TRUE, 0x801, &n, 1, lb, sizeof lb);
-    const char *needles[] = { "train-images-idx3-ubyte.gz", "29", "30", NULL };
+    const char *needles[] = {"train-images-idx3-ubyte.gz", "29", "30", NULL};
     expect_format_error(root, NULL, "train-labels-idx1-ubyte.gz", needles);
     remove_root(root);
 }
@@ -349,8 +352,9 @@ static void image_label_count_mismatch_names_both_files(void)
 static void label_beyond_classes_names_file(void)
 {
     g_autofree char *root = make_root(TRUE);
-    write_split(root, "t10k", TRUE, 12, 11); /* item 10 has label 10, Fashion-MNIST has 10 classes */
-    const char *needles[] = { "label 10", "item 10", NULL };
+    write_split(root, "t10k", TRUE, 12,
+                11); /* item 10 has label 10, Fashion-MNIST has 10 classes */
+    const char *needles[] = {"label 10", "item 10", NULL};
     expect_format_error(root, NULL, "t10k-labels-idx1-ubyte.gz", needles);
     remove_root(root);
 }
@@ -363,17 +367,17 @@ static void classes_param_must_cover_the_labels(void)
     g_autofree char *rootpair = g_strdup_printf("root=%s", root);
     g_autoptr(GError) error = NULL;
 
-    const char *three[] = { rootpair, "classes=[zero, one, two]", NULL };
+    const char *three[] = {rootpair, "classes=[zero, one, two]", NULL};
     g_autoptr(PvxDataset) ds = open_idx(three, &error);
     g_assert_no_error(error);
     g_assert_cmpint(pvx_dataset_num_classes(ds), ==, 3);
     g_assert_cmpstr(pvx_dataset_class_name(ds, 2), ==, "two");
 
-    const char *needles[] = { "label 2", "2 classes", "classes", NULL };
+    const char *needles[] = {"label 2", "2 classes", "classes", NULL};
     expect_format_error(root, "classes=[zero, one]", "train-labels-idx1-ubyte.gz", needles);
 
     /* A name no label reaches would be a class without items. */
-    const char *four[] = { rootpair, "classes=[zero, one, two, three]", NULL };
+    const char *four[] = {rootpair, "classes=[zero, one, two, three]", NULL};
     g_autoptr(PvxDataset) too_many = open_idx(four, &error);
     g_assert_null(too_many);
     g_assert_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE);
@@ -391,12 +395,12 @@ static gpointer sum_items(gpointer data)
 {
     SumJob *job = data;
     for (int64_t i = 0; i < 2000; i++) {
-        PvxDatasetItem item = { 0 };
+        PvxDatasetItem item = {0};
         g_assert_true(pvx_dataset_get_item(job->ds, PVX_SPLIT_TEST, i, &item, NULL));
         job->checksum = job->checksum * 31 + (guint64)item.label;
         for (int p = 0; p < 784; p++)
-            job->checksum = job->checksum * 131 + item.raw->data[p] +
-                            (guint64)(item.image->data[p] * 1000.0f);
+            job->checksum =
+                job->checksum * 131 + item.raw->data[p] + (guint64)(item.image->data[p] * 1000.0f);
         pvx_dataset_item_clear(&item);
     }
     return NULL;
@@ -407,10 +411,10 @@ static void concurrent_fetches_match_sequential_ones(void)
     if (!have_fashion_mnist())
         return;
     g_autoptr(GError) error = NULL;
-    const char *pairs[] = { "limit_train=10", NULL };
+    const char *pairs[] = {"limit_train=10", NULL};
     g_autoptr(PvxDataset) ds = open_idx(pairs, &error);
     g_assert_no_error(error);
-    SumJob jobs[4] = { { ds, 0 }, { ds, 0 }, { ds, 0 }, { ds, 0 } };
+    SumJob jobs[4] = {{ds, 0}, {ds, 0}, {ds, 0}, {ds, 0}};
     GThread *threads[3];
     for (int t = 0; t < 3; t++)
         threads[t] = g_thread_new("idx-fetch", sum_items, &jobs[t]);
@@ -425,8 +429,8 @@ static void limits_keep_the_first_items(void)
 {
     g_autofree char *root = make_root(FALSE);
     g_autofree char *rootpair = g_strdup_printf("root=%s", root);
-    const char *all[] = { rootpair, NULL };
-    const char *few[] = { rootpair, "limit_train=5", "limit_test=100", NULL };
+    const char *all[] = {rootpair, NULL};
+    const char *few[] = {rootpair, "limit_train=5", "limit_test=100", NULL};
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxDataset) a = open_idx(all, &error);
     g_assert_no_error(error);
@@ -434,7 +438,7 @@ static void limits_keep_the_first_items(void)
     g_assert_no_error(error);
     g_assert_cmpint(pvx_dataset_split_size(b, PVX_SPLIT_TRAIN), ==, 5);
     g_assert_cmpint(pvx_dataset_split_size(b, PVX_SPLIT_TEST), ==, 12); /* limit above size */
-    PvxDatasetItem x = { 0 }, y = { 0 };
+    PvxDatasetItem x = {0}, y = {0};
     g_assert_true(pvx_dataset_get_item(a, PVX_SPLIT_TRAIN, 4, &x, &error));
     g_assert_true(pvx_dataset_get_item(b, PVX_SPLIT_TRAIN, 4, &y, &error));
     g_assert_cmpmem(x.raw->data, 20, y.raw->data, 20);
@@ -449,7 +453,7 @@ static void missing_files_are_named(void)
 {
     g_autofree char *root = make_root(TRUE);
     g_autofree char *rootpair = g_strdup_printf("root=%s", root);
-    const char *pairs[] = { rootpair, "prefix_test=nosuch", NULL };
+    const char *pairs[] = {rootpair, "prefix_test=nosuch", NULL};
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxDataset) ds = open_idx(pairs, &error);
     g_assert_null(ds);
@@ -469,7 +473,8 @@ int main(int argc, char **argv)
     plugin = pvx_registry_find(registry, PVX_KIND_DATASET, "idx");
     g_assert_nonnull(plugin);
 
-    g_test_add_func("/idx/fashion_mnist_items_match_the_files", fashion_mnist_items_match_the_files);
+    g_test_add_func("/idx/fashion_mnist_items_match_the_files",
+                    fashion_mnist_items_match_the_files);
     g_test_add_func("/idx/fashion_mnist_has_60000_train_10000_test_no_val",
                     fashion_mnist_has_60000_train_10000_test_no_val);
     g_test_add_func("/idx/fashion_mnist_class_names_by_label", fashion_mnist_class_names_by_label);
@@ -478,12 +483,14 @@ int main(int argc, char **argv)
     g_test_add_func("/idx/raw_files_load_like_gzipped", raw_files_load_like_gzipped);
     g_test_add_func("/idx/truncated_images_error_names_file_and_sizes",
                     truncated_images_error_names_file_and_sizes);
-    g_test_add_func("/idx/cut_gzip_stream_is_reported_truncated", cut_gzip_stream_is_reported_truncated);
+    g_test_add_func("/idx/cut_gzip_stream_is_reported_truncated",
+                    cut_gzip_stream_is_reported_truncated);
     g_test_add_func("/idx/wrong_magic_error_names_file", wrong_magic_error_names_file);
     g_test_add_func("/idx/image_label_count_mismatch_names_both_files",
                     image_label_count_mismatch_names_both_files);
     g_test_add_func("/idx/label_beyond_classes_names_file", label_beyond_classes_names_file);
-    g_test_add_func("/idx/classes_param_must_cover_the_labels", classes_param_must_cover_the_labels);
+    g_test_add_func("/idx/classes_param_must_cover_the_labels",
+                    classes_param_must_cover_the_labels);
     g_test_add_func("/idx/limits_keep_the_first_items", limits_keep_the_first_items);
     g_test_add_func("/idx/missing_files_are_named", missing_files_are_named);
     g_test_add_func("/idx/concurrent_fetches_match_sequential_ones",

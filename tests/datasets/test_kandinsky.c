@@ -49,8 +49,8 @@ static gboolean same_item(const PvxDatasetItem *a, const PvxDatasetItem *b)
 
 static void same_seed_gives_identical_items_other_seed_differs(void)
 {
-    const char *s7[] = { "seed=7", NULL };
-    const char *s8[] = { "seed=8", NULL };
+    const char *s7[] = {"seed=7", NULL};
+    const char *s8[] = {"seed=8", NULL};
     g_autoptr(PvxDataset) a = open_ok(s7);
     g_autoptr(PvxDataset) b = open_ok(s7);
     g_autoptr(PvxDataset) c = open_ok(s8);
@@ -92,7 +92,7 @@ static void splits_have_their_sizes_and_differ(void)
     pvx_dataset_item_clear(&a);
     pvx_dataset_item_clear(&b);
 
-    const char *no_val[] = { "val_size=0", NULL };
+    const char *no_val[] = {"val_size=0", NULL};
     g_autoptr(PvxDataset) nv = open_ok(no_val);
     g_assert_cmpint(pvx_dataset_split_size(nv, PVX_SPLIT_VAL), ==, -1);
 }
@@ -107,7 +107,7 @@ static void class_names_are_colour_shape_pairs(void)
     g_assert_cmpstr(pvx_dataset_class_name(ds, 3), ==, "yellow star");
 
     /* With many classes every name is still a distinct pair. */
-    const char *many[] = { "classes=30", NULL };
+    const char *many[] = {"classes=30", NULL};
     g_autoptr(PvxDataset) m = open_ok(many);
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
     for (int c = 0; c < 30; c++)
@@ -117,14 +117,19 @@ static void class_names_are_colour_shape_pairs(void)
 static KdConfig config(int size, int classes, int objects, double noise, double min_size,
                        double max_size, gboolean aa, uint64_t seed)
 {
-    return (KdConfig){ .seed = seed, .size = size, .n_classes = classes, .n_objects = objects,
-                       .noise = noise, .min_size = min_size, .max_size = max_size,
-                       .antialias = aa };
+    return (KdConfig){.seed = seed,
+                      .size = size,
+                      .n_classes = classes,
+                      .n_objects = objects,
+                      .noise = noise,
+                      .min_size = min_size,
+                      .max_size = max_size,
+                      .antialias = aa};
 }
 
 static void scenes_hold_one_deciding_object_and_distractors_apart(void)
 {
-    int classes_list[] = { 2, 4, 12, 30 };
+    int classes_list[] = {2, 4, 12, 30};
     for (gsize k = 0; k < G_N_ELEMENTS(classes_list); k++) {
         KdConfig cfg = config(64, classes_list[k], 8, 0.1, 0.15, 0.3, TRUE, 11);
         int placed = 0, wanted = 0;
@@ -161,8 +166,9 @@ static void scenes_hold_one_deciding_object_and_distractors_apart(void)
 static void mask_is_exactly_the_deciding_objects_pixels(void)
 {
     for (int aa = 0; aa < 2; aa++) {
-        const char *pairs[] = { "noise=0", aa ? "antialias=true" : "antialias=false", "objects=6",
-                                "seed=3", "classes=6", NULL };
+        const char *pairs[] = {"noise=0",   aa ? "antialias=true" : "antialias=false",
+                               "objects=6", "seed=3",
+                               "classes=6", NULL};
         g_autoptr(PvxDataset) ds = open_ok(pairs);
         KdConfig cfg = config(64, 6, 6, 0.0, 0.15, 0.3, aa, 3);
         for (int64_t i = 0; i < 200; i++) {
@@ -174,7 +180,8 @@ static void mask_is_exactly_the_deciding_objects_pixels(void)
             g_assert_cmpint(item.label, ==, sc.label);
             int shape, colour;
             kd_class_combo(item.label, &shape, &colour);
-            g_autofree char *name = g_strdup_printf("%s %s", kd_colour_name(colour), kd_shape_name(shape));
+            g_autofree char *name =
+                g_strdup_printf("%s %s", kd_colour_name(colour), kd_shape_name(shape));
             g_assert_cmpstr(pvx_dataset_class_name(ds, item.label), ==, name);
             const uint8_t *rgb = kd_colour_rgb(colour);
             int in_mask = 0;
@@ -185,8 +192,8 @@ static void mask_is_exactly_the_deciding_objects_pixels(void)
                     const uint8_t *px = item.raw->data + (y * 64 + x) * 3;
                     /* Pixels the deciding object can touch have their centres within r + 0.375 of
                      * its centre; a distractor's start beyond r + 0.625. */
-                    gboolean near = fabs(x + 0.5 - d->cx) <= d->r + 0.5 &&
-                                    fabs(y + 0.5 - d->cy) <= d->r + 0.5;
+                    gboolean near =
+                        fabs(x + 0.5 - d->cx) <= d->r + 0.5 && fabs(y + 0.5 - d->cy) <= d->r + 0.5;
                     if (!near) {
                         g_assert_cmpfloat(m, ==, 0.0f);
                         continue;
@@ -229,11 +236,12 @@ static void masks_have_each_shapes_area(void)
         const char *shape;
         double share; /* area / (2r)² */
     } want[] = {
-        { "circle", G_PI / 4 },      { "square", 0.81 },        { "triangle", 1.85 / 4 },
-        { "star", 5 * 0.45 * 0.5877852523 / 4 }, { "cross", (2.4 - 0.36) / 4 }, { "diamond", 0.5 },
+        {"circle", G_PI / 4},        {"square", 0.81},
+        {"triangle", 1.85 / 4},      {"star", 5 * 0.45 * 0.5877852523 / 4},
+        {"cross", (2.4 - 0.36) / 4}, {"diamond", 0.5},
     };
-    const char *pairs[] = { "size=1024", "objects=1", "min_size=0.8", "max_size=0.8", "noise=0",
-                            "classes=6", NULL };
+    const char *pairs[] = {"size=1024", "objects=1", "min_size=0.8", "max_size=0.8", "noise=0",
+                           "classes=6", NULL};
     g_autoptr(PvxDataset) ds = open_ok(pairs);
     for (int64_t i = 0; i < 6; i++) {
         PvxDatasetItem item;
@@ -258,9 +266,9 @@ static void masks_have_each_shapes_area(void)
 
 static void classes_are_balanced_over_a_split(void)
 {
-    const char *pairs[] = { "classes=5", "train_size=1000", NULL };
+    const char *pairs[] = {"classes=5", "train_size=1000", NULL};
     g_autoptr(PvxDataset) ds = open_ok(pairs);
-    int count[5] = { 0 };
+    int count[5] = {0};
     for (int64_t i = 0; i < 1000; i++) {
         PvxDatasetItem item;
         get(ds, PVX_SPLIT_TRAIN, i, &item);
@@ -274,7 +282,7 @@ static void classes_are_balanced_over_a_split(void)
 /* The cheap label query agrees with the label of the drawn item. */
 static void item_label_matches_get_item(void)
 {
-    const char *pairs[] = { "classes=7", "test_size=50", NULL };
+    const char *pairs[] = {"classes=7", "test_size=50", NULL};
     g_autoptr(PvxDataset) ds = open_ok(pairs);
     for (int64_t i = 0; i < 50; i++) {
         PvxDatasetItem item;
@@ -287,7 +295,7 @@ static void item_label_matches_get_item(void)
 /* Background pixels far from every object: mean 0.5 and std equal to the requested noise. */
 static void background_noise_has_requested_std(void)
 {
-    const char *pairs[] = { "objects=1", "noise=0.1", "seed=5", NULL };
+    const char *pairs[] = {"objects=1", "noise=0.1", "seed=5", NULL};
     g_autoptr(PvxDataset) ds = open_ok(pairs);
     KdConfig cfg = config(64, 4, 1, 0.1, 0.15, 0.3, TRUE, 5);
     double sum = 0.0, sum2 = 0.0;
@@ -355,7 +363,7 @@ static void concurrent_fetches_match_sequential_ones(void)
 
 static void min_size_above_max_size_is_refused(void)
 {
-    const char *pairs[] = { "min_size=0.4", "max_size=0.2", NULL };
+    const char *pairs[] = {"min_size=0.4", "max_size=0.2", NULL};
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxDataset) ds = open_kd(pairs, &error);
     g_assert_null(ds);
@@ -363,7 +371,7 @@ static void min_size_above_max_size_is_refused(void)
     g_assert_nonnull(strstr(error->message, "min_size"));
     g_assert_nonnull(strstr(error->message, "max_size"));
 
-    const char *tiny[] = { "size=16", "min_size=0.1", NULL };
+    const char *tiny[] = {"size=16", "min_size=0.1", NULL};
     g_clear_error(&error);
     g_autoptr(PvxDataset) t = open_kd(tiny, &error);
     g_assert_null(t);
@@ -382,19 +390,24 @@ int main(int argc, char **argv)
 
     g_test_add_func("/kandinsky/same_seed_gives_identical_items_other_seed_differs",
                     same_seed_gives_identical_items_other_seed_differs);
-    g_test_add_func("/kandinsky/splits_have_their_sizes_and_differ", splits_have_their_sizes_and_differ);
-    g_test_add_func("/kandinsky/class_names_are_colour_shape_pairs", class_names_are_colour_shape_pairs);
+    g_test_add_func("/kandinsky/splits_have_their_sizes_and_differ",
+                    splits_have_their_sizes_and_differ);
+    g_test_add_func("/kandinsky/class_names_are_colour_shape_pairs",
+                    class_names_are_colour_shape_pairs);
     g_test_add_func("/kandinsky/scenes_hold_one_deciding_object_and_distractors_apart",
                     scenes_hold_one_deciding_object_and_distractors_apart);
     g_test_add_func("/kandinsky/mask_is_exactly_the_deciding_objects_pixels",
                     mask_is_exactly_the_deciding_objects_pixels);
     g_test_add_func("/kandinsky/masks_have_each_shapes_area", masks_have_each_shapes_area);
-    g_test_add_func("/kandinsky/classes_are_balanced_over_a_split", classes_are_balanced_over_a_split);
+    g_test_add_func("/kandinsky/classes_are_balanced_over_a_split",
+                    classes_are_balanced_over_a_split);
     g_test_add_func("/kandinsky/item_label_matches_get_item", item_label_matches_get_item);
-    g_test_add_func("/kandinsky/background_noise_has_requested_std", background_noise_has_requested_std);
+    g_test_add_func("/kandinsky/background_noise_has_requested_std",
+                    background_noise_has_requested_std);
     g_test_add_func("/kandinsky/concurrent_fetches_match_sequential_ones",
                     concurrent_fetches_match_sequential_ones);
-    g_test_add_func("/kandinsky/min_size_above_max_size_is_refused", min_size_above_max_size_is_refused);
+    g_test_add_func("/kandinsky/min_size_above_max_size_is_refused",
+                    min_size_above_max_size_is_refused);
     int rc = g_test_run();
     pvx_registry_free(registry);
     return rc;

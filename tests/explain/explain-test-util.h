@@ -14,7 +14,8 @@ static inline PvxRegistry *ex_test_registry(void)
     if (!reg) {
         reg = pvx_registry_new();
         g_autoptr(GError) e = NULL;
-        g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
+        g_autoptr(GPtrArray) failures =
+            g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
         if (!pvx_registry_scan_dir(reg, PVX_TEST_BUILD_ROOT "/plugins", failures, &e))
             g_error("cannot scan plugins: %s", e->message);
         if (failures->len)
@@ -24,17 +25,17 @@ static inline PvxRegistry *ex_test_registry(void)
 }
 
 /* vgg with "key=value" pairs for C×H×W inputs and @classes outputs. */
-static inline PvxModel *ex_test_build_vgg(const char *const *pairs, int64_t c, int64_t h,
-                                          int64_t w, int classes, GError **error)
+static inline PvxModel *ex_test_build_vgg(const char *const *pairs, int64_t c, int64_t h, int64_t w,
+                                          int classes, GError **error)
 {
     const PvxPlugin *p = pvx_registry_lookup(ex_test_registry(), PVX_KIND_MODEL, "vgg", error);
     if (!p)
         return NULL;
-    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(p->desc->params, "model vgg", pairs,
-                                                            error);
+    g_autoptr(PvxParams) params =
+        pvx_params_new_from_pairs(p->desc->params, "model vgg", pairs, error);
     if (!params)
         return NULL;
-    int64_t chw[3] = { c, h, w };
+    int64_t chw[3] = {c, h, w};
     return pvx_model_build(p, params, chw, classes, error);
 }
 

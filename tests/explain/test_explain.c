@@ -4,7 +4,7 @@
 
 #include "explain-test-util.h"
 
-static const char *const mini_pairs[] = { "arch=vgg-mini", NULL };
+static const char *const mini_pairs[] = {"arch=vgg-mini", NULL};
 
 static PvxModel *mini(void)
 {
@@ -35,9 +35,10 @@ static PvxExplainer *open_ex(const char *name)
 static void explain_registry_lists_every_explainer(void)
 {
     g_autofree char *names = pvx_registry_names_string(ex_test_registry(), PVX_KIND_EXPLAINER);
-    g_assert_cmpstr(names, ==, "ablationcam, eigencam, gradcam, gradcam++, hirescam, "
-                               "integrated-gradients, layercam, occlusion, saliency, scorecam, "
-                               "xgradcam");
+    g_assert_cmpstr(names, ==,
+                    "ablationcam, eigencam, gradcam, gradcam++, hirescam, "
+                    "integrated-gradients, layercam, occlusion, saliency, scorecam, "
+                    "xgradcam");
 }
 
 static void explain_unknown_target_layer_lists_layer_names(void)
@@ -46,7 +47,7 @@ static void explain_unknown_target_layer_lists_layer_names(void)
     g_autoptr(PvxTensor) x = random_input(1, 1);
     g_autoptr(PvxExplainer) ex = open_ex("gradcam");
     g_autoptr(GError) error = NULL;
-    PvxExplainOptions o = { .layer = "features.99" };
+    PvxExplainOptions o = {.layer = "features.99"};
     g_autoptr(PvxTensor) maps = pvx_explain(ex, m, x, &o, NULL, NULL, &error);
     g_assert_null(maps);
     g_assert_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND);
@@ -61,14 +62,14 @@ static void explain_class_index_out_of_range_is_refused(void)
     g_autoptr(PvxTensor) x = random_input(2, 2);
     g_autoptr(PvxExplainer) ex = open_ex("gradcam");
     g_autoptr(GError) error = NULL;
-    PvxExplainOptions o = { .mode = PVX_TARGET_FIXED, .fixed = 10 };
+    PvxExplainOptions o = {.mode = PVX_TARGET_FIXED, .fixed = 10};
     g_assert_null(pvx_explain(ex, m, x, &o, NULL, NULL, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT);
     g_assert_nonnull(strstr(error->message, "target class 10"));
     g_assert_nonnull(strstr(error->message, "10 classes (0..9)"));
     g_clear_error(&error);
-    int64_t labels[2] = { 3, -1 };
-    PvxExplainOptions o2 = { .mode = PVX_TARGET_LABEL, .labels = labels };
+    int64_t labels[2] = {3, -1};
+    PvxExplainOptions o2 = {.mode = PVX_TARGET_LABEL, .labels = labels};
     g_assert_null(pvx_explain(ex, m, x, &o2, NULL, NULL, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT);
     g_assert_nonnull(strstr(error->message, "image 1"));
@@ -80,12 +81,12 @@ static void explain_gradient_method_on_layer_without_gradient_is_refused(void)
     g_autoptr(PvxTensor) x = random_input(1, 3);
     g_autoptr(PvxExplainer) ex = open_ex("gradcam");
     g_autoptr(GError) error = NULL;
-    PvxExplainOptions o = { .layer = "classifier.6" };
+    PvxExplainOptions o = {.layer = "classifier.6"};
     g_assert_null(pvx_explain(ex, m, x, &o, NULL, NULL, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT);
     g_assert_nonnull(strstr(error->message, "model's output"));
     g_clear_error(&error);
-    PvxExplainOptions o2 = { .layer = "classifier.0" };
+    PvxExplainOptions o2 = {.layer = "classifier.0"};
     g_assert_null(pvx_explain(ex, m, x, &o2, NULL, NULL, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT);
     g_assert_nonnull(strstr(error->message, "spatial"));
@@ -96,11 +97,11 @@ static void explain_batch_equals_images_one_by_one(void)
 {
     g_autoptr(PvxModel) m = mini();
     g_autoptr(PvxTensor) x = random_input(3, 4);
-    const char *methods[] = { "gradcam", "scorecam", "saliency" };
+    const char *methods[] = {"gradcam", "scorecam", "saliency"};
     for (gsize k = 0; k < G_N_ELEMENTS(methods); k++) {
         g_autoptr(PvxExplainer) ex = open_ex(methods[k]);
         g_autoptr(GError) error = NULL;
-        PvxExplainOptions o = { 0 };
+        PvxExplainOptions o = {0};
         g_autofree int64_t *targets = NULL;
         g_autoptr(PvxTensor) logits = NULL;
         g_autoptr(PvxTensor) all = pvx_explain(ex, m, x, &o, &logits, &targets, &error);
@@ -124,8 +125,8 @@ static void explain_eigencam_sign_points_to_active_region(void)
 {
     /* Two channels, both large at the same top-left spot: the projection must be positive
      * there whatever sign LAPACK returns. */
-    g_autoptr(PvxTensor) act = pvx_tensor_new_shape(4, (int64_t)1, (int64_t)2, (int64_t)4,
-                                                    (int64_t)4);
+    g_autoptr(PvxTensor) act =
+        pvx_tensor_new_shape(4, (int64_t)1, (int64_t)2, (int64_t)4, (int64_t)4);
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < 16; i++)
             act->data[k * 16 + i] = (i == 0 ? 10.0f : 0.1f * (float)((i * (k + 3)) % 5));
@@ -147,15 +148,25 @@ static void render_colormap_endpoints(void)
 {
     uint8_t c[3];
     pvx_colormap_rgb(PVX_COLORMAP_JET, 0.0, c);
-    g_assert_cmpint(c[0], ==, 0); g_assert_cmpint(c[1], ==, 0); g_assert_cmpint(c[2], ==, 128);
+    g_assert_cmpint(c[0], ==, 0);
+    g_assert_cmpint(c[1], ==, 0);
+    g_assert_cmpint(c[2], ==, 128);
     pvx_colormap_rgb(PVX_COLORMAP_JET, 1.0, c);
-    g_assert_cmpint(c[0], ==, 128); g_assert_cmpint(c[1], ==, 0); g_assert_cmpint(c[2], ==, 0);
+    g_assert_cmpint(c[0], ==, 128);
+    g_assert_cmpint(c[1], ==, 0);
+    g_assert_cmpint(c[2], ==, 0);
     pvx_colormap_rgb(PVX_COLORMAP_JET, 0.5, c); /* LUT entry 128, x = 128/255 */
-    g_assert_cmpint(c[0], ==, 125); g_assert_cmpint(c[1], ==, 255); g_assert_cmpint(c[2], ==, 122);
+    g_assert_cmpint(c[0], ==, 125);
+    g_assert_cmpint(c[1], ==, 255);
+    g_assert_cmpint(c[2], ==, 122);
     pvx_colormap_rgb(PVX_COLORMAP_VIRIDIS, 0.0, c);
-    g_assert_cmpint(c[0], ==, 68); g_assert_cmpint(c[1], ==, 1); g_assert_cmpint(c[2], ==, 84);
+    g_assert_cmpint(c[0], ==, 68);
+    g_assert_cmpint(c[1], ==, 1);
+    g_assert_cmpint(c[2], ==, 84);
     pvx_colormap_rgb(PVX_COLORMAP_VIRIDIS, 1.0, c);
-    g_assert_cmpint(c[0], ==, 253); g_assert_cmpint(c[1], ==, 231); g_assert_cmpint(c[2], ==, 37);
+    g_assert_cmpint(c[0], ==, 253);
+    g_assert_cmpint(c[1], ==, 231);
+    g_assert_cmpint(c[2], ==, 37);
     pvx_colormap_rgb(PVX_COLORMAP_VIRIDIS, -3.0, c); /* clamped */
     g_assert_cmpint(c[0], ==, 68);
 }
@@ -197,10 +208,10 @@ static void render_normalize_resizes_like_cv2(void)
 {
     /* 1×2 → 1×4 with half-pixel centres (cv2 INTER_LINEAR / align_corners=False):
      * weights of the right pixel 0, .25, .75, 1. */
-    float d[2] = { 0.0f, 1.0f };
-    g_autoptr(PvxTensor) raw = pvx_tensor_new_from_data(2, (int64_t[]){ 1, 2 }, d);
+    float d[2] = {0.0f, 1.0f};
+    g_autoptr(PvxTensor) raw = pvx_tensor_new_from_data(2, (int64_t[]){1, 2}, d);
     g_autoptr(PvxTensor) m = pvx_map_normalize(raw, 4, 1, TRUE);
-    const double want[4] = { 0, 0.25, 0.75, 1 };
+    const double want[4] = {0, 0.25, 0.75, 1};
     for (int i = 0; i < 4; i++)
         g_assert_cmpfloat_with_epsilon(m->data[i], want[i] * (1.0 / (1.0 + 1e-7)), 1e-6);
     /* align_corners = TRUE (Score-CAM's upsampling): 0, 1/3, 2/3, 1 */
@@ -208,8 +219,8 @@ static void render_normalize_resizes_like_cv2(void)
     g_assert_cmpfloat_with_epsilon(a->data[1], 1.0 / 3.0, 1e-6);
     g_assert_cmpfloat_with_epsilon(a->data[3], 1.0, 1e-6);
     /* constant map → all 0 (no division by zero) */
-    float c[4] = { 3, 3, 3, 3 };
-    g_autoptr(PvxTensor) k = pvx_tensor_new_from_data(2, (int64_t[]){ 2, 2 }, c);
+    float c[4] = {3, 3, 3, 3};
+    g_autoptr(PvxTensor) k = pvx_tensor_new_from_data(2, (int64_t[]){2, 2}, c);
     g_autoptr(PvxTensor) kn = pvx_map_normalize(k, 2, 2, TRUE);
     for (int i = 0; i < 4; i++)
         g_assert_cmpfloat(kn->data[i], ==, 0.0);
@@ -225,7 +236,7 @@ static void render_occlusion_keeps_exactly_the_fraction(void)
     g_rand_free(r);
     g_autoptr(PvxImage) img = pvx_image_new(W, H, 3);
     memset(img->data, 200, (size_t)W * H * 3);
-    const double fractions[] = { 0.1, 0.25, 0.5, 0.0, 1.0, 0.333 };
+    const double fractions[] = {0.1, 0.25, 0.5, 0.0, 1.0, 0.333};
     for (gsize f = 0; f < G_N_ELEMENTS(fractions); f++) {
         int64_t kept = 0;
         g_autofree uint8_t *keep = pvx_occlusion_keep_mask(map, fractions[f], &kept);
@@ -255,8 +266,8 @@ static void render_occlusion_keeps_exactly_the_fraction(void)
         }
         for (int fill = PVX_OCCLUDE_BLACK; fill <= PVX_OCCLUDE_BLUR; fill++) {
             g_autoptr(GError) error = NULL;
-            g_autoptr(PvxImage) occ = pvx_render_occlusion(img, map, fractions[f], fill, 2.0,
-                                                           &error);
+            g_autoptr(PvxImage) occ =
+                pvx_render_occlusion(img, map, fractions[f], fill, 2.0, &error);
             g_assert_no_error(error);
             int64_t unchanged = 0;
             for (int i = 0; i < W * H; i++)

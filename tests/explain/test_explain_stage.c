@@ -79,7 +79,7 @@ static void stage_writes_raw_maps_ids_and_pictures(void)
     Fixture f;
     fixture_open(&f, "per_class", "per-class");
     g_autoptr(GError) error = NULL;
-    const int crs[] = { 1, 2 };
+    const int crs[] = {1, 2};
     g_assert_true(pvx_stage_explain(f.run, ex_test_registry(), f.ds, f.model, crs, 2, &error));
     g_assert_no_error(error);
     PvxStore *s = pvx_run_store(f.run);
@@ -98,39 +98,39 @@ static void stage_writes_raw_maps_ids_and_pictures(void)
     g_autofree int64_t *index = pvx_store_read_i64(s, "/dataset/explain/index", &nd, shape, &error);
     g_assert_no_error(error);
     /* 2 per class, the first of each class in split order */
-    int per[2] = { 0, 0 };
+    int per[2] = {0, 0};
     for (int i = 0; i < 4; i++)
         per[pvx_dataset_get_label(f.ds, PVX_SPLIT_TEST, index[i], NULL)]++;
     g_assert_cmpint(per[0], ==, 2);
     g_assert_cmpint(per[1], ==, 2);
     /* the stored CR 2 map is what pvx_explain gives with CR 2's weights and masks */
-    g_autoptr(PvxExplainer) ex = pvx_explainer_open_by_name(ex_test_registry(), "gradcam", NULL,
-                                                            &error);
+    g_autoptr(PvxExplainer) ex =
+        pvx_explainer_open_by_name(ex_test_registry(), "gradcam", NULL, &error);
     g_autoptr(PvxModel) m2 = pvx_stage_build_model(f.run, ex_test_registry(), f.ds, &error);
     g_assert_true(pvx_model_load_weights(m2, s, "/models/cr2/weights", &error));
     g_assert_true(pvx_model_load_masks(m2, s, "/models/cr2/masks", &error));
     PvxLayer *l = pvx_model_find_layer(m2, "features.12", &error);
     g_assert_nonnull(l->mask);
     g_autoptr(PvxTensor) g2 = pvx_store_read_tensor(s, "/maps/gradcam/cr2/raw", &error);
-    PvxDatasetItem it = { 0 };
+    PvxDatasetItem it = {0};
     g_assert_true(pvx_dataset_get_item(f.ds, PVX_SPLIT_TEST, index[3], &it, &error));
-    g_autoptr(PvxTensor) x = pvx_tensor_reshape(it.image, 4, (int64_t[]){ 1, 3, 32, 32 }, &error);
-    PvxExplainOptions o = { 0 };
+    g_autoptr(PvxTensor) x = pvx_tensor_reshape(it.image, 4, (int64_t[]){1, 3, 32, 32}, &error);
+    PvxExplainOptions o = {0};
     g_autoptr(PvxTensor) direct = pvx_explain(ex, m2, x, &o, NULL, NULL, &error);
     g_assert_no_error(error);
     g_autoptr(PvxTensor) stored = pvx_tensor_new_from_data(3, direct->shape, g2->data + 3 * 64);
     ex_test_expect_close("stage cr2 gradcam", stored, direct, 1e-2);
     pvx_dataset_item_clear(&it);
     /* pictures */
-    const char *methods[] = { "gradcam", "occlusion" };
+    const char *methods[] = {"gradcam", "occlusion"};
     for (int mi = 0; mi < 2; mi++)
         for (int i = 0; i < 4; i++) {
             for (int c = 0; c < 2; c++)
                 for (int k = 0; k < 2; k++) {
-                    g_autofree char *n = pvx_map_file_name(ids[i], methods[mi], crs[c],
-                                                           k ? "occl" : "heat");
-                    g_autofree char *p = g_build_filename(pvx_run_dir(f.run), "maps", methods[mi],
-                                                          n, NULL);
+                    g_autofree char *n =
+                        pvx_map_file_name(ids[i], methods[mi], crs[c], k ? "occl" : "heat");
+                    g_autofree char *p =
+                        g_build_filename(pvx_run_dir(f.run), "maps", methods[mi], n, NULL);
                     g_autoptr(PvxImage) img = pvx_image_load(p, &error);
                     g_assert_no_error(error);
                     g_assert_cmpint(img->width, ==, 32);
@@ -153,7 +153,7 @@ static void stage_correct_selection_keeps_images_every_model_gets_right(void)
     Fixture f;
     fixture_open(&f, "correct", "correct");
     g_autoptr(GError) error = NULL;
-    const int crs[] = { 1, 2 };
+    const int crs[] = {1, 2};
     g_autoptr(GArray) items = pvx_explain_select_items(f.run, f.ds, f.model, crs, 2, &error);
     g_assert_no_error(error);
     PvxStore *s = pvx_run_store(f.run);
@@ -162,10 +162,10 @@ static void stage_correct_selection_keeps_images_every_model_gets_right(void)
         g_autofree char *w = g_strdup_printf("/models/cr%d/weights", crs[c]);
         g_assert_true(pvx_model_load_weights(f.model, s, w, &error));
         for (int64_t i = 0; i < 16; i++) {
-            PvxDatasetItem it = { 0 };
+            PvxDatasetItem it = {0};
             g_assert_true(pvx_dataset_get_item(f.ds, PVX_SPLIT_TEST, i, &it, &error));
-            g_autoptr(PvxTensor) x = pvx_tensor_reshape(it.image, 4, (int64_t[]){ 1, 3, 32, 32 },
-                                                        &error);
+            g_autoptr(PvxTensor) x =
+                pvx_tensor_reshape(it.image, 4, (int64_t[]){1, 3, 32, 32}, &error);
             g_autoptr(PvxTensor) y = pvx_model_forward(f.model, x, PVX_FORWARD_INFERENCE, &error);
             gboolean right = (y->data[1] > y->data[0]) == (it.label == 1);
             for (guint k = 0; k < items->len; k++)
@@ -186,7 +186,7 @@ static void stage_without_methods_or_weights_fails_clearly(void)
     Fixture f;
     fixture_open(&f, "per_class", "bad");
     g_autoptr(GError) error = NULL;
-    const int crs[] = { 1, 8 };
+    const int crs[] = {1, 8};
     g_assert_false(pvx_stage_explain(f.run, ex_test_registry(), f.ds, f.model, crs, 2, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND);
     g_assert_nonnull(strstr(error->message, "CR 8"));

@@ -28,7 +28,7 @@ static PvxTensor *ref(PvxStore *s, const char *path)
     return t;
 }
 
-static const char *const mini_pairs[] = { "arch=vgg-mini", "dropout=0.5", NULL };
+static const char *const mini_pairs[] = {"arch=vgg-mini", "dropout=0.5", NULL};
 
 typedef struct {
     const char *method;
@@ -36,17 +36,17 @@ typedef struct {
 } Case;
 
 static const Case cases[] = {
-    { "gradcam", { NULL } },
-    { "gradcam++", { NULL } },
-    { "hirescam", { NULL } },
-    { "xgradcam", { NULL } },
-    { "layercam", { NULL } },
-    { "scorecam", { NULL } },
-    { "ablationcam", { NULL } },
-    { "eigencam", { NULL } },
-    { "saliency", { NULL } },
-    { "integrated-gradients", { "steps=16", "baseline=0", NULL } },
-    { "occlusion", { "patch=8", "stride=4", "baseline=0", NULL } },
+    {"gradcam", {NULL}},
+    {"gradcam++", {NULL}},
+    {"hirescam", {NULL}},
+    {"xgradcam", {NULL}},
+    {"layercam", {NULL}},
+    {"scorecam", {NULL}},
+    {"ablationcam", {NULL}},
+    {"eigencam", {NULL}},
+    {"saliency", {NULL}},
+    {"integrated-gradients", {"steps=16", "baseline=0", NULL}},
+    {"occlusion", {"patch=8", "stride=4", "baseline=0", NULL}},
 };
 
 static void check_method(gconstpointer data)
@@ -66,7 +66,7 @@ static void check_method(gconstpointer data)
     g_autoptr(PvxExplainer) ex =
         pvx_explainer_open_by_name(ex_test_registry(), c->method, c->pairs, &error);
     g_assert_no_error(error);
-    PvxExplainOptions o = { .mode = PVX_TARGET_LABEL, .labels = targets, .batch_size = 16 };
+    PvxExplainOptions o = {.mode = PVX_TARGET_LABEL, .labels = targets, .batch_size = 16};
     g_autoptr(PvxTensor) logits = NULL;
     g_autoptr(PvxTensor) maps = pvx_explain(ex, m, x, &o, &logits, NULL, &error);
     g_assert_no_error(error);
@@ -82,7 +82,7 @@ static void check_method(gconstpointer data)
 static void explain_vgg16_gradcam_matches_torch(void)
 {
     g_autoptr(GError) error = NULL;
-    const char *pairs[] = { "arch=vgg16", NULL };
+    const char *pairs[] = {"arch=vgg16", NULL};
     g_autoptr(PvxModel) m = ex_test_build_vgg(pairs, 3, 224, 224, 1000, &error);
     g_assert_no_error(error);
     g_assert_cmpstr(pvx_model_target_layer(m), ==, "features.29");
@@ -90,10 +90,10 @@ static void explain_vgg16_gradcam_matches_torch(void)
     g_assert_true(pvx_model_load_weights(m, s, "/weights", &error));
     g_assert_no_error(error);
     g_autoptr(PvxTensor) x = ref(s, "/input");
-    g_autoptr(PvxExplainer) ex = pvx_explainer_open_by_name(ex_test_registry(), "gradcam", NULL,
-                                                            &error);
+    g_autoptr(PvxExplainer) ex =
+        pvx_explainer_open_by_name(ex_test_registry(), "gradcam", NULL, &error);
     g_assert_no_error(error);
-    PvxExplainOptions o = { .mode = PVX_TARGET_FIXED, .fixed = 7 };
+    PvxExplainOptions o = {.mode = PVX_TARGET_FIXED, .fixed = 7};
     g_autoptr(PvxTensor) maps = pvx_explain(ex, m, x, &o, NULL, NULL, &error);
     g_assert_no_error(error);
     g_assert_cmpint(maps->shape[1], ==, 14);
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
         g_error("usage: %s PYTHON3 explain_reference.py [vgg16]", argv[0]);
     gboolean vgg16 = argc > 3 && strcmp(argv[3], "vgg16") == 0;
     ref_dir = g_dir_make_tmp("pvx-explain-ref-XXXXXX", NULL);
-    const char *child[] = { argv[1], argv[2], ref_dir, vgg16 ? "vgg16" : NULL, NULL };
+    const char *child[] = {argv[1], argv[2], ref_dir, vgg16 ? "vgg16" : NULL, NULL};
     g_autoptr(GError) error = NULL;
     g_autofree char *err_text = NULL;
     int status = 0;
@@ -132,8 +132,7 @@ int main(int argc, char **argv)
                         explain_vgg16_gradcam_matches_torch);
     } else {
         for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-            g_autofree char *name = g_strdup_printf("/explain/%s_matches_torch",
-                                                    cases[i].method);
+            g_autofree char *name = g_strdup_printf("/explain/%s_matches_torch", cases[i].method);
             g_test_add_data_func(name, &cases[i], check_method);
         }
     }

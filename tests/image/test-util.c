@@ -42,9 +42,9 @@ gboolean tu_python(const char *commands)
     g_autofree char *tmp = tu_make_tmpdir();
     g_autofree char *cmd_file = g_build_filename(tmp, "commands.txt", NULL);
     g_assert_true(g_file_set_contents(cmd_file, commands, -1, NULL));
-    g_autofree char *script = g_build_filename(PVX_TEST_SOURCE_ROOT, "tests", "image",
-                                               "pil_ref.py", NULL);
-    const char *argv[] = { PYTHON, script, cmd_file, NULL };
+    g_autofree char *script =
+        g_build_filename(PVX_TEST_SOURCE_ROOT, "tests", "image", "pil_ref.py", NULL);
+    const char *argv[] = {PYTHON, script, cmd_file, NULL};
     g_autofree char *out = NULL, *err = NULL;
     int status = 0;
     g_autoptr(GError) error = NULL;

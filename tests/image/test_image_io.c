@@ -104,8 +104,8 @@ static void png_16bit_keeps_high_byte(void)
 static void png_palette_expands_to_rgb_or_rgba(void)
 {
     g_autofree char *dir = tu_make_tmpdir();
-    png_color pal[4] = { { 255, 0, 0 }, { 0, 255, 0 }, { 0, 0, 255 }, { 10, 20, 30 } };
-    uint8_t trans[4] = { 255, 128, 0, 255 };
+    png_color pal[4] = {{255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {10, 20, 30}};
+    uint8_t trans[4] = {255, 128, 0, 255};
     int w = 6, h = 2;
     /* 8-bit indices, and a 2-bit packed version of the same picture. */
     uint8_t idx[12], packed[4];
@@ -121,7 +121,7 @@ static void png_palette_expands_to_rgb_or_rgba(void)
     write_png_raw(p8, w, h, 8, PNG_COLOR_TYPE_PALETTE, idx, (gsize)w, pal, 4, NULL, 0);
     write_png_raw(p2, w, h, 2, PNG_COLOR_TYPE_PALETTE, packed, 2, pal, 4, NULL, 0);
     write_png_raw(pt, w, h, 8, PNG_COLOR_TYPE_PALETTE, idx, (gsize)w, pal, 4, trans, 4);
-    const char *paths[] = { p8, p2, pt };
+    const char *paths[] = {p8, p2, pt};
     for (int k = 0; k < 3; k++) {
         g_autoptr(GError) error = NULL;
         g_autoptr(PvxImage) img = pvx_image_load(paths[k], &error);
@@ -142,7 +142,7 @@ static void png_palette_expands_to_rgb_or_rgba(void)
 static void png_gray_alpha_becomes_rgba(void)
 {
     g_autofree char *dir = tu_make_tmpdir();
-    uint8_t ga[8] = { 0, 255, 50, 128, 200, 0, 255, 7 };
+    uint8_t ga[8] = {0, 255, 50, 128, 200, 0, 255, 7};
     g_autofree char *p = g_build_filename(dir, "ga.png", NULL);
     write_png_raw(p, 2, 2, 8, PNG_COLOR_TYPE_GRAY_ALPHA, ga, 4, NULL, 0, NULL, 0);
     g_autoptr(GError) error = NULL;
@@ -163,7 +163,7 @@ static void jpeg_decode_matches_pil(void)
     g_autoptr(PvxImage) src = tu_pattern(61, 45, 3, 3);
     g_autofree char *png = g_build_filename(dir, "src.png", NULL);
     g_assert_true(pvx_image_save_png(src, png, NULL));
-    const char *variants[] = { "90", "75 progressive", "85 gray" };
+    const char *variants[] = {"90", "75 progressive", "85 gray"};
     GString *cmds = g_string_new(NULL);
     for (int k = 0; k < 3; k++)
         g_string_append_printf(cmds, "jpeg %s %s/v%d.jpg %s\n", png, dir, k, variants[k]);
@@ -213,7 +213,7 @@ static void truncated_png_is_format_error_naming_file(void)
     g_autoptr(PvxImage) src = tu_pattern(64, 64, 3, 5);
     g_autofree char *full = g_build_filename(dir, "full.png", NULL);
     g_assert_true(pvx_image_save_png(src, full, NULL));
-    const double keeps[] = { 0.02, 0.5, 0.97 };
+    const double keeps[] = {0.02, 0.5, 0.97};
     for (int k = 0; k < 3; k++) {
         g_autofree char *cut = g_strdup_printf("%s/cut%d.png", dir, k);
         truncate_copy(full, cut, keeps[k]);
@@ -233,8 +233,8 @@ static void truncated_jpeg_is_format_error_naming_file(void)
                                             "jpeg %s %s/prog.jpg 90 progressive\n",
                                             png, dir, png, dir);
     if (tu_python(cmds)) {
-        const char *names[] = { "full", "prog" };
-        const double keeps[] = { 0.05, 0.5, 0.95 };
+        const char *names[] = {"full", "prog"};
+        const double keeps[] = {0.05, 0.5, 0.95};
         for (int n = 0; n < 2; n++)
             for (int k = 0; k < 3; k++) {
                 g_autofree char *full = g_strdup_printf("%s/%s.jpg", dir, names[n]);
@@ -257,7 +257,7 @@ static void random_bytes_are_format_error_naming_file(void)
     g_assert_true(g_file_set_contents(p, (const char *)junk, sizeof junk, NULL));
     assert_format_error_names(p);
     /* Valid magic bytes followed by garbage must fail inside the decoders, not crash. */
-    static const uint8_t png_sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+    static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     memcpy(junk, png_sig, 8);
     g_autofree char *p2 = g_build_filename(dir, "junk-sig.png", NULL);
     g_assert_true(g_file_set_contents(p2, (const char *)junk, sizeof junk, NULL));
@@ -308,11 +308,13 @@ static void convert_to_gray_matches_pil(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/image/png_round_trip_keeps_gray_rgb_rgba", png_round_trip_keeps_gray_rgb_rgba);
+    g_test_add_func("/image/png_round_trip_keeps_gray_rgb_rgba",
+                    png_round_trip_keeps_gray_rgb_rgba);
     g_test_add_func("/image/png_save_into_missing_folder_fails_with_io_error",
                     png_save_into_missing_folder_fails_with_io_error);
     g_test_add_func("/image/png_16bit_keeps_high_byte", png_16bit_keeps_high_byte);
-    g_test_add_func("/image/png_palette_expands_to_rgb_or_rgba", png_palette_expands_to_rgb_or_rgba);
+    g_test_add_func("/image/png_palette_expands_to_rgb_or_rgba",
+                    png_palette_expands_to_rgb_or_rgba);
     g_test_add_func("/image/png_gray_alpha_becomes_rgba", png_gray_alpha_becomes_rgba);
     g_test_add_func("/image/jpeg_decode_matches_pil", jpeg_decode_matches_pil);
     g_test_add_func("/image/truncated_png_is_format_error_naming_file",

@@ -51,22 +51,22 @@ static void build_tree(const char *root)
         int w, h, channels;
         gboolean jpeg;
     } files[] = {
-        { "train/n01440764/b.png", 300, 200, 3, FALSE },
-        { "train/n01440764/a.png", 120, 260, 1, FALSE },
-        { "train/n01440764/c.JPEG", 280, 280, 3, TRUE },
-        { "train/n02102040/x.jpg", 257, 300, 3, TRUE },
-        { "train/n02102040/y.Png", 64, 48, 4, FALSE },
-        { "train/zebra/z1.png", 256, 256, 3, FALSE },
-        { "val/n01440764/ILSVRC2012_val_00009111.JPEG", 500, 375, 3, TRUE },
-        { "val/n02102040/v.png", 333, 500, 3, FALSE },
-        { "val/zebra/ok.png", 230, 240, 3, FALSE },
+        {"train/n01440764/b.png", 300, 200, 3, FALSE},
+        {"train/n01440764/a.png", 120, 260, 1, FALSE},
+        {"train/n01440764/c.JPEG", 280, 280, 3, TRUE},
+        {"train/n02102040/x.jpg", 257, 300, 3, TRUE},
+        {"train/n02102040/y.Png", 64, 48, 4, FALSE},
+        {"train/zebra/z1.png", 256, 256, 3, FALSE},
+        {"val/n01440764/ILSVRC2012_val_00009111.JPEG", 500, 375, 3, TRUE},
+        {"val/n02102040/v.png", 333, 500, 3, FALSE},
+        {"val/zebra/ok.png", 230, 240, 3, FALSE},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
         g_autofree char *path = g_build_filename(root, files[i].rel, NULL);
         g_autofree char *dir = g_path_get_dirname(path);
         g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-        g_autoptr(PvxImage) img = tu_pattern(files[i].w, files[i].h, files[i].channels,
-                                             (guint32)(300 + i));
+        g_autoptr(PvxImage) img =
+            tu_pattern(files[i].w, files[i].h, files[i].channels, (guint32)(300 + i));
         if (files[i].jpeg)
             write_jpeg(img, path);
         else
@@ -149,9 +149,9 @@ static void imagefolder_lists_classes_splits_and_labels(Fixture *f, gconstpointe
         "train/n01440764/a", "train/n01440764/b", "train/n01440764/c",
         "train/n02102040/x", "train/n02102040/y", "train/zebra/z1",
     };
-    static const int train_labels[] = { 0, 0, 0, 1, 1, 2 };
+    static const int train_labels[] = {0, 0, 0, 1, 1, 2};
     for (int i = 0; i < 6; i++) {
-        PvxDatasetItem item = { 0 };
+        PvxDatasetItem item = {0};
         g_assert_true(pvx_dataset_get_item(ds, PVX_SPLIT_TRAIN, i, &item, &error));
         g_assert_no_error(error);
         g_assert_cmpstr(item.id, ==, train_ids[i]);
@@ -167,7 +167,7 @@ static void imagefolder_lists_classes_splits_and_labels(Fixture *f, gconstpointe
         g_assert_cmpint(pvx_dataset_get_label(ds, PVX_SPLIT_TRAIN, i, &error), ==, train_labels[i]);
         g_assert_no_error(error);
     }
-    PvxDatasetItem item = { 0 };
+    PvxDatasetItem item = {0};
     g_assert_true(pvx_dataset_get_item(ds, PVX_SPLIT_VAL, 0, &item, &error));
     g_assert_cmpstr(item.id, ==, "val/n01440764/ILSVRC2012_val_00009111");
     pvx_dataset_item_clear(&item);
@@ -177,12 +177,12 @@ static void imagefolder_tensor_is_the_eval_transform(Fixture *f, gconstpointer d
 {
     (void)data;
     g_autoptr(GError) error = NULL;
-    const char *extra[] = { "label_names=folder", "size=96", "resize=128", NULL };
+    const char *extra[] = {"label_names=folder", "size=96", "resize=128", NULL};
     g_autoptr(PvxDataset) ds = open_with(f, f->root, extra, NULL, &error);
     g_assert_no_error(error);
     g_assert_cmpstr(pvx_dataset_class_name(ds, 0), ==, "n01440764");
     /* train/n02102040/y.Png is RGBA: converted to RGB first. */
-    PvxDatasetItem item = { 0 };
+    PvxDatasetItem item = {0};
     g_assert_true(pvx_dataset_get_item(ds, PVX_SPLIT_TRAIN, 4, &item, &error));
     g_autofree char *path = g_build_filename(f->root, "train/n02102040/y.Png", NULL);
     g_autoptr(PvxImage) img = pvx_image_load(path, &error);
@@ -196,8 +196,8 @@ static void imagefolder_tensor_is_the_eval_transform(Fixture *f, gconstpointer d
     pvx_dataset_item_clear(&item);
 
     /* And against torchvision on the JPEG validation image. */
-    g_autofree char *jpg = g_build_filename(f->root, "val/n01440764/ILSVRC2012_val_00009111.JPEG",
-                                            NULL);
+    g_autofree char *jpg =
+        g_build_filename(f->root, "val/n01440764/ILSVRC2012_val_00009111.JPEG", NULL);
     g_autofree char *out = g_build_filename(f->root, "ref.f32", NULL);
     g_autofree char *cmds = g_strdup_printf("totensor %s %s 128 96\n", jpg, out);
     if (tu_python(cmds)) {
@@ -221,7 +221,7 @@ static void imagefolder_corrupt_file_error_names_it(Fixture *f, gconstpointer da
     g_autoptr(PvxDataset) ds = open_with(f, f->root, NULL, NULL, &error);
     g_assert_no_error(error);
     /* val/zebra: broken.png sorts before ok.png, so it is item 2. */
-    PvxDatasetItem item = { 0 };
+    PvxDatasetItem item = {0};
     g_assert_false(pvx_dataset_get_item(ds, PVX_SPLIT_VAL, 2, &item, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_FORMAT);
     g_test_message("%s", error->message);
@@ -237,20 +237,20 @@ static void imagefolder_explicit_classes_select_a_subset(Fixture *f, gconstpoint
 {
     (void)data;
     g_autoptr(GError) error = NULL;
-    const char *extra[] = { "classes=[zebra, n01440764]", NULL };
+    const char *extra[] = {"classes=[zebra, n01440764]", NULL};
     g_autoptr(PvxDataset) ds = open_with(f, f->root, extra, NULL, &error);
     g_assert_no_error(error);
     g_assert_cmpint(pvx_dataset_num_classes(ds), ==, 2);
     g_assert_cmpstr(pvx_dataset_class_name(ds, 0), ==, "zebra");
     g_assert_cmpstr(pvx_dataset_class_name(ds, 1), ==, "tench");
     g_assert_cmpint(pvx_dataset_split_size(ds, PVX_SPLIT_TRAIN), ==, 4);
-    PvxDatasetItem item = { 0 };
+    PvxDatasetItem item = {0};
     g_assert_true(pvx_dataset_get_item(ds, PVX_SPLIT_TRAIN, 0, &item, &error));
     g_assert_cmpstr(item.id, ==, "train/zebra/z1");
     g_assert_cmpint(item.label, ==, 0);
     pvx_dataset_item_clear(&item);
 
-    const char *missing[] = { "classes=[zebra, okapi]", NULL };
+    const char *missing[] = {"classes=[zebra, okapi]", NULL};
     g_autoptr(PvxDataset) none = open_with(f, f->root, missing, NULL, &error);
     g_assert_null(none);
     g_assert_nonnull(strstr(error->message, "okapi"));
@@ -294,7 +294,7 @@ static gpointer load_all(gpointer data)
 {
     ThreadJob *job = data;
     for (int64_t i = 0; i < job->n; i++) {
-        PvxDatasetItem item = { 0 };
+        PvxDatasetItem item = {0};
         if (!pvx_dataset_get_item(job->ds, PVX_SPLIT_TRAIN, i, &item, NULL))
             g_atomic_int_inc(&job->failures);
         pvx_dataset_item_clear(&item);
@@ -308,7 +308,7 @@ static void imagefolder_get_item_is_thread_safe(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxDataset) ds = open_with(f, f->root, NULL, NULL, &error);
     g_assert_no_error(error);
-    ThreadJob job = { ds, pvx_dataset_split_size(ds, PVX_SPLIT_TRAIN), 0 };
+    ThreadJob job = {ds, pvx_dataset_split_size(ds, PVX_SPLIT_TRAIN), 0};
     GThread *threads[4];
     for (int i = 0; i < 4; i++)
         threads[i] = g_thread_new("loader", load_all, &job);
@@ -320,7 +320,8 @@ static void imagefolder_get_item_is_thread_safe(Fixture *f, gconstpointer data)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-#define ADD(name) g_test_add("/imagefolder/" #name, Fixture, NULL, fixture_setup, name, fixture_teardown)
+#define ADD(name)                                                                                  \
+    g_test_add("/imagefolder/" #name, Fixture, NULL, fixture_setup, name, fixture_teardown)
     ADD(imagefolder_lists_classes_splits_and_labels);
     ADD(imagefolder_tensor_is_the_eval_transform);
     ADD(imagefolder_corrupt_file_error_names_it);

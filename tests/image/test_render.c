@@ -3,7 +3,7 @@
 
 #include "test-util.h"
 
-static const uint8_t red[3] = { 255, 0, 0 };
+static const uint8_t red[3] = {255, 0, 0};
 
 static int count_color(const PvxImage *img, const uint8_t rgb[3], int x0, int y0, int w, int h)
 {
@@ -42,7 +42,7 @@ static void draw_text_stays_in_its_box(void)
     pvx_image_draw_text(img, -7, -5, "clip me", red, 3);
     pvx_image_draw_text(img, 55, 25, "clip me", red, 3);
     g_autoptr(PvxImage) gray = pvx_image_new(20, 10, 1);
-    pvx_image_draw_text(gray, 0, 0, "I", (const uint8_t[3]){ 255, 255, 255 }, 1);
+    pvx_image_draw_text(gray, 0, 0, "I", (const uint8_t[3]){255, 255, 255}, 1);
     g_assert_cmpint(gray->data[2], ==, 255);
 }
 
@@ -83,18 +83,18 @@ static void scale_nearest_makes_blocks(void)
 
 static void render_grid_places_tiles_and_labels(void)
 {
-    PvxImage *tiles[6] = { NULL };
+    PvxImage *tiles[6] = {NULL};
     for (int i = 0; i < 6; i++) {
         if (i == 4)
             continue; /* a blank cell */
         tiles[i] = pvx_image_new(16, 12, i == 1 ? 1 : 3);
-        uint8_t c[3] = { (uint8_t)(40 * i), 200, (uint8_t)(255 - 30 * i) };
+        uint8_t c[3] = {(uint8_t)(40 * i), 200, (uint8_t)(255 - 30 * i)};
         pvx_image_fill_rect(tiles[i], 0, 0, 16, 12, c);
     }
-    const char *rows[] = { "CR 1", "CR 32" };
-    const char *cols[] = { "image", "gradcam", "a very long column label" };
-    PvxGridOptions opts = { .title = "Grid test", .row_labels = rows, .col_labels = cols,
-                            .margin = 3 };
+    const char *rows[] = {"CR 1", "CR 32"};
+    const char *cols[] = {"image", "gradcam", "a very long column label"};
+    PvxGridOptions opts = {
+        .title = "Grid test", .row_labels = rows, .col_labels = cols, .margin = 3};
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxImage) grid = pvx_render_grid(tiles, 2, 3, &opts, &error);
     g_assert_no_error(error);
@@ -104,13 +104,14 @@ static void render_grid_places_tiles_and_labels(void)
     g_assert_cmpint(grid->width, ==, left + 3 * 16 + 2 * 3 + 3);
     g_assert_cmpint(grid->height, ==, top + 2 * 12 + 3 + 3);
     /* Tile (row 1, col 2) = tiles[5] at its place; the blank cell keeps the background. */
-    const uint8_t *p = grid->data + ((gsize)(top + 12 + 3 + 5) * grid->width + left + 2 * 19 + 8) * 3;
+    const uint8_t *p =
+        grid->data + ((gsize)(top + 12 + 3 + 5) * grid->width + left + 2 * 19 + 8) * 3;
     g_assert_cmpint(p[0], ==, 200);
     g_assert_cmpint(p[2], ==, 255 - 150);
-    const uint8_t white[3] = { 255, 255, 255 };
+    const uint8_t white[3] = {255, 255, 255};
     g_assert_cmpint(count_color(grid, white, left + 19, top + 15, 16, 12), ==, 16 * 12);
     /* Row labels and the title put dark pixels left of and above the tiles only. */
-    const uint8_t black[3] = { 0, 0, 0 };
+    const uint8_t black[3] = {0, 0, 0};
     g_assert_cmpint(count_color(grid, black, 0, top, left, 12), >, 10);
     g_assert_cmpint(count_color(grid, black, 0, 0, grid->width, 3 + 7), >, 10);
     /* The long column label is clipped to its column. */
@@ -126,7 +127,7 @@ static void render_grid_places_tiles_and_labels(void)
 
     /* Tiles of different sizes are refused. */
     PvxImage *odd = pvx_image_new(10, 10, 3);
-    PvxImage *bad[2] = { tiles[0], odd };
+    PvxImage *bad[2] = {tiles[0], odd};
     g_autoptr(PvxImage) none = pvx_render_grid(bad, 1, 2, NULL, &error);
     g_assert_null(none);
     g_assert_error(error, PVX_ERROR, PVX_ERROR_SHAPE);
@@ -138,7 +139,8 @@ static void render_grid_places_tiles_and_labels(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/render/text_width_counts_glyphs_and_lines", text_width_counts_glyphs_and_lines);
+    g_test_add_func("/render/text_width_counts_glyphs_and_lines",
+                    text_width_counts_glyphs_and_lines);
     g_test_add_func("/render/draw_text_stays_in_its_box", draw_text_stays_in_its_box);
     g_test_add_func("/render/outline_mask_marks_only_the_boundary",
                     outline_mask_marks_only_the_boundary);

@@ -8,14 +8,14 @@ static void resize_matches_pil_bilinear(void)
 {
     g_autofree char *dir = tu_make_tmpdir();
     /* source w, h, channels, then target sizes: up, down (antialiased), mixed, extreme */
-    static const int sources[][3] = { { 37, 23, 3 }, { 200, 150, 3 }, { 64, 64, 1 },
-                                      { 51, 33, 4 }, { 500, 375, 3 } };
-    static const int targets[][2] = { { 100, 70 }, { 13, 9 }, { 37, 5 }, { 123, 77 },
-                                      { 1, 1 },    { 256, 341 }, { 224, 224 }, { 3, 200 } };
+    static const int sources[][3] = {
+        {37, 23, 3}, {200, 150, 3}, {64, 64, 1}, {51, 33, 4}, {500, 375, 3}};
+    static const int targets[][2] = {{100, 70}, {13, 9},    {37, 5},    {123, 77},
+                                     {1, 1},    {256, 341}, {224, 224}, {3, 200}};
     GString *cmds = g_string_new(NULL);
     for (gsize s = 0; s < G_N_ELEMENTS(sources); s++) {
-        g_autoptr(PvxImage) img = tu_pattern(sources[s][0], sources[s][1], sources[s][2],
-                                             (guint32)(100 + s));
+        g_autoptr(PvxImage) img =
+            tu_pattern(sources[s][0], sources[s][1], sources[s][2], (guint32)(100 + s));
         g_autofree char *png = g_strdup_printf("%s/src%zu.png", dir, s);
         g_assert_true(pvx_image_save_png(img, png, NULL));
         for (gsize t = 0; t < G_N_ELEMENTS(targets); t++)
@@ -51,10 +51,9 @@ static void resize_shorter_center_crop_match_torchvision(void)
     g_autofree char *dir = tu_make_tmpdir();
     /* w, h, resize (0 = none), crop */
     static const int cases[][4] = {
-        { 500, 375, 256, 224 }, { 375, 500, 256, 224 }, { 300, 300, 256, 224 },
-        { 200, 150, 256, 224 }, { 256, 256, 256, 224 }, { 333, 257, 256, 224 },
-        { 101, 300, 0, 224 },   { 230, 77, 0, 224 },    { 225, 226, 0, 224 },
-        { 77, 51, 32, 31 },
+        {500, 375, 256, 224}, {375, 500, 256, 224}, {300, 300, 256, 224}, {200, 150, 256, 224},
+        {256, 256, 256, 224}, {333, 257, 256, 224}, {101, 300, 0, 224},   {230, 77, 0, 224},
+        {225, 226, 0, 224},   {77, 51, 32, 31},
     };
     GString *cmds = g_string_new(NULL);
     for (gsize k = 0; k < G_N_ELEMENTS(cases); k++) {
@@ -70,13 +69,13 @@ static void resize_shorter_center_crop_match_torchvision(void)
             g_autofree char *png = g_strdup_printf("%s/src%zu.png", dir, k);
             g_autofree char *raw = g_strdup_printf("%s/tv%zu.raw", dir, k);
             g_autoptr(PvxImage) img = pvx_image_load(png, NULL);
-            g_autoptr(PvxImage) resized = cases[k][2] ? pvx_image_resize_shorter(img, cases[k][2])
-                                                      : pvx_image_copy(img);
+            g_autoptr(PvxImage) resized =
+                cases[k][2] ? pvx_image_resize_shorter(img, cases[k][2]) : pvx_image_copy(img);
             g_autoptr(PvxImage) ours = pvx_image_center_crop(resized, cases[k][3], cases[k][3]);
             g_autoptr(PvxImage) tv = tu_read_raw(raw);
             int d = tu_max_diff(ours, tv);
-            g_test_message("%dx%d Resize(%d) CenterCrop(%d): max diff %d", cases[k][0],
-                           cases[k][1], cases[k][2], cases[k][3], d);
+            g_test_message("%dx%d Resize(%d) CenterCrop(%d): max diff %d", cases[k][0], cases[k][1],
+                           cases[k][2], cases[k][3], d);
             g_assert_cmpint(d, ==, 0);
         }
     }
@@ -162,7 +161,8 @@ int main(int argc, char **argv)
     g_test_add_func("/image/resize_matches_pil_bilinear", resize_matches_pil_bilinear);
     g_test_add_func("/image/resize_shorter_center_crop_match_torchvision",
                     resize_shorter_center_crop_match_torchvision);
-    g_test_add_func("/image/resize_shorter_truncates_long_side", resize_shorter_truncates_long_side);
+    g_test_add_func("/image/resize_shorter_truncates_long_side",
+                    resize_shorter_truncates_long_side);
     g_test_add_func("/image/center_crop_rounds_half_to_even_and_pads",
                     center_crop_rounds_half_to_even_and_pads);
     g_test_add_func("/image/to_tensor_matches_torchvision", to_tensor_matches_torchvision);

@@ -221,22 +221,27 @@ static void stage_writes_values_summaries_tests_and_table(void)
     {
         g_autoptr(PvxModel) m1 = pvx_stage_build_model(f.run, registry, f.ds, &error);
         g_assert_true(pvx_model_load_weights(m1, s, "/models/cr1/weights", &error));
-        g_autofree int64_t *index = pvx_store_read_i64(s, "/dataset/explain/index", &nd, shape,
-                                                       &error);
-        g_autofree int64_t *targets = pvx_store_read_i64(s, "/maps/gradcam/cr1/target", &nd,
-                                                         shape, &error);
+        g_autofree int64_t *index =
+            pvx_store_read_i64(s, "/dataset/explain/index", &nd, shape, &error);
+        g_autofree int64_t *targets =
+            pvx_store_read_i64(s, "/maps/gradcam/cr1/target", &nd, shape, &error);
         g_autoptr(PvxTensor) maps = pvx_store_read_tensor(s, "/maps/gradcam/cr1/raw", &error);
         g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, 6, 3, 32, 32);
         for (int i = 0; i < 6; i++) {
-            PvxDatasetItem it = { 0 };
+            PvxDatasetItem it = {0};
             g_assert_true(pvx_dataset_get_item(f.ds, PVX_SPLIT_TEST, index[i], &it, &error));
             memcpy(x->data + i * 3 * 32 * 32, it.image->data, sizeof(float) * 3 * 32 * 32);
             pvx_dataset_item_clear(&it);
         }
         const PvxPlugin *pl = pvx_registry_find(registry, PVX_KIND_METRIC, "average-drop");
         g_autoptr(PvxParams) params = pvx_params_new_defaults(pl->desc->params, "m", &error);
-        PvxMetricInput in = { .size = sizeof in, .n = 6, .num_classes = 2, .maps = maps,
-                              .images = x, .targets = targets, .model = m1 };
+        PvxMetricInput in = {.size = sizeof in,
+                             .n = 6,
+                             .num_classes = 2,
+                             .maps = maps,
+                             .images = x,
+                             .targets = targets,
+                             .model = m1};
         g_autoptr(PvxMetricResult) r = pvx_metric_run(pl, params, &in, &error);
         g_assert_no_error(error);
         const double *want = pvx_metric_result_get_matrix(r, "drop", NULL, NULL);
@@ -316,8 +321,8 @@ static void metrics_without_explain_methods_or_with_unknown_method_are_refused(v
         "  methods: [gradcam, saliency]\n"
         "  compute: [{plugin: pointing-game}]\n",
     };
-    const char *want[] = { "explain.methods` lists no method",
-                           "'saliency', which explain.methods does not list" };
+    const char *want[] = {"explain.methods` lists no method",
+                          "'saliency', which explain.methods does not list"};
     for (int k = 0; k < 2; k++) {
         g_autoptr(GError) error = NULL;
         g_autoptr(PvxConfig) cfg = pvx_config_load_string(texts[k], "m.yaml", NULL, &error);

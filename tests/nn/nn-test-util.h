@@ -7,8 +7,8 @@
 #include <pvx/pvx.h>
 
 /* Builds model plugin "vgg" (loaded from PLUGIN_VGG) with "key=value" pairs. */
-static inline PvxModel *nn_test_build_vgg(const char *const *pairs, int64_t c, int64_t h,
-                                          int64_t w, int classes, GError **error)
+static inline PvxModel *nn_test_build_vgg(const char *const *pairs, int64_t c, int64_t h, int64_t w,
+                                          int classes, GError **error)
 {
     static PvxRegistry *reg;
     if (!reg) {
@@ -20,11 +20,11 @@ static inline PvxModel *nn_test_build_vgg(const char *const *pairs, int64_t c, i
     const PvxPlugin *p = pvx_registry_lookup(reg, PVX_KIND_MODEL, "vgg", error);
     if (!p)
         return NULL;
-    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(p->desc->params, "model vgg", pairs,
-                                                            error);
+    g_autoptr(PvxParams) params =
+        pvx_params_new_from_pairs(p->desc->params, "model vgg", pairs, error);
     if (!params)
         return NULL;
-    int64_t chw[3] = { c, h, w };
+    int64_t chw[3] = {c, h, w};
     return pvx_model_build(p, params, chw, classes, error);
 }
 

@@ -4,7 +4,7 @@
 
 #include "nn-test-util.h"
 
-static const char *mini_pairs[] = { "arch=vgg-mini", NULL };
+static const char *mini_pairs[] = {"arch=vgg-mini", NULL};
 
 static PvxModel *mini(void)
 {
@@ -61,7 +61,7 @@ static void nn_weights_roundtrip_through_hdf5(void)
     char *dir;
     char *path = saved_weights(a, &dir);
     g_autoptr(GError) error = NULL;
-    const char *pairs[] = { "arch=vgg-mini", "seed=99", NULL };
+    const char *pairs[] = {"arch=vgg-mini", "seed=99", NULL};
     g_autoptr(PvxModel) b = nn_test_build_vgg(pairs, 1, 28, 28, 10, &error);
     PvxLayer *la = pvx_model_layer(a, 0), *lb = pvx_model_layer(b, 0);
     g_assert_cmpfloat(pvx_tensor_max_rel_diff(la->weight, lb->weight, 1e-6), >, 0.1);
@@ -82,8 +82,8 @@ static void nn_load_wrong_shape_names_tensor_and_both_shapes(void)
     char *dir;
     char *path = saved_weights(m, &dir);
     PvxStore *s = edit_begin(path);
-    g_autoptr(PvxTensor) bad = pvx_tensor_new_shape(4, (int64_t)64, (int64_t)32, (int64_t)5,
-                                                    (int64_t)5);
+    g_autoptr(PvxTensor) bad =
+        pvx_tensor_new_shape(4, (int64_t)64, (int64_t)32, (int64_t)5, (int64_t)5);
     g_assert_true(pvx_store_write_tensor(s, "/weights/features.2.weight", bad, NULL));
     edit_commit(s);
     g_autoptr(GError) error = NULL;
@@ -112,8 +112,13 @@ static void nn_load_lists_every_missing_and_extra_tensor(void)
     g_assert_false(pvx_model_load_weights_file(m, path, NULL, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND);
     g_test_message("%s", error->message);
-    const char *want[] = { "2 missing tensors", "features.5.weight", "classifier.6.bias",
-                           "2 extra tensors", "features.99.weight", "fc.bias", NULL };
+    const char *want[] = {"2 missing tensors",
+                          "features.5.weight",
+                          "classifier.6.bias",
+                          "2 extra tensors",
+                          "features.99.weight",
+                          "fc.bias",
+                          NULL};
     for (const char *const *w = want; *w; w++)
         if (!strstr(error->message, *w))
             g_error("'%s' lacks '%s'", error->message, *w);
@@ -151,8 +156,7 @@ static void nn_tap_unknown_layer_lists_layer_names(void)
     g_assert_false(pvx_model_tap(m, "features.99", &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND);
     g_test_message("%s", error->message);
-    const char *want[] = { "features.99", "features.0, features.1", "avgpool", "classifier.6",
-                           NULL };
+    const char *want[] = {"features.99", "features.0, features.1", "avgpool", "classifier.6", NULL};
     for (const char *const *w = want; *w; w++)
         if (!strstr(error->message, *w))
             g_error("'%s' lacks '%s'", error->message, *w);
@@ -191,8 +195,8 @@ static void nn_forward_modes_agree(void)
     g_assert_error(error, PVX_ERROR, PVX_ERROR_SHAPE);
     g_clear_error(&error);
     /* An input that does not fit names the layer. */
-    g_autoptr(PvxTensor) rgb = pvx_tensor_new_shape(4, (int64_t)1, (int64_t)3, (int64_t)28,
-                                                    (int64_t)28);
+    g_autoptr(PvxTensor) rgb =
+        pvx_tensor_new_shape(4, (int64_t)1, (int64_t)3, (int64_t)28, (int64_t)28);
     g_assert_null(pvx_model_forward(m, rgb, PVX_FORWARD_INFERENCE, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_SHAPE);
     g_assert_nonnull(strstr(error->message, "features.0"));
@@ -201,12 +205,12 @@ static void nn_forward_modes_agree(void)
 /* Backward's input gradient against central differences of a scalar of the output. */
 static void nn_input_gradient_matches_finite_differences(void)
 {
-    const char *pairs[] = { "arch=vgg-mini", "channels=[4, -1, 6]", "hidden=8", NULL };
+    const char *pairs[] = {"arch=vgg-mini", "channels=[4, -1, 6]", "hidden=8", NULL};
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxModel) m = nn_test_build_vgg(pairs, 1, 8, 8, 3, &error);
     g_assert_no_error(error);
-    g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, (int64_t)2, (int64_t)1, (int64_t)8,
-                                                  (int64_t)8);
+    g_autoptr(PvxTensor) x =
+        pvx_tensor_new_shape(4, (int64_t)2, (int64_t)1, (int64_t)8, (int64_t)8);
     GRand *r = g_rand_new_with_seed(5);
     for (int64_t i = 0; i < pvx_tensor_numel(x); i++)
         x->data[i] = (float)g_rand_double_range(r, -1, 1);
@@ -321,7 +325,7 @@ static void nn_init_follows_torchvision(void)
 {
     g_autoptr(PvxModel) a = mini();
     g_autoptr(PvxModel) b = mini();
-    const char *pairs[] = { "arch=vgg-mini", "seed=1", NULL };
+    const char *pairs[] = {"arch=vgg-mini", "seed=1", NULL};
     g_autoptr(PvxModel) c = nn_test_build_vgg(pairs, 1, 28, 28, 10, NULL);
     for (int i = 0; i < pvx_model_n_layers(a); i++) {
         PvxLayer *l = pvx_model_layer(a, i);
@@ -347,12 +351,12 @@ static void nn_init_follows_torchvision(void)
 
 static void nn_vgg16_flops_params_and_target(void)
 {
-    const char *pairs[] = { "arch=vgg16", NULL };
+    const char *pairs[] = {"arch=vgg16", NULL};
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxModel) m = nn_test_build_vgg(pairs, 3, 224, 224, 1000, &error);
     g_assert_no_error(error);
     g_assert_cmpint(pvx_model_num_params(m), ==, 138357544);
-    int64_t chw[3] = { 3, 224, 224 };
+    int64_t chw[3] = {3, 224, 224};
     /* 15,470,264,320 multiply-adds (conv 15,346,630,656 + linear 123,633,664). */
     g_assert_cmpfloat(pvx_model_flops(m, chw), ==, 2.0 * 15470264320.0);
     g_assert_cmpstr(pvx_model_target_layer(m), ==, "features.29");
@@ -362,7 +366,7 @@ static void nn_vgg16_flops_params_and_target(void)
     g_assert_cmpstr(prunable[15], ==, "classifier.6");
     g_assert_cmpstr(pvx_model_arch(m), ==, "vgg16");
     /* Too small an input for five max-pools is refused with the layer named. */
-    const char *bn[] = { "arch=vgg11_bn", NULL };
+    const char *bn[] = {"arch=vgg11_bn", NULL};
     g_autoptr(PvxModel) small = nn_test_build_vgg(bn, 3, 16, 16, 10, &error);
     g_assert_null(small);
     g_assert_error(error, PVX_ERROR, PVX_ERROR_SHAPE);

@@ -88,19 +88,19 @@ static void check_mini(const char *file, const char *const *pairs, PvxForwardMod
 
 static void nn_vgg_mini_eval_matches_torch(void)
 {
-    const char *pairs[] = { "arch=vgg-mini", NULL };
-    const char *params[] = { "features.0.weight", "features.0.bias", "classifier.6.weight",
-                             "classifier.6.bias", NULL };
+    const char *pairs[] = {"arch=vgg-mini", NULL};
+    const char *params[] = {"features.0.weight", "features.0.bias", "classifier.6.weight",
+                            "classifier.6.bias", NULL};
     check_mini("mini.h5", pairs, PVX_FORWARD_EXPLAIN, "features.13", params);
 }
 
 static void nn_vgg_mini_bn_train_matches_torch(void)
 {
-    const char *pairs[] = { "arch=vgg-mini", "batch_norm=true", "dropout=0", NULL };
+    const char *pairs[] = {"arch=vgg-mini", "batch_norm=true", "dropout=0", NULL};
     /* Not features.0.bias: batch-norm right after it subtracts it again, so its gradient is 0
      * (1e-16 in float64, rounding noise in float32) and relative errors mean nothing. */
-    const char *params[] = { "features.0.weight", "features.1.weight", "features.1.bias",
-                             "classifier.6.weight", "classifier.6.bias", NULL };
+    const char *params[] = {"features.0.weight",   "features.1.weight", "features.1.bias",
+                            "classifier.6.weight", "classifier.6.bias", NULL};
     check_mini("mini_bn.h5", pairs, PVX_FORWARD_TRAIN, "features.19", params);
     /* The running statistics after one training step, as BatchNorm2d updates them. */
     g_autoptr(GError) error = NULL;
@@ -110,7 +110,7 @@ static void nn_vgg_mini_bn_train_matches_torch(void)
     g_autoptr(PvxTensor) x = ref(s, "/input");
     g_autoptr(PvxTensor) y = pvx_model_forward(m, x, PVX_FORWARD_TRAIN, &error);
     g_assert_no_error(error);
-    const char *bn[] = { "features.1", "features.4", "features.18", NULL };
+    const char *bn[] = {"features.1", "features.4", "features.18", NULL};
     for (const char *const *b = bn; *b; b++) {
         PvxLayer *l = pvx_model_find_layer(m, *b, &error);
         g_assert_no_error(error);
@@ -125,7 +125,7 @@ static void nn_vgg_mini_bn_train_matches_torch(void)
 static void nn_vgg16_logits_and_tap_gradient_match_torch(void)
 {
     g_autoptr(GError) error = NULL;
-    const char *pairs[] = { "arch=vgg16", NULL };
+    const char *pairs[] = {"arch=vgg16", NULL};
     g_autoptr(PvxModel) m = nn_test_build_vgg(pairs, 3, 224, 224, 1000, &error);
     g_assert_no_error(error);
     g_assert_cmpstr(pvx_model_target_layer(m), ==, "features.29");
@@ -161,11 +161,11 @@ static void nn_vgg_state_names_match_torchvision(void)
     g_autofree char *text = NULL;
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    const char *archs[] = { "vgg11", "vgg13", "vgg16", "vgg19",
-                            "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn", NULL };
+    const char *archs[] = {"vgg11",    "vgg13",    "vgg16",    "vgg19", "vgg11_bn",
+                           "vgg13_bn", "vgg16_bn", "vgg19_bn", NULL};
     for (const char *const *a = archs; *a; a++) {
         g_autofree char *pair = g_strdup_printf("arch=%s", *a);
-        const char *pairs[] = { pair, NULL };
+        const char *pairs[] = {pair, NULL};
         g_autoptr(GError) error = NULL;
         /* 32x32 inputs keep the test quick; the state tensors do not depend on the input size. */
         g_autoptr(PvxModel) m = nn_test_build_vgg(pairs, 3, 32, 32, 1000, &error);
@@ -221,7 +221,7 @@ int main(int argc, char **argv)
     if (argc < 3)
         g_error("usage: %s PYTHON3 nn_reference.py", argv[0]);
     ref_dir = g_dir_make_tmp("pvx-nn-ref-XXXXXX", NULL);
-    const char *child[] = { argv[1], argv[2], ref_dir, "vgg16", NULL };
+    const char *child[] = {argv[1], argv[2], ref_dir, "vgg16", NULL};
     g_autoptr(GError) error = NULL;
     g_autofree char *err_text = NULL;
     int status = 0;

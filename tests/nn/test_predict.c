@@ -13,13 +13,13 @@ static Result run_pvx(const char *const *args)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     g_ptr_array_add(argv, (gpointer)PVX_EXE);
-    g_ptr_array_add(argv, (gpointer)"predict");
-    g_ptr_array_add(argv, (gpointer)"--plugin-dir");
+    g_ptr_array_add(argv, (gpointer) "predict");
+    g_ptr_array_add(argv, (gpointer) "--plugin-dir");
     g_ptr_array_add(argv, (gpointer)PVX_TEST_BUILD_ROOT "/plugins");
     for (const char *const *a = args; *a; a++)
         g_ptr_array_add(argv, (gpointer)*a);
     g_ptr_array_add(argv, NULL);
-    Result r = { 0 };
+    Result r = {0};
     g_autoptr(GError) error = NULL;
     int ws = 0;
     g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
@@ -39,7 +39,7 @@ static void result_clear(Result *r)
 
 static char *dir;
 static char *weights_spec, *img_path, *classes_path;
-static const char *pairs[] = { "arch=vgg-mini", "channels=[8, -1, 16, -1]", "hidden=32", NULL };
+static const char *pairs[] = {"arch=vgg-mini", "channels=[8, -1, 16, -1]", "hidden=32", NULL};
 
 static void setup_files(void)
 {
@@ -61,18 +61,18 @@ static void setup_files(void)
     g_assert_true(pvx_image_save_png(img, img_path, &error));
     g_assert_no_error(error);
     classes_path = g_build_filename(dir, "classes.txt", NULL);
-    g_assert_true(g_file_set_contents(classes_path,
-                                      "zero\none\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n",
-                                      -1, NULL));
+    g_assert_true(g_file_set_contents(
+        classes_path, "zero\none\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n", -1, NULL));
 }
 
 /* Top-5 per image on stdout, logits in --out equal to the model's own forward. */
 static void nn_predict_prints_top5_and_writes_logits(void)
 {
     g_autofree char *out = g_build_filename(dir, "out.h5", NULL);
-    const char *args[] = { "--param", pairs[0], "--param", pairs[1], "--set", "model.hidden=32",
-                           "--weights", weights_spec, "--classes", classes_path, "--size", "32",
-                           "--no-resize", "--out", out, img_path, img_path, NULL };
+    const char *args[] = {"--param",         pairs[0],    "--param",     pairs[1],    "--set",
+                          "model.hidden=32", "--weights", weights_spec,  "--classes", classes_path,
+                          "--size",          "32",        "--no-resize", "--out",     out,
+                          img_path,          img_path,    NULL};
     Result r = run_pvx(args);
     g_assert_cmpint(r.status, ==, 0);
     g_assert_nonnull(strstr(r.out, img_path));
@@ -87,7 +87,7 @@ static void nn_predict_prints_top5_and_writes_logits(void)
     g_autoptr(PvxImage) img = pvx_image_load(img_path, &error);
     g_assert_no_error(error);
     g_autoptr(PvxTensor) t = pvx_image_to_tensor(img, pvx_imagenet_mean, pvx_imagenet_std);
-    g_autoptr(PvxTensor) x = pvx_tensor_reshape(t, 4, (int64_t[]){ 1, 3, 32, 32 }, &error);
+    g_autoptr(PvxTensor) x = pvx_tensor_reshape(t, 4, (int64_t[]){1, 3, 32, 32}, &error);
     g_autoptr(PvxTensor) y = pvx_model_forward(m, x, PVX_FORWARD_INFERENCE, &error);
     g_assert_no_error(error);
     g_autoptr(PvxStore) s = pvx_store_open(out, FALSE, &error);
@@ -112,9 +112,9 @@ static void nn_predict_resizes_and_crops(void)
     g_autoptr(PvxImage) img = pvx_image_new(50, 40, 3);
     g_autofree char *path = g_build_filename(dir, "wide.png", NULL);
     g_assert_true(pvx_image_save_png(img, path, NULL));
-    const char *args[] = { "--param", pairs[0], "--param", pairs[1], "--param", pairs[2],
-                           "--weights", weights_spec, "--classes", "10", "--size", "32",
-                           "--resize", "36", "--top", "3", path, NULL };
+    const char *args[] = {"--param",   pairs[0],     "--param",   pairs[1], "--param", pairs[2],
+                          "--weights", weights_spec, "--classes", "10",     "--size",  "32",
+                          "--resize",  "36",         "--top",     "3",      path,      NULL};
     Result r = run_pvx(args);
     g_assert_cmpint(r.status, ==, 0);
     g_assert_nonnull(strstr(r.out, "  3. "));
@@ -128,9 +128,9 @@ static void nn_predict_bad_image_exits_2_naming_file(void)
 {
     g_autofree char *missing = g_build_filename(dir, "no-such-image.png", NULL);
     g_autofree char *out = g_build_filename(dir, "bad-out.h5", NULL);
-    const char *args[] = { "--param", pairs[0], "--param", pairs[1], "--param", pairs[2],
-                           "--weights", weights_spec, "--classes", "10", "--size", "32",
-                           "--no-resize", "--out", out, img_path, missing, NULL };
+    const char *args[] = {"--param",     pairs[0],     "--param",   pairs[1], "--param", pairs[2],
+                          "--weights",   weights_spec, "--classes", "10",     "--size",  "32",
+                          "--no-resize", "--out",      out,         img_path, missing,   NULL};
     Result r = run_pvx(args);
     g_assert_cmpint(r.status, ==, 2);
     g_assert_nonnull(strstr(r.err, "no-such-image.png"));
@@ -151,14 +151,14 @@ static void nn_predict_bad_image_exits_2_naming_file(void)
 static void nn_predict_bad_weights_and_options_exit_2(void)
 {
     /* hidden left at its default 256: the classifier's shapes differ. */
-    const char *args[] = { "--param", pairs[0], "--param", pairs[1], "--weights", weights_spec,
-                           "--classes", "10", "--size", "32", img_path, NULL };
+    const char *args[] = {"--param",   pairs[0], "--param", pairs[1], "--weights", weights_spec,
+                          "--classes", "10",     "--size",  "32",     img_path,    NULL};
     Result r = run_pvx(args);
     g_assert_cmpint(r.status, ==, 2);
     g_assert_nonnull(strstr(r.err, "classifier.0.weight has shape [32, 16]"));
     g_assert_nonnull(strstr(r.err, "[256, 16]"));
     result_clear(&r);
-    const char *no_weights[] = { "--classes", "10", img_path, NULL };
+    const char *no_weights[] = {"--classes", "10", img_path, NULL};
     r = run_pvx(no_weights);
     g_assert_cmpint(r.status, ==, 2);
     g_assert_nonnull(strstr(r.err, "--weights"));

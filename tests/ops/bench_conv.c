@@ -20,9 +20,8 @@ typedef struct {
 } Shape;
 
 static const Shape vgg16[] = {
-    { 3, 64, 224, 1 },   { 64, 64, 224, 1 },  { 64, 128, 112, 1 }, { 128, 128, 112, 1 },
-    { 128, 256, 56, 1 }, { 256, 256, 56, 2 }, { 256, 512, 28, 1 }, { 512, 512, 28, 2 },
-    { 512, 512, 14, 3 },
+    {3, 64, 224, 1},   {64, 64, 224, 1},  {64, 128, 112, 1}, {128, 128, 112, 1}, {128, 256, 56, 1},
+    {256, 256, 56, 2}, {256, 512, 28, 1}, {512, 512, 28, 2}, {512, 512, 14, 3},
 };
 #define NSHAPES (int)(sizeof vgg16 / sizeof vgg16[0])
 
@@ -33,7 +32,7 @@ typedef struct {
 static gboolean torch_start(Torch *t, const char *py, const char *script, GError **error)
 {
     g_autofree char *threads = g_strdup_printf("%d", pvx_num_threads());
-    char *args[] = { (char *)py, (char *)script, threads, NULL };
+    char *args[] = {(char *)py, (char *)script, threads, NULL};
     int in = -1, out = -1;
     if (!g_spawn_async_with_pipes(NULL, args, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &in, &out,
                                   NULL, error))
@@ -68,8 +67,8 @@ static double sgemm_gflops(int reps)
     double best = 1e30;
     for (int r = 0; r < reps; r++) {
         gint64 t = g_get_monotonic_time();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f,
-                    c, n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c,
+                    n);
         best = MIN(best, (g_get_monotonic_time() - t) * 1e-6);
     }
     return 2.0 * n * n * (double)n / best * 1e-9;
@@ -99,7 +98,7 @@ int main(int argc, char **argv)
         g_printerr("%s\n", error->message);
         return 1;
     }
-    Torch torch = { 0 };
+    Torch torch = {0};
     if (py != NULL && !torch_start(&torch, py, script, &error)) {
         g_printerr("torch: %s\n", error->message);
         return 1;
@@ -112,14 +111,16 @@ int main(int argc, char **argv)
     double tpf[NSHAPES], tpt[NSHAPES], ttf[NSHAPES], ttt[NSHAPES];
     for (int s = 0; s < NSHAPES; s++) {
         const Shape *sh = &vgg16[s];
-        g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, (int64_t)batch, (int64_t)sh->cin, (int64_t)sh->h, (int64_t)sh->h);
-        g_autoptr(PvxTensor) w = pvx_tensor_new_shape(4, (int64_t)sh->cout, (int64_t)sh->cin, (int64_t)3, (int64_t)3);
+        g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, (int64_t)batch, (int64_t)sh->cin,
+                                                      (int64_t)sh->h, (int64_t)sh->h);
+        g_autoptr(PvxTensor) w =
+            pvx_tensor_new_shape(4, (int64_t)sh->cout, (int64_t)sh->cin, (int64_t)3, (int64_t)3);
         g_autoptr(PvxTensor) b = pvx_tensor_new_shape(1, (int64_t)sh->cout);
         for (int64_t i = 0; i < pvx_tensor_numel(x); i++)
             x->data[i] = (float)((i * 7919) % 1000) * 1e-3f - 0.5f;
         for (int64_t i = 0; i < pvx_tensor_numel(w); i++)
             w->data[i] = (float)((i * 104729) % 1000) * 1e-4f - 0.05f;
-        PvxConv2dParams p = { .pad_h = 1, .pad_w = 1 };
+        PvxConv2dParams p = {.pad_h = 1, .pad_w = 1};
         g_autoptr(PvxTensor) y = pvx_conv2d_forward(x, w, b, &p, NULL, &error); /* warm-up */
         g_autoptr(PvxTensor) dx = pvx_tensor_new_like(x);
         g_autoptr(PvxTensor) dw = pvx_tensor_new_like(w);
@@ -131,7 +132,8 @@ int main(int argc, char **argv)
             peak = MAX(peak, sgemm_gflops(1));
             if (py != NULL) {
                 if (!torch_time(&torch, batch, sh, &f, &t)) {
-                    g_printerr("torch: no timing for %d>%d %dx%d\n", sh->cin, sh->cout, sh->h, sh->h);
+                    g_printerr("torch: no timing for %d>%d %dx%d\n", sh->cin, sh->cout, sh->h,
+                               sh->h);
                     return 1;
                 }
                 tf = MIN(tf, f);
@@ -153,7 +155,7 @@ int main(int argc, char **argv)
     }
     printf("%-17s %8s %8s %6s %8s %7s | %8s %8s %6s %8s %7s\n", "Cin>Cout HxW", "fwd ms", "GFLOP/s",
            "%sgemm", "torch", "ratio", "f+b ms", "GFLOP/s", "%sgemm", "torch", "ratio");
-    double tot[4] = { 0 }, all = 0;
+    double tot[4] = {0}, all = 0;
     for (int s = 0; s < NSHAPES; s++) {
         const Shape *sh = &vgg16[s];
         double fl = flops_of(sh, batch), pf = tpf[s], pt = tpt[s], tf = ttf[s], tt = ttt[s];

@@ -116,8 +116,8 @@ static PvxTensor *conv_fwd(void *c)
 static void gradcheck_conv(const int64_t xs[4], const int64_t ws[4], PvxConv2dParams p)
 {
     rng_state = 0x1234567 + (guint64)(xs[2] * 131 + ws[2] * 7 + p.stride_h);
-    ConvCtx k = { rand_tensor(4, xs, -1, 1), rand_tensor(4, ws, -1, 1), rand_tensor(1, ws, -1, 1),
-                  p };
+    ConvCtx k = {rand_tensor(4, xs, -1, 1), rand_tensor(4, ws, -1, 1), rand_tensor(1, ws, -1, 1),
+                 p};
     g_autoptr(PvxTensor) y = conv_fwd(&k);
     g_assert_nonnull(y);
     g_autoptr(PvxTensor) dy = rand_tensor(4, y->shape, -1, 1);
@@ -137,15 +137,15 @@ static void gradcheck_conv(const int64_t xs[4], const int64_t ws[4], PvxConv2dPa
 
 static void conv2d_gradients_match_finite_differences(void)
 {
-    const int64_t x1[4] = { 2, 3, 7, 6 }, w3[4] = { 4, 3, 3, 3 }, w1[4] = { 5, 3, 1, 1 };
-    const int64_t w5[4] = { 2, 3, 5, 5 }, w23[4] = { 3, 3, 2, 3 };
-    gradcheck_conv(x1, w3, (PvxConv2dParams){ .pad_h = 1, .pad_w = 1 });
-    gradcheck_conv(x1, w3, (PvxConv2dParams){ .stride_h = 2, .stride_w = 2 });
-    gradcheck_conv(x1, w3, (PvxConv2dParams){ .stride_h = 2, .stride_w = 1, .pad_h = 1 });
-    gradcheck_conv(x1, w1, (PvxConv2dParams){ 0 });
-    gradcheck_conv(x1, w1, (PvxConv2dParams){ .stride_h = 2, .stride_w = 2 });
-    gradcheck_conv(x1, w5, (PvxConv2dParams){ .pad_h = 2, .pad_w = 2 });
-    gradcheck_conv(x1, w23, (PvxConv2dParams){ .pad_h = 1, .dilation_w = 2 });
+    const int64_t x1[4] = {2, 3, 7, 6}, w3[4] = {4, 3, 3, 3}, w1[4] = {5, 3, 1, 1};
+    const int64_t w5[4] = {2, 3, 5, 5}, w23[4] = {3, 3, 2, 3};
+    gradcheck_conv(x1, w3, (PvxConv2dParams){.pad_h = 1, .pad_w = 1});
+    gradcheck_conv(x1, w3, (PvxConv2dParams){.stride_h = 2, .stride_w = 2});
+    gradcheck_conv(x1, w3, (PvxConv2dParams){.stride_h = 2, .stride_w = 1, .pad_h = 1});
+    gradcheck_conv(x1, w1, (PvxConv2dParams){0});
+    gradcheck_conv(x1, w1, (PvxConv2dParams){.stride_h = 2, .stride_w = 2});
+    gradcheck_conv(x1, w5, (PvxConv2dParams){.pad_h = 2, .pad_w = 2});
+    gradcheck_conv(x1, w23, (PvxConv2dParams){.pad_h = 1, .dilation_w = 2});
 }
 
 /* The same checks with conv2d forced onto the Winograd kernels (3×3, stride 1): odd sizes, a 1×1
@@ -153,13 +153,13 @@ static void conv2d_gradients_match_finite_differences(void)
 static void conv2d_winograd_gradients_match_finite_differences(void)
 {
     g_setenv("PVX_CONV_ALGO", "winograd", TRUE);
-    const int64_t x1[4] = { 3, 5, 7, 5 }, w1[4] = { 6, 5, 3, 3 };
-    const int64_t x2[4] = { 2, 4, 1, 1 }, w2[4] = { 3, 4, 3, 3 };
-    gradcheck_conv(x1, w1, (PvxConv2dParams){ .pad_h = 1, .pad_w = 1 });
-    gradcheck_conv(x1, w1, (PvxConv2dParams){ 0 });
-    gradcheck_conv(x1, w1, (PvxConv2dParams){ .pad_h = 2, .pad_w = 0 });
-    gradcheck_conv(x1, w1, (PvxConv2dParams){ .pad_h = 3, .pad_w = 1 });
-    gradcheck_conv(x2, w2, (PvxConv2dParams){ .pad_h = 1, .pad_w = 1 });
+    const int64_t x1[4] = {3, 5, 7, 5}, w1[4] = {6, 5, 3, 3};
+    const int64_t x2[4] = {2, 4, 1, 1}, w2[4] = {3, 4, 3, 3};
+    gradcheck_conv(x1, w1, (PvxConv2dParams){.pad_h = 1, .pad_w = 1});
+    gradcheck_conv(x1, w1, (PvxConv2dParams){0});
+    gradcheck_conv(x1, w1, (PvxConv2dParams){.pad_h = 2, .pad_w = 0});
+    gradcheck_conv(x1, w1, (PvxConv2dParams){.pad_h = 3, .pad_w = 1});
+    gradcheck_conv(x2, w2, (PvxConv2dParams){.pad_h = 1, .pad_w = 1});
     g_unsetenv("PVX_CONV_ALGO");
 }
 
@@ -178,8 +178,8 @@ static PvxTensor *linear_fwd(void *c)
 static void linear_gradients_match_finite_differences(void)
 {
     rng_state = 99;
-    const int64_t xs[2] = { 3, 7 }, ws[2] = { 5, 7 };
-    LinCtx k = { rand_tensor(2, xs, -1, 1), rand_tensor(2, ws, -1, 1), rand_tensor(1, ws, -1, 1) };
+    const int64_t xs[2] = {3, 7}, ws[2] = {5, 7};
+    LinCtx k = {rand_tensor(2, xs, -1, 1), rand_tensor(2, ws, -1, 1), rand_tensor(1, ws, -1, 1)};
     g_autoptr(PvxTensor) y = linear_fwd(&k);
     g_autoptr(PvxTensor) dy = rand_tensor(2, y->shape, -1, 1);
     g_autoptr(PvxTensor) dx = NULL;
@@ -257,24 +257,28 @@ static void gradcheck_unary(const char *what, UnaryCtx *k)
 static void activation_and_pool_gradients_match_finite_differences(void)
 {
     rng_state = 7;
-    const int64_t s4[4] = { 2, 3, 6, 7 }, s2[2] = { 4, 9 }, s13[4] = { 1, 2, 13, 11 };
+    const int64_t s4[4] = {2, 3, 6, 7}, s2[2] = {4, 9}, s13[4] = {1, 2, 13, 11};
     g_autoptr(PvxTensor) lad = ladder_tensor(4, s4, 0.05); /* spacing 0.05 = 5 h */
-    UnaryCtx relu = { lad, U_RELU, { 0 }, 0, 0 };
+    UnaryCtx relu = {lad, U_RELU, {0}, 0, 0};
     gradcheck_unary("relu", &relu);
-    UnaryCtx mp = { lad, U_MAXPOOL, { .kernel_h = 2, .kernel_w = 2 }, 0, 0 };
+    UnaryCtx mp = {lad, U_MAXPOOL, {.kernel_h = 2, .kernel_w = 2}, 0, 0};
     gradcheck_unary("maxpool k2 s2", &mp);
-    UnaryCtx mp3 = { lad, U_MAXPOOL, { .kernel_h = 3, .kernel_w = 3, .stride_h = 2,
-                                       .stride_w = 1, .pad_h = 1, .pad_w = 1 }, 0, 0 };
+    UnaryCtx mp3 = {
+        lad,
+        U_MAXPOOL,
+        {.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 1, .pad_h = 1, .pad_w = 1},
+        0,
+        0};
     gradcheck_unary("maxpool k3 s2,1 p1 (overlapping)", &mp3);
     g_autoptr(PvxTensor) x13 = rand_tensor(4, s13, -1, 1);
-    UnaryCtx ap = { x13, U_AVGPOOL, { 0 }, 7, 7 };
+    UnaryCtx ap = {x13, U_AVGPOOL, {0}, 7, 7};
     gradcheck_unary("adaptive avgpool 13x11 -> 7x7 (overlapping bins)", &ap);
-    UnaryCtx ap2 = { x13, U_AVGPOOL, { 0 }, 3, 2 };
+    UnaryCtx ap2 = {x13, U_AVGPOOL, {0}, 3, 2};
     gradcheck_unary("adaptive avgpool 13x11 -> 3x2", &ap2);
     g_autoptr(PvxTensor) x2 = rand_tensor(2, s2, -2, 2);
-    UnaryCtx sm = { x2, U_SOFTMAX, { 0 }, 0, 0 };
+    UnaryCtx sm = {x2, U_SOFTMAX, {0}, 0, 0};
     gradcheck_unary("softmax", &sm);
-    UnaryCtx lsm = { x2, U_LOGSOFTMAX, { 0 }, 0, 0 };
+    UnaryCtx lsm = {x2, U_LOGSOFTMAX, {0}, 0, 0};
     gradcheck_unary("log_softmax", &lsm);
 }
 
@@ -293,8 +297,8 @@ static PvxTensor *dropout_fwd(void *c)
 static void dropout_gradient_matches_finite_differences(void)
 {
     rng_state = 11;
-    const int64_t s[2] = { 6, 50 };
-    DropCtx k = { rand_tensor(2, s, -1, 1) };
+    const int64_t s[2] = {6, 50};
+    DropCtx k = {rand_tensor(2, s, -1, 1)};
     g_autoptr(PvxTensor) mask = NULL;
     g_autoptr(PvxTensor) y = pvx_dropout_forward(k.x, 0.3, TRUE, 42, NULL, &mask, NULL);
     g_autoptr(PvxTensor) dy = rand_tensor(2, s, -1, 1);
@@ -320,21 +324,21 @@ static PvxTensor *bn_fwd(void *c)
 static void gradcheck_bn(gboolean training)
 {
     rng_state = training ? 5 : 6;
-    const int64_t s[4] = { 3, 4, 3, 5 }, c[1] = { 4 };
-    BnCtx k = { rand_tensor(4, s, -2, 2), rand_tensor(1, c, 0.5, 1.5), rand_tensor(1, c, -1, 1),
-                rand_tensor(1, c, -0.5, 0.5), rand_tensor(1, c, 0.5, 2),
-                { .eps = 1e-5, .momentum = 0.1, .training = training } };
+    const int64_t s[4] = {3, 4, 3, 5}, c[1] = {4};
+    BnCtx k = {rand_tensor(4, s, -2, 2),  rand_tensor(1, c, 0.5, 1.5),
+               rand_tensor(1, c, -1, 1),  rand_tensor(1, c, -0.5, 0.5),
+               rand_tensor(1, c, 0.5, 2), {.eps = 1e-5, .momentum = 0.1, .training = training}};
     g_autoptr(PvxTensor) sm = pvx_tensor_new(1, c);
     g_autoptr(PvxTensor) si = pvx_tensor_new(1, c);
-    g_autoptr(PvxTensor) y = pvx_batchnorm2d_forward(k.x, k.g, k.b, k.rm, k.rv, &k.p, sm, si,
-                                                     NULL, NULL);
+    g_autoptr(PvxTensor) y =
+        pvx_batchnorm2d_forward(k.x, k.g, k.b, k.rm, k.rv, &k.p, sm, si, NULL, NULL);
     g_autoptr(PvxTensor) dy = rand_tensor(4, s, -1, 1);
     g_autoptr(PvxTensor) dx = NULL;
     g_autoptr(PvxTensor) dg = pvx_tensor_new(1, c);
     g_autoptr(PvxTensor) db = pvx_tensor_new(1, c);
     g_autoptr(GError) error = NULL;
-    g_assert_true(pvx_batchnorm2d_backward(k.x, k.g, k.rm, k.rv, sm, si, &k.p, dy, &dx, dg, db,
-                                           &error));
+    g_assert_true(
+        pvx_batchnorm2d_backward(k.x, k.g, k.rm, k.rv, sm, si, &k.p, dy, &dx, dg, db, &error));
     g_assert_no_error(error);
     check_grad(training ? "batchnorm train dx" : "batchnorm eval dx", bn_fwd, &k, k.x, dx, dy);
     check_grad("batchnorm dweight", bn_fwd, &k, k.g, dg, dy);
@@ -372,8 +376,8 @@ static PvxTensor *ce_fwd(void *c)
 static void cross_entropy_gradient_matches_finite_differences(void)
 {
     rng_state = 3;
-    const int64_t s[2] = { 4, 6 };
-    CeCtx k = { rand_tensor(2, s, -3, 3), { 0, 5, 2, 2 } };
+    const int64_t s[2] = {4, 6};
+    CeCtx k = {rand_tensor(2, s, -3, 3), {0, 5, 2, 2}};
     g_autoptr(PvxTensor) dy = pvx_tensor_new_shape(1, (int64_t)1);
     dy->data[0] = 1.0f;
     g_autoptr(PvxTensor) dl = NULL;
@@ -387,8 +391,10 @@ static void cross_entropy_gradient_matches_finite_differences(void)
 
 static void conv2d_shape_mismatch_names_both_shapes(void)
 {
-    g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, (int64_t)2, (int64_t)3, (int64_t)8, (int64_t)8);
-    g_autoptr(PvxTensor) w = pvx_tensor_new_shape(4, (int64_t)4, (int64_t)5, (int64_t)3, (int64_t)3);
+    g_autoptr(PvxTensor) x =
+        pvx_tensor_new_shape(4, (int64_t)2, (int64_t)3, (int64_t)8, (int64_t)8);
+    g_autoptr(PvxTensor) w =
+        pvx_tensor_new_shape(4, (int64_t)4, (int64_t)5, (int64_t)3, (int64_t)3);
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxTensor) y = pvx_conv2d_forward(x, w, NULL, NULL, NULL, &error);
     g_assert_null(y);
@@ -397,8 +403,10 @@ static void conv2d_shape_mismatch_names_both_shapes(void)
     g_assert_nonnull(strstr(error->message, "[4, 5, 3, 3]"));
 
     g_clear_error(&error);
-    g_autoptr(PvxTensor) w2 = pvx_tensor_new_shape(4, (int64_t)4, (int64_t)3, (int64_t)3, (int64_t)3);
-    g_autoptr(PvxTensor) wrong_out = pvx_tensor_new_shape(4, (int64_t)2, (int64_t)4, (int64_t)8, (int64_t)8);
+    g_autoptr(PvxTensor) w2 =
+        pvx_tensor_new_shape(4, (int64_t)4, (int64_t)3, (int64_t)3, (int64_t)3);
+    g_autoptr(PvxTensor) wrong_out =
+        pvx_tensor_new_shape(4, (int64_t)2, (int64_t)4, (int64_t)8, (int64_t)8);
     g_assert_null(pvx_conv2d_forward(x, w2, NULL, NULL, wrong_out, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_SHAPE);
     g_assert_nonnull(strstr(error->message, "[2, 4, 8, 8]"));
@@ -416,10 +424,10 @@ static void conv2d_shape_mismatch_names_both_shapes(void)
 static void conv_accumulates_and_overwrites(void)
 {
     rng_state = 17;
-    const int64_t xs[4] = { 2, 3, 5, 5 }, ws[4] = { 4, 3, 3, 3 };
+    const int64_t xs[4] = {2, 3, 5, 5}, ws[4] = {4, 3, 3, 3};
     g_autoptr(PvxTensor) x = rand_tensor(4, xs, -1, 1);
     g_autoptr(PvxTensor) w = rand_tensor(4, ws, -1, 1);
-    PvxConv2dParams p = { .pad_h = 1, .pad_w = 1 };
+    PvxConv2dParams p = {.pad_h = 1, .pad_w = 1};
     g_autoptr(PvxTensor) y = pvx_conv2d_forward(x, w, NULL, &p, NULL, NULL);
     g_autoptr(PvxTensor) dy = rand_tensor(4, y->shape, -1, 1);
     g_autoptr(PvxTensor) dw1 = pvx_tensor_new_like(w);
@@ -444,7 +452,7 @@ static void conv_accumulates_and_overwrites(void)
 
 static void weight_gradients_accumulate_and_input_gradient_overwrites(void)
 {
-    const char *algos[] = { "im2col", "winograd" };
+    const char *algos[] = {"im2col", "winograd"};
     for (guint a = 0; a < G_N_ELEMENTS(algos); a++) {
         g_setenv("PVX_CONV_ALGO", algos[a], TRUE);
         conv_accumulates_and_overwrites();
@@ -453,9 +461,9 @@ static void weight_gradients_accumulate_and_input_gradient_overwrites(void)
 }
 
 /* Runs forward and backward (dw and db accumulated onto non-zero values) under @algo. */
-static void conv_under(const char *algo, const PvxTensor *x, const PvxTensor *w,
-                       const PvxTensor *b, const PvxTensor *dy, const PvxConv2dParams *p,
-                       PvxTensor **y, PvxTensor **dx, PvxTensor **dw, PvxTensor **db)
+static void conv_under(const char *algo, const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
+                       const PvxTensor *dy, const PvxConv2dParams *p, PvxTensor **y, PvxTensor **dx,
+                       PvxTensor **dw, PvxTensor **db)
 {
     g_setenv("PVX_CONV_ALGO", algo, TRUE);
     *y = pvx_conv2d_forward(x, w, b, p, NULL, NULL);
@@ -490,12 +498,12 @@ typedef struct {
  * criterion (weights drawn from ±@wrange). */
 static void expect_matches_im2col(const char *algo, const ConvCase *c, double wrange)
 {
-    int64_t xs[4] = { c->n, c->cin, c->h, c->w };
-    int64_t ws[4] = { c->cout, c->cin, c->k, c->k };
+    int64_t xs[4] = {c->n, c->cin, c->h, c->w};
+    int64_t ws[4] = {c->cout, c->cin, c->k, c->k};
     g_autoptr(PvxTensor) x = rand_tensor(4, xs, -1, 1);
     g_autoptr(PvxTensor) w = rand_tensor(4, ws, -wrange, wrange);
     g_autoptr(PvxTensor) b = rand_tensor(1, ws, -1, 1);
-    PvxConv2dParams p = { .pad_h = c->pad_h, .pad_w = c->pad_w };
+    PvxConv2dParams p = {.pad_h = c->pad_h, .pad_w = c->pad_w};
     const PvxTensor *bias = c->bias ? b : NULL;
     int64_t ys[4];
     g_assert_true(pvx_conv2d_output_shape(x, w, bias, &p, ys, NULL));
@@ -510,8 +518,8 @@ static void expect_matches_im2col(const char *algo, const ConvCase *c, double wr
     g_autoptr(PvxTensor) db2 = NULL;
     conv_under("im2col", x, w, bias, dy, &p, &y1, &dx1, &dw1, &db1);
     conv_under(algo, x, w, bias, dy, &p, &y2, &dx2, &dw2, &db2);
-    const PvxTensor *got[4] = { y2, dx2, dw2, db2 }, *ref[4] = { y1, dx1, dw1, db1 };
-    const char *names[4] = { "y", "dx", "dw", "db" };
+    const PvxTensor *got[4] = {y2, dx2, dw2, db2}, *ref[4] = {y1, dx1, dw1, db1};
+    const char *names[4] = {"y", "dx", "dw", "db"};
     for (int k = 0; k < 4; k++) {
         g_autofree char *what = g_strdup_printf("%s %s", algo, names[k]);
         expect_same(what, got[k], ref[k]);
@@ -523,12 +531,15 @@ static void expect_matches_im2col(const char *algo, const ConvCase *c, double wr
 static void conv2d_winograd_matches_im2col(void)
 {
     const ConvCase cases[] = {
-        { 3, 24, 45, 37, 20, 3, 1, 1, TRUE }, { 2, 17, 61, 59, 33, 3, 1, 1, FALSE },
-        { 5, 40, 13, 13, 40, 3, 1, 1, TRUE }, { 1, 70, 9, 130, 19, 3, 0, 2, TRUE },
-        { 4, 16, 1, 1, 16, 3, 1, 1, TRUE },
+        {3, 24, 45, 37, 20, 3, 1, 1, TRUE},
+        {2, 17, 61, 59, 33, 3, 1, 1, FALSE},
+        {5, 40, 13, 13, 40, 3, 1, 1, TRUE},
+        {1, 70, 9, 130, 19, 3, 0, 2, TRUE},
+        {4, 16, 1, 1, 16, 3, 1, 1, TRUE},
         /* wide padding: the input gradient runs with padding 2 - pad, negative here */
-        { 2, 3, 6, 7, 4, 3, 2, 5, TRUE },     { 1, 2, 5, 5, 3, 3, 0, 5, FALSE },
-        { 2, 3, 7, 9, 2, 3, 6, 3, TRUE },
+        {2, 3, 6, 7, 4, 3, 2, 5, TRUE},
+        {1, 2, 5, 5, 3, 3, 0, 5, FALSE},
+        {2, 3, 7, 9, 2, 3, 6, 3, TRUE},
     };
     for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
         rng_state = 99 + c;
@@ -565,22 +576,22 @@ static void conv2d_relu_forward_equals_two_passes(void)
         int pad;
         const char *algo;
     } cases[] = {
-        { 2, 16, 28, 28, 16, 3, 1, "winograd" }, { 3, 5, 9, 37, 20, 3, 1, "winograd" },
-        { 2, 1, 28, 28, 8, 3, 1, "auto" },       { 2, 4, 11, 8, 5, 3, 1, "im2col" },
-        { 2, 6, 5, 5, 3, 1, 0, "auto" },
+        {2, 16, 28, 28, 16, 3, 1, "winograd"}, {3, 5, 9, 37, 20, 3, 1, "winograd"},
+        {2, 1, 28, 28, 8, 3, 1, "auto"},       {2, 4, 11, 8, 5, 3, 1, "im2col"},
+        {2, 6, 5, 5, 3, 1, 0, "auto"},
     };
-    const char *isas[] = { "generic", "best" };
+    const char *isas[] = {"generic", "best"};
     for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
         for (guint k = 0; k < G_N_ELEMENTS(isas); k++) {
             rng_state = 17 + c;
-            int64_t xs[4] = { cases[c].n, cases[c].cin, cases[c].h, cases[c].w };
-            int64_t ws[4] = { cases[c].cout, cases[c].cin, cases[c].k, cases[c].k };
-            int64_t bs[1] = { cases[c].cout };
+            int64_t xs[4] = {cases[c].n, cases[c].cin, cases[c].h, cases[c].w};
+            int64_t ws[4] = {cases[c].cout, cases[c].cin, cases[c].k, cases[c].k};
+            int64_t bs[1] = {cases[c].cout};
             g_autoptr(PvxTensor) x = rand_tensor(4, xs, -1, 1);
             g_autoptr(PvxTensor) w = rand_tensor(4, ws, -0.5, 0.5);
             g_autoptr(PvxTensor) b = rand_tensor(1, bs, -0.5, 0.5);
             w->data[0] = NAN;
-            PvxConv2dParams p = { .pad_h = cases[c].pad, .pad_w = cases[c].pad };
+            PvxConv2dParams p = {.pad_h = cases[c].pad, .pad_w = cases[c].pad};
             g_setenv("PVX_CONV_ALGO", cases[c].algo, TRUE);
             if (g_str_equal(isas[k], "generic"))
                 g_setenv("PVX_KERNEL_ISA", "generic", TRUE);
@@ -593,8 +604,8 @@ static void conv2d_relu_forward_equals_two_passes(void)
             g_assert_no_error(error);
             g_unsetenv("PVX_CONV_ALGO");
             g_unsetenv("PVX_KERNEL_ISA");
-            g_autofree char *what = g_strdup_printf("case %u (%s, %s) y", c, cases[c].algo,
-                                                    isas[k]);
+            g_autofree char *what =
+                g_strdup_printf("case %u (%s, %s) y", c, cases[c].algo, isas[k]);
             expect_identical(what, y2, y1);
             int64_t zeros = 0, positive = 0;
             for (int64_t i = 0; i < pvx_tensor_numel(y2); i++) {
@@ -617,19 +628,19 @@ static void conv2d_relu_backward_equals_two_passes(void)
         int pad;
         const char *algo;
     } cases[] = {
-        { 2, 16, 28, 28, 16, 3, 1, "winograd" }, { 3, 5, 9, 37, 4, 3, 1, "winograd" },
-        { 1, 3, 7, 9, 2, 3, 3, "winograd" },     { 2, 4, 11, 8, 5, 3, 1, "im2col" },
-        { 2, 6, 5, 5, 3, 1, 0, "auto" },
+        {2, 16, 28, 28, 16, 3, 1, "winograd"}, {3, 5, 9, 37, 4, 3, 1, "winograd"},
+        {1, 3, 7, 9, 2, 3, 3, "winograd"},     {2, 4, 11, 8, 5, 3, 1, "im2col"},
+        {2, 6, 5, 5, 3, 1, 0, "auto"},
     };
-    const char *isas[] = { "generic", "best" };
+    const char *isas[] = {"generic", "best"};
     for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
         for (guint k = 0; k < G_N_ELEMENTS(isas); k++) {
             rng_state = 7 + c;
-            int64_t xs[4] = { cases[c].n, cases[c].cin, cases[c].h, cases[c].w };
-            int64_t ws[4] = { cases[c].cout, cases[c].cin, cases[c].k, cases[c].k };
+            int64_t xs[4] = {cases[c].n, cases[c].cin, cases[c].h, cases[c].w};
+            int64_t ws[4] = {cases[c].cout, cases[c].cin, cases[c].k, cases[c].k};
             g_autoptr(PvxTensor) x = relu_output(4, xs);
             g_autoptr(PvxTensor) w = rand_tensor(4, ws, -0.3, 0.3);
-            PvxConv2dParams p = { .pad_h = cases[c].pad, .pad_w = cases[c].pad };
+            PvxConv2dParams p = {.pad_h = cases[c].pad, .pad_w = cases[c].pad};
             int64_t ys[4];
             g_assert_true(pvx_conv2d_output_shape(x, w, NULL, &p, ys, NULL));
             g_autoptr(PvxTensor) dy = rand_tensor(4, ys, -1, 1);
@@ -649,8 +660,8 @@ static void conv2d_relu_backward_equals_two_passes(void)
             g_assert_no_error(error);
             g_unsetenv("PVX_CONV_ALGO");
             g_unsetenv("PVX_KERNEL_ISA");
-            g_autofree char *what = g_strdup_printf("case %u (%s, %s) dx", c, cases[c].algo,
-                                                    isas[k]);
+            g_autofree char *what =
+                g_strdup_printf("case %u (%s, %s) dx", c, cases[c].algo, isas[k]);
             expect_identical(what, dx2, dx1);
             expect_identical("dw", dw2, dw1);
             expect_identical("db", db2, db1);
@@ -668,23 +679,23 @@ static void conv2d_relu_backward_equals_two_passes(void)
  * gate folded into the input gradient. */
 static void winograd_kernels_agree(void)
 {
-    const int64_t widths[] = { 5, 28, 33, 70 };
-    const int64_t channels[][2] = { { 3, 4 }, { 17, 33 }, { 40, 16 } };
+    const int64_t widths[] = {5, 28, 33, 70};
+    const int64_t channels[][2] = {{3, 4}, {17, 33}, {40, 16}};
     for (guint c = 0; c < G_N_ELEMENTS(widths); c++) {
         for (guint ch = 0; ch < G_N_ELEMENTS(channels); ch++) {
             for (int pad = 0; pad <= 3; pad++) {
                 rng_state = 31 + c + 7 * ch;
                 int64_t cin = channels[ch][0], cout = channels[ch][1];
-                int64_t xs[4] = { 2, cin, 7, widths[c] }, ws[4] = { cout, cin, 3, 3 };
-                int64_t bs[1] = { cout };
+                int64_t xs[4] = {2, cin, 7, widths[c]}, ws[4] = {cout, cin, 3, 3};
+                int64_t bs[1] = {cout};
                 g_autoptr(PvxTensor) x = relu_output(4, xs);
                 g_autoptr(PvxTensor) w = rand_tensor(4, ws, -1, 1);
                 g_autoptr(PvxTensor) b = rand_tensor(1, bs, -1, 1);
-                PvxConv2dParams p = { .pad_h = 1, .pad_w = pad };
+                PvxConv2dParams p = {.pad_h = 1, .pad_w = pad};
                 int64_t ys[4];
                 g_assert_true(pvx_conv2d_output_shape(x, w, NULL, &p, ys, NULL));
                 g_autoptr(PvxTensor) dy = rand_tensor(4, ys, -1, 1);
-                PvxTensor *y[2], *dx[2] = { NULL, NULL }, *gx[2] = { NULL, NULL }, *dw[2];
+                PvxTensor *y[2], *dx[2] = {NULL, NULL}, *gx[2] = {NULL, NULL}, *dw[2];
                 g_setenv("PVX_CONV_ALGO", "winograd", TRUE);
                 for (int k = 0; k < 2; k++) {
                     if (k == 1)
@@ -692,15 +703,14 @@ static void winograd_kernels_agree(void)
                     y[k] = pvx_conv2d_forward(x, w, b, &p, NULL, NULL);
                     dw[k] = pvx_tensor_new_like(w);
                     g_assert_true(pvx_conv2d_backward(x, w, dy, &p, &dx[k], dw[k], NULL, NULL));
-                    g_assert_true(pvx_conv2d_relu_backward(x, w, dy, &p, &gx[k], NULL, NULL,
-                                                           NULL));
+                    g_assert_true(pvx_conv2d_relu_backward(x, w, dy, &p, &gx[k], NULL, NULL, NULL));
                 }
                 g_unsetenv("PVX_KERNEL_ISA");
                 g_unsetenv("PVX_CONV_ALGO");
-                g_autofree char *what = g_strdup_printf("width %" G_GINT64_FORMAT
-                                                        ", %" G_GINT64_FORMAT " -> %"
-                                                        G_GINT64_FORMAT " channels, pad %d: y",
-                                                        widths[c], cin, cout, pad);
+                g_autofree char *what =
+                    g_strdup_printf("width %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                                    " -> %" G_GINT64_FORMAT " channels, pad %d: y",
+                                    widths[c], cin, cout, pad);
                 expect_identical(what, y[1], y[0]);
                 expect_identical("dx", dx[1], dx[0]);
                 expect_identical("dx gated", gx[1], gx[0]);
@@ -719,12 +729,12 @@ static void winograd_kernels_agree(void)
 static void maxpool_relu_backward_equals_two_passes(void)
 {
     const PvxMaxPool2dParams pools[] = {
-        { .kernel_h = 2, .kernel_w = 2 },
-        { .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 2, .pad_h = 1, .pad_w = 1 },
+        {.kernel_h = 2, .kernel_w = 2},
+        {.kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 2, .pad_h = 1, .pad_w = 1},
     };
     for (guint c = 0; c < G_N_ELEMENTS(pools); c++) {
         rng_state = 3 + c;
-        const int64_t xs[4] = { 2, 3, 9, 8 };
+        const int64_t xs[4] = {2, 3, 9, 8};
         g_autoptr(PvxTensor) x = relu_output(4, xs);
         for (int64_t i = 0; i < pvx_tensor_numel(x); i++)
             if (i % (9 * 8) < 3 * 8)
@@ -747,8 +757,8 @@ static void maxpool_relu_backward_equals_two_passes(void)
             g_autoptr(PvxTensor) dx3 = NULL;
             g_assert_true(pvx_maxpool2d_relu_backward_out(x, y, ind, dy, &dx3, NULL));
             g_unsetenv("PVX_KERNEL_ISA");
-            expect_identical(c == 0 ? "2x2 pool dx, gate from y" : "3x3 pool dx, gate from y",
-                             dx3, dx1);
+            expect_identical(c == 0 ? "2x2 pool dx, gate from y" : "3x3 pool dx, gate from y", dx3,
+                             dx1);
         }
         g_autoptr(GError) error = NULL;
         g_autoptr(PvxTensor) dx4 = NULL;
@@ -768,9 +778,9 @@ static void maxpool_relu_backward_equals_two_passes(void)
 static void conv2d_direct_matches_im2col(void)
 {
     const ConvCase cases[] = {
-        { 5, 1, 28, 28, 32, 3, 1, 1, TRUE }, { 2, 3, 17, 23, 8, 3, 1, 1, FALSE },
-        { 3, 3, 9, 8, 4, 3, 0, 2, TRUE },    { 2, 1, 12, 11, 6, 5, 2, 1, TRUE },
-        { 1, 2, 3, 4, 3, 3, 2, 2, TRUE },
+        {5, 1, 28, 28, 32, 3, 1, 1, TRUE}, {2, 3, 17, 23, 8, 3, 1, 1, FALSE},
+        {3, 3, 9, 8, 4, 3, 0, 2, TRUE},    {2, 1, 12, 11, 6, 5, 2, 1, TRUE},
+        {1, 2, 3, 4, 3, 3, 2, 2, TRUE},
     };
     for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
         rng_state = 55 + c;
@@ -783,8 +793,8 @@ static void conv2d_direct_matches_im2col(void)
  * gate, on rows of one, two and three 16-output steps and odd sizes. */
 static void maxpool_2x2_kernels_agree(void)
 {
-    const int64_t shapes[][4] = { { 2, 3, 9, 8 }, { 1, 2, 40, 70 }, { 2, 2, 7, 37 } };
-    const PvxMaxPool2dParams pool = { .kernel_h = 2, .kernel_w = 2 };
+    const int64_t shapes[][4] = {{2, 3, 9, 8}, {1, 2, 40, 70}, {2, 2, 7, 37}};
+    const PvxMaxPool2dParams pool = {.kernel_h = 2, .kernel_w = 2};
     for (guint c = 0; c < G_N_ELEMENTS(shapes); c++) {
         rng_state = 71 + c;
         g_autoptr(PvxTensor) x = relu_output(4, shapes[c]);
@@ -797,7 +807,7 @@ static void maxpool_2x2_kernels_agree(void)
         for (int64_t i = 0; i < pvx_tensor_numel(xn); i += 29)
             xn->data[i] = NAN;
         PvxTensor *yk[2];
-        PvxIndices *ik[2] = { NULL, NULL };
+        PvxIndices *ik[2] = {NULL, NULL};
         for (int k = 0; k < 2; k++) {
             if (k == 1)
                 g_setenv("PVX_KERNEL_ISA", "generic", TRUE);
@@ -814,7 +824,7 @@ static void maxpool_2x2_kernels_agree(void)
             pvx_indices_free(ik[k]);
         }
         for (int relu = 0; relu < 2; relu++) {
-            PvxTensor *dx[2] = { NULL, NULL };
+            PvxTensor *dx[2] = {NULL, NULL};
             for (int k = 0; k < 2; k++) {
                 if (k == 1)
                     g_setenv("PVX_KERNEL_ISA", "generic", TRUE);
@@ -831,11 +841,12 @@ static void maxpool_2x2_kernels_agree(void)
 
 static void maxpool_ties_pick_first_in_scan_order(void)
 {
-    g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, (int64_t)1, (int64_t)1, (int64_t)2, (int64_t)4);
+    g_autoptr(PvxTensor) x =
+        pvx_tensor_new_shape(4, (int64_t)1, (int64_t)1, (int64_t)2, (int64_t)4);
     /* window 0: all equal -> index 0; window 1: max 5 at (0,3) and (1,2) -> (0,3) = 3 */
-    const float v[8] = { 1, 1, 2, 5, 1, 1, 5, 4 };
+    const float v[8] = {1, 1, 2, 5, 1, 1, 5, 4};
     memcpy(x->data, v, sizeof v);
-    PvxMaxPool2dParams p = { .kernel_h = 2, .kernel_w = 2 };
+    PvxMaxPool2dParams p = {.kernel_h = 2, .kernel_w = 2};
     g_autoptr(PvxIndices) ind = NULL;
     g_autoptr(PvxTensor) y = pvx_maxpool2d_forward(x, &p, NULL, &ind, NULL);
     g_assert_cmpint(ind->data[0], ==, 0);
@@ -845,7 +856,7 @@ static void maxpool_ties_pick_first_in_scan_order(void)
 
 static void dropout_is_seeded_scaled_and_identity_in_eval(void)
 {
-    const int64_t s[1] = { 100000 };
+    const int64_t s[1] = {100000};
     g_autoptr(PvxTensor) x = pvx_tensor_new(1, s);
     pvx_tensor_fill(x, 1.0f);
     g_autoptr(PvxTensor) a = pvx_dropout_forward(x, 0.25, TRUE, 7, NULL, NULL, NULL);
@@ -871,7 +882,7 @@ static void dropout_is_seeded_scaled_and_identity_in_eval(void)
 static void cross_entropy_rejects_out_of_range_target(void)
 {
     g_autoptr(PvxTensor) l = pvx_tensor_new_shape(2, (int64_t)2, (int64_t)3);
-    const int64_t t[2] = { 0, 3 };
+    const int64_t t[2] = {0, 3};
     double loss = 0;
     g_autoptr(GError) error = NULL;
     g_assert_false(pvx_cross_entropy_forward(l, t, &loss, &error));
@@ -888,7 +899,7 @@ static void count_range(int64_t b, int64_t e, void *data)
 
 static void parallel_for_covers_each_item_once_and_knob_is_checked(void)
 {
-    gint hits[1000] = { 0 };
+    gint hits[1000] = {0};
     pvx_parallel_for(1000, 1, count_range, hits);
     for (int i = 0; i < 1000; i++)
         g_assert_cmpint(hits[i], ==, 1);
@@ -908,36 +919,36 @@ static void parallel_for_covers_each_item_once_and_knob_is_checked(void)
  * bias gradient's sums are cut into a fixed number of chunks. */
 static void winograd_results_do_not_depend_on_threads(void)
 {
-    const int64_t cases[][5] = { { 4, 17, 33, 14, 14 }, { 8, 32, 32, 28, 28 }, { 16, 64, 16, 7, 9 } };
+    const int64_t cases[][5] = {{4, 17, 33, 14, 14}, {8, 32, 32, 28, 28}, {16, 64, 16, 7, 9}};
     if (g_test_subprocess()) {
         g_autoptr(GString) out = g_string_new(NULL);
         g_setenv("PVX_CONV_ALGO", "winograd", TRUE);
         for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
             rng_state = 3 + c;
-            int64_t xs[4] = { cases[c][0], cases[c][1], cases[c][3], cases[c][4] };
-            int64_t ws[4] = { cases[c][2], cases[c][1], 3, 3 };
+            int64_t xs[4] = {cases[c][0], cases[c][1], cases[c][3], cases[c][4]};
+            int64_t ws[4] = {cases[c][2], cases[c][1], 3, 3};
             g_autoptr(PvxTensor) x = relu_output(4, xs);
             g_autoptr(PvxTensor) w = rand_tensor(4, ws, -1, 1);
-            PvxConv2dParams p = { .pad_h = 1, .pad_w = 1 };
+            PvxConv2dParams p = {.pad_h = 1, .pad_w = 1};
             g_autoptr(PvxTensor) y = pvx_conv2d_forward(x, w, NULL, &p, NULL, NULL);
             g_autoptr(PvxTensor) dy = rand_tensor(4, y->shape, -1, 1);
             g_autoptr(PvxTensor) dx = NULL;
             g_autoptr(PvxTensor) dw = pvx_tensor_new_like(w);
-            int64_t bs[1] = { ws[0] };
+            int64_t bs[1] = {ws[0]};
             g_autoptr(PvxTensor) db = pvx_tensor_new(1, bs);
             g_assert_true(pvx_conv2d_relu_backward(x, w, dy, &p, &dx, dw, db, NULL));
-            const PvxTensor *parts[] = { y, dx, dw, db };
+            const PvxTensor *parts[] = {y, dx, dw, db};
             for (guint k = 0; k < G_N_ELEMENTS(parts); k++)
                 g_string_append_len(out, (const char *)parts[k]->data,
                                     (gssize)(pvx_tensor_numel(parts[k]) * sizeof(float)));
         }
-        g_assert_true(g_file_set_contents(g_getenv("PVX_TEST_OUT"), out->str, (gssize)out->len,
-                                          NULL));
+        g_assert_true(
+            g_file_set_contents(g_getenv("PVX_TEST_OUT"), out->str, (gssize)out->len, NULL));
         return;
     }
     g_autofree char *dir = g_dir_make_tmp("pvx-threads-XXXXXX", NULL);
     g_assert_nonnull(dir);
-    const char *threads[] = { "1", "3" };
+    const char *threads[] = {"1", "3"};
     char *data[2];
     gsize len[2];
     for (int k = 0; k < 2; k++) {
@@ -983,8 +994,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ops/api/winograd-results-do-not-depend-on-threads",
                     winograd_results_do_not_depend_on_threads);
     g_test_add_func("/ops/api/conv2d-direct-matches-im2col", conv2d_direct_matches_im2col);
-    g_test_add_func("/ops/api/maxpool-2x2-kernels-agree",
-                    maxpool_2x2_kernels_agree);
+    g_test_add_func("/ops/api/maxpool-2x2-kernels-agree", maxpool_2x2_kernels_agree);
     g_test_add_func("/ops/api/conv2d-relu-forward-equals-two-passes",
                     conv2d_relu_forward_equals_two_passes);
     g_test_add_func("/ops/api/conv2d-relu-backward-equals-two-passes",

@@ -72,15 +72,15 @@ static void expect_close(const Case *c, const char *role, const PvxTensor *got)
     double err = pvx_tensor_max_rel_diff(got, ref, floor);
     g_test_message("%s %s: max rel error %.2e (max|ref| %.3g)", c->name, role, err, mx);
     if (!(err <= MAX_REL))
-        g_error("case %s: %s max relative error %.3e > %.0e (PVX_CONV_ALGO=%s)", c->name, role,
-                err, MAX_REL, g_getenv("PVX_CONV_ALGO") ? g_getenv("PVX_CONV_ALGO") : "unset");
+        g_error("case %s: %s max relative error %.3e > %.0e (PVX_CONV_ALGO=%s)", c->name, role, err,
+                MAX_REL, g_getenv("PVX_CONV_ALGO") ? g_getenv("PVX_CONV_ALGO") : "unset");
 }
 
 static void run_conv2d_once(const Case *c)
 {
-    PvxConv2dParams p = { (int)param(c, "stride_h"), (int)param(c, "stride_w"),
-                          (int)param(c, "pad_h"), (int)param(c, "pad_w"),
-                          (int)param(c, "dil_h"), (int)param(c, "dil_w") };
+    PvxConv2dParams p = {(int)param(c, "stride_h"), (int)param(c, "stride_w"),
+                         (int)param(c, "pad_h"),    (int)param(c, "pad_w"),
+                         (int)param(c, "dil_h"),    (int)param(c, "dil_w")};
     gboolean bias = param(c, "bias") != 0.0;
     PvxTensor *x = get(c, "x"), *w = get(c, "w"), *b = bias ? get(c, "b") : NULL;
     g_autoptr(GError) error = NULL;
@@ -105,7 +105,7 @@ static void run_conv2d_once(const Case *c)
  * the forced runs cover both paths), then under the automatic choice. */
 static void run_conv2d(const Case *c)
 {
-    const char *algos[] = { "im2col", "winograd", "auto" };
+    const char *algos[] = {"im2col", "winograd", "auto"};
     for (guint a = 0; a < G_N_ELEMENTS(algos); a++) {
         g_test_message("PVX_CONV_ALGO=%s", algos[a]);
         g_setenv("PVX_CONV_ALGO", algos[a], TRUE);
@@ -151,8 +151,8 @@ static void run_unary(const Case *c)
                                            &error);
         ok = y != NULL && pvx_adaptive_avgpool2d_backward(x, dy, &dx, &error);
     } else if (g_str_equal(c->op, "maxpool2d")) {
-        PvxMaxPool2dParams p = { (int)param(c, "kh"), (int)param(c, "kw"), (int)param(c, "sh"),
-                                 (int)param(c, "sw"), (int)param(c, "ph"), (int)param(c, "pw") };
+        PvxMaxPool2dParams p = {(int)param(c, "kh"), (int)param(c, "kw"), (int)param(c, "sh"),
+                                (int)param(c, "sw"), (int)param(c, "ph"), (int)param(c, "pw")};
         g_autoptr(PvxIndices) ind = NULL;
         y = pvx_maxpool2d_forward(x, &p, NULL, &ind, &error);
         ok = y != NULL && pvx_maxpool2d_backward(x, ind, dy, &dx, &error);
@@ -173,15 +173,15 @@ static void run_unary(const Case *c)
 
 static void run_batchnorm(const Case *c)
 {
-    PvxBatchNorm2dParams p = { param(c, "eps"), param(c, "momentum"), param(c, "training") != 0 };
+    PvxBatchNorm2dParams p = {param(c, "eps"), param(c, "momentum"), param(c, "training") != 0};
     PvxTensor *x = get(c, "x");
     g_autoptr(PvxTensor) rm = pvx_tensor_copy(get(c, "rm"));
     g_autoptr(PvxTensor) rv = pvx_tensor_copy(get(c, "rv"));
     g_autoptr(PvxTensor) sm = pvx_tensor_new_like(rm);
     g_autoptr(PvxTensor) si = pvx_tensor_new_like(rm);
     g_autoptr(GError) error = NULL;
-    g_autoptr(PvxTensor) y = pvx_batchnorm2d_forward(x, get(c, "w"), get(c, "b"), rm, rv, &p, sm,
-                                                     si, NULL, &error);
+    g_autoptr(PvxTensor) y =
+        pvx_batchnorm2d_forward(x, get(c, "w"), get(c, "b"), rm, rv, &p, sm, si, NULL, &error);
     g_assert_no_error(error);
     expect_close(c, "y", y);
     expect_close(c, "rm_out", rm);
@@ -310,7 +310,7 @@ int main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     ref_dir = g_dir_make_tmp("pvx-ops-ref-XXXXXX", &error);
     g_assert_no_error(error);
-    char *child[] = { argv[1], argv[2], ref_dir, NULL };
+    char *child[] = {argv[1], argv[2], ref_dir, NULL};
     int status = 0;
     g_autofree char *err_text = NULL;
     if (!g_spawn_sync(NULL, child, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err_text, &status,

@@ -70,7 +70,7 @@ typedef struct {
 static void check_conv(const ConvCase *c, double density, gboolean bias, int zero_filter,
                        int zero_input)
 {
-    int64_t xs[4] = { c->n, c->cin, c->h, c->w }, ws[4] = { c->cout, c->cin, c->kh, c->kw };
+    int64_t xs[4] = {c->n, c->cin, c->h, c->w}, ws[4] = {c->cout, c->cin, c->kh, c->kw};
     g_autoptr(PvxTensor) x = pvx_tensor_new(4, xs);
     g_autoptr(PvxTensor) w = pvx_tensor_new(4, ws);
     g_autoptr(PvxTensor) b = bias ? pvx_tensor_new(1, &c->cout) : NULL;
@@ -86,7 +86,7 @@ static void check_conv(const ConvCase *c, double density, gboolean bias, int zer
         for (int64_t co = 0; co < c->cout; co++)
             memset(w->data + co * taps + zero_input * c->kh * c->kw, 0,
                    (size_t)(c->kh * c->kw) * sizeof(float));
-    PvxConv2dParams p = { c->sh, c->sw, c->ph, c->pw, c->dh, c->dw };
+    PvxConv2dParams p = {c->sh, c->sw, c->ph, c->pw, c->dh, c->dw};
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxTensor) ref = pvx_conv2d_forward(x, w, b, &p, NULL, &error);
     g_assert_no_error(error);
@@ -101,30 +101,29 @@ static void check_conv(const ConvCase *c, double density, gboolean bias, int zer
         "conv x[%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
         "] w[%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
         "] s%d,%d p%d,%d d%d,%d density %.2f%s filter0 %d input0 %d",
-        c->n, c->cin, c->h, c->w, c->cout, c->cin, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw,
-        c->dh, c->dw, pvx_sparse_weights_density(sw), bias ? " bias" : "", zero_filter,
-        zero_input);
+        c->n, c->cin, c->h, c->w, c->cout, c->cin, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw, c->dh,
+        c->dw, pvx_sparse_weights_density(sw), bias ? " bias" : "", zero_filter, zero_input);
     expect_close(what, y, ref);
 }
 
 static const ConvCase conv_cases[] = {
     /* n  cin  h   w  cout kh kw sh sw ph pw dh dw */
-    { 2, 3, 9, 11, 5, 3, 3, 1, 1, 1, 1, 1, 1 },   /* VGG's first layer, odd sizes */
-    { 3, 16, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1 }, /* VGG-like, several tiles */
-    { 1, 32, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1 },
-    { 2, 8, 13, 10, 6, 3, 3, 2, 2, 1, 1, 1, 1 },  /* stride 2 */
-    { 2, 5, 12, 15, 7, 5, 3, 2, 3, 2, 0, 1, 1 },  /* strides differ, rectangular kernel */
-    { 1, 4, 11, 11, 3, 3, 3, 1, 1, 2, 2, 2, 2 },  /* dilation 2 */
-    { 2, 6, 8, 9, 4, 1, 1, 1, 1, 0, 0, 1, 1 },    /* 1×1 */
-    { 1, 3, 7, 7, 2, 7, 7, 1, 1, 0, 0, 1, 1 },    /* kernel as large as the input: 1×1 out */
-    { 2, 4, 10, 10, 5, 3, 3, 3, 3, 0, 0, 1, 1 },  /* stride 3, no padding */
-    { 1, 2, 5, 40, 3, 3, 3, 1, 1, 1, 1, 1, 1 },   /* wide rows: a row spans several tiles */
-    { 1, 3, 4, 4, 3, 2, 2, 1, 1, 3, 3, 1, 1 },    /* padding larger than the kernel */
+    {2, 3, 9, 11, 5, 3, 3, 1, 1, 1, 1, 1, 1},    /* VGG's first layer, odd sizes */
+    {3, 16, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1}, /* VGG-like, several tiles */
+    {1, 32, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1},
+    {2, 8, 13, 10, 6, 3, 3, 2, 2, 1, 1, 1, 1}, /* stride 2 */
+    {2, 5, 12, 15, 7, 5, 3, 2, 3, 2, 0, 1, 1}, /* strides differ, rectangular kernel */
+    {1, 4, 11, 11, 3, 3, 3, 1, 1, 2, 2, 2, 2}, /* dilation 2 */
+    {2, 6, 8, 9, 4, 1, 1, 1, 1, 0, 0, 1, 1},   /* 1×1 */
+    {1, 3, 7, 7, 2, 7, 7, 1, 1, 0, 0, 1, 1},   /* kernel as large as the input: 1×1 out */
+    {2, 4, 10, 10, 5, 3, 3, 3, 3, 0, 0, 1, 1}, /* stride 3, no padding */
+    {1, 2, 5, 40, 3, 3, 3, 1, 1, 1, 1, 1, 1},  /* wide rows: a row spans several tiles */
+    {1, 3, 4, 4, 3, 2, 2, 1, 1, 3, 3, 1, 1},   /* padding larger than the kernel */
 };
 
 static void sparse_conv_matches_dense(void)
 {
-    static const double densities[] = { 0.0, 0.03, 0.3, 0.7, 1.0 };
+    static const double densities[] = {0.0, 0.03, 0.3, 0.7, 1.0};
     for (gsize i = 0; i < G_N_ELEMENTS(conv_cases); i++)
         for (gsize d = 0; d < G_N_ELEMENTS(densities); d++)
             check_conv(&conv_cases[i], densities[d], d % 2 == 0, -1, -1);
@@ -143,10 +142,10 @@ static void sparse_conv_skips_zero_filters_and_input_channels(void)
 static void sparse_conv_shape_errors(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, (int64_t)1, (int64_t)3, (int64_t)8,
-                                                  (int64_t)8);
-    g_autoptr(PvxTensor) w = pvx_tensor_new_shape(4, (int64_t)4, (int64_t)2, (int64_t)3,
-                                                  (int64_t)3);
+    g_autoptr(PvxTensor) x =
+        pvx_tensor_new_shape(4, (int64_t)1, (int64_t)3, (int64_t)8, (int64_t)8);
+    g_autoptr(PvxTensor) w =
+        pvx_tensor_new_shape(4, (int64_t)4, (int64_t)2, (int64_t)3, (int64_t)3);
     fill(w, 1.0f);
     g_autoptr(PvxSparseWeights) sw = pvx_sparse_weights_new(w);
     g_assert_null(pvx_conv2d_forward_sparse(x, sw, NULL, NULL, NULL, &error));
@@ -157,10 +156,10 @@ static void sparse_conv_shape_errors(void)
     g_assert_null(pvx_conv2d_forward_sparse(x, lsw, NULL, NULL, NULL, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_SHAPE);
     g_clear_error(&error);
-    g_autoptr(PvxTensor) x2 = pvx_tensor_new_shape(4, (int64_t)1, (int64_t)2, (int64_t)8,
-                                                   (int64_t)8);
-    g_autoptr(PvxTensor) bad = pvx_tensor_new_shape(4, (int64_t)1, (int64_t)4, (int64_t)7,
-                                                    (int64_t)6);
+    g_autoptr(PvxTensor) x2 =
+        pvx_tensor_new_shape(4, (int64_t)1, (int64_t)2, (int64_t)8, (int64_t)8);
+    g_autoptr(PvxTensor) bad =
+        pvx_tensor_new_shape(4, (int64_t)1, (int64_t)4, (int64_t)7, (int64_t)6);
     g_assert_null(pvx_conv2d_forward_sparse(x2, sw, NULL, NULL, bad, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_SHAPE);
     g_clear_error(&error);
@@ -173,8 +172,8 @@ static void sparse_conv_shape_errors(void)
 
 static void sparse_weights_count_nonzeros(void)
 {
-    g_autoptr(PvxTensor) w = pvx_tensor_new_shape(4, (int64_t)3, (int64_t)2, (int64_t)2,
-                                                  (int64_t)2);
+    g_autoptr(PvxTensor) w =
+        pvx_tensor_new_shape(4, (int64_t)3, (int64_t)2, (int64_t)2, (int64_t)2);
     w->data[0] = 1.0f;
     w->data[9] = -2.0f;
     w->data[23] = 0.5f;
@@ -187,9 +186,9 @@ static void sparse_weights_count_nonzeros(void)
 
 static void sparse_linear_matches_dense(void)
 {
-    static const int64_t batches[] = { 1, 3, 8, 17, 33 };
-    static const int64_t sizes[][2] = { { 5, 1 }, { 100, 7 }, { 1000, 64 } }; /* in, out */
-    static const double densities[] = { 0.0, 0.05, 0.5, 1.0 };
+    static const int64_t batches[] = {1, 3, 8, 17, 33};
+    static const int64_t sizes[][2] = {{5, 1}, {100, 7}, {1000, 64}}; /* in, out */
+    static const double densities[] = {0.0, 0.05, 0.5, 1.0};
     for (gsize bi = 0; bi < G_N_ELEMENTS(batches); bi++) {
         for (gsize si = 0; si < G_N_ELEMENTS(sizes); si++) {
             for (gsize d = 0; d < G_N_ELEMENTS(densities); d++) {
@@ -212,9 +211,10 @@ static void sparse_linear_matches_dense(void)
                 pvx_tensor_fill(o, NAN);
                 g_autoptr(PvxTensor) y = pvx_linear_forward_sparse(x, sw, b, o, &error);
                 g_assert_no_error(error);
-                g_autofree char *what = g_strdup_printf(
-                    "linear n %" G_GINT64_FORMAT " in %" G_GINT64_FORMAT " out %" G_GINT64_FORMAT
-                    " density %.2f", n, in, out, densities[d]);
+                g_autofree char *what =
+                    g_strdup_printf("linear n %" G_GINT64_FORMAT " in %" G_GINT64_FORMAT
+                                    " out %" G_GINT64_FORMAT " density %.2f",
+                                    n, in, out, densities[d]);
                 expect_close(what, y, ref);
             }
         }
@@ -225,18 +225,18 @@ static void sparse_linear_matches_dense(void)
  * go sparse. */
 static void sparse_rule_dense_when_unpruned_sparse_when_very_sparse(void)
 {
-    static const int64_t shapes[][3] = { { 64, 64, 224 }, { 128, 256, 56 }, { 512, 512, 28 },
-                                         { 512, 512, 14 } };
-    PvxConv2dParams p = { .pad_h = 1, .pad_w = 1 };
+    static const int64_t shapes[][3] = {
+        {64, 64, 224}, {128, 256, 56}, {512, 512, 28}, {512, 512, 14}};
+    PvxConv2dParams p = {.pad_h = 1, .pad_w = 1};
     for (gsize i = 0; i < G_N_ELEMENTS(shapes); i++) {
-        int64_t xs[4] = { 8, shapes[i][0], shapes[i][2], shapes[i][2] };
-        int64_t ws[4] = { shapes[i][1], shapes[i][0], 3, 3 };
+        int64_t xs[4] = {8, shapes[i][0], shapes[i][2], shapes[i][2]};
+        int64_t ws[4] = {shapes[i][1], shapes[i][0], 3, 3};
         int64_t numel = ws[0] * ws[1] * 9;
         g_assert_false(pvx_conv2d_sparse_pays(xs, ws, &p, numel));
         g_assert_false(pvx_conv2d_sparse_pays(xs, ws, &p, numel / 2));
         g_assert_true(pvx_conv2d_sparse_pays(xs, ws, &p, numel / 32));
     }
-    int64_t lx[2] = { 8, 4096 }, lw[2] = { 4096, 4096 };
+    int64_t lx[2] = {8, 4096}, lw[2] = {4096, 4096};
     g_assert_false(pvx_linear_sparse_pays(lx, lw, 4096 * 4096));
 }
 
@@ -274,8 +274,8 @@ static PvxModel *small_model(void)
     return m;
 }
 
-static const char *const prunable[] = { "features.0", "features.4", "features.7", "classifier.0",
-                                        "classifier.3", NULL };
+static const char *const prunable[] = {"features.0",   "features.4",   "features.7",
+                                       "classifier.0", "classifier.3", NULL};
 
 /* Random masks of @density on every prunable layer, a whole pruned filter in features.4 and a
  * whole pruned input channel in features.7. */
@@ -469,8 +469,8 @@ static void model_sparse_cache_follows_weight_and_mask_changes(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_message("PVX_SPARSE_ISA=%s", g_getenv("PVX_SPARSE_ISA") ? g_getenv("PVX_SPARSE_ISA")
-                                                                   : "(best)");
+    g_test_message("PVX_SPARSE_ISA=%s",
+                   g_getenv("PVX_SPARSE_ISA") ? g_getenv("PVX_SPARSE_ISA") : "(best)");
     g_test_add_func("/sparse/conv_matches_dense", sparse_conv_matches_dense);
     g_test_add_func("/sparse/conv_skips_zero_filters_and_input_channels",
                     sparse_conv_skips_zero_filters_and_input_channels);

@@ -62,11 +62,11 @@ static int count_colour(const PvxImage *img, int x0, int y0, int x1, int y1, int
 
 static PvxPlot *accuracy_plot(void)
 {
-    static const char *crs[] = { "1", "2", "4", "8", "16", "32" };
-    const double top1[] = { 0.93, 0.93, 0.92, 0.90, 0.85, 0.70 };
-    const double auc[] = { 0.31, 0.30, 0.33, NAN, 0.40, 0.45 };
-    const double lo[] = { 0.28, 0.27, 0.30, NAN, 0.36, 0.41 };
-    const double hi[] = { 0.34, 0.33, 0.36, NAN, 0.44, 0.49 };
+    static const char *crs[] = {"1", "2", "4", "8", "16", "32"};
+    const double top1[] = {0.93, 0.93, 0.92, 0.90, 0.85, 0.70};
+    const double auc[] = {0.31, 0.30, 0.33, NAN, 0.40, 0.45};
+    const double lo[] = {0.28, 0.27, 0.30, NAN, 0.36, 0.41};
+    const double hi[] = {0.34, 0.33, 0.36, NAN, 0.44, 0.49};
     PvxPlot *p = pvx_plot_new("VGG on Fashion-MNIST", 240, 170);
     pvx_plot_set_labels(p, "compression rate", "top-1 accuracy", "deletion AUC");
     pvx_plot_set_x_categories(p, 6, crs);
@@ -81,7 +81,7 @@ static void test_plot_writes_png_pdf_svg(Fixture *f, gconstpointer data)
     g_autoptr(PvxPlot) p = accuracy_plot();
     static const struct {
         const char *name, *magic;
-    } files[] = { { "a.png", "\x89PNG\r\n\x1a\n" }, { "a.PDF", "%PDF-" }, { "a.svg", "<?xml" } };
+    } files[] = {{"a.png", "\x89PNG\r\n\x1a\n"}, {"a.PDF", "%PDF-"}, {"a.svg", "<?xml"}};
     for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
         g_autofree char *path = g_build_filename(f->dir, files[i].name, NULL);
         g_autoptr(GError) error = NULL;
@@ -130,7 +130,7 @@ static void test_plot_line_is_drawn_where_its_data_are(Fixture *f, gconstpointer
     (void)data;
     g_autofree char *path = g_build_filename(f->dir, "where.png", NULL);
     g_autoptr(GError) error = NULL;
-    const double x[] = { 0, 1, 2, 3 };
+    const double x[] = {0, 1, 2, 3};
     for (int high = 0; high < 2; high++) {
         double y[4];
         for (int i = 0; i < 4; i++)
@@ -158,11 +158,11 @@ static void test_plot_line_is_drawn_where_its_data_are(Fixture *f, gconstpointer
 static void test_plot_bars_heights_follow_values(Fixture *f, gconstpointer data)
 {
     (void)data;
-    static const char *groups[] = { "Grad-CAM", "Grad-CAM++", "occlusion" };
-    static const char *series[] = { "CR 1", "CR 32" };
-    const double v[] = { 0.1, 0.1, 0.1, 0.1, 0.1, 0.9 };
-    const double lo[] = { 0.05, 0.05, 0.05, 0.05, 0.05, 0.8 };
-    const double hi[] = { 0.15, 0.15, 0.15, 0.15, 0.15, 1.0 };
+    static const char *groups[] = {"Grad-CAM", "Grad-CAM++", "occlusion"};
+    static const char *series[] = {"CR 1", "CR 32"};
+    const double v[] = {0.1, 0.1, 0.1, 0.1, 0.1, 0.9};
+    const double lo[] = {0.05, 0.05, 0.05, 0.05, 0.05, 0.8};
+    const double hi[] = {0.15, 0.15, 0.15, 0.15, 0.15, 1.0};
     g_autoptr(PvxPlot) p = pvx_plot_new("pointing game", 300, 200);
     pvx_plot_set_dpi(p, 72);
     pvx_plot_set_labels(p, NULL, "hit rate", NULL);
@@ -188,8 +188,8 @@ static void test_plot_bars_heights_follow_values(Fixture *f, gconstpointer data)
 static void test_plot_matrix_colours_cells_by_value(Fixture *f, gconstpointer data)
 {
     (void)data;
-    static const char *names[] = { "cat", "dog" };
-    const double v[] = { 50, 0, 0, 50 };
+    static const char *names[] = {"cat", "dog"};
+    const double v[] = {50, 0, 0, 50};
     g_autoptr(PvxPlot) p = pvx_plot_new(NULL, 200, 200);
     pvx_plot_set_dpi(p, 72);
     pvx_plot_set_labels(p, "predicted", "true", NULL);
@@ -209,12 +209,11 @@ static void test_plot_matrix_colours_cells_by_value(Fixture *f, gconstpointer da
     g_assert_no_error(error);
 }
 
-static void test_plot_bad_extension_is_an_error_and_writes_nothing(Fixture *f,
-                                                                   gconstpointer data)
+static void test_plot_bad_extension_is_an_error_and_writes_nothing(Fixture *f, gconstpointer data)
 {
     (void)data;
     g_autoptr(PvxPlot) p = accuracy_plot();
-    const char *names[] = { "a.jpg", "noext", "dir.png/figure" };
+    const char *names[] = {"a.jpg", "noext", "dir.png/figure"};
     for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
         g_autofree char *path = g_build_filename(f->dir, names[i], NULL);
         g_autoptr(GError) error = NULL;
@@ -235,7 +234,7 @@ static void test_plot_empty_figure_is_valid(Fixture *f, gconstpointer data)
     (void)data;
     g_autoptr(PvxPlot) p = pvx_plot_new("nothing yet", 100, 80);
     for (int i = 0; i < 3; i++) {
-        const char *ext[] = { "png", "pdf", "svg" };
+        const char *ext[] = {"png", "pdf", "svg"};
         g_autofree char *name = g_strdup_printf("empty.%s", ext[i]);
         g_autofree char *path = g_build_filename(f->dir, name, NULL);
         g_autoptr(GError) error = NULL;
@@ -249,9 +248,9 @@ static void test_plot_empty_figure_is_valid(Fixture *f, gconstpointer data)
 static void test_plot_degenerate_data_still_saves(Fixture *f, gconstpointer data)
 {
     (void)data;
-    const double nan3[] = { NAN, NAN, NAN }, one[] = { 2.5 }, inf[] = { 1, INFINITY, -INFINITY };
-    const double same[] = { 7, 7, 7 }, neg[] = { -1, -0.5, 0.25 };
-    const double x3[] = { 0, 0, 0 };
+    const double nan3[] = {NAN, NAN, NAN}, one[] = {2.5}, inf[] = {1, INFINITY, -INFINITY};
+    const double same[] = {7, 7, 7}, neg[] = {-1, -0.5, 0.25};
+    const double x3[] = {0, 0, 0};
     g_autoptr(PvxPlot) a = pvx_plot_new("odd", 200, 150);
     pvx_plot_line(a, "empty", 0, 0, NULL, NULL, NULL, NULL);
     pvx_plot_line(a, "nan", 0, 3, x3, nan3, nan3, nan3);
@@ -265,10 +264,10 @@ static void test_plot_degenerate_data_still_saves(Fixture *f, gconstpointer data
     g_autoptr(PvxPlot) d = pvx_plot_new("a long title in a figure far too small for it", 20, 10);
     pvx_plot_set_labels(d, "x", "y", "right");
     pvx_plot_line(d, "a series with a long name", 0, 3, x3, same, NULL, NULL); /* x span 0 */
-    const PvxPlot *plots[] = { a, b, c, d };
+    const PvxPlot *plots[] = {a, b, c, d};
     for (gsize i = 0; i < G_N_ELEMENTS(plots); i++)
         for (int k = 0; k < 3; k++) {
-            const char *ext[] = { "png", "pdf", "svg" };
+            const char *ext[] = {"png", "pdf", "svg"};
             g_autofree char *name = g_strdup_printf("odd%zu.%s", i, ext[k]);
             g_autofree char *path = g_build_filename(f->dir, name, NULL);
             g_autoptr(GError) error = NULL;
@@ -280,7 +279,8 @@ static void test_plot_degenerate_data_still_saves(Fixture *f, gconstpointer data
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-#define ADD(name) g_test_add("/plot/" #name, Fixture, NULL, fixture_setup, test_##name, fixture_teardown)
+#define ADD(name)                                                                                  \
+    g_test_add("/plot/" #name, Fixture, NULL, fixture_setup, test_##name, fixture_teardown)
     ADD(plot_writes_png_pdf_svg);
     ADD(plot_png_has_requested_size_and_data_ink);
     ADD(plot_line_is_drawn_where_its_data_are);

@@ -11,8 +11,8 @@ static inline PvxRegistry *prune_test_registry(void)
     static PvxRegistry *reg;
     if (!reg) {
         reg = pvx_registry_new();
-        const char *files[] = { PLUGIN_VGG, PLUGIN_MAGNITUDE, PLUGIN_RANDOM, PLUGIN_FILTER_NORM,
-                                PLUGIN_TAYLOR };
+        const char *files[] = {PLUGIN_VGG, PLUGIN_MAGNITUDE, PLUGIN_RANDOM, PLUGIN_FILTER_NORM,
+                               PLUGIN_TAYLOR};
         for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
             g_autoptr(GError) e = NULL;
             if (!pvx_registry_load_file(reg, files[i], &e))
@@ -28,10 +28,10 @@ static inline PvxModel *prune_test_vgg(const char *const *pairs)
     g_autoptr(GError) error = NULL;
     const PvxPlugin *p = pvx_registry_lookup(prune_test_registry(), PVX_KIND_MODEL, "vgg", &error);
     g_assert_no_error(error);
-    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(p->desc->params, "model vgg", pairs,
-                                                            &error);
+    g_autoptr(PvxParams) params =
+        pvx_params_new_from_pairs(p->desc->params, "model vgg", pairs, &error);
     g_assert_no_error(error);
-    int64_t chw[3] = { 1, 28, 28 };
+    int64_t chw[3] = {1, 28, 28};
     PvxModel *m = pvx_model_build(p, params, chw, 10, &error);
     g_assert_no_error(error);
     return m;

@@ -4,12 +4,11 @@
 
 #include "prune-test-util.h"
 
-static const char *const mini[] = { "arch=vgg-mini", "channels=[8, 8, -1, 16, 16, -1]",
-                                    "hidden=32", NULL };
-static const char *const mini_bn[] = { "arch=vgg-mini", "channels=[8, 8, -1, 16, 16, -1]",
-                                       "hidden=32", "batch_norm=true", NULL };
-static const char *const convs[] = { "features.0", "features.2", "features.5", "features.7",
-                                     NULL };
+static const char *const mini[] = {"arch=vgg-mini", "channels=[8, 8, -1, 16, 16, -1]", "hidden=32",
+                                   NULL};
+static const char *const mini_bn[] = {"arch=vgg-mini", "channels=[8, 8, -1, 16, 16, -1]",
+                                      "hidden=32", "batch_norm=true", NULL};
+static const char *const convs[] = {"features.0", "features.2", "features.5", "features.7", NULL};
 
 static int64_t round_even(double x)
 {
@@ -57,7 +56,7 @@ static void prune_ties_go_to_the_lower_flat_index(void)
     PvxLayer *l = pvx_model_find_layer(m, "features.0", NULL);
     pvx_tensor_fill(l->weight, 0.5f); /* every score ties */
     l->weight->data[3] = 0.25f;       /* except one, which must go first */
-    const char *one[] = { "features.0", NULL };
+    const char *one[] = {"features.0", NULL};
     g_autoptr(PvxPruner) pr = prune_test_pruner("magnitude", NULL);
     g_assert_true(pvx_prune_step(m, one, pr, 1, 4, 0, 0, NULL, &error));
     g_assert_no_error(error);
@@ -130,7 +129,7 @@ static void prune_global_ranks_across_layers(void)
     PvxLayer *small = pvx_model_find_layer(m, "features.2", NULL);
     for (int64_t i = 0; i < pvx_tensor_numel(small->weight); i++)
         small->weight->data[i] *= 1e-3f;
-    const char *pairs[] = { "scope=global", NULL };
+    const char *pairs[] = {"scope=global", NULL};
     g_autoptr(PvxPruner) pr = prune_test_pruner("magnitude", pairs);
     g_assert_true(pvx_prune_step(m, convs, pr, 1, 2, 0, 0, NULL, &error));
     g_assert_no_error(error);
@@ -166,9 +165,9 @@ static void prune_stats_report_cr_model_ratio_and_flops(void)
     g_assert_cmpfloat_with_epsilon(st.model_ratio, (double)params / (params - (total - kept)),
                                    1e-12);
     /* FLOPs by hand: conv layers at 28×28 (two) and 14×14 (two), 3×3 kernels; linear layers. */
-    double conv_f[4] = { 2.0 * 1 * 9 * 8 * 28 * 28, 2.0 * 8 * 9 * 8 * 28 * 28,
-                         2.0 * 8 * 9 * 16 * 14 * 14, 2.0 * 16 * 9 * 16 * 14 * 14 };
-    double lin = pvx_model_flops(m, (int64_t[3]){ 1, 28, 28 });
+    double conv_f[4] = {2.0 * 1 * 9 * 8 * 28 * 28, 2.0 * 8 * 9 * 8 * 28 * 28,
+                        2.0 * 8 * 9 * 16 * 14 * 14, 2.0 * 16 * 9 * 16 * 14 * 14};
+    double lin = pvx_model_flops(m, (int64_t[3]){1, 28, 28});
     double kept_f = 0;
     for (int l = 0; l < 4; l++) {
         lin -= conv_f[l];
@@ -197,8 +196,8 @@ static void prune_filter_norm_removes_filters_and_exports_a_smaller_equal_model(
             l->bias->data[c] = 0.01f * (float)c;
         }
     }
-    const char *bn_convs[] = { "features.0", "features.3", "features.7", "features.10", NULL };
-    const char *pairs[] = { "norm=l2", NULL };
+    const char *bn_convs[] = {"features.0", "features.3", "features.7", "features.10", NULL};
+    const char *pairs[] = {"norm=l2", NULL};
     g_autoptr(PvxPruner) pr = prune_test_pruner("filter-norm", pairs);
     g_assert_true(pvx_prune_step(m, bn_convs, pr, 1, 2, 0, 0, NULL, &error));
     g_assert_no_error(error);
@@ -229,7 +228,8 @@ static void prune_filter_norm_removes_filters_and_exports_a_smaller_equal_model(
         g_assert_cmpint(dead, >, 0);
     }
     /* The export. */
-    g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, (int64_t)3, (int64_t)1, (int64_t)28, (int64_t)28);
+    g_autoptr(PvxTensor) x =
+        pvx_tensor_new_shape(4, (int64_t)3, (int64_t)1, (int64_t)28, (int64_t)28);
     for (int64_t i = 0; i < pvx_tensor_numel(x); i++)
         x->data[i] = sinf(0.37f * (float)i);
     g_autoptr(PvxTensor) want = pvx_model_forward(m, x, PVX_FORWARD_INFERENCE, &error);
@@ -244,11 +244,12 @@ static void prune_filter_norm_removes_filters_and_exports_a_smaller_equal_model(
     g_assert_no_error(error);
     g_assert_true(pvx_store_commit(s, &error));
     g_assert_cmpint(n, ==, 4);
-    g_autofree char *channels = g_strdup_printf("channels=[%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
-                                                ", -1, %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
-                                                ", -1]", ch[0], ch[1], ch[2], ch[3]);
+    g_autofree char *channels =
+        g_strdup_printf("channels=[%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                        ", -1, %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", -1]",
+                        ch[0], ch[1], ch[2], ch[3]);
     g_assert_cmpint(ch[0] + ch[1] + ch[2] + ch[3], <, 8 + 8 + 16 + 16);
-    const char *small_pairs[] = { "arch=vgg-mini", channels, "hidden=32", "batch_norm=true", NULL };
+    const char *small_pairs[] = {"arch=vgg-mini", channels, "hidden=32", "batch_norm=true", NULL};
     g_autoptr(PvxModel) small = prune_test_vgg(small_pairs);
     g_assert_true(pvx_model_load_weights(small, s, "/weights", &error));
     g_assert_no_error(error);
@@ -288,15 +289,15 @@ static void prune_taylor_uses_w_times_gradient_over_batches(void)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxModel) m = prune_test_vgg(mini);
-    const char *one[] = { "features.2", NULL };
-    const char *pairs[] = { "batches=3", NULL };
+    const char *one[] = {"features.2", NULL};
+    const char *pairs[] = {"batches=3", NULL};
     g_autoptr(PvxPruner) pr = prune_test_pruner("taylor", pairs);
     /* Without gradients: refused, naming the pruner. */
     g_assert_false(pvx_prune_step(m, one, pr, 1, 2, 0, 0, NULL, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT);
     g_assert_nonnull(strstr(error->message, "taylor"));
     g_clear_error(&error);
-    PvxPruneGradients g = { .n_batches = 10, .gradients = fake_gradients };
+    PvxPruneGradients g = {.n_batches = 10, .gradients = fake_gradients};
     grad_calls = 0;
     g_assert_true(pvx_prune_step(m, one, pr, 1, 2, 0, 0, &g, &error));
     g_assert_no_error(error);
@@ -318,35 +319,35 @@ static void prune_selection_by_kind_glob_and_exclude(void)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxModel) m = prune_test_vgg(mini);
-    const char *conv[] = { "conv", NULL }, *lin[] = { "linear", NULL };
-    const char *inc[] = { "classifier.6", NULL }, *exc[] = { "features.0", NULL };
-    PvxLayerSelection sel = { .kinds = conv };
+    const char *conv[] = {"conv", NULL}, *lin[] = {"linear", NULL};
+    const char *inc[] = {"classifier.6", NULL}, *exc[] = {"features.0", NULL};
+    PvxLayerSelection sel = {.kinds = conv};
     g_auto(GStrv) a = pvx_prune_select_layers(m, &sel, &error);
     g_assert_no_error(error);
     g_assert_true(g_strv_equal((const char *const *)a, convs));
-    sel = (PvxLayerSelection){ .kinds = conv, .include = inc, .exclude = exc };
+    sel = (PvxLayerSelection){.kinds = conv, .include = inc, .exclude = exc};
     g_auto(GStrv) b = pvx_prune_select_layers(m, &sel, &error);
     g_assert_no_error(error);
-    const char *want_b[] = { "features.2", "features.5", "features.7", "classifier.6", NULL };
+    const char *want_b[] = {"features.2", "features.5", "features.7", "classifier.6", NULL};
     g_assert_true(g_strv_equal((const char *const *)b, want_b));
-    const char *glob[] = { "classifier.*", NULL };
-    sel = (PvxLayerSelection){ .include = glob };
+    const char *glob[] = {"classifier.*", NULL};
+    sel = (PvxLayerSelection){.include = glob};
     g_auto(GStrv) c = pvx_prune_select_layers(m, &sel, &error);
     g_assert_no_error(error);
     g_assert_cmpint(g_strv_length(c), ==, 3);
     /* Errors: a pattern matching nothing, an unknown kind, an empty selection. */
-    const char *typo[] = { "feature.0", NULL };
-    sel = (PvxLayerSelection){ .kinds = conv, .exclude = typo };
+    const char *typo[] = {"feature.0", NULL};
+    sel = (PvxLayerSelection){.kinds = conv, .exclude = typo};
     g_assert_null(pvx_prune_select_layers(m, &sel, &error));
     g_assert_nonnull(strstr(error->message, "'feature.0' matches no prunable layer"));
     g_clear_error(&error);
-    const char *bad[] = { "attention", NULL };
-    sel = (PvxLayerSelection){ .kinds = bad };
+    const char *bad[] = {"attention", NULL};
+    sel = (PvxLayerSelection){.kinds = bad};
     g_assert_null(pvx_prune_select_layers(m, &sel, &error));
     g_assert_nonnull(strstr(error->message, "'attention'"));
     g_clear_error(&error);
-    const char *all_lin[] = { "classifier.*", NULL };
-    sel = (PvxLayerSelection){ .kinds = lin, .exclude = all_lin };
+    const char *all_lin[] = {"classifier.*", NULL};
+    sel = (PvxLayerSelection){.kinds = lin, .exclude = all_lin};
     g_assert_null(pvx_prune_select_layers(m, &sel, &error));
     g_assert_nonnull(strstr(error->message, "matches no layer"));
 }
@@ -354,7 +355,7 @@ static void prune_selection_by_kind_glob_and_exclude(void)
 static void prune_rates_must_increase_from_one(void)
 {
     g_autoptr(GError) error = NULL;
-    double ok[] = { 2, 4, 8, 16, 32 }, down[] = { 2, 8, 4 }, low[] = { 0.5, 2 };
+    double ok[] = {2, 4, 8, 16, 32}, down[] = {2, 8, 4}, low[] = {0.5, 2};
     g_assert_true(pvx_prune_check_rates(ok, 5, "x.yaml:3:3", &error));
     g_assert_false(pvx_prune_check_rates(down, 3, "x.yaml:3:3", &error));
     g_assert_nonnull(strstr(error->message, "rates[2] = 4 follows rates[1] = 8"));
@@ -397,7 +398,8 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/prune/local_prunes_round_half_even_of_each_layer",
                     prune_local_prunes_round_half_even_of_each_layer);
-    g_test_add_func("/prune/ties_go_to_the_lower_flat_index", prune_ties_go_to_the_lower_flat_index);
+    g_test_add_func("/prune/ties_go_to_the_lower_flat_index",
+                    prune_ties_go_to_the_lower_flat_index);
     g_test_add_func("/prune/never_revives_a_pruned_weight", prune_never_revives_a_pruned_weight);
     g_test_add_func("/prune/random_is_seeded", prune_random_is_seeded);
     g_test_add_func("/prune/global_ranks_across_layers", prune_global_ranks_across_layers);

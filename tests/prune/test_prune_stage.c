@@ -53,26 +53,26 @@ static void prune_run_stores_every_rate_and_explains_each(void)
         dir, "prune:\n  plugin: magnitude\n  rates: [2, 4]\n  finetune: {epochs: 1, lr: 0.01}\n"
              "explain:\n  selection: per_class\n  per_class: 1\n  pngs: false\n"
              "  methods: [{plugin: gradcam}]\n");
-    const char *args[] = { "run", cfg, "--run-id", "r1", NULL };
+    const char *args[] = {"run", cfg, "--run-id", "r1", NULL};
     Result r = run_pvx(dir, args);
     if (r.status != 0)
         g_error("pvx run failed (%d):\n%s\n%s", r.status, r.out, r.err);
     /* The table. */
     g_assert_nonnull(strstr(r.out, "prune: magnitude (iterative)"));
     g_assert_nonnull(strstr(r.out, "achieved"));
-    g_autofree char *store_path = g_build_filename(dir, "out", "prune-test", "r1", "results.h5",
-                                                   NULL);
+    g_autofree char *store_path =
+        g_build_filename(dir, "out", "prune-test", "r1", "results.h5", NULL);
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxStore) s = pvx_store_open(store_path, FALSE, &error);
     g_assert_no_error(error);
-    const int crs[] = { 2, 4 };
+    const int crs[] = {2, 4};
     for (gsize i = 0; i < G_N_ELEMENTS(crs); i++) {
         g_autofree char *g = g_strdup_printf("/models/cr%d", crs[i]);
         int64_t cr = 0;
         double achieved = 0, top1 = -1, before = -1, ratio = 0, flops = 0;
         g_assert_true(pvx_store_get_attr_int(s, g, "compression_rate", &cr, &error));
-        g_assert_true(pvx_store_get_attr_double(s, g, "compression_rate_achieved", &achieved,
-                                                &error));
+        g_assert_true(
+            pvx_store_get_attr_double(s, g, "compression_rate_achieved", &achieved, &error));
         g_assert_true(pvx_store_get_attr_double(s, g, "top1_before_finetune", &before, &error));
         g_assert_true(pvx_store_get_attr_double(s, g, "model_ratio", &ratio, &error));
         g_assert_true(pvx_store_get_attr_double(s, g, "flop_reduction", &flops, &error));
@@ -122,34 +122,35 @@ static void prune_run_stores_every_rate_and_explains_each(void)
                       pvx_registry_load_file(reg, PLUGIN_GRADCAM, &error));
         g_assert_no_error(error);
         const PvxPlugin *idx = pvx_registry_lookup(reg, PVX_KIND_DATASET, "idx", &error);
-        const char *ds_pairs[] = { "root=" FMNIST, "limit_train=600", "limit_test=200", NULL };
-        g_autoptr(PvxParams) dp = pvx_params_new_from_pairs(idx->desc->params, "idx", ds_pairs,
-                                                            &error);
+        const char *ds_pairs[] = {"root=" FMNIST, "limit_train=600", "limit_test=200", NULL};
+        g_autoptr(PvxParams) dp =
+            pvx_params_new_from_pairs(idx->desc->params, "idx", ds_pairs, &error);
         g_autoptr(PvxDataset) ds = pvx_dataset_open(idx, dp, &error);
         g_assert_no_error(error);
         int nd;
         int64_t shape[PVX_TENSOR_MAX_DIMS];
-        g_autofree int64_t *index = pvx_store_read_i64(s, "/dataset/explain/index", &nd, shape,
-                                                       &error);
+        g_autofree int64_t *index =
+            pvx_store_read_i64(s, "/dataset/explain/index", &nd, shape, &error);
         g_assert_no_error(error);
         int64_t n = shape[0];
         g_autoptr(PvxTensor) x = pvx_tensor_new_shape(4, n, (int64_t)1, (int64_t)28, (int64_t)28);
         for (int64_t i = 0; i < n; i++) {
-            PvxDatasetItem item = { 0 };
+            PvxDatasetItem item = {0};
             g_assert_true(pvx_dataset_get_item(ds, PVX_SPLIT_TEST, index[i], &item, &error));
             memcpy(x->data + i * 784, item.image->data, sizeof(float) * 784);
             pvx_dataset_item_clear(&item);
         }
-        const char *model_pairs[] = { "arch=vgg-mini", "channels=[8, 8, -1, 16, 16, -1]",
-                                      "hidden=32", "batch_norm=true", "avgpool=3", NULL };
+        const char *model_pairs[] = {"arch=vgg-mini", "channels=[8, 8, -1, 16, 16, -1]",
+                                     "hidden=32",     "batch_norm=true",
+                                     "avgpool=3",     NULL};
         g_autoptr(PvxModel) m = prune_test_vgg(model_pairs);
         g_autoptr(PvxExplainer) ex = pvx_explainer_open_by_name(reg, "gradcam", NULL, &error);
         g_assert_no_error(error);
-        const int all[] = { 4, 1, 2 }; /* the densest last, after the sparsest */
+        const int all[] = {4, 1, 2}; /* the densest last, after the sparsest */
         for (gsize c = 0; c < G_N_ELEMENTS(all); c++) {
             g_assert_true(pvx_load_cr_model(m, s, all[c], &error));
             g_assert_no_error(error);
-            PvxExplainOptions opts = { .mode = PVX_TARGET_PREDICTED };
+            PvxExplainOptions opts = {.mode = PVX_TARGET_PREDICTED};
             g_autoptr(PvxTensor) maps = pvx_explain(ex, m, x, &opts, NULL, NULL, &error);
             g_assert_no_error(error);
             g_autofree char *mp = g_strdup_printf("/maps/gradcam/cr%d/raw", all[c]);
@@ -172,7 +173,7 @@ static void prune_run_stores_every_rate_and_explains_each(void)
 
 static void copy_tree(const char *from, const char *to)
 {
-    const char *argv[] = { "cp", "-a", from, to, NULL };
+    const char *argv[] = {"cp", "-a", from, to, NULL};
     int status = 0;
     g_autoptr(GError) error = NULL;
     g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
@@ -200,10 +201,10 @@ static void prune_resume_after_a_finished_rate_reaches_the_same_weights(void)
         return;
     }
     g_autofree char *dir = g_dir_make_tmp("pvx-prune-resume-XXXXXX", NULL);
-    g_autofree char *cfg = write_config(
-        dir, "prune:\n  plugin: random\n  rates: [2, 4]\n"
-             "  finetune: {epochs: 1, lr: 0.01, epoch_fraction: 0.5}\n");
-    const char *args[] = { "run", cfg, "--run-id", "full", NULL };
+    g_autofree char *cfg =
+        write_config(dir, "prune:\n  plugin: random\n  rates: [2, 4]\n"
+                          "  finetune: {epochs: 1, lr: 0.01, epoch_fraction: 0.5}\n");
+    const char *args[] = {"run", cfg, "--run-id", "full", NULL};
     Result r = run_pvx(dir, args);
     if (r.status != 0)
         g_error("pvx run failed (%d):\n%s\n%s", r.status, r.out, r.err);
@@ -216,23 +217,22 @@ static void prune_resume_after_a_finished_rate_reaches_the_same_weights(void)
         g_autoptr(GError) error = NULL;
         g_autoptr(PvxStore) s = pvx_store_open(cut_store, TRUE, &error);
         g_assert_no_error(error);
-        g_assert_true(pvx_store_begin(s, &error) &&
-                      pvx_store_delete(s, "/models/cr4", &error) &&
+        g_assert_true(pvx_store_begin(s, &error) && pvx_store_delete(s, "/models/cr4", &error) &&
                       pvx_store_delete(s, "/stages/prune-cr4", &error) &&
                       pvx_store_delete(s, "/prune", &error) &&
                       pvx_store_set_attr_string(s, "/provenance", "state", "running", &error) &&
                       pvx_store_commit(s, &error));
         g_assert_no_error(error);
     }
-    const char *resume[] = { "run", "--resume", cut, NULL };
+    const char *resume[] = {"run", "--resume", cut, NULL};
     r = run_pvx(dir, resume);
     if (r.status != 0)
         g_error("pvx run --resume failed (%d):\n%s\n%s", r.status, r.out, r.err);
     g_assert_nonnull(strstr(r.err, "stage prune-cr2: finished before"));
     result_clear(&r);
     g_autofree char *full_store = g_build_filename(full, "results.h5", NULL);
-    const char *names[] = { "/models/cr4/weights/features.3.weight",
-                            "/models/cr4/weights/classifier.6.weight", NULL };
+    const char *names[] = {"/models/cr4/weights/features.3.weight",
+                           "/models/cr4/weights/classifier.6.weight", NULL};
     for (int i = 0; names[i]; i++) {
         g_autoptr(PvxTensor) a = read_weight(full_store, names[i]);
         g_autoptr(PvxTensor) b = read_weight(cut_store, names[i]);
@@ -253,33 +253,34 @@ static void prune_one_shot_and_gradual_schedules_reach_their_rates(void)
         return;
     }
     g_autofree char *dir = g_dir_make_tmp("pvx-prune-sched-XXXXXX", NULL);
-    g_autofree char *one = write_config(
-        dir, "prune:\n  plugin: random\n  schedule: one-shot\n  rates: [2, 4]\n"
-             "  finetune: {epochs: 1, lr: 0.01}\n");
-    const char *a1[] = { "run", one, "--run-id", "one", NULL };
+    g_autofree char *one =
+        write_config(dir, "prune:\n  plugin: random\n  schedule: one-shot\n  rates: [2, 4]\n"
+                          "  finetune: {epochs: 1, lr: 0.01}\n");
+    const char *a1[] = {"run", one, "--run-id", "one", NULL};
     Result r = run_pvx(dir, a1);
     if (r.status != 0)
         g_error("one-shot run failed (%d):\n%s\n%s", r.status, r.out, r.err);
     result_clear(&r);
-    g_autofree char *grad = write_config(
-        dir, "prune:\n  plugin: magnitude\n  schedule: gradual\n  rates: [2, 8]\n"
-             "  span_epochs: 3\n  finetune: {epochs: 1, lr: 0.01}\n");
-    const char *a2[] = { "run", grad, "--run-id", "grad", NULL };
+    g_autofree char *grad =
+        write_config(dir, "prune:\n  plugin: magnitude\n  schedule: gradual\n  rates: [2, 8]\n"
+                          "  span_epochs: 3\n  finetune: {epochs: 1, lr: 0.01}\n");
+    const char *a2[] = {"run", grad, "--run-id", "grad", NULL};
     r = run_pvx(dir, a2);
     if (r.status != 0)
         g_error("gradual run failed (%d):\n%s\n%s", r.status, r.out, r.err);
     result_clear(&r);
     g_autoptr(GError) error = NULL;
     {
-        g_autofree char *path = g_build_filename(dir, "out", "prune-test", "one", "results.h5", NULL);
+        g_autofree char *path =
+            g_build_filename(dir, "out", "prune-test", "one", "results.h5", NULL);
         g_autoptr(PvxStore) s = pvx_store_open(path, FALSE, &error);
         g_assert_no_error(error);
         int nd;
         int64_t shape[PVX_TENSOR_MAX_DIMS];
-        g_autofree uint8_t *m2 = pvx_store_read_u8(s, "/models/cr2/masks/features.3.weight", &nd,
-                                                   shape, &error);
-        g_autofree uint8_t *m4 = pvx_store_read_u8(s, "/models/cr4/masks/features.3.weight", &nd,
-                                                   shape, &error);
+        g_autofree uint8_t *m2 =
+            pvx_store_read_u8(s, "/models/cr2/masks/features.3.weight", &nd, shape, &error);
+        g_autofree uint8_t *m4 =
+            pvx_store_read_u8(s, "/models/cr4/masks/features.3.weight", &nd, shape, &error);
         g_assert_no_error(error);
         int64_t n = shape[0] * shape[1] * shape[2] * shape[3], outside = 0, kept4 = 0;
         for (int64_t i = 0; i < n; i++) {
@@ -292,7 +293,8 @@ static void prune_one_shot_and_gradual_schedules_reach_their_rates(void)
         g_assert_cmpstr(sched, ==, "one-shot");
     }
     {
-        g_autofree char *path = g_build_filename(dir, "out", "prune-test", "grad", "results.h5", NULL);
+        g_autofree char *path =
+            g_build_filename(dir, "out", "prune-test", "grad", "results.h5", NULL);
         g_autoptr(PvxStore) s = pvx_store_open(path, FALSE, &error);
         g_assert_no_error(error);
         double achieved = 0;
@@ -317,14 +319,14 @@ static void prune_filter_norm_run_exports_a_smaller_model(void)
     g_autofree char *dir = g_dir_make_tmp("pvx-prune-export-XXXXXX", NULL);
     g_autofree char *cfg = write_config(
         dir, "prune:\n  plugin: filter-norm\n  rates: [2]\n  finetune: {epochs: 1, lr: 0.01}\n");
-    const char *args[] = { "run", cfg, "--run-id", "f", NULL };
+    const char *args[] = {"run", cfg, "--run-id", "f", NULL};
     Result r = run_pvx(dir, args);
     if (r.status != 0)
         g_error("pvx run failed (%d):\n%s\n%s", r.status, r.out, r.err);
     result_clear(&r);
     g_autofree char *run = g_build_filename(dir, "out", "prune-test", "f", NULL);
     g_autofree char *out = g_build_filename(dir, "small.h5", NULL);
-    const char *exp[] = { "prune", "export", run, "--cr", "2", "--out", out, NULL };
+    const char *exp[] = {"prune", "export", run, "--cr", "2", "--out", out, NULL};
     r = run_pvx(dir, exp);
     if (r.status != 0)
         g_error("pvx prune export failed (%d):\n%s\n%s", r.status, r.out, r.err);
@@ -340,7 +342,7 @@ static void prune_filter_norm_run_exports_a_smaller_model(void)
         g_assert_cmpint(w->shape[0], <, 8); /* filters were removed */
     }
     /* A rate the run does not have: exit 2, naming what it has. */
-    const char *bad[] = { "prune", "export", run, "--cr", "4", "--out", out, NULL };
+    const char *bad[] = {"prune", "export", run, "--cr", "4", "--out", out, NULL};
     r = run_pvx(dir, bad);
     g_assert_cmpint(r.status, ==, 2);
     g_assert_nonnull(strstr(r.err, "no model at CR 4"));
@@ -352,7 +354,7 @@ static void expect_refused(const char *prune, const char *message)
 {
     g_autofree char *dir = g_dir_make_tmp("pvx-prune-bad-XXXXXX", NULL);
     g_autofree char *cfg = write_config(dir, prune);
-    const char *args[] = { "run", cfg, NULL };
+    const char *args[] = {"run", cfg, NULL};
     Result r = run_pvx(dir, args);
     if (r.status != 2 || !strstr(r.err, message))
         g_error("expected exit 2 and '%s', got %d:\n%s\n%s", message, r.status, r.out, r.err);

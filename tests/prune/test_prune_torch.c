@@ -8,10 +8,10 @@
 #include "prune-test-util.h"
 
 static char *ref_path;
-static const char *const layer_names[] = { "features.0", "features.2", "features.5", "features.7",
-                                           "classifier.0", NULL };
-static const char *const mini[] = { "arch=vgg-mini", "channels=[8, 8, -1, 16, 16, -1]",
-                                    "hidden=32", NULL };
+static const char *const layer_names[] = {"features.0", "features.2",   "features.5",
+                                          "features.7", "classifier.0", NULL};
+static const char *const mini[] = {"arch=vgg-mini", "channels=[8, 8, -1, 16, 16, -1]", "hidden=32",
+                                   NULL};
 
 static void check_schedule(const char *scope, const char *group)
 {
@@ -21,7 +21,7 @@ static void check_schedule(const char *scope, const char *group)
     g_assert_no_error(error);
     g_assert_true(pvx_model_load_weights(m, s, "/weights", &error));
     g_assert_no_error(error);
-    const char *pairs[] = { scope, NULL };
+    const char *pairs[] = {scope, NULL};
     g_autoptr(PvxPruner) pr = prune_test_pruner("magnitude", pairs);
     double from = 1.0;
     for (int k = 1; k <= 5; k++) {
@@ -31,8 +31,8 @@ static void check_schedule(const char *scope, const char *group)
         from = to;
         int64_t differ = 0, total = 0;
         for (int l = 0; layer_names[l]; l++) {
-            g_autofree char *path = g_strdup_printf("/%s/cr%d/%s.weight", group, 1 << k,
-                                                    layer_names[l]);
+            g_autofree char *path =
+                g_strdup_printf("/%s/cr%d/%s.weight", group, 1 << k, layer_names[l]);
             int nd;
             int64_t shape[PVX_TENSOR_MAX_DIMS];
             g_autofree uint8_t *want = pvx_store_read_u8(s, path, &nd, shape, &error);
@@ -50,7 +50,8 @@ static void check_schedule(const char *scope, const char *group)
         }
         if (differ)
             g_error("%s CR %d: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
-                    " mask entries differ from torch", group, 1 << k, differ, total);
+                    " mask entries differ from torch",
+                    group, 1 << k, differ, total);
     }
 }
 

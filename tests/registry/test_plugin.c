@@ -46,8 +46,8 @@ static gboolean ds_has_masks(gpointer self)
     return FALSE;
 }
 
-G_GNUC_UNUSED static gboolean ds_get_item(gpointer self, PvxSplit split, int64_t index, PvxDatasetItem *item,
-                            GError **error)
+G_GNUC_UNUSED static gboolean ds_get_item(gpointer self, PvxSplit split, int64_t index,
+                                          PvxDatasetItem *item, GError **error)
 {
     (void)split, (void)error;
     item->image = pvx_tensor_new_shape(3, (int64_t)1, (int64_t)2, (int64_t)2);
@@ -57,11 +57,11 @@ G_GNUC_UNUSED static gboolean ds_get_item(gpointer self, PvxSplit split, int64_t
 }
 
 static const PvxParamSpec params[] = {
-    { "classes", PVX_PARAM_INT, "2", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 10, NULL,
-      "number of classes" },
+    {"classes", PVX_PARAM_INT, "2", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 10, NULL,
+     "number of classes"},
 #ifdef BROKEN_PARAMS
     /* A choice parameter without choices: the loader must refuse the schema. */
-    { "mode", PVX_PARAM_CHOICE, "a", 0, 0, 0, NULL, "a broken choice" },
+    {"mode", PVX_PARAM_CHOICE, "a", 0, 0, 0, NULL, "a broken choice"},
 #endif
     PVX_PARAM_SPEC_END,
 };

@@ -30,12 +30,13 @@ static void registry_loads_good_plugin(void)
     g_assert_nonnull(pvx_plugin_klass(p, PVX_KIND_DATASET));
     g_assert_null(pvx_plugin_klass(p, PVX_KIND_MODEL));
     /* The plugin actually runs through the core's dataset handle. */
-    g_autoptr(PvxParams) params = pvx_params_new_defaults(p->desc->params, "dataset testds", &error);
+    g_autoptr(PvxParams) params =
+        pvx_params_new_defaults(p->desc->params, "dataset testds", &error);
     g_assert_no_error(error);
     g_autoptr(PvxDataset) ds = pvx_dataset_open(p, params, &error);
     g_assert_no_error(error);
     g_assert_cmpint(pvx_dataset_num_classes(ds), ==, 2);
-    PvxDatasetItem item = { 0 };
+    PvxDatasetItem item = {0};
     g_assert_true(pvx_dataset_get_item(ds, PVX_SPLIT_TEST, 3, &item, &error));
     g_assert_cmpint(item.label, ==, 1);
     g_assert_cmpfloat(item.image->data[0], ==, 3.0f);
@@ -133,7 +134,7 @@ static void registry_earlier_folder_shadows_later(void)
     g_autofree char *b = copy_into(second, PLUGIN_TWIN_B);
     g_autoptr(PvxRegistry) reg = pvx_registry_new();
     g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
-    const char *dirs[] = { first, second, NULL };
+    const char *dirs[] = {first, second, NULL};
     g_assert_true(pvx_registry_scan_path(reg, dirs, failures, NULL));
     g_assert_cmpuint(failures->len, ==, 0);
     const PvxPlugin *p = pvx_registry_find(reg, PVX_KIND_DATASET, "twin");
@@ -173,8 +174,8 @@ static void registry_search_path_order(void)
     g_autofree char *env = g_dir_make_tmp("pvx-reg-XXXXXX", NULL);
     g_autofree char *cfg = g_dir_make_tmp("pvx-reg-XXXXXX", NULL);
     g_setenv("PVX_PLUGIN_PATH", env, TRUE);
-    const char *cli_dirs[] = { cli, "/nonexistent/pvx", NULL };
-    const char *cfg_dirs[] = { cfg, NULL };
+    const char *cli_dirs[] = {cli, "/nonexistent/pvx", NULL};
+    const char *cfg_dirs[] = {cfg, NULL};
     g_auto(GStrv) path = pvx_registry_search_path(cli_dirs, cfg_dirs);
     g_unsetenv("PVX_PLUGIN_PATH");
     g_assert_cmpuint(g_strv_length(path), >=, 3);
@@ -199,7 +200,8 @@ int main(int argc, char **argv)
     g_test_add_func("/registry/refuses_invalid_descriptors", registry_refuses_invalid_descriptors);
     g_test_add_func("/registry/refuses_duplicate_in_one_folder",
                     registry_refuses_duplicate_in_one_folder);
-    g_test_add_func("/registry/earlier_folder_shadows_later", registry_earlier_folder_shadows_later);
+    g_test_add_func("/registry/earlier_folder_shadows_later",
+                    registry_earlier_folder_shadows_later);
     g_test_add_func("/registry/scan_collects_refusals_and_keeps_going",
                     registry_scan_collects_refusals_and_keeps_going);
     g_test_add_func("/registry/lookup_unknown_lists_available",

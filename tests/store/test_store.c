@@ -58,27 +58,30 @@ static void store_round_trips_every_type_and_attribute(Fixture *f, gconstpointer
 {
     (void)data;
     g_autoptr(GError) error = NULL;
-    int64_t wshape[4] = { 64, 3, 3, 3 };
+    int64_t wshape[4] = {64, 3, 3, 3};
     g_autoptr(PvxTensor) w = ramp(4, wshape, 0.25f);
     g_autoptr(PvxTensor) scalar = pvx_tensor_new(0, NULL);
     scalar->data[0] = 3.25f;
-    uint8_t mask[6] = { 0, 1, 1, 0, 255, 1 };
-    int64_t mshape[2] = { 2, 3 };
-    int64_t ids[4] = { -5, 0, 7, G_MAXINT64 };
-    int64_t ishape[1] = { 4 };
-    double acc[3] = { 0.5, -1e300, 1.0 / 3.0 };
-    int64_t ashape[1] = { 3 };
-    const char *names[] = { "tench", "English springer", "caf\xc3\xa9 \xe2\x9c\x93", "", NULL };
+    uint8_t mask[6] = {0, 1, 1, 0, 255, 1};
+    int64_t mshape[2] = {2, 3};
+    int64_t ids[4] = {-5, 0, 7, G_MAXINT64};
+    int64_t ishape[1] = {4};
+    double acc[3] = {0.5, -1e300, 1.0 / 3.0};
+    int64_t ashape[1] = {3};
+    const char *names[] = {"tench", "English springer", "caf\xc3\xa9 \xe2\x9c\x93", "", NULL};
 
     {
         g_autoptr(PvxStore) store = create_in_transaction(f->path);
-        g_assert_true(pvx_store_write_tensor(store, "/models/cr1/weights/features.0.weight", w, &error));
+        g_assert_true(
+            pvx_store_write_tensor(store, "/models/cr1/weights/features.0.weight", w, &error));
         g_assert_true(pvx_store_write_tensor(store, "/models/cr1/eval/loss", scalar, &error));
-        g_assert_true(pvx_store_write_u8(store, "/models/cr1/masks/features.0.weight", 2, mshape, mask, &error));
+        g_assert_true(pvx_store_write_u8(store, "/models/cr1/masks/features.0.weight", 2, mshape,
+                                         mask, &error));
         g_assert_true(pvx_store_write_i64(store, "/dataset/ids", 1, ishape, ids, &error));
         g_assert_true(pvx_store_write_f64(store, "/metrics/acc", 1, ashape, acc, &error));
         g_assert_true(pvx_store_write_strings(store, "/dataset/class_names", names, &error));
-        g_assert_true(pvx_store_set_attr_string(store, "/config", "yaml", "model: vgg16\n", &error));
+        g_assert_true(
+            pvx_store_set_attr_string(store, "/config", "yaml", "model: vgg16\n", &error));
         g_assert_true(pvx_store_set_attr_double(store, "/models/cr1/eval/loss", "cr", 2.5, &error));
         g_assert_true(pvx_store_set_attr_int(store, "/provenance", "seed", -42, &error));
         g_assert_no_error(error);
@@ -87,7 +90,8 @@ static void store_round_trips_every_type_and_attribute(Fixture *f, gconstpointer
 
     g_autoptr(PvxStore) store = pvx_store_open(f->path, FALSE, &error);
     g_assert_no_error(error);
-    g_autoptr(PvxTensor) w2 = pvx_store_read_tensor(store, "/models/cr1/weights/features.0.weight", &error);
+    g_autoptr(PvxTensor) w2 =
+        pvx_store_read_tensor(store, "/models/cr1/weights/features.0.weight", &error);
     g_assert_no_error(error);
     g_assert_true(pvx_tensor_same_shape(w, w2));
     g_assert_cmpmem(w->data, 64 * 27 * sizeof(float), w2->data, 64 * 27 * sizeof(float));
@@ -97,8 +101,9 @@ static void store_round_trips_every_type_and_attribute(Fixture *f, gconstpointer
     g_assert_cmpfloat(s2->data[0], ==, 3.25f);
 
     int ndim = -1;
-    int64_t shape[PVX_TENSOR_MAX_DIMS] = { 0 };
-    g_autofree uint8_t *mask2 = pvx_store_read_u8(store, "/models/cr1/masks/features.0.weight", &ndim, shape, &error);
+    int64_t shape[PVX_TENSOR_MAX_DIMS] = {0};
+    g_autofree uint8_t *mask2 =
+        pvx_store_read_u8(store, "/models/cr1/masks/features.0.weight", &ndim, shape, &error);
     g_assert_no_error(error);
     g_assert_cmpint(ndim, ==, 2);
     g_assert_cmpint(shape[0], ==, 2);
@@ -137,13 +142,13 @@ static void store_large_mask_and_empty_datasets_round_trip(Fixture *f, gconstpoi
 {
     (void)data;
     g_autoptr(GError) error = NULL;
-    int64_t shape[4] = { 512, 512, 3, 3 }; /* 2.25 MiB: above the compression threshold */
+    int64_t shape[4] = {512, 512, 3, 3}; /* 2.25 MiB: above the compression threshold */
     gsize n = 512 * 512 * 9;
     g_autofree uint8_t *mask = g_malloc(n);
     for (gsize i = 0; i < n; i++)
         mask[i] = (i * 2654435761u >> 7) % 10 == 0;
-    int64_t empty_shape[2] = { 0, 4 };
-    const char *none[] = { NULL };
+    int64_t empty_shape[2] = {0, 4};
+    const char *none[] = {NULL};
     g_autoptr(PvxStore) store = create_in_transaction(f->path);
     g_assert_true(pvx_store_write_u8(store, "/m", 4, shape, mask, &error));
     g_assert_true(pvx_store_write_f64(store, "/empty", 2, empty_shape, NULL, &error));
@@ -172,7 +177,7 @@ static void store_write_replaces_existing_path(Fixture *f, gconstpointer data)
     (void)data;
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxStore) store = create_in_transaction(f->path);
-    int64_t s1[2] = { 4, 5 }, s2[1] = { 3 };
+    int64_t s1[2] = {4, 5}, s2[1] = {3};
     g_autoptr(PvxTensor) a = ramp(2, s1, 1.0f);
     g_autoptr(PvxTensor) b = ramp(1, s2, -2.0f);
     g_assert_true(pvx_store_write_tensor(store, "/w", a, &error));
@@ -201,13 +206,13 @@ static void store_list_gives_sorted_children(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxStore) store = create_in_transaction(f->path);
     g_autoptr(PvxTensor) t = pvx_tensor_new_shape(1, (int64_t)2);
-    const char *paths[] = { "/models/cr2/w", "/models/cr10/w", "/models/cr1/w", "/models/b" };
+    const char *paths[] = {"/models/cr2/w", "/models/cr10/w", "/models/cr1/w", "/models/b"};
     for (guint i = 0; i < G_N_ELEMENTS(paths); i++)
         g_assert_true(pvx_store_write_tensor(store, paths[i], t, &error));
     commit_ok(store);
     g_auto(GStrv) names = pvx_store_list(store, "/models", &error);
     g_assert_no_error(error);
-    const char *want[] = { "b", "cr1", "cr10", "cr2", NULL };
+    const char *want[] = {"b", "cr1", "cr10", "cr2", NULL};
     g_assert_true(g_strv_equal((const char *const *)names, want));
     g_auto(GStrv) root = pvx_store_list(store, "/", &error);
     g_assert_no_error(error);
@@ -269,7 +274,8 @@ static void store_read_missing_path_names_it(Fixture *f, gconstpointer data)
     g_autoptr(PvxTensor) t = pvx_tensor_new_shape(1, (int64_t)2);
     g_assert_true(pvx_store_write_tensor(store, "/models/cr1/weights/x", t, &error));
     commit_ok(store);
-    g_autoptr(PvxTensor) r = pvx_store_read_tensor(store, "/models/cr2/weights/features.0.weight", &error);
+    g_autoptr(PvxTensor) r =
+        pvx_store_read_tensor(store, "/models/cr2/weights/features.0.weight", &error);
     g_assert_null(r);
     g_assert_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND);
     g_assert_nonnull(strstr(error->message, "results.h5"));
@@ -343,7 +349,8 @@ static void store_hdf5_failure_names_file_and_object(Fixture *f, gconstpointer d
     g_assert_false(pvx_store_set_attr_int(store, "/a/b", "k", 1, &error));
     g_assert_nonnull(error);
     g_test_message("%s", error->message);
-    g_autofree char *attr_prefix = g_strconcat(f->path, ": cannot set attribute 'k' on '/a/b': ", NULL);
+    g_autofree char *attr_prefix =
+        g_strconcat(f->path, ": cannot set attribute 'k' on '/a/b': ", NULL);
     g_assert_true(g_str_has_prefix(error->message, attr_prefix));
     g_assert_null(strstr(error->message, "unknown HDF5 error"));
 }
@@ -353,19 +360,23 @@ static void store_read_tensor_into_shape_mismatch_names_both_shapes(Fixture *f, 
     (void)data;
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxStore) store = create_in_transaction(f->path);
-    int64_t s[4] = { 64, 3, 3, 3 };
+    int64_t s[4] = {64, 3, 3, 3};
     g_autoptr(PvxTensor) w = ramp(4, s, 1.0f);
-    g_assert_true(pvx_store_write_tensor(store, "/models/cr1/weights/features.0.weight", w, &error));
+    g_assert_true(
+        pvx_store_write_tensor(store, "/models/cr1/weights/features.0.weight", w, &error));
     commit_ok(store);
-    g_autoptr(PvxTensor) into = pvx_tensor_new_shape(4, (int64_t)64, (int64_t)3, (int64_t)5, (int64_t)5);
-    g_assert_false(pvx_store_read_tensor_into(store, "/models/cr1/weights/features.0.weight", into, &error));
+    g_autoptr(PvxTensor) into =
+        pvx_tensor_new_shape(4, (int64_t)64, (int64_t)3, (int64_t)5, (int64_t)5);
+    g_assert_false(
+        pvx_store_read_tensor_into(store, "/models/cr1/weights/features.0.weight", into, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_SHAPE);
     g_assert_nonnull(strstr(error->message, "'/models/cr1/weights/features.0.weight'"));
     g_assert_nonnull(strstr(error->message, "[64, 3, 3, 3]"));
     g_assert_nonnull(strstr(error->message, "[64, 3, 5, 5]"));
     g_clear_error(&error);
     g_autoptr(PvxTensor) ok = pvx_tensor_new(4, s);
-    g_assert_true(pvx_store_read_tensor_into(store, "/models/cr1/weights/features.0.weight", ok, &error));
+    g_assert_true(
+        pvx_store_read_tensor_into(store, "/models/cr1/weights/features.0.weight", ok, &error));
     g_assert_no_error(error);
     g_assert_cmpfloat(pvx_tensor_max_rel_diff(ok, w, 1e-6), ==, 0.0);
 }

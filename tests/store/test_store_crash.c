@@ -14,7 +14,7 @@
 
 /* Element counts of the tensors written per generation: small to ~4 MiB, so a commit takes long
  * enough for kills to land in every phase (writing, flushing, fsync, rename). */
-static const int64_t tensor_sizes[] = { 7, 64 * 3 * 3 * 3, 300000, 1000000 };
+static const int64_t tensor_sizes[] = {7, 64 * 3 * 3 * 3, 300000, 1000000};
 
 static gboolean write_generation(PvxStore *store, int64_t gen, GError **error)
 {
@@ -27,11 +27,11 @@ static gboolean write_generation(PvxStore *store, int64_t gen, GError **error)
         if (!pvx_store_write_tensor(store, path, t, error))
             return FALSE;
     }
-    int64_t mshape[2] = { 256, 1024 };
+    int64_t mshape[2] = {256, 1024};
     g_autofree uint8_t *mask = g_malloc(256 * 1024);
     memset(mask, (int)(gen % 256), 256 * 1024);
     g_autofree char *label = g_strdup_printf("generation %" G_GINT64_FORMAT, gen);
-    const char *labels[] = { label, "fixed", NULL };
+    const char *labels[] = {label, "fixed", NULL};
     return pvx_store_write_u8(store, "/models/cr0/masks/w", 2, mshape, mask, error) &&
            pvx_store_write_strings(store, "/labels", labels, error) &&
            pvx_store_set_attr_int(store, "/", "generation", gen, error) &&
@@ -72,12 +72,13 @@ static int64_t check_consistent(const char *path)
         g_assert_cmpint(pvx_tensor_numel(t), ==, tensor_sizes[k]);
         for (int64_t i = 0; i < tensor_sizes[k]; i++)
             if (t->data[i] != (float)gen)
-                g_error("%s[%" G_GINT64_FORMAT "] = %g but generation is %" G_GINT64_FORMAT,
-                        p, i, t->data[i], gen);
+                g_error("%s[%" G_GINT64_FORMAT "] = %g but generation is %" G_GINT64_FORMAT, p, i,
+                        t->data[i], gen);
     }
     int ndim = 0;
     int64_t shape[PVX_TENSOR_MAX_DIMS];
-    g_autofree uint8_t *mask = pvx_store_read_u8(store, "/models/cr0/masks/w", &ndim, shape, &error);
+    g_autofree uint8_t *mask =
+        pvx_store_read_u8(store, "/models/cr0/masks/w", &ndim, shape, &error);
     g_assert_no_error(error);
     for (int i = 0; i < 256 * 1024; i++)
         g_assert_cmpint(mask[i], ==, gen % 256);

@@ -13,7 +13,8 @@ static void write_store(const char *path)
     g_autoptr(PvxStore) store = pvx_store_create(path, &error);
     g_assert_no_error(error);
     g_assert_true(pvx_store_begin(store, &error));
-    g_autoptr(PvxTensor) w = pvx_tensor_new_shape(4, (int64_t)64, (int64_t)3, (int64_t)3, (int64_t)3);
+    g_autoptr(PvxTensor) w =
+        pvx_tensor_new_shape(4, (int64_t)64, (int64_t)3, (int64_t)3, (int64_t)3);
     g_autofree uint8_t *mask = g_malloc(64 * 27);
     for (int i = 0; i < 64 * 27; i++) {
         w->data[i] = (float)i * 0.5f - 7.0f;
@@ -21,18 +22,21 @@ static void write_store(const char *path)
     }
     g_autoptr(PvxTensor) loss = pvx_tensor_new(0, NULL);
     loss->data[0] = 0.125f;
-    int64_t big_shape[2] = { 1024, 2048 };
+    int64_t big_shape[2] = {1024, 2048};
     g_autofree uint8_t *big = g_malloc(1024 * 2048);
     for (int i = 0; i < 1024 * 2048; i++)
         big[i] = i % 4 == 1;
-    int64_t ids[3] = { 3, -1, (int64_t)1 << 40 }, ids_shape[1] = { 3 };
-    double acc[4] = { 0.25, 0.5, 0.75, 1.0 };
-    int64_t acc_shape[2] = { 2, 2 };
-    const char *names[] = { "tench", "caf\xc3\xa9", "goldfish", NULL };
-    g_assert_true(pvx_store_write_tensor(store, "/models/cr1/weights/features.0.weight", w, &error));
+    int64_t ids[3] = {3, -1, (int64_t)1 << 40}, ids_shape[1] = {3};
+    double acc[4] = {0.25, 0.5, 0.75, 1.0};
+    int64_t acc_shape[2] = {2, 2};
+    const char *names[] = {"tench", "caf\xc3\xa9", "goldfish", NULL};
+    g_assert_true(
+        pvx_store_write_tensor(store, "/models/cr1/weights/features.0.weight", w, &error));
     g_assert_true(pvx_store_write_tensor(store, "/models/cr1/eval/loss", loss, &error));
-    g_assert_true(pvx_store_write_u8(store, "/models/cr1/masks/features.0.weight", 4, w->shape, mask, &error));
-    g_assert_true(pvx_store_write_u8(store, "/models/cr1/masks/classifier.0.weight", 2, big_shape, big, &error));
+    g_assert_true(pvx_store_write_u8(store, "/models/cr1/masks/features.0.weight", 4, w->shape,
+                                     mask, &error));
+    g_assert_true(pvx_store_write_u8(store, "/models/cr1/masks/classifier.0.weight", 2, big_shape,
+                                     big, &error));
     g_assert_true(pvx_store_write_i64(store, "/dataset/ids", 1, ids_shape, ids, &error));
     g_assert_true(pvx_store_write_f64(store, "/metrics/acc", 2, acc_shape, acc, &error));
     g_assert_true(pvx_store_write_strings(store, "/dataset/class_names", names, &error));
@@ -66,7 +70,7 @@ static void read_h5py_file(const char *path)
     g_assert_cmpint(ids[3], ==, -4);
     g_auto(GStrv) fixed = pvx_store_read_strings(store, "/fixed", &error);
     g_assert_no_error(error);
-    const char *want_fixed[] = { "cat", "dog", "eel", NULL };
+    const char *want_fixed[] = {"cat", "dog", "eel", NULL};
     g_assert_true(g_strv_equal((const char *const *)fixed, want_fixed));
     g_auto(GStrv) vlen = pvx_store_read_strings(store, "/vlen", &error);
     g_assert_no_error(error);
@@ -95,8 +99,8 @@ static void store_files_interoperate_with_h5py(void)
     g_autofree char *path = g_build_filename(dir, "results.h5", NULL);
     g_autofree char *theirs = g_build_filename(dir, "h5py.h5", NULL);
     write_store(path);
-    const char *argv[] = { "/usr/bin/python3", PVX_TEST_SOURCE_ROOT "/tests/store/read_with_h5py.py",
-                           path, theirs, NULL };
+    const char *argv[] = {"/usr/bin/python3", PVX_TEST_SOURCE_ROOT "/tests/store/read_with_h5py.py",
+                          path, theirs, NULL};
     g_autofree char *out = NULL, *err = NULL;
     int status = 0;
     g_autoptr(GError) error = NULL;
@@ -119,6 +123,7 @@ static void store_files_interoperate_with_h5py(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/store/store_files_interoperate_with_h5py", store_files_interoperate_with_h5py);
+    g_test_add_func("/store/store_files_interoperate_with_h5py",
+                    store_files_interoperate_with_h5py);
     return g_test_run();
 }

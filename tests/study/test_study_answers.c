@@ -50,12 +50,12 @@ static void csv_errors_name_file_line_and_column(void)
     struct {
         const char *text, *want;
     } cases[] = {
-        { "a,b\n1,2,3\n", "t.csv:2: the record has 3 fields, the header 2" },
-        { "a,b\n1,\"x\n", "t.csv:2:3: the quoted field is never closed" },
-        { "a,b\n1,\"x\"y\n", "t.csv:2:6: text after the closing quote" },
-        { "a,b\n1,x\"y\n", "t.csv:2:4: a quote inside an unquoted field" },
-        { "", "t.csv: empty file" },
-        { "a,b\n\xff,1\n", "t.csv:2: not UTF-8" },
+        {"a,b\n1,2,3\n", "t.csv:2: the record has 3 fields, the header 2"},
+        {"a,b\n1,\"x\n", "t.csv:2:3: the quoted field is never closed"},
+        {"a,b\n1,\"x\"y\n", "t.csv:2:6: text after the closing quote"},
+        {"a,b\n1,x\"y\n", "t.csv:2:4: a quote inside an unquoted field"},
+        {"", "t.csv: empty file"},
+        {"a,b\n\xff,1\n", "t.csv:2: not UTF-8"},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autoptr(GError) error = NULL;
@@ -70,18 +70,21 @@ static void csv_errors_name_file_line_and_column(void)
 
 static void csv_writer_round_trips_awkward_fields(void)
 {
-    const char *header[] = { "a", "b", "c", NULL };
-    const char *fields[] = { "plain", "with, comma", "quote \" and\nnewline" };
-    const char *fields2[] = { " padded ", "", "ünïcode" };
+    const char *header[] = {"a", "b", "c", NULL};
+    const char *fields[] = {"plain", "with, comma", "quote \" and\nnewline"};
+    const char *fields2[] = {" padded ", "", "ünïcode"};
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-    g_ptr_array_add(rows, g_strdupv((char **)(const char *[]){ fields[0], fields[1], fields[2], NULL }));
-    g_ptr_array_add(rows, g_strdupv((char **)(const char *[]){ fields2[0], fields2[1], fields2[2], NULL }));
+    g_ptr_array_add(rows,
+                    g_strdupv((char **)(const char *[]){fields[0], fields[1], fields[2], NULL}));
+    g_ptr_array_add(rows,
+                    g_strdupv((char **)(const char *[]){fields2[0], fields2[1], fields2[2], NULL}));
     g_autofree char *path = g_build_filename(tmp_dir, "rt.csv", NULL);
     g_autoptr(GError) error = NULL;
     g_assert_true(pvx_csv_write(path, header, rows, &error));
     g_autofree char *text = NULL;
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    g_assert_true(g_str_has_prefix(text, "a,b,c\r\nplain,\"with, comma\",\"quote \"\" and\nnewline\"\r\n"));
+    g_assert_true(
+        g_str_has_prefix(text, "a,b,c\r\nplain,\"with, comma\",\"quote \"\" and\nnewline\"\r\n"));
     g_autoptr(PvxCsv) csv = pvx_csv_read(path, &error);
     g_assert_no_error(error);
     for (int c = 0; c < 3; c++) {
@@ -173,8 +176,8 @@ static void answers_single_and_one_hot_columns_give_the_same_analysis(void)
 static void answers_missing_columns_are_named(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(PvxStudyAnalysis) an = analyse_text(pair_key, "HITId,Answer.other\nH1,x\n",
-                                                  "choice", &error);
+    g_autoptr(PvxStudyAnalysis) an =
+        analyse_text(pair_key, "HITId,Answer.other\nH1,x\n", "choice", &error);
     g_assert_null(an);
     g_assert_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND);
     g_test_message("%s", error->message);
@@ -195,11 +198,11 @@ static void answers_bad_rows_are_counted_and_reported(void)
 {
     const char *text = "WorkerId,Input.task_id,Answer.choice\n"
                        "W1,t1,cmr\n"
-                       "W1,t1,clr\n"     /* the same worker again */
-                       "W2,t9,cmr\n"     /* no such task */
-                       "W3,t1,maybe\n"   /* no code */
-                       "W4,t2,\n"        /* empty */
-                       "W5,t3,alg1\n";   /* a code of another scale: still a code */
+                       "W1,t1,clr\n"   /* the same worker again */
+                       "W2,t9,cmr\n"   /* no such task */
+                       "W3,t1,maybe\n" /* no code */
+                       "W4,t2,\n"      /* empty */
+                       "W5,t3,alg1\n"; /* a code of another scale: still a code */
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxStudyAnalysis) an = analyse_text(pair_key, text, "choice", &error);
     g_assert_no_error(error);
@@ -256,8 +259,8 @@ static void answers_long_csv_and_custom_codes(void)
     g_autoptr(PvxStudyAnalysis) an = pvx_study_analyse(key, a, &c, &error);
     g_assert_no_error(error);
     const PvxStudyPair *p = an->pairs->pdata[0];
-    g_assert_cmpint(p->n_a, ==, 1);  /* t1: cr1 left */
-    g_assert_cmpint(p->n_b, ==, 1);  /* t2: cr2 left */
+    g_assert_cmpint(p->n_a, ==, 1); /* t1: cr1 left */
+    g_assert_cmpint(p->n_b, ==, 1); /* t2: cr2 left */
     g_assert_cmpint(p->n_equal, ==, 1);
     pvx_study_coding_clear(&c);
 }
@@ -278,10 +281,10 @@ static void key_row_free(gpointer p)
  * each pair's mean is the published one. The explainability indices must follow. */
 static void analysis_reproduces_paper_explainability_indices(void)
 {
-    const char *models[] = { "cr1", "cr2", "cr4", "cr8" };
-    const int pairs[6][2] = { { 0, 1 }, { 0, 2 }, { 0, 3 }, { 1, 2 }, { 1, 3 }, { 2, 3 } };
-    const double means[6] = { -0.0128, -0.0104, -0.0272, 0.0036, 0.0048, -0.0232 };
-    const char *labels[5] = { "clr", "slr", "equal", "smr", "cmr" }; /* code −2 .. +2 */
+    const char *models[] = {"cr1", "cr2", "cr4", "cr8"};
+    const int pairs[6][2] = {{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}};
+    const double means[6] = {-0.0128, -0.0104, -0.0272, 0.0036, 0.0048, -0.0232};
+    const char *labels[5] = {"clr", "slr", "equal", "smr", "cmr"}; /* code −2 .. +2 */
     g_autoptr(PvxStudyKey) key = g_new0(PvxStudyKey, 1);
     key->type = PVX_STUDY_PAIRWISE;
     key->path = g_strdup("paper-key");
@@ -343,12 +346,11 @@ static void analysis_reproduces_paper_explainability_indices(void)
         printf("# pair %s v %s mean %+.4f (paper %+.4f)\n", pp->a, pp->b, pp->mean, means[p]);
         g_assert_cmpfloat(fabs(pp->mean - means[p]), <, 1e-12);
     }
-    const double index[4] = { -0.0168, 0.0071, -0.0055, 0.0152 };
-    const double exact[4] = { -126.0 / 7500, 53.0 / 7500, -41.0 / 7500, 114.0 / 7500 };
+    const double index[4] = {-0.0168, 0.0071, -0.0055, 0.0152};
+    const double exact[4] = {-126.0 / 7500, 53.0 / 7500, -41.0 / 7500, 114.0 / 7500};
     for (int m = 0; m < 4; m++) {
         const PvxStudyModel *pm = an->models->pdata[m];
-        printf("# explainability index %s %+.5f (paper %+.4f)\n", pm->model, pm->index,
-               index[m]);
+        printf("# explainability index %s %+.5f (paper %+.4f)\n", pm->model, pm->index, index[m]);
         g_assert_cmpfloat(fabs(pm->index - exact[m]), <, 1e-12);
         g_assert_cmpfloat(fabs(pm->index - index[m]), <, 5e-5);
         g_assert_cmpint(pm->answers, ==, 7500);
@@ -359,10 +361,10 @@ static void analysis_reproduces_paper_explainability_indices(void)
 /* Answers per option as in the paper's agreement examples, one task each. */
 static void analysis_task_std_matches_paper_examples(void)
 {
-    const int per_option[5][5] = { { 0, 0, 0, 0, 5 }, { 0, 0, 0, 1, 4 }, { 0, 1, 1, 2, 1 },
-                                   { 1, 1, 1, 1, 1 }, { 2, 0, 0, 0, 3 } };
-    const double want[5] = { 0, 0.4, 1.0198, G_SQRT2, 1.9596 };
-    const char *labels[5] = { "cmr", "smr", "equal", "slr", "clr" };
+    const int per_option[5][5] = {
+        {0, 0, 0, 0, 5}, {0, 0, 0, 1, 4}, {0, 1, 1, 2, 1}, {1, 1, 1, 1, 1}, {2, 0, 0, 0, 3}};
+    const double want[5] = {0, 0.4, 1.0198, G_SQRT2, 1.9596};
+    const char *labels[5] = {"cmr", "smr", "equal", "slr", "clr"};
     GString *key = g_string_new("task_id,image_id,class,left,right\n");
     GString *res = g_string_new("WorkerId,Input.task_id,Answer.choice\n");
     for (int e = 0; e < 5; e++) {
@@ -411,21 +413,22 @@ static void analysis_identify_accuracy_and_confusion(void)
     g_assert_cmpfloat(fabs(m2->error_rate - 1.0 / 5), <, 1e-12);
     g_assert_cmpfloat(fabs(m2->indecisive - 2.0 / 5), <, 1e-12);
     /* confusion rows = true class, columns dog, fish, don't know */
-    const double want2[] = { 2, 0, 1, 1, 0, 1 };
+    const double want2[] = {2, 0, 1, 1, 0, 1};
     for (int i = 0; i < 6; i++)
         g_assert_cmpfloat(m2->confusion[i], ==, want2[i]);
     g_assert_cmpint(m2->class_correct[0], ==, 2);
     g_assert_cmpint(m2->class_wrong[1], ==, 1);
     /* α nominal over cr1's tasks: units {dog, dog, fish}, {fish ×3} */
-    const double counts[] = { 2, 1, 0, 0, 3, 0 };
-    g_assert_cmpfloat(fabs(m1->alpha_nominal - pvx_krippendorff_alpha(counts, 2, 3, NULL,
-                                                                      PVX_ALPHA_NOMINAL)),
-                      <, 1e-12);
+    const double counts[] = {2, 1, 0, 0, 3, 0};
+    g_assert_cmpfloat(
+        fabs(m1->alpha_nominal - pvx_krippendorff_alpha(counts, 2, 3, NULL, PVX_ALPHA_NOMINAL)), <,
+        1e-12);
     g_autofree char *out = g_build_filename(tmp_dir, "identify-out", NULL);
     g_assert_true(pvx_study_analysis_write(an, out, &error));
     g_assert_no_error(error);
-    const char *files[] = { "summary.json", "models.csv", "per_class.csv", "confusion_cr1.csv",
-                            "confusion_cr2.png", "identify_rates.png", "issues.txt" };
+    const char *files[] = {"summary.json",      "models.csv",        "per_class.csv",
+                           "confusion_cr1.csv", "confusion_cr2.png", "identify_rates.png",
+                           "issues.txt"};
     for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
         g_autofree char *p = g_build_filename(out, files[i], NULL);
         if (!g_file_test(p, G_FILE_TEST_IS_REGULAR))
@@ -441,12 +444,12 @@ static void analysis_identify_accuracy_and_confusion(void)
 /* A separate study file: the `study` section of the experiment schema, checked as strictly. */
 static void designs_load_reads_a_study_file_strictly(void)
 {
-    g_autofree char *ok = write_tmp("study.yaml",
-                                    "study:\n"
-                                    "  base_url: https://x.org/s\n"
-                                    "  designs:\n"
-                                    "    - {name: pre, scale: 3, models: [1, 2, 32], pairs: reference}\n"
-                                    "    - {name: exp2, type: identify, models: [1, 8], per_class: 50}\n");
+    g_autofree char *ok = write_tmp(
+        "study.yaml", "study:\n"
+                      "  base_url: https://x.org/s\n"
+                      "  designs:\n"
+                      "    - {name: pre, scale: 3, models: [1, 2, 32], pairs: reference}\n"
+                      "    - {name: exp2, type: identify, models: [1, 8], per_class: 50}\n");
     g_autoptr(GError) error = NULL;
     g_autoptr(GArray) d = pvx_study_designs_load(ok, 17, &error);
     g_assert_no_error(error);
@@ -465,8 +468,8 @@ static void designs_load_reads_a_study_file_strictly(void)
     g_assert_true(ex2->occlusion); /* identify shows occlusion maps by default */
     g_assert_cmpint(ex2->per_class, ==, 50);
     /* the paper's designs as shipped */
-    g_autoptr(GArray) paper = pvx_study_designs_load(PVX_TEST_SOURCE_ROOT "/configs/study-paper.yaml",
-                                                     1, &error);
+    g_autoptr(GArray) paper =
+        pvx_study_designs_load(PVX_TEST_SOURCE_ROOT "/configs/study-paper.yaml", 1, &error);
     g_assert_no_error(error);
     g_assert_cmpuint(paper->len, ==, 4);
     g_assert_cmpint(g_array_index(paper, PvxStudyDesign, 1).scale, ==, 3);
@@ -476,14 +479,14 @@ static void designs_load_reads_a_study_file_strictly(void)
     struct {
         const char *text, *want;
     } bad[] = {
-        { "study:\n  designs:\n    - {name: a, scal: 3}\n", "bad.yaml:3:17: unknown key 'scal'" },
-        { "study:\n  designs:\n    - {name: a, scale: 4}\n", "'scale' must be 3, 5 or 7" },
-        { "study:\n  designs:\n    - {name: a, models: [2, 4], pairs: reference}\n",
-          "the reference CR 1 is not among" },
-        { "study:\n  designs:\n    - {name: a}\n    - {name: a}\n", "two designs are called 'a'" },
-        { "study:\n  designs:\n    - {name: a/b}\n", "a design name is a folder name" },
-        { "study:\n  designs:\n    - {name: a, models: [1]}\n", "at least 2 models" },
-        { "designs: []\n", "unknown key 'designs' at the top level" },
+        {"study:\n  designs:\n    - {name: a, scal: 3}\n", "bad.yaml:3:17: unknown key 'scal'"},
+        {"study:\n  designs:\n    - {name: a, scale: 4}\n", "'scale' must be 3, 5 or 7"},
+        {"study:\n  designs:\n    - {name: a, models: [2, 4], pairs: reference}\n",
+         "the reference CR 1 is not among"},
+        {"study:\n  designs:\n    - {name: a}\n    - {name: a}\n", "two designs are called 'a'"},
+        {"study:\n  designs:\n    - {name: a/b}\n", "a design name is a folder name"},
+        {"study:\n  designs:\n    - {name: a, models: [1]}\n", "at least 2 models"},
+        {"designs: []\n", "unknown key 'designs' at the top level"},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autofree char *p = write_tmp("bad.yaml", bad[i].text);

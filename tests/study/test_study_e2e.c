@@ -1,7 +1,8 @@
 /* End to end on a real run: a small vgg-mini trained for four epochs on 2400 Fashion-MNIST images
- * (CR 1), hand-pruned copies (CR 2, CR 4), Grad-CAM maps from the explain stage; the study stage exports a pairwise and an identify
- * design; simulated raters with a known preference answer in Mechanical Turk's format; the
- * analysis recovers the preference. The same through the pvx command line, with its exit codes. */
+ * (CR 1), hand-pruned copies (CR 2, CR 4), Grad-CAM maps from the explain stage; the study stage
+ * exports a pairwise and an identify design; simulated raters with a known preference answer in
+ * Mechanical Turk's format; the analysis recovers the preference. The same through the pvx command
+ * line, with its exit codes. */
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -53,7 +54,8 @@ static PvxRegistry *registry(void)
     if (!reg) {
         reg = pvx_registry_new();
         g_autoptr(GError) e = NULL;
-        g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
+        g_autoptr(GPtrArray) failures =
+            g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
         if (!pvx_registry_scan_dir(reg, PVX_TEST_BUILD_ROOT "/plugins", failures, &e))
             g_error("cannot scan plugins: %s", e->message);
     }
@@ -155,7 +157,7 @@ static void build_run(void)
     }
     g_assert_true(pvx_run_stage_end(fx.run, &error));
     g_assert_no_error(error);
-    const int crs[] = { 1, 2, 4 };
+    const int crs[] = {1, 2, 4};
     g_assert_true(pvx_stage_explain(fx.run, registry(), fx.ds, fx.model, crs, 3, &error));
     g_assert_no_error(error);
 }
@@ -240,8 +242,8 @@ static void stage_exports_opaque_tasks_key_and_layout(void)
     g_assert_null(strstr(tasks_text, "cr1"));
     g_assert_null(strstr(tasks_text, "cr2"));
     g_assert_null(strstr(tasks_text, "test-"));
-    g_autoptr(GRegex) url = g_regex_new("^https://example\\.org/pvx/images/[0-9a-f]{16}\\.png$",
-                                        0, 0, NULL);
+    g_autoptr(GRegex) url =
+        g_regex_new("^https://example\\.org/pvx/images/[0-9a-f]{16}\\.png$", 0, 0, NULL);
     int lc = pvx_csv_column(tasks, "left_url");
     g_autoptr(GHashTable) files = g_hash_table_new(g_str_hash, g_str_equal);
     for (guint r = 0; r < tasks->rows->len; r++)
@@ -258,7 +260,7 @@ static void stage_exports_opaque_tasks_key_and_layout(void)
     g_assert_no_error(error);
     g_assert_cmpint(img->width, ==, 56); /* 28 px enlarged to display_size */
     /* the key: every image classified correctly by all three models; sides drawn at random */
-    GHashTable *pred[3] = { predictions(1), predictions(2), predictions(4) };
+    GHashTable *pred[3] = {predictions(1), predictions(2), predictions(4)};
     int ti = pvx_csv_column(key, "task_id"), ii = pvx_csv_column(key, "image_id");
     int ci = pvx_csv_column(key, "class"), li = pvx_csv_column(key, "left");
     int left_first = 0;
@@ -311,9 +313,8 @@ static void stage_exports_opaque_tasks_key_and_layout(void)
     /* the same seed gives the same study */
     g_autoptr(GArray) designs = pvx_study_designs_from_config(fx.cfg, &error);
     g_autofree char *again = g_build_filename(out_dir, "again", NULL);
-    g_autoptr(PvxStudyExport) ex = pvx_study_export(s, fx.cfg, fx.ds,
-                                                    &g_array_index(designs, PvxStudyDesign, 0),
-                                                    again, &error);
+    g_autoptr(PvxStudyExport) ex = pvx_study_export(
+        s, fx.cfg, fx.ds, &g_array_index(designs, PvxStudyDesign, 0), again, &error);
     g_assert_no_error(error);
     g_autofree char *k1 = read_text(dir, "key.csv", NULL);
     g_autofree char *k2 = read_text(again, "likert", "key.csv");
@@ -347,8 +348,8 @@ static void simulated_preference_is_recovered(void)
     o.noise = 0.8;
     o.seed = 11;
     g_autoptr(GHashTable) q = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-    const char *models[] = { "cr1", "cr2", "cr4" };
-    const double qual[] = { 0.0, 0.7, -0.7 };
+    const char *models[] = {"cr1", "cr2", "cr4"};
+    const double qual[] = {0.0, 0.7, -0.7};
     for (int m = 0; m < 3; m++)
         g_hash_table_insert(q, (gpointer)models[m], g_memdup2(&qual[m], sizeof(double)));
     o.quality = q;
@@ -357,10 +358,10 @@ static void simulated_preference_is_recovered(void)
     g_assert_cmpuint(sim->answers->len, ==, 5 * key->rows->len);
     const char *const *labels = pvx_study_scale_labels(5, NULL);
     for (int one_hot = 0; one_hot <= 1; one_hot++) {
-        g_autofree char *rp = g_build_filename(out_dir, one_hot ? "onehot.csv" : "single.csv",
-                                               NULL);
-        g_assert_true(pvx_study_answers_write(sim, tasks, field, labels, one_hot, FALSE, rp,
-                                              &error));
+        g_autofree char *rp =
+            g_build_filename(out_dir, one_hot ? "onehot.csv" : "single.csv", NULL);
+        g_assert_true(
+            pvx_study_answers_write(sim, tasks, field, labels, one_hot, FALSE, rp, &error));
         g_assert_no_error(error);
         g_autoptr(PvxStudyAnswers) a = pvx_study_answers_load(rp, field, NULL, &error);
         g_assert_no_error(error);
@@ -372,19 +373,21 @@ static void simulated_preference_is_recovered(void)
                             *m4 = an->models->pdata[2];
         g_assert_cmpstr(m4->model, ==, "cr4");
         printf("# %s: index cr1 %+.3f cr2 %+.3f cr4 %+.3f; BT %+.3f [%+.3f, %+.3f] / %+.3f / "
-               "%+.3f; alpha ordinal %.3f\n", one_hot ? "one-hot" : "single", m1->index,
-               m2->index, m4->index, m1->bt, m1->bt_lo, m1->bt_hi, m2->bt, m4->bt,
-               an->alpha[1]);
+               "%+.3f; alpha ordinal %.3f\n",
+               one_hot ? "one-hot" : "single", m1->index, m2->index, m4->index, m1->bt, m1->bt_lo,
+               m1->bt_hi, m2->bt, m4->bt, an->alpha[1]);
         g_assert_cmpfloat(m2->index, >, m1->index);
         g_assert_cmpfloat(m1->index, >, m4->index);
         g_assert_cmpfloat(m2->bt_lo, >, m1->bt_hi); /* cr2 clearly better than cr1 */
         g_assert_cmpfloat(m1->bt_lo, >, m4->bt_hi);
         for (guint p = 0; p < an->pairs->len; p++) {
             const PvxStudyPair *pp = an->pairs->pdata[p];
-            double want = (strcmp(pp->a, "cr1") == 0 ? 0 : 0.7) -
-                          (strcmp(pp->b, "cr2") == 0 ? 0.7 : strcmp(pp->b, "cr4") == 0 ? -0.7 : 0);
-            printf("#   %s v %s: mean %+.3f (latent %+.2f), p %.2g\n", pp->a, pp->b, pp->mean,
-                   want, pp->p);
+            double want =
+                (strcmp(pp->a, "cr1") == 0 ? 0 : 0.7) - (strcmp(pp->b, "cr2") == 0   ? 0.7
+                                                         : strcmp(pp->b, "cr4") == 0 ? -0.7
+                                                                                     : 0);
+            printf("#   %s v %s: mean %+.3f (latent %+.2f), p %.2g\n", pp->a, pp->b, pp->mean, want,
+                   pp->p);
             g_assert_cmpfloat(pp->mean * want, >, 0); /* the sign is recovered */
             g_assert_cmpfloat(pp->p, <, 0.01);
         }
@@ -413,8 +416,8 @@ static int run_pvx_at(const char *cwd, const char *const *args, char **out_text)
     g_autofree char *out = NULL, *err = NULL;
     int status = 0;
     g_autoptr(GError) error = NULL;
-    g_assert_true(g_spawn_sync(cwd, (char **)argv->pdata, NULL, 0, NULL, NULL, &out, &err,
-                               &status, &error));
+    g_assert_true(
+        g_spawn_sync(cwd, (char **)argv->pdata, NULL, 0, NULL, NULL, &out, &err, &status, &error));
     g_ptr_array_free(argv, TRUE);
     g_test_message("stdout: %s\nstderr: %s", out, err);
     if (out_text)
@@ -425,16 +428,18 @@ static int run_pvx_at(const char *cwd, const char *const *args, char **out_text)
 static void command_line_exports_simulates_and_analyses(void)
 {
     g_autofree char *cli = g_build_filename(out_dir, "cli", NULL);
-    const char *exp[] = { "study", "export", pvx_run_dir(fx.run), "--design", "likert", "--out",
-                          cli, "-q", NULL };
+    const char *exp[] = {"study", "export", pvx_run_dir(fx.run), "--design", "likert", "--out", cli,
+                         "-q",    NULL};
     g_assert_cmpint(run_pvx(exp, NULL), ==, 0);
     g_autofree char *key = g_build_filename(cli, "likert", "key.csv", NULL);
     g_autofree char *res = g_build_filename(cli, "results.csv", NULL);
-    const char *sim[] = { "study", "simulate", "--key", key, "--out", res, "--one-hot",
-                          "--prefer", "cr1=0.6,cr2=0,cr4=0", "--noise", "0.8", NULL };
+    const char *sim[] = {"study",     "simulate", "--key",
+                         key,         "--out",    res,
+                         "--one-hot", "--prefer", "cr1=0.6,cr2=0,cr4=0",
+                         "--noise",   "0.8",      NULL};
     g_assert_cmpint(run_pvx(sim, NULL), ==, 0);
     g_autofree char *an = g_build_filename(cli, "analysis", NULL);
-    const char *ana[] = { "study", "analyse", "--key", key, "--answers", res, "--out", an, NULL };
+    const char *ana[] = {"study", "analyse", "--key", key, "--answers", res, "--out", an, NULL};
     g_autofree char *text = NULL;
     g_assert_cmpint(run_pvx(ana, &text), ==, 0);
     g_assert_nonnull(strstr(text, "Krippendorff"));
@@ -448,22 +453,26 @@ static void command_line_exports_simulates_and_analyses(void)
         "    assert k in d, k\n"
         "assert set(d['alpha']) == {'nominal', 'ordinal', 'interval'}\n"
         "for p in d['pairs']:\n"
-        "    for k in ('a','b','answers','mean','a_preferred','b_preferred','equal','alpha_nominal','chi2','p'):\n"
+        "    for k in "
+        "('a','b','answers','mean','a_preferred','b_preferred','equal','alpha_nominal','chi2','p'):"
+        "\n"
         "        assert k in p, k\n"
         "    assert 0 <= p['equal'] <= 1 and 0 <= p['a_preferred'] <= 1\n"
         "m = {x['model']: x for x in d['models']}\n"
         "assert m['cr1']['explainability_index'] > 0.2, m\n"
         "assert m['cr1']['ci'][0] > m['cr2']['ci'][1], m\n"
         "assert d['answers'] == d['issues']['used'] == d['issues']['rows']\n",
-        summary, NULL };
+        summary, NULL};
     g_autofree char *pout = NULL, *perr = NULL;
     int status = 0;
-    g_assert_true(g_spawn_sync(NULL, (char **)py, NULL, 0, NULL, NULL, &pout, &perr, &status,
-                               NULL));
+    g_assert_true(
+        g_spawn_sync(NULL, (char **)py, NULL, 0, NULL, NULL, &pout, &perr, &status, NULL));
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         g_error("summary.json check failed: %s", perr);
-    const char *figs[] = { "distribution.png", "explainability_index.png", "bradley_terry.png",
-                           "pairs.csv", "models.csv", "per_class.csv", "task_std.csv" };
+    const char *figs[] = {"distribution.png",  "explainability_index.png",
+                          "bradley_terry.png", "pairs.csv",
+                          "models.csv",        "per_class.csv",
+                          "task_std.csv"};
     for (gsize i = 0; i < G_N_ELEMENTS(figs); i++) {
         g_autofree char *p = g_build_filename(an, figs[i], NULL);
         if (!g_file_test(p, G_FILE_TEST_IS_REGULAR))
@@ -471,8 +480,8 @@ static void command_line_exports_simulates_and_analyses(void)
     }
     /* power: more raters, more power */
     g_autofree char *pw = g_build_filename(cli, "power.csv", NULL);
-    const char *pow[] = { "study", "simulate", "--key", key, "--out", pw, "--power", "1,6",
-                          "--reps", "20", "--prefer", "cr2=0.3", NULL };
+    const char *pow[] = {"study", "simulate", "--key", key,        "--out",   pw,  "--power",
+                         "1,6",   "--reps",   "20",    "--prefer", "cr2=0.3", NULL};
     g_autofree char *ptext = NULL;
     g_assert_cmpint(run_pvx(pow, &ptext), ==, 0);
     g_autoptr(GError) error = NULL;
@@ -488,14 +497,14 @@ static void command_line_exports_simulates_and_analyses(void)
     /* bad input: exit code 2 with the missing column named */
     g_autofree char *bad = g_build_filename(cli, "bad.csv", NULL);
     g_assert_true(g_file_set_contents(bad, "HITId,WorkerId\nH,W\n", -1, NULL));
-    const char *badargs[] = { "study", "analyse", "--key", key, "--answers", bad, NULL };
+    const char *badargs[] = {"study", "analyse", "--key", key, "--answers", bad, NULL};
     g_autofree char *btext = NULL;
     g_assert_cmpint(run_pvx(badargs, &btext), ==, 2);
     g_assert_nonnull(strstr(btext, "'Input.task_id'"));
-    const char *nokey[] = { "study", "analyse", "--key", "/nonexistent/key.csv", "--answers",
-                            bad, NULL };
+    const char *nokey[] = {"study",     "analyse", "--key", "/nonexistent/key.csv",
+                           "--answers", bad,       NULL};
     g_assert_cmpint(run_pvx(nokey, NULL), ==, 2);
-    const char *nodesign[] = { "study", "export", pvx_run_dir(fx.run), "--design", "nope", NULL };
+    const char *nodesign[] = {"study", "export", pvx_run_dir(fx.run), "--design", "nope", NULL};
     g_autofree char *ntext = NULL;
     g_assert_cmpint(run_pvx(nodesign, &ntext), ==, 2);
     g_assert_nonnull(strstr(ntext, "likert, ident"));
@@ -507,8 +516,19 @@ static void identify_simulation_recovers_accuracy(void)
     g_autofree char *dir = g_build_filename(pvx_run_dir(fx.run), "study", "ident", NULL);
     g_autofree char *kp = g_build_filename(dir, "key.csv", NULL);
     g_autofree char *res = g_build_filename(out_dir, "ident.csv", NULL);
-    const char *sim[] = { "study", "simulate", "--key", kp, "--out", res, "--raters", "40",
-                          "--accuracy", "cr1=0.9,cr2=0.5", "--dont-know-rate", "0.2", NULL };
+    const char *sim[] = {"study",
+                         "simulate",
+                         "--key",
+                         kp,
+                         "--out",
+                         res,
+                         "--raters",
+                         "40",
+                         "--accuracy",
+                         "cr1=0.9,cr2=0.5",
+                         "--dont-know-rate",
+                         "0.2",
+                         NULL};
     g_assert_cmpint(run_pvx(sim, NULL), ==, 0);
     g_autoptr(PvxStudyKey) key = pvx_study_key_load(kp, &error);
     g_autoptr(PvxStudyAnswers) a = pvx_study_answers_load(res, "category.label", NULL, &error);
@@ -521,7 +541,8 @@ static void identify_simulation_recovers_accuracy(void)
     g_assert_no_error(error);
     const PvxStudyModel *m1 = an->models->pdata[0], *m2 = an->models->pdata[1];
     printf("# identify: cr1 accuracy %.3f (0.9), cr2 %.3f (0.5), don't know %.3f (0.2), "
-           "alpha %.3f\n", m1->accuracy, m2->accuracy, m2->indecisive, an->alpha[0]);
+           "alpha %.3f\n",
+           m1->accuracy, m2->accuracy, m2->indecisive, an->alpha[0]);
     g_assert_cmpfloat(fabs(m1->accuracy - 0.9), <, 0.07);
     g_assert_cmpfloat(fabs(m2->accuracy - 0.5), <, 0.1);
     g_assert_cmpfloat(fabs(m2->indecisive - 0.2), <, 0.1);
@@ -530,12 +551,14 @@ static void identify_simulation_recovers_accuracy(void)
 
     /* power: a clear accuracy difference is found more often with more raters; equal accuracy
      * is "found" about as often as the level says */
-    double diff[2] = { -1, -1 }, same = -1;
+    double diff[2] = {-1, -1}, same = -1;
     for (int run = 0; run < 2; run++) {
         g_autofree char *pw = g_build_filename(out_dir, "ident-power.csv", NULL);
-        const char *pow[] = { "study", "simulate", "--key", kp, "--out", pw, "--power",
-                              run == 0 ? "1,8" : "8", "--reps", "100", "--accuracy",
-                              run == 0 ? "cr1=0.9,cr2=0.7" : "cr1=0.85,cr2=0.85", NULL };
+        const char *pow[] = {
+            "study",  "simulate", "--key",      kp,
+            "--out",  pw,         "--power",    run == 0 ? "1,8" : "8",
+            "--reps", "100",      "--accuracy", run == 0 ? "cr1=0.9,cr2=0.7" : "cr1=0.85,cr2=0.85",
+            NULL};
         g_assert_cmpint(run_pvx(pow, NULL), ==, 0);
         g_autoptr(PvxCsv) pc = pvx_csv_read(pw, &error);
         g_assert_no_error(error);
@@ -549,7 +572,8 @@ static void identify_simulation_recovers_accuracy(void)
         }
     }
     printf("# identify power cr1 0.9 vs cr2 0.7: 1 rater %.2f, 8 raters %.2f; 0.85 vs 0.85: "
-           "%.2f\n", diff[0], diff[1], same);
+           "%.2f\n",
+           diff[0], diff[1], same);
     g_assert_cmpfloat(diff[1], >, diff[0]);
     g_assert_cmpfloat(diff[1], >, 0.8);
     g_assert_cmpfloat(same, >=, 0);
@@ -563,36 +587,36 @@ static void identify_simulation_recovers_accuracy(void)
 static void analysis_is_stored_in_the_run(void)
 {
     g_autofree char *copy = g_build_filename(out_dir, "run-copy", NULL);
-    const char *cp[] = { "/bin/cp", "-r", pvx_run_dir(fx.run), copy, NULL };
+    const char *cp[] = {"/bin/cp", "-r", pvx_run_dir(fx.run), copy, NULL};
     int status = 0;
-    g_assert_true(g_spawn_sync(NULL, (char **)cp, NULL, 0, NULL, NULL, NULL, NULL, &status,
-                               NULL));
+    g_assert_true(g_spawn_sync(NULL, (char **)cp, NULL, 0, NULL, NULL, NULL, NULL, &status, NULL));
     g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     g_autofree char *key = g_build_filename(copy, "study", "likert", "key.csv", NULL);
     g_autofree char *ikey = g_build_filename(copy, "study", "ident", "key.csv", NULL);
     g_autofree char *res = g_build_filename(out_dir, "stored.csv", NULL);
     g_autofree char *ires = g_build_filename(out_dir, "stored-ident.csv", NULL);
-    const char *sim[] = { "study", "simulate", "--key", key, "--out", res, "--prefer",
-                          "cr1=0.8,cr2=0,cr4=-0.8", NULL };
+    const char *sim[] = {"study", "simulate", "--key",    key,
+                         "--out", res,        "--prefer", "cr1=0.8,cr2=0,cr4=-0.8",
+                         NULL};
     g_assert_cmpint(run_pvx(sim, NULL), ==, 0);
-    const char *isim[] = { "study", "simulate", "--key", ikey, "--out", ires, NULL };
+    const char *isim[] = {"study", "simulate", "--key", ikey, "--out", ires, NULL};
     g_assert_cmpint(run_pvx(isim, NULL), ==, 0);
 
     /* --no-store: the files only */
-    const char *nostore[] = { "study", "analyse", "--key", ikey, "--answers", ires, "--no-store",
-                              "-q", NULL };
+    const char *nostore[] = {"study", "analyse",    "--key", ikey, "--answers",
+                             ires,    "--no-store", "-q",    NULL};
     g_assert_cmpint(run_pvx(nostore, NULL), ==, 0);
     g_autofree char *show_text = NULL;
-    const char *show[] = { "show", copy, NULL };
+    const char *show[] = {"show", copy, NULL};
     g_assert_cmpint(run_pvx(show, &show_text), ==, 0);
     g_assert_nonnull(strstr(show_text, "no answers analysed yet"));
 
     /* found from the key's place; stored; shown */
     g_autofree char *text = NULL;
-    const char *ana[] = { "study", "analyse", "--key", key, "--answers", res, NULL };
+    const char *ana[] = {"study", "analyse", "--key", key, "--answers", res, NULL};
     g_assert_cmpint(run_pvx(ana, &text), ==, 0);
     g_assert_nonnull(strstr(text, "stored:"));
-    const char *iana[] = { "study", "analyse", "--key", ikey, "--answers", ires, "-q", NULL };
+    const char *iana[] = {"study", "analyse", "--key", ikey, "--answers", ires, "-q", NULL};
     g_assert_cmpint(run_pvx(iana, NULL), ==, 0);
     g_clear_pointer(&show_text, g_free);
     g_assert_cmpint(run_pvx(show, &show_text), ==, 0);
@@ -602,10 +626,11 @@ static void analysis_is_stored_in_the_run(void)
 
     /* what h5py reads equals summary.json; the answers are all there */
     g_autofree char *h5 = g_build_filename(copy, "results.h5", NULL);
-    g_autofree char *summary = g_build_filename(copy, "study", "likert", "analysis",
-                                                "summary.json", NULL);
+    g_autofree char *summary =
+        g_build_filename(copy, "study", "likert", "analysis", "summary.json", NULL);
     const char *py[] = {
-        "/usr/bin/python3", "-c",
+        "/usr/bin/python3",
+        "-c",
         "import json, sys, h5py\n"
         "d = json.load(open(sys.argv[2]))\n"
         "f = h5py.File(sys.argv[1], 'r')\n"
@@ -623,16 +648,18 @@ static void analysis_is_stored_in_the_run(void)
         "c = f['/study/ident/analysis/models/confusion']\n"
         "assert c.shape[0] == len(f['/study/ident/analysis/models/model'])\n"
         "assert c.shape[2] == c.shape[1] + 1\n",
-        h5, summary, NULL };
+        h5,
+        summary,
+        NULL};
     g_autofree char *pout = NULL, *perr = NULL;
-    g_assert_true(g_spawn_sync(NULL, (char **)py, NULL, 0, NULL, NULL, &pout, &perr, &status,
-                               NULL));
+    g_assert_true(
+        g_spawn_sync(NULL, (char **)py, NULL, 0, NULL, NULL, &pout, &perr, &status, NULL));
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         g_error("results.h5 check failed: %s", perr);
 
     /* --run naming a folder that is no run, and a run without that study: exit 2, named */
-    const char *norun[] = { "study", "analyse", "--key", key, "--answers", res, "--run",
-                            out_dir, "-q", NULL };
+    const char *norun[] = {"study", "analyse", "--key", key,  "--answers",
+                           res,     "--run",   out_dir, "-q", NULL};
     g_autofree char *ntext = NULL;
     g_assert_cmpint(run_pvx(norun, &ntext), ==, 2);
     g_assert_nonnull(strstr(ntext, "no results.h5"));
@@ -642,8 +669,8 @@ static void analysis_is_stored_in_the_run(void)
     g_assert_true(g_file_get_contents(key, &ktext, NULL, NULL));
     g_assert_cmpint(g_mkdir_with_parents(zdir, 0755), ==, 0);
     g_assert_true(g_file_set_contents(zkey, ktext, -1, NULL));
-    const char *nostudy[] = { "study", "analyse", "--key", zkey, "--answers", res, "--run", copy,
-                              "-q", NULL };
+    const char *nostudy[] = {"study", "analyse", "--key", zkey, "--answers",
+                             res,     "--run",   copy,    "-q", NULL};
     g_autofree char *stext = NULL;
     g_assert_cmpint(run_pvx(nostudy, &stext), ==, 2);
     g_assert_nonnull(strstr(stext, "no study 'zzz'"));
@@ -655,19 +682,19 @@ static void analysis_is_stored_in_the_run(void)
     g_assert_true(g_file_get_contents(ikey, &itext, NULL, NULL));
     g_assert_cmpint(g_mkdir_with_parents(ldir, 0755), ==, 0);
     g_assert_true(g_file_set_contents(lkey, itext, -1, NULL));
-    const char *wrongtype[] = { "study", "analyse", "--key", lkey, "--answers", ires, "--run",
-                                copy, "-q", NULL };
+    const char *wrongtype[] = {"study", "analyse", "--key", lkey, "--answers",
+                               ires,    "--run",   copy,    "-q", NULL};
     g_autofree char *wtext = NULL;
     g_assert_cmpint(run_pvx(wrongtype, &wtext), ==, 2);
     g_assert_nonnull(strstr(wtext, "is pairwise, but"));
     g_assert_nonnull(strstr(wtext, "identify key"));
-    const char *both[] = { "study", "analyse", "--key", key, "--answers", res, "--run", copy,
-                           "--no-store", NULL };
+    const char *both[] = {"study", "analyse", "--key", key,          "--answers",
+                          res,     "--run",   copy,    "--no-store", NULL};
     g_assert_cmpint(run_pvx(both, NULL), ==, 2);
 
     /* a relative key path from inside the study folder finds the run as well */
     g_autofree char *sdir = g_path_get_dirname(key);
-    const char *rel[] = { "study", "analyse", "--key", "key.csv", "--answers", res, NULL };
+    const char *rel[] = {"study", "analyse", "--key", "key.csv", "--answers", res, NULL};
     g_autofree char *rtext = NULL;
     g_assert_cmpint(run_pvx_at(sdir, rel, &rtext), ==, 0);
     g_assert_nonnull(strstr(rtext, "stored:"));
@@ -680,7 +707,7 @@ static void analysis_is_stored_in_the_run(void)
     g_assert_nonnull(cut);
     cut[1] = '\0';
     g_assert_true(g_file_set_contents(key, short_text, -1, NULL));
-    const char *mismatch[] = { "study", "analyse", "--key", key, "--answers", res, "-q", NULL };
+    const char *mismatch[] = {"study", "analyse", "--key", key, "--answers", res, "-q", NULL};
     g_autofree char *mtext = NULL;
     g_assert_cmpint(run_pvx(mismatch, &mtext), ==, 0);
     g_assert_nonnull(strstr(mtext, "not stored in the run"));

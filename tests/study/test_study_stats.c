@@ -18,7 +18,7 @@ typedef struct {
 
 static void data_from_rows(Data *d, const char *const *rows)
 {
-    char **cells[16] = { 0 };
+    char **cells[16] = {0};
     int coders = 0;
     for (; rows[coders]; coders++)
         cells[coders] = g_strsplit_set(rows[coders], " ", -1);
@@ -80,76 +80,73 @@ static double alpha_of(const char *const *rows, PvxAlphaLevel level)
     return a;
 }
 
-#define EXPECT(what, got, want)                                                                  \
-    do {                                                                                         \
-        double g_ = (got), w_ = (want);                                                          \
-        printf("# %-40s %.9f (expected %.9f)\n", what, g_, w_);                                  \
-        g_assert_cmpfloat_with_epsilon(g_, w_, 1e-9);                                            \
+#define EXPECT(what, got, want)                                                                    \
+    do {                                                                                           \
+        double g_ = (got), w_ = (want);                                                            \
+        printf("# %-40s %.9f (expected %.9f)\n", what, g_, w_);                                    \
+        g_assert_cmpfloat_with_epsilon(g_, w_, 1e-9);                                              \
     } while (0)
 
 static void alpha_t1_binary_two_coders_is_2_21(void)
 {
-    const char *rows[] = { "0 1 0 0 0 0 0 0 1 0", "1 1 1 0 0 1 0 0 0 0", NULL };
+    const char *rows[] = {"0 1 0 0 0 0 0 0 1 0", "1 1 1 0 0 1 0 0 0 0", NULL};
     EXPECT("T1 nominal", alpha_of(rows, PVX_ALPHA_NOMINAL), 2.0 / 21);
     EXPECT("T1 interval", alpha_of(rows, PVX_ALPHA_INTERVAL), 2.0 / 21);
-    const char *rows2[] = { "1 1 0 0 0 0 0 0 0 0", "0 1 1 0 0 1 0 1 0 0", NULL };
+    const char *rows2[] = {"1 1 0 0 0 0 0 0 0 0", "0 1 1 0 0 1 0 1 0 0", NULL};
     EXPECT("Krippendorff 2004 11.3.1", alpha_of(rows2, PVX_ALPHA_NOMINAL), 2.0 / 21);
 }
 
 static void alpha_t2_nominal_letters_is_155_224(void)
 {
-    const char *rows[] = { "a a b b d c c c e d d a", "b a b b b c c c e d d d", NULL };
+    const char *rows[] = {"a a b b d c c c e d d a", "b a b b b c c c e d d d", NULL};
     EXPECT("T2 nominal", alpha_of(rows, PVX_ALPHA_NOMINAL), 155.0 / 224);
 }
 
 static void alpha_t3_missing_data_all_four_levels(void)
 {
-    const char *rows[] = { "1 2 3 3 2 1 4 1 2 . . .", "1 2 3 3 2 2 4 1 2 5 . 3",
-                           ". 3 3 3 2 3 4 2 2 5 1 .", "1 2 3 3 2 4 4 1 2 5 1 .", NULL };
+    const char *rows[] = {"1 2 3 3 2 1 4 1 2 . . .", "1 2 3 3 2 2 4 1 2 5 . 3",
+                          ". 3 3 3 2 3 4 2 2 5 1 .", "1 2 3 3 2 4 4 1 2 5 1 .", NULL};
     EXPECT("T3 nominal 113/152", alpha_of(rows, PVX_ALPHA_NOMINAL), 113.0 / 152);
     EXPECT("T3 ordinal 108577/133160", alpha_of(rows, PVX_ALPHA_ORDINAL), 108577.0 / 133160);
     EXPECT("T3 interval 951/1120", alpha_of(rows, PVX_ALPHA_INTERVAL), 951.0 / 1120);
-    EXPECT("T3 ratio 18222619/22852465", alpha_of(rows, PVX_ALPHA_RATIO),
-           18222619.0 / 22852465);
+    EXPECT("T3 ratio 18222619/22852465", alpha_of(rows, PVX_ALPHA_RATIO), 18222619.0 / 22852465);
     /* the published 3-digit values */
     g_assert_cmpfloat(fabs(alpha_of(rows, PVX_ALPHA_NOMINAL) - 0.743), <, 5e-4);
     g_assert_cmpfloat(fabs(alpha_of(rows, PVX_ALPHA_ORDINAL) - 0.815), <, 5e-4);
     g_assert_cmpfloat(fabs(alpha_of(rows, PVX_ALPHA_INTERVAL) - 0.849), <, 5e-4);
     g_assert_cmpfloat(fabs(alpha_of(rows, PVX_ALPHA_RATIO) - 0.797), <, 5e-4);
     /* the lone value of unit 12 under coder C instead of B changes nothing */
-    const char *moved[] = { "1 2 3 3 2 1 4 1 2 . . .", "1 2 3 3 2 2 4 1 2 5 . .",
-                            ". 3 3 3 2 3 4 2 2 5 1 3", "1 2 3 3 2 4 4 1 2 5 1 .", NULL };
+    const char *moved[] = {"1 2 3 3 2 1 4 1 2 . . .", "1 2 3 3 2 2 4 1 2 5 . .",
+                           ". 3 3 3 2 3 4 2 2 5 1 3", "1 2 3 3 2 4 4 1 2 5 1 .", NULL};
     EXPECT("T3 moved lone value", alpha_of(moved, PVX_ALPHA_NOMINAL), 113.0 / 152);
 }
 
 static void alpha_t4_wikipedia_example(void)
 {
-    const char *rows[] = { ". . . . . 3 4 1 2 1 1 3 3 . 3", "1 . 2 1 3 3 4 3 . . . . . . .",
-                           ". . 2 1 3 4 4 . 2 1 1 3 3 . 4", NULL };
+    const char *rows[] = {". . . . . 3 4 1 2 1 1 3 3 . 3", "1 . 2 1 3 3 4 3 . . . . . . .",
+                          ". . 2 1 3 4 4 . 2 1 1 3 3 . 4", NULL};
     EXPECT("T4 nominal 56/81", alpha_of(rows, PVX_ALPHA_NOMINAL), 56.0 / 81);
     EXPECT("T4 interval 643/793", alpha_of(rows, PVX_ALPHA_INTERVAL), 643.0 / 793);
     EXPECT("T4 ordinal 112173/139048", alpha_of(rows, PVX_ALPHA_ORDINAL), 112173.0 / 139048);
     EXPECT("T4 ratio 90503/111878", alpha_of(rows, PVX_ALPHA_RATIO), 90503.0 / 111878);
     /* the value-count form of the same data */
-    const double vc[15][4] = { { 1, 0, 0, 0 }, { 0, 0, 0, 0 }, { 0, 2, 0, 0 }, { 2, 0, 0, 0 },
-                               { 0, 0, 2, 0 }, { 0, 0, 2, 1 }, { 0, 0, 0, 3 }, { 1, 0, 1, 0 },
-                               { 0, 2, 0, 0 }, { 2, 0, 0, 0 }, { 2, 0, 0, 0 }, { 0, 0, 2, 0 },
-                               { 0, 0, 2, 0 }, { 0, 0, 0, 0 }, { 0, 0, 1, 1 } };
-    const double values[] = { 1, 2, 3, 4 };
-    EXPECT("T4 value counts", pvx_krippendorff_alpha(&vc[0][0], 15, 4, values,
-                                                     PVX_ALPHA_NOMINAL), 56.0 / 81);
+    const double vc[15][4] = {{1, 0, 0, 0}, {0, 0, 0, 0}, {0, 2, 0, 0}, {2, 0, 0, 0}, {0, 0, 2, 0},
+                              {0, 0, 2, 1}, {0, 0, 0, 3}, {1, 0, 1, 0}, {0, 2, 0, 0}, {2, 0, 0, 0},
+                              {2, 0, 0, 0}, {0, 0, 2, 0}, {0, 0, 2, 0}, {0, 0, 0, 0}, {0, 0, 1, 1}};
+    const double values[] = {1, 2, 3, 4};
+    EXPECT("T4 value counts", pvx_krippendorff_alpha(&vc[0][0], 15, 4, values, PVX_ALPHA_NOMINAL),
+           56.0 / 81);
 }
 
 static void alpha_t5_hayes_krippendorff_2007(void)
 {
     static const char *units[40] = {
-        "1 1 2 . 2", "1 1 0 1 .", "2 3 3 3 .", ". 0 0 . 0", "0 0 0 . 0", "0 0 0 . 0",
-        "1 0 2 . 1", "1 . 2 0 .", "2 2 2 . 2", "2 1 1 1 .", ". 1 0 0 .", "0 0 0 0 .",
-        "1 2 2 2 .", "3 3 2 2 3", "1 1 1 . 1", "1 1 1 . 1", "2 1 2 . 2", "1 2 3 3 .",
-        "1 1 0 1 .", "0 0 0 . 0", "0 0 1 1 .", "0 0 . 0 0", "2 3 3 3 .", "0 0 0 0 .",
-        "1 2 . 2 2", "0 1 1 1 .", "0 0 0 1 0", "1 2 1 2 .", "1 1 2 2 .", "1 1 2 . 2",
-        "1 1 0 . 0", "2 1 2 1 .", "2 2 . 2 2", "3 2 2 2 .", "2 2 2 . 2", "2 2 3 . 2",
-        "2 2 2 . 2", "2 2 . 1 2", "2 2 2 2 .", "1 1 1 . 1",
+        "1 1 2 . 2", "1 1 0 1 .", "2 3 3 3 .", ". 0 0 . 0", "0 0 0 . 0", "0 0 0 . 0", "1 0 2 . 1",
+        "1 . 2 0 .", "2 2 2 . 2", "2 1 1 1 .", ". 1 0 0 .", "0 0 0 0 .", "1 2 2 2 .", "3 3 2 2 3",
+        "1 1 1 . 1", "1 1 1 . 1", "2 1 2 . 2", "1 2 3 3 .", "1 1 0 1 .", "0 0 0 . 0", "0 0 1 1 .",
+        "0 0 . 0 0", "2 3 3 3 .", "0 0 0 0 .", "1 2 . 2 2", "0 1 1 1 .", "0 0 0 1 0", "1 2 1 2 .",
+        "1 1 2 2 .", "1 1 2 . 2", "1 1 0 . 0", "2 1 2 1 .", "2 2 . 2 2", "3 2 2 2 .", "2 2 2 . 2",
+        "2 2 3 . 2", "2 2 2 . 2", "2 2 . 1 2", "2 2 2 2 .", "1 1 1 . 1",
     };
     /* units are rows here: transpose into coder rows */
     GString *coder[5];
@@ -176,18 +173,17 @@ static void alpha_t5_hayes_krippendorff_2007(void)
 static void alpha_t6_t7_t8_t9_small_cases(void)
 {
     /* T6: NLTK's easy case; the single-rated item does not matter */
-    const double t6[] = { 1, 2, 1, 1, 0, 1 }; /* units d1, d2, d3 × values YES, NO */
+    const double t6[] = {1, 2, 1, 1, 0, 1}; /* units d1, d2, d3 × values YES, NO */
     EXPECT("T6 with d3", pvx_krippendorff_alpha(t6, 3, 2, NULL, PVX_ALPHA_NOMINAL), -1.0 / 3);
     EXPECT("T6 without d3", pvx_krippendorff_alpha(t6, 2, 2, NULL, PVX_ALPHA_NOMINAL), -1.0 / 3);
     /* T7: complete data, 3 coders (irr's bug would give 0.056) */
-    const char *t7[] = { "2 2 2 2 2 2 2 2 2 2", "1 2 2 2 2 2 2 2 2 2", "1 1 1 1 2 2 2 2 2 2",
-                         NULL };
+    const char *t7[] = {"2 2 2 2 2 2 2 2 2 2", "1 2 2 2 2 2 2 2 2 2", "1 1 1 1 2 2 2 2 2 2", NULL};
     EXPECT("T7 nominal 9/125", alpha_of(t7, PVX_ALPHA_NOMINAL), 9.0 / 125);
     /* T8: aggregated counts, Krippendorff's quadrilogy table 6 */
-    const double all[5][2] = { { 1, 8 }, { 9, 0 }, { 0, 12 }, { 5, 6 }, { 8, 1 } };
-    const double u23[2][2] = { { 9, 0 }, { 0, 12 } };
-    const double u235[3][2] = { { 9, 0 }, { 0, 12 }, { 8, 1 } };
-    const double u1235[4][2] = { { 1, 8 }, { 9, 0 }, { 0, 12 }, { 8, 1 } };
+    const double all[5][2] = {{1, 8}, {9, 0}, {0, 12}, {5, 6}, {8, 1}};
+    const double u23[2][2] = {{9, 0}, {0, 12}};
+    const double u235[3][2] = {{9, 0}, {0, 12}, {8, 1}};
+    const double u1235[4][2] = {{1, 8}, {9, 0}, {0, 12}, {8, 1}};
     EXPECT("T8 {2,3}", pvx_krippendorff_alpha(&u23[0][0], 2, 2, NULL, PVX_ALPHA_NOMINAL), 1.0);
     EXPECT("T8 {2,3,5}", pvx_krippendorff_alpha(&u235[0][0], 3, 2, NULL, PVX_ALPHA_NOMINAL),
            0.8687782805);
@@ -196,7 +192,7 @@ static void alpha_t6_t7_t8_t9_small_cases(void)
     EXPECT("T8 all", pvx_krippendorff_alpha(&all[0][0], 5, 2, NULL, PVX_ALPHA_NOMINAL),
            0.60547504030);
     /* T9: one deviating value gives exactly 0 at every level */
-    const char *t9[] = { "3 3 3 3 3", "3 3 3 3 3", "3 3 . . 3", "3 3 3 3 1", "3 . 3 3 3", NULL };
+    const char *t9[] = {"3 3 3 3 3", "3 3 3 3 3", "3 3 . . 3", "3 3 3 3 1", "3 . 3 3 3", NULL};
     EXPECT("T9 nominal", alpha_of(t9, PVX_ALPHA_NOMINAL), 0);
     EXPECT("T9 ordinal", alpha_of(t9, PVX_ALPHA_ORDINAL), 0);
     EXPECT("T9 interval", alpha_of(t9, PVX_ALPHA_INTERVAL), 0);
@@ -204,22 +200,22 @@ static void alpha_t6_t7_t8_t9_small_cases(void)
 
 static void alpha_is_undefined_without_pairable_values_or_variation(void)
 {
-    const double one[] = { 1, 0, 0, 1 };               /* two units of one value each */
-    const double same[] = { 3, 0, 2, 0 };              /* only one value used */
-    const double values[] = { 0, 1 };
+    const double one[] = {1, 0, 0, 1};  /* two units of one value each */
+    const double same[] = {3, 0, 2, 0}; /* only one value used */
+    const double values[] = {0, 1};
     g_assert_true(isnan(pvx_krippendorff_alpha(one, 2, 2, values, PVX_ALPHA_NOMINAL)));
     g_assert_true(isnan(pvx_krippendorff_alpha(same, 2, 2, values, PVX_ALPHA_INTERVAL)));
     /* unused scale points change neither ordinal nor nominal α (T3 with a value 6 never used) */
-    const char *rows[] = { "1 2 3 3 2 1 4 1 2 . . .", "1 2 3 3 2 2 4 1 2 5 . 3",
-                           ". 3 3 3 2 3 4 2 2 5 1 .", "1 2 3 3 2 4 4 1 2 5 1 .", NULL };
+    const char *rows[] = {"1 2 3 3 2 1 4 1 2 . . .", "1 2 3 3 2 2 4 1 2 5 . 3",
+                          ". 3 3 3 2 3 4 2 2 5 1 .", "1 2 3 3 2 4 4 1 2 5 1 .", NULL};
     Data d;
     data_from_rows(&d, rows);
-    g_autofree double *wide = g_new0(double, d.units * (d.V + 1));
+    g_autofree double *wide = g_new0(double, d.units *(d.V + 1));
     for (int u = 0; u < d.units; u++)
         memcpy(wide + u * (d.V + 1), d.counts + u * d.V, sizeof(double) * d.V);
-    double wv[] = { 1, 2, 3, 4, 5, 6 };
-    EXPECT("T3 ordinal, unused 6", pvx_krippendorff_alpha(wide, d.units, d.V + 1, wv,
-                                                          PVX_ALPHA_ORDINAL),
+    double wv[] = {1, 2, 3, 4, 5, 6};
+    EXPECT("T3 ordinal, unused 6",
+           pvx_krippendorff_alpha(wide, d.units, d.V + 1, wv, PVX_ALPHA_ORDINAL),
            108577.0 / 133160);
     g_free(d.counts);
 }
@@ -227,9 +223,9 @@ static void alpha_is_undefined_without_pairable_values_or_variation(void)
 /* The paper's Experiment 1 examples: answers per option (cmr, smr, equal, slr, clr). */
 static void task_std_reproduces_paper_examples(void)
 {
-    const int per_option[5][5] = { { 0, 0, 0, 0, 5 }, { 0, 0, 0, 1, 4 }, { 0, 1, 1, 2, 1 },
-                                   { 1, 1, 1, 1, 1 }, { 2, 0, 0, 0, 3 } };
-    const double want[5] = { 0, 0.4, 1.0198, G_SQRT2, 1.9596 };
+    const int per_option[5][5] = {
+        {0, 0, 0, 0, 5}, {0, 0, 0, 1, 4}, {0, 1, 1, 2, 1}, {1, 1, 1, 1, 1}, {2, 0, 0, 0, 3}};
+    const double want[5] = {0, 0.4, 1.0198, G_SQRT2, 1.9596};
     for (int e = 0; e < 5; e++) {
         double x[5];
         int n = 0;
@@ -253,11 +249,11 @@ static void chi2_tail_matches_closed_forms(void)
     EXPECT("chi2 sf(3.841458820694124, 1)", pvx_chi2_sf(3.841458820694124, 1), 0.05);
     EXPECT("chi2 sf(0, 3)", pvx_chi2_sf(0, 3), 1);
     /* 60 vs 40 against 50:50: χ² = 4 */
-    const double obs[] = { 60, 40 };
+    const double obs[] = {60, 40};
     double p;
     EXPECT("chi2 60:40", pvx_chi2_gof(obs, NULL, 2, &p), 4);
     EXPECT("p 60:40", p, erfc(sqrt(2.0)));
-    const double none[] = { 0, 0 };
+    const double none[] = {0, 0};
     g_assert_true(isnan(pvx_chi2_gof(none, NULL, 2, &p)) && isnan(p));
     /* 45 of 50 against 30 of 50 correct: expected 37.5 / 12.5 per row, χ² = 2·1.5 + 2·4.5 = 12
      * (scipy.stats.chi2_contingency([[45, 5], [30, 20]], correction=False) gives 12 too) */
@@ -279,26 +275,26 @@ static void bradley_terry_matches_choix(void)
 {
     g_autoptr(GError) error = NULL;
     double w[64], th[8], se[8];
-    const int c1[][2] = { { 0, 1 }, { 1, 2 }, { 2, 0 } };
+    const int c1[][2] = {{0, 1}, {1, 2}, {2, 0}};
     fill_wins(w, 3, c1, 3);
     g_assert_true(pvx_bradley_terry(3, w, 0, th, se, &error));
     for (int i = 0; i < 3; i++)
         g_assert_cmpfloat(fabs(th[i]), <, 1e-9);
-    const int c2[][2] = { { 0, 1 }, { 0, 1 }, { 1, 2 }, { 2, 0 } };
+    const int c2[][2] = {{0, 1}, {0, 1}, {1, 2}, {2, 0}};
     fill_wins(w, 3, c2, 4);
     g_assert_true(pvx_bradley_terry(3, w, 0, th, se, &error));
-    const double want2[] = { 0.419617624, -0.419617624, 0.0 };
+    const double want2[] = {0.419617624, -0.419617624, 0.0};
     for (int i = 0; i < 3; i++) {
         printf("# BT case 2 theta[%d] %.9f (choix %.9f), se %.4f\n", i, th[i], want2[i], se[i]);
         g_assert_cmpfloat(fabs(th[i] - want2[i]), <, 1e-8);
     }
-    const int c3[][2] = { { 7, 3 }, { 2, 0 }, { 5, 2 }, { 4, 2 }, { 2, 1 }, { 4, 5 }, { 6, 3 },
-                          { 5, 4 }, { 7, 0 }, { 2, 3 }, { 4, 0 }, { 0, 4 }, { 6, 5 }, { 3, 2 },
-                          { 3, 4 }, { 3, 4 }, { 5, 2 }, { 7, 3 }, { 7, 6 }, { 6, 5 } };
+    const int c3[][2] = {{7, 3}, {2, 0}, {5, 2}, {4, 2}, {2, 1}, {4, 5}, {6, 3},
+                         {5, 4}, {7, 0}, {2, 3}, {4, 0}, {0, 4}, {6, 5}, {3, 2},
+                         {3, 4}, {3, 4}, {5, 2}, {7, 3}, {7, 6}, {6, 5}};
     fill_wins(w, 8, c3, G_N_ELEMENTS(c3));
     g_assert_true(pvx_bradley_terry(8, w, 0.5, th, NULL, &error));
-    const double want3[] = { -0.51974039, -0.46280878, -0.31376862, -0.06854694,
-                             -0.3185146,  -0.00346107, 0.63032783,  1.05651257 };
+    const double want3[] = {-0.51974039, -0.46280878, -0.31376862, -0.06854694,
+                            -0.3185146,  -0.00346107, 0.63032783,  1.05651257};
     for (int i = 0; i < 8; i++) {
         printf("# BT penalised theta[%d] %.8f (choix %.8f)\n", i, th[i], want3[i]);
         g_assert_cmpfloat(fabs(th[i] - want3[i]), <, 1e-7);
@@ -311,20 +307,20 @@ static void bradley_terry_matches_choix(void)
 static void bradley_terry_se_is_inverse_fisher_information(void)
 {
     g_autoptr(GError) error = NULL;
-    double w[4] = { 0, 30, 10, 0 }, th[2], se[2];
+    double w[4] = {0, 30, 10, 0}, th[2], se[2];
     g_assert_true(pvx_bradley_terry(2, w, 0, th, se, &error));
     EXPECT("BT 30:10 theta0", th[0], 0.5 * log(3.0));
     double p = 0.75, var_diff = 1 / (40 * p * (1 - p));
     EXPECT("BT 30:10 se0", se[0], 0.5 * sqrt(var_diff));
     /* ties count half: 30 wins, 10 losses, 20 ties = 40:20 */
-    double wt[4] = { 0, 40, 20, 0 };
+    double wt[4] = {0, 40, 20, 0};
     g_assert_true(pvx_bradley_terry(2, wt, 0, th, se, &error));
     EXPECT("BT 40:20 theta0", th[0], 0.5 * log(2.0));
 }
 
 static void bradley_terry_refuses_what_has_no_estimate(void)
 {
-    double w[9] = { 0, 3, 0, 0, 0, 0, 0, 0, 0 }, th[3];
+    double w[9] = {0, 3, 0, 0, 0, 0, 0, 0, 0}, th[3];
     g_autoptr(GError) error = NULL;
     /* item 2 never compared */
     g_assert_false(pvx_bradley_terry(3, w, 0, th, NULL, &error));
@@ -332,7 +328,7 @@ static void bradley_terry_refuses_what_has_no_estimate(void)
     g_test_message("%s", error->message);
     g_clear_error(&error);
     /* item 0 never loses: no ML; a ridge makes it finite */
-    double w2[4] = { 0, 5, 0, 0 };
+    double w2[4] = {0, 5, 0, 0};
     g_assert_false(pvx_bradley_terry(2, w2, 0, th, NULL, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_NUMERIC);
     g_clear_error(&error);

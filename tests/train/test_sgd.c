@@ -23,11 +23,13 @@ static void sgd_matches_torch_optim_sgd(void)
         return;
     }
     g_autofree char *dir = g_dir_make_tmp("pvx-sgd-XXXXXX", NULL);
-    g_autofree char *script = g_build_filename(PVX_TEST_SOURCE_ROOT, "tests", "train", "sgd_reference.py", NULL);
-    const char *argv[] = { "/usr/bin/python3", script, dir, NULL };
+    g_autofree char *script =
+        g_build_filename(PVX_TEST_SOURCE_ROOT, "tests", "train", "sgd_reference.py", NULL);
+    const char *argv[] = {"/usr/bin/python3", script, dir, NULL};
     int status = 0;
     g_autofree char *err = NULL;
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &status, NULL));
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err,
+                               &status, NULL));
     if (!g_spawn_check_wait_status(status, NULL)) {
         if (strstr(err, "No module named 'torch'")) {
             g_test_skip("torch is not installed");
@@ -45,17 +47,22 @@ static void sgd_matches_torch_optim_sgd(void)
         double lr, mom, damp, wd, clip;
         int nest, steps, n;
         g_assert_cmpint(sscanf(*l, "%63s %lf %lf %lf %lf %d %lf %d %d", name, &lr, &mom, &damp, &wd,
-                               &nest, &clip, &steps, &n), ==, 9);
+                               &nest, &clip, &steps, &n),
+                        ==, 9);
         g_autofree float *p0 = read_f32(dir, name, "p0", n);
         g_autofree float *mask = read_f32(dir, name, "mask", n);
         g_autofree float *grads = read_f32(dir, name, "grads", (gsize)steps * n);
         g_autofree float *expected = read_f32(dir, name, "expected", n);
-        int64_t shape[1] = { n };
+        int64_t shape[1] = {n};
         g_autoptr(PvxTensor) p = pvx_tensor_new_from_data(1, shape, p0);
         g_autoptr(PvxTensor) g = pvx_tensor_new(1, shape);
         g_autoptr(PvxTensor) m = pvx_tensor_new_from_data(1, shape, mask);
         g_autoptr(PvxTensor) want = pvx_tensor_new_from_data(1, shape, expected);
-        PvxSgdParams sp = { .momentum = mom, .dampening = damp, .weight_decay = wd, .nesterov = nest, .clip_norm = clip };
+        PvxSgdParams sp = {.momentum = mom,
+                           .dampening = damp,
+                           .weight_decay = wd,
+                           .nesterov = nest,
+                           .clip_norm = clip};
         g_autoptr(GError) error = NULL;
         g_autoptr(PvxSgd) sgd = pvx_sgd_new(&sp, &error);
         g_assert_no_error(error);
@@ -97,7 +104,7 @@ static void sgd_nan_gradient_changes_nothing_and_names_param(void)
     pvx_tensor_fill(g, 0.5f);
     pvx_tensor_fill(q, 2.0f);
     gq->data[1] = NAN;
-    PvxSgdParams sp = { .momentum = 0.9 };
+    PvxSgdParams sp = {.momentum = 0.9};
     g_autoptr(PvxSgd) sgd = pvx_sgd_new(&sp, NULL);
     pvx_sgd_add_param(sgd, "features.0.weight", p, g, NULL, TRUE);
     pvx_sgd_add_param(sgd, "classifier.6.bias", q, gq, NULL, TRUE);
@@ -110,7 +117,7 @@ static void sgd_nan_gradient_changes_nothing_and_names_param(void)
 
 static void sgd_rejects_nesterov_without_momentum(void)
 {
-    PvxSgdParams sp = { .nesterov = TRUE };
+    PvxSgdParams sp = {.nesterov = TRUE};
     g_autoptr(GError) error = NULL;
     g_assert_null(pvx_sgd_new(&sp, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT);
@@ -118,12 +125,12 @@ static void sgd_rejects_nesterov_without_momentum(void)
 
 static void sgd_checkpoint_round_trip_continues_identically(void)
 {
-    int64_t shape[1] = { 8 };
+    int64_t shape[1] = {8};
     g_autoptr(PvxTensor) p1 = pvx_tensor_new(1, shape);
     g_autoptr(PvxTensor) g1 = pvx_tensor_new(1, shape);
     g_autoptr(PvxTensor) p2 = pvx_tensor_new(1, shape);
     g_autoptr(PvxTensor) g2 = pvx_tensor_new(1, shape);
-    PvxSgdParams sp = { .momentum = 0.9, .weight_decay = 1e-3, .nesterov = TRUE };
+    PvxSgdParams sp = {.momentum = 0.9, .weight_decay = 1e-3, .nesterov = TRUE};
     g_autoptr(PvxSgd) a = pvx_sgd_new(&sp, NULL);
     pvx_sgd_add_param(a, "w", p1, g1, NULL, TRUE);
     for (int s = 0; s < 3; s++) {
@@ -157,8 +164,11 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sgd/matches_torch_optim_sgd", sgd_matches_torch_optim_sgd);
-    g_test_add_func("/sgd/nan_gradient_changes_nothing_and_names_param", sgd_nan_gradient_changes_nothing_and_names_param);
-    g_test_add_func("/sgd/rejects_nesterov_without_momentum", sgd_rejects_nesterov_without_momentum);
-    g_test_add_func("/sgd/checkpoint_round_trip_continues_identically", sgd_checkpoint_round_trip_continues_identically);
+    g_test_add_func("/sgd/nan_gradient_changes_nothing_and_names_param",
+                    sgd_nan_gradient_changes_nothing_and_names_param);
+    g_test_add_func("/sgd/rejects_nesterov_without_momentum",
+                    sgd_rejects_nesterov_without_momentum);
+    g_test_add_func("/sgd/checkpoint_round_trip_continues_identically",
+                    sgd_checkpoint_round_trip_continues_identically);
     return g_test_run();
 }

@@ -14,11 +14,16 @@ static void trainer_steps_match_torch_vgg_mini_with_masks(void)
         return;
     }
     g_autoptr(PvxRegistry) reg = pvx_registry_new();
-    const char *ds_pairs[] = { "limit_train=64", "limit_test=16", NULL };
+    const char *ds_pairs[] = {"limit_train=64", "limit_test=16", NULL};
     g_autoptr(PvxDataset) ds = test_fashion_mnist(reg, ds_pairs);
-    const char *m_pairs[] = { "arch=vgg-mini", "channels=[8, 8, -1, 16, -1]", "hidden=32",
-                              "avgpool=2", "dropout=0", "seed=5", NULL };
-    int64_t chw[3] = { 1, 28, 28 };
+    const char *m_pairs[] = {"arch=vgg-mini",
+                             "channels=[8, 8, -1, 16, -1]",
+                             "hidden=32",
+                             "avgpool=2",
+                             "dropout=0",
+                             "seed=5",
+                             NULL};
+    int64_t chw[3] = {1, 28, 28};
     g_autoptr(PvxModel) model = test_vgg_mini(reg, m_pairs, chw, 10);
     g_autoptr(GError) error = NULL;
     /* torchvision's normal(0, 0.01) classifier init leaves a 32-wide classifier's logits near 0
@@ -30,7 +35,7 @@ static void trainer_steps_match_torch_vgg_mini_with_masks(void)
                 l->weight->data[j] *= 20.0f;
     }
     /* Prune about 40 % of three layers' weights with a fixed pattern. */
-    const char *masked[] = { "features.0", "features.5", "classifier.3" };
+    const char *masked[] = {"features.0", "features.5", "classifier.3"};
     for (gsize k = 0; k < G_N_ELEMENTS(masked); k++) {
         PvxLayer *l = pvx_model_find_layer(model, masked[k], &error);
         g_assert_no_error(error);
@@ -55,8 +60,9 @@ static void trainer_steps_match_torch_vgg_mini_with_masks(void)
         for (int k = 0; k < STEPS; k++) {
             xs[k] = pvx_tensor_new_shape(4, (int64_t)BATCH, chw[0], chw[1], chw[2]);
             for (int i = 0; i < BATCH; i++) {
-                PvxDatasetItem item = { 0 };
-                g_assert_true(pvx_dataset_get_item(ds, PVX_SPLIT_TRAIN, k * BATCH + i, &item, &error));
+                PvxDatasetItem item = {0};
+                g_assert_true(
+                    pvx_dataset_get_item(ds, PVX_SPLIT_TRAIN, k * BATCH + i, &item, &error));
                 memcpy(xs[k]->data + i * 784, item.image->data, 784 * sizeof(float));
                 ys[k][i] = item.label;
                 pvx_dataset_item_clear(&item);
@@ -80,8 +86,9 @@ static void trainer_steps_match_torch_vgg_mini_with_masks(void)
         g_assert_true(pvx_store_commit(st, &error));
         g_assert_no_error(error);
     }
-    g_autofree char *script = g_build_filename(PVX_TEST_SOURCE_ROOT, "tests", "train", "train_reference.py", NULL);
-    const char *argv[] = { "/usr/bin/python3", script, in_path, out_path, NULL };
+    g_autofree char *script =
+        g_build_filename(PVX_TEST_SOURCE_ROOT, "tests", "train", "train_reference.py", NULL);
+    const char *argv[] = {"/usr/bin/python3", script, in_path, out_path, NULL};
     g_autofree char *torch_out = NULL;
     if (!test_run_python(argv, &torch_out)) {
         for (int k = 0; k < STEPS; k++)
@@ -144,8 +151,9 @@ static void trainer_steps_match_torch_vgg_mini_with_masks(void)
 
 static void lr_schedules_match_torch_lr_scheduler(void)
 {
-    g_autofree char *script = g_build_filename(PVX_TEST_SOURCE_ROOT, "tests", "train", "schedule_reference.py", NULL);
-    const char *argv[] = { "/usr/bin/python3", script, NULL };
+    g_autofree char *script =
+        g_build_filename(PVX_TEST_SOURCE_ROOT, "tests", "train", "schedule_reference.py", NULL);
+    const char *argv[] = {"/usr/bin/python3", script, NULL};
     g_autofree char *out = NULL;
     if (!test_run_python(argv, &out))
         return;
@@ -153,12 +161,12 @@ static void lr_schedules_match_torch_lr_scheduler(void)
         const char *name;
         PvxLrParams p;
     } cases[] = {
-        { "constant", { PVX_LR_CONSTANT, 0.1, 6, 5, 1, 0.1, 0 } },
-        { "step", { PVX_LR_STEP, 0.1, 6, 5, 2, 0.3, 0 } },
-        { "cosine", { PVX_LR_COSINE, 0.1, 6, 5, 1, 0.1, 0 } },
-        { "onecycle", { PVX_LR_ONECYCLE, 0.2, 6, 5, 1, 0.1, 0 } },
-        { "cosine_warmup2", { PVX_LR_COSINE, 0.1, 6, 5, 1, 0.1, 2 } },
-        { "step_warmup1", { PVX_LR_STEP, 0.1, 6, 5, 1, 0.5, 1 } },
+        {"constant", {PVX_LR_CONSTANT, 0.1, 6, 5, 1, 0.1, 0}},
+        {"step", {PVX_LR_STEP, 0.1, 6, 5, 2, 0.3, 0}},
+        {"cosine", {PVX_LR_COSINE, 0.1, 6, 5, 1, 0.1, 0}},
+        {"onecycle", {PVX_LR_ONECYCLE, 0.2, 6, 5, 1, 0.1, 0}},
+        {"cosine_warmup2", {PVX_LR_COSINE, 0.1, 6, 5, 1, 0.1, 2}},
+        {"step_warmup1", {PVX_LR_STEP, 0.1, 6, 5, 1, 0.5, 1}},
     };
     g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
     int checked = 0;
@@ -188,20 +196,23 @@ static void lr_schedules_match_torch_lr_scheduler(void)
 static void lr_schedule_rejects_impossible_settings(void)
 {
     g_autoptr(GError) error = NULL;
-    PvxLrParams p = { PVX_LR_ONECYCLE, 0.1, 5, 10, 1, 0.1, 1 };
+    PvxLrParams p = {PVX_LR_ONECYCLE, 0.1, 5, 10, 1, 0.1, 1};
     g_assert_false(pvx_lr_params_check(&p, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT);
     g_assert_nonnull(strstr(error->message, "warmup_epochs"));
     g_clear_error(&error);
-    PvxLrParams q = { PVX_LR_COSINE, 0.1, 3, 10, 1, 0.1, 3 };
+    PvxLrParams q = {PVX_LR_COSINE, 0.1, 3, 10, 1, 0.1, 3};
     g_assert_false(pvx_lr_params_check(&q, &error));
 }
 
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/train/trainer_steps_match_torch_vgg_mini_with_masks", trainer_steps_match_torch_vgg_mini_with_masks);
-    g_test_add_func("/train/lr_schedules_match_torch_lr_scheduler", lr_schedules_match_torch_lr_scheduler);
-    g_test_add_func("/train/lr_schedule_rejects_impossible_settings", lr_schedule_rejects_impossible_settings);
+    g_test_add_func("/train/trainer_steps_match_torch_vgg_mini_with_masks",
+                    trainer_steps_match_torch_vgg_mini_with_masks);
+    g_test_add_func("/train/lr_schedules_match_torch_lr_scheduler",
+                    lr_schedules_match_torch_lr_scheduler);
+    g_test_add_func("/train/lr_schedule_rejects_impossible_settings",
+                    lr_schedule_rejects_impossible_settings);
     return g_test_run();
 }

@@ -24,7 +24,7 @@ static Result run_pvx(const char *const *args)
     for (const char *const *a = args; *a; a++)
         g_ptr_array_add(argv, (gpointer)*a);
     g_ptr_array_add(argv, NULL);
-    Result r = { 0 };
+    Result r = {0};
     int ws = 0;
     g_autoptr(GError) error = NULL;
     g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
@@ -76,14 +76,14 @@ static void resume_after_sigkill_reaches_identical_weights(void)
         return;
     g_autofree char *dir = g_dir_make_tmp("pvx-resume-XXXXXX", NULL);
     g_autofree char *cfg = write_config(dir, "  val_fraction: 0.125\n");
-    const char *whole[] = { "run", cfg, "--run-id", "whole", NULL };
+    const char *whole[] = {"run", cfg, "--run-id", "whole", NULL};
     Result a = run_pvx(whole);
     g_test_message("%s", a.err);
     g_assert_cmpint(a.status, ==, 0);
     result_clear(&a);
 
     /* The same run, killed while epoch 2 runs. */
-    const char *argv[] = { PVX_EXE, "run", cfg, "--run-id", "killed", NULL };
+    const char *argv[] = {PVX_EXE, "run", cfg, "--run-id", "killed", NULL};
     GPid pid;
     int err_fd = -1;
     g_autoptr(GError) error = NULL;
@@ -106,14 +106,15 @@ static void resume_after_sigkill_reaches_identical_weights(void)
     {
         g_autoptr(PvxStore) s = open_results(dir, "killed");
         int64_t epoch = -1;
-        g_assert_true(pvx_store_get_attr_int(s, "/models/cr1/train/checkpoint", "epoch", &epoch, &error));
+        g_assert_true(
+            pvx_store_get_attr_int(s, "/models/cr1/train/checkpoint", "epoch", &epoch, &error));
         g_test_message("killed with the checkpoint of epoch %" G_GINT64_FORMAT, epoch);
         g_assert_cmpint(epoch, >=, 1);
         g_assert_cmpint(epoch, <, 3);
         g_assert_false(pvx_store_exists(s, "/stages/train"));
     }
     g_autofree char *killed_dir = g_build_filename(dir, "t", "killed", NULL);
-    const char *resume[] = { "run", "--resume", killed_dir, NULL };
+    const char *resume[] = {"run", "--resume", killed_dir, NULL};
     Result b = run_pvx(resume);
     g_test_message("%s", b.err);
     g_assert_cmpint(b.status, ==, 0);
@@ -134,8 +135,10 @@ static void resume_after_sigkill_reaches_identical_weights(void)
     }
     int nd = 0;
     int64_t shape[PVX_TENSOR_MAX_DIMS];
-    g_autofree double *la = pvx_store_read_f64(sa, "/models/cr1/train/history/loss", &nd, shape, &error);
-    g_autofree double *lb = pvx_store_read_f64(sb, "/models/cr1/train/history/loss", &nd, shape, &error);
+    g_autofree double *la =
+        pvx_store_read_f64(sa, "/models/cr1/train/history/loss", &nd, shape, &error);
+    g_autofree double *lb =
+        pvx_store_read_f64(sb, "/models/cr1/train/history/loss", &nd, shape, &error);
     g_assert_cmpint(shape[0], ==, 3);
     for (int i = 0; i < 3; i++)
         g_assert_cmpfloat(la[i], ==, lb[i]);
@@ -146,7 +149,8 @@ static void resume_after_sigkill_reaches_identical_weights(void)
     g_autofree char *state = pvx_store_get_attr_string(sb, "/provenance", "state", &error);
     g_assert_cmpstr(state, ==, "finished");
     /* The carved val split is recorded. */
-    g_autofree int64_t *val = pvx_store_read_i64(sb, "/models/cr1/train/val_indices", &nd, shape, &error);
+    g_autofree int64_t *val =
+        pvx_store_read_i64(sb, "/models/cr1/train/val_indices", &nd, shape, &error);
     g_assert_no_error(error);
     g_assert_cmpint(shape[0], ==, 256);
     g_clear_pointer(&sa, pvx_store_close);
@@ -160,7 +164,7 @@ static void nan_loss_stops_naming_epoch_and_batch_and_keeps_checkpoint(void)
         return;
     g_autofree char *dir = g_dir_make_tmp("pvx-nan-XXXXXX", NULL);
     g_autofree char *cfg = write_config(dir, NULL);
-    const char *args[] = { "run", cfg, "--run-id", "nan", "--set", "train.lr=1e9", NULL };
+    const char *args[] = {"run", cfg, "--run-id", "nan", "--set", "train.lr=1e9", NULL};
     Result r = run_pvx(args);
     g_test_message("%s", r.err);
     g_assert_cmpint(r.status, ==, 1);
@@ -176,12 +180,14 @@ static void nan_loss_stops_naming_epoch_and_batch_and_keeps_checkpoint(void)
     g_autofree char *state = pvx_store_get_attr_string(s, "/provenance", "state", &error);
     g_assert_cmpstr(state, ==, "failed");
     int64_t epoch = -1;
-    g_assert_true(pvx_store_get_attr_int(s, "/models/cr1/train/checkpoint", "epoch", &epoch, &error));
+    g_assert_true(
+        pvx_store_get_attr_int(s, "/models/cr1/train/checkpoint", "epoch", &epoch, &error));
     g_assert_cmpint(epoch, ==, 0);
     g_autoptr(PvxRegistry) reg = pvx_registry_new();
-    const char *pairs[] = { "arch=vgg-mini", "channels=[16, 16, -1, 32, -1]", "hidden=64", "avgpool=2",
-                            "batch_norm=true", NULL };
-    int64_t chw[3] = { 1, 28, 28 };
+    const char *pairs[] = {"arch=vgg-mini",   "channels=[16, 16, -1, 32, -1]",
+                           "hidden=64",       "avgpool=2",
+                           "batch_norm=true", NULL};
+    int64_t chw[3] = {1, 28, 28};
     g_autoptr(PvxModel) m = test_vgg_mini(reg, pairs, chw, 10);
     g_assert_true(pvx_model_load_weights(m, s, "/models/cr1/train/checkpoint/weights", &error));
     g_assert_no_error(error);
@@ -197,11 +203,16 @@ static void early_stopping_restores_the_best_epoch(void)
     if (!have_data())
         return;
     g_autoptr(PvxRegistry) reg = pvx_registry_new();
-    const char *ds_pairs[] = { "limit_train=1024", "limit_test=16", NULL };
+    const char *ds_pairs[] = {"limit_train=1024", "limit_test=16", NULL};
     g_autoptr(PvxDataset) ds = test_fashion_mnist(reg, ds_pairs);
-    const char *pairs[] = { "arch=vgg-mini", "channels=[8, -1, 16, -1]", "hidden=32", "avgpool=2",
-                            "batch_norm=true", "dropout=0", NULL };
-    int64_t chw[3] = { 1, 28, 28 };
+    const char *pairs[] = {"arch=vgg-mini",
+                           "channels=[8, -1, 16, -1]",
+                           "hidden=32",
+                           "avgpool=2",
+                           "batch_norm=true",
+                           "dropout=0",
+                           NULL};
+    int64_t chw[3] = {1, 28, 28};
     g_autoptr(PvxModel) m = test_vgg_mini(reg, pairs, chw, 10);
     PvxTrainParams tp;
     pvx_train_params_init(&tp);
@@ -227,15 +238,18 @@ static void early_stopping_restores_the_best_epoch(void)
     /* The model now scores exactly epoch 1's val accuracy on the same val items. */
     int64_t n_train = 0, n_val = 0;
     int64_t *val = NULL;
-    g_autofree int64_t *train = pvx_split_carve(1024, 0.25, pvx_hash64(tp.seed, 0x7661, 0), &n_train, &val, &n_val);
-    g_autoptr(PvxLoader) loader = pvx_loader_new(ds, PVX_SPLIT_TRAIN, val, n_val, tp.eval_batch_size, NULL, FALSE);
+    g_autofree int64_t *train =
+        pvx_split_carve(1024, 0.25, pvx_hash64(tp.seed, 0x7661, 0), &n_train, &val, &n_val);
+    g_autoptr(PvxLoader) loader =
+        pvx_loader_new(ds, PVX_SPLIT_TRAIN, val, n_val, tp.eval_batch_size, NULL, FALSE);
     g_free(val);
     g_autofree int64_t *labels = NULL;
     g_autoptr(PvxTensor) logits = pvx_evaluate_logits(m, loader, &labels, &error);
     g_assert_no_error(error);
     double acc = 0, loss = 0;
     pvx_logits_score(logits, labels, &acc, &loss);
-    g_test_message("val acc: epoch 1 %.4f, epoch 2 %.4f, restored %.4f", h[0].val_acc, h[1].val_acc, acc);
+    g_test_message("val acc: epoch 1 %.4f, epoch 2 %.4f, restored %.4f", h[0].val_acc, h[1].val_acc,
+                   acc);
     g_assert_cmpfloat(acc, ==, h[0].val_acc);
     g_assert_cmpfloat(loss, ==, h[0].val_loss);
     g_assert_cmpfloat(h[1].val_loss, !=, h[0].val_loss);
@@ -246,10 +260,10 @@ static void early_stopping_without_val_split_is_refused(void)
     if (!have_data())
         return;
     g_autoptr(PvxRegistry) reg = pvx_registry_new();
-    const char *ds_pairs[] = { "limit_train=64", "limit_test=16", NULL };
+    const char *ds_pairs[] = {"limit_train=64", "limit_test=16", NULL};
     g_autoptr(PvxDataset) ds = test_fashion_mnist(reg, ds_pairs);
-    const char *pairs[] = { "arch=vgg-mini", "channels=[4, -1]", "hidden=8", NULL };
-    int64_t chw[3] = { 1, 28, 28 };
+    const char *pairs[] = {"arch=vgg-mini", "channels=[4, -1]", "hidden=8", NULL};
+    int64_t chw[3] = {1, 28, 28};
     g_autoptr(PvxModel) m = test_vgg_mini(reg, pairs, chw, 10);
     PvxTrainParams tp;
     pvx_train_params_init(&tp);
@@ -292,9 +306,9 @@ static void loader_batches_do_not_depend_on_the_loader_thread(void)
     if (!have_data())
         return;
     g_autoptr(PvxRegistry) reg = pvx_registry_new();
-    const char *ds_pairs[] = { "limit_train=300", "limit_test=16", NULL };
+    const char *ds_pairs[] = {"limit_train=300", "limit_test=16", NULL};
     g_autoptr(PvxDataset) ds = test_fashion_mnist(reg, ds_pairs);
-    PvxAugment aug = { .crop_padding = 4, .hflip = TRUE };
+    PvxAugment aug = {.crop_padding = 4, .hflip = TRUE};
     g_autoptr(PvxLoader) a = pvx_loader_new(ds, PVX_SPLIT_TRAIN, NULL, 0, 64, &aug, TRUE);
     g_autoptr(PvxLoader) b = pvx_loader_new(ds, PVX_SPLIT_TRAIN, NULL, 0, 64, &aug, FALSE);
     g_assert_cmpint(pvx_loader_num_batches(a), ==, 5);
@@ -308,7 +322,8 @@ static void loader_batches_do_not_depend_on_the_loader_thread(void)
             g_assert_true(pvx_loader_next(b, &bb, NULL));
             g_assert_cmpint(ba.n, ==, bb.n);
             g_assert_cmpint(memcmp(ba.labels, bb.labels, ba.n * sizeof(int64_t)), ==, 0);
-            g_assert_cmpint(memcmp(ba.x->data, bb.x->data, pvx_tensor_numel(ba.x) * sizeof(float)), ==, 0);
+            g_assert_cmpint(memcmp(ba.x->data, bb.x->data, pvx_tensor_numel(ba.x) * sizeof(float)),
+                            ==, 0);
             if (batches == 0 && epoch == 0)
                 first_label_epoch0 = ba.labels[0];
             items += ba.n;
@@ -324,11 +339,17 @@ static void loader_batches_do_not_depend_on_the_loader_thread(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/trainer/val_split_carving_is_seeded_and_disjoint", val_split_carving_is_seeded_and_disjoint);
-    g_test_add_func("/trainer/loader_batches_do_not_depend_on_the_loader_thread", loader_batches_do_not_depend_on_the_loader_thread);
-    g_test_add_func("/trainer/early_stopping_without_val_split_is_refused", early_stopping_without_val_split_is_refused);
-    g_test_add_func("/trainer/early_stopping_restores_the_best_epoch", early_stopping_restores_the_best_epoch);
-    g_test_add_func("/trainer/nan_loss_stops_naming_epoch_and_batch_and_keeps_checkpoint", nan_loss_stops_naming_epoch_and_batch_and_keeps_checkpoint);
-    g_test_add_func("/trainer/resume_after_sigkill_reaches_identical_weights", resume_after_sigkill_reaches_identical_weights);
+    g_test_add_func("/trainer/val_split_carving_is_seeded_and_disjoint",
+                    val_split_carving_is_seeded_and_disjoint);
+    g_test_add_func("/trainer/loader_batches_do_not_depend_on_the_loader_thread",
+                    loader_batches_do_not_depend_on_the_loader_thread);
+    g_test_add_func("/trainer/early_stopping_without_val_split_is_refused",
+                    early_stopping_without_val_split_is_refused);
+    g_test_add_func("/trainer/early_stopping_restores_the_best_epoch",
+                    early_stopping_restores_the_best_epoch);
+    g_test_add_func("/trainer/nan_loss_stops_naming_epoch_and_batch_and_keeps_checkpoint",
+                    nan_loss_stops_naming_epoch_and_batch_and_keeps_checkpoint);
+    g_test_add_func("/trainer/resume_after_sigkill_reaches_identical_weights",
+                    resume_after_sigkill_reaches_identical_weights);
     return g_test_run();
 }

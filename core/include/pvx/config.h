@@ -51,8 +51,8 @@ const PvxConfigSectionSpec *pvx_config_schema(void);
 PvxConfig *pvx_config_load(const char *path, const char *const *overrides, GError **error);
 /* The same from a string; @name stands for the file in messages and relative paths resolve
  * against the current folder. Returns: (transfer full). */
-PvxConfig *pvx_config_load_string(const char *text, const char *name,
-                                  const char *const *overrides, GError **error);
+PvxConfig *pvx_config_load_string(const char *text, const char *name, const char *const *overrides,
+                                  GError **error);
 void pvx_config_free(PvxConfig *cfg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PvxConfig, pvx_config_free)
 

@@ -29,11 +29,11 @@ const char *pvx_split_name(PvxSplit split); /* "train", "val", "test" */
 gboolean pvx_split_from_name(const char *name, PvxSplit *out);
 
 typedef struct {
-    PvxTensor *image;  /* C×H×W float32, normalised as the model expects (transfer full) */
-    int label;         /* 0 .. num_classes-1 */
-    PvxTensor *mask;   /* H×W float32 in {0, 1}: ground-truth relevance, or NULL */
-    PvxImage *raw;     /* the picture a person would see (8-bit, H×W, after resize/crop), or NULL */
-    char *id;          /* stable item id for file names and studies, e.g. "test-000042" (transfer full) */
+    PvxTensor *image; /* C×H×W float32, normalised as the model expects (transfer full) */
+    int label;        /* 0 .. num_classes-1 */
+    PvxTensor *mask;  /* H×W float32 in {0, 1}: ground-truth relevance, or NULL */
+    PvxImage *raw;    /* the picture a person would see (8-bit, H×W, after resize/crop), or NULL */
+    char *id; /* stable item id for file names and studies, e.g. "test-000042" (transfer full) */
 } PvxDatasetItem;
 
 /* Frees what an item holds and zeroes it. */
@@ -84,7 +84,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PvxDataset, pvx_dataset_close)
 const char *pvx_dataset_name(const PvxDataset *ds); /* the plugin's name (transfer none) */
 const PvxPlugin *pvx_dataset_plugin(const PvxDataset *ds);
 int pvx_dataset_num_classes(const PvxDataset *ds);
-const char *pvx_dataset_class_name(const PvxDataset *ds, int index); /* (transfer none) */
+const char *pvx_dataset_class_name(const PvxDataset *ds, int index);  /* (transfer none) */
 int64_t pvx_dataset_split_size(const PvxDataset *ds, PvxSplit split); /* -1: no such split */
 void pvx_dataset_item_shape(const PvxDataset *ds, int64_t chw[3]);
 gboolean pvx_dataset_has_masks(const PvxDataset *ds);

@@ -34,8 +34,8 @@ char *pvx_run_read_config(const char *dir, GError **error);
 void pvx_run_free(PvxRun *run);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PvxRun, pvx_run_free)
 
-const char *pvx_run_dir(const PvxRun *run);    /* (transfer none) */
-PvxStore *pvx_run_store(const PvxRun *run);    /* (transfer none) */
+const char *pvx_run_dir(const PvxRun *run); /* (transfer none) */
+PvxStore *pvx_run_store(const PvxRun *run); /* (transfer none) */
 const PvxConfig *pvx_run_config(const PvxRun *run);
 
 /* Starts a stage: opens a store transaction and logs the stage's name. */

@@ -37,7 +37,7 @@ gboolean pvx_stage_explain(PvxRun *run, const PvxRegistry *reg, const PvxDataset
 
 /* The selection alone: split indices of the `explain` section's images for @crs (loads each
  * CR's weights into @model for selection "correct"). Returns: (transfer full) GArray of int64. */
-GArray *pvx_explain_select_items(PvxRun *run, const PvxDataset *ds, PvxModel *model,
-                                 const int *crs, int n_crs, GError **error);
+GArray *pvx_explain_select_items(PvxRun *run, const PvxDataset *ds, PvxModel *model, const int *crs,
+                                 int n_crs, GError **error);
 
 G_END_DECLS

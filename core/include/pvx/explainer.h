@@ -79,8 +79,7 @@ typedef struct {
 typedef struct _PvxExplainer PvxExplainer;
 
 /* Opens @plugin (an explainer) with validated @params. Returns: (transfer full). */
-PvxExplainer *pvx_explainer_open(const PvxPlugin *plugin, const PvxParams *params,
-                                 GError **error);
+PvxExplainer *pvx_explainer_open(const PvxPlugin *plugin, const PvxParams *params, GError **error);
 /* Opens plugin @name of @reg with its defaults plus "key=value" @pairs (NULL-terminated, may be
  * NULL): for tools and tests without a config. Returns: (transfer full). */
 PvxExplainer *pvx_explainer_open_by_name(const PvxRegistry *reg, const char *name,
@@ -120,8 +119,8 @@ typedef struct {
  * @logits_out, @targets_out (N entries, g_free) may be NULL. Returns: (transfer full) the raw
  * maps. */
 PvxTensor *pvx_explain(PvxExplainer *ex, PvxModel *model, PvxTensor *batch,
-                       const PvxExplainOptions *opts, PvxTensor **logits_out,
-                       int64_t **targets_out, GError **error);
+                       const PvxExplainOptions *opts, PvxTensor **logits_out, int64_t **targets_out,
+                       GError **error);
 
 /* ---------------------------------------------------------------------------------------------
  * Building blocks for explainer plugins (core/explain/cam.c).
@@ -132,9 +131,8 @@ PvxTensor *pvx_explain(PvxExplainer *ex, PvxModel *model, PvxTensor *batch,
  * layer's activation and gradient [N, K, h, w] (transfer full, copies). @logits_out may be NULL.
  * Untaps the layer afterwards. */
 gboolean pvx_explain_layer_gradients(PvxModel *model, PvxTensor *x, const int64_t *targets,
-                                     const char *layer, PvxTensor **act_out,
-                                     PvxTensor **grad_out, PvxTensor **logits_out,
-                                     GError **error);
+                                     const char *layer, PvxTensor **act_out, PvxTensor **grad_out,
+                                     PvxTensor **logits_out, GError **error);
 /* d Σ_n logit[n, targets[n]] / d x for @x [N, C, H, W]: the input gradient without parameter
  * gradients. Returns: (transfer full) dx, same shape as x. */
 PvxTensor *pvx_explain_input_gradient(PvxModel *model, PvxTensor *x, const int64_t *targets,

@@ -44,18 +44,19 @@ typedef enum {
 } PvxOcclusionFill;
 
 gboolean pvx_colormap_from_name(const char *name, PvxColormap *out); /* "jet", "viridis" */
-gboolean pvx_occlusion_fill_from_name(const char *name, PvxOcclusionFill *out); /* "black", "grey"/"gray", "blur" */
+gboolean pvx_occlusion_fill_from_name(const char *name,
+                                      PvxOcclusionFill *out); /* "black", "grey"/"gray", "blur" */
 
 /* Colour of @v (clamped to [0, 1]). */
 void pvx_colormap_rgb(PvxColormap cmap, double v, uint8_t rgb[3]);
 
 typedef struct {
-    gboolean relu;            /* clip negative relevance before normalising (default TRUE) */
-    PvxColormap colormap;     /* default jet */
-    double opacity;           /* heat-map α in [0, 1], default 0.4 */
-    double keep_fraction;     /* occlusion map: fraction kept in [0, 1], default 0.1 */
-    PvxOcclusionFill fill;    /* default black */
-    double blur_sigma;        /* PVX_OCCLUDE_BLUR: Gaussian σ in pixels, default 8 */
+    gboolean relu;         /* clip negative relevance before normalising (default TRUE) */
+    PvxColormap colormap;  /* default jet */
+    double opacity;        /* heat-map α in [0, 1], default 0.4 */
+    double keep_fraction;  /* occlusion map: fraction kept in [0, 1], default 0.1 */
+    PvxOcclusionFill fill; /* default black */
+    double blur_sigma;     /* PVX_OCCLUDE_BLUR: Gaussian σ in pixels, default 8 */
 } PvxMapRenderOptions;
 
 /* Sets the defaults above. */

@@ -28,7 +28,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PvxImage, pvx_image_free)
  * refused), detected by the file's magic bytes, not its name. Returns: (transfer full). */
 PvxImage *pvx_image_load(const char *path, GError **error);
 /* Same from memory; @what names the source in messages. Returns: (transfer full). */
-PvxImage *pvx_image_load_from_memory(const void *bytes, gsize len, const char *what, GError **error);
+PvxImage *pvx_image_load_from_memory(const void *bytes, gsize len, const char *what,
+                                     GError **error);
 /* Writes an 8-bit PNG (gray, RGB or RGBA by channels). Writes to a temporary file in the same
  * folder and renames it, so a crash never leaves a half-written PNG under @path. */
 gboolean pvx_image_save_png(const PvxImage *img, const char *path, GError **error);

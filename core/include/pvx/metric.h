@@ -19,12 +19,12 @@ G_BEGIN_DECLS
 
 /* What a metric may need. Append-only. */
 enum {
-    PVX_METRIC_NEEDS_LOGITS = 1 << 0, /* logits [N, C] */
-    PVX_METRIC_NEEDS_LABELS = 1 << 1, /* labels [N] */
-    PVX_METRIC_NEEDS_MAPS = 1 << 2,   /* explanation maps [N, h, w] */
-    PVX_METRIC_NEEDS_MASKS = 1 << 3,  /* ground-truth relevance masks [N, H, W] */
-    PVX_METRIC_NEEDS_MODEL = 1 << 4,  /* the model the maps came from, for extra forwards */
-    PVX_METRIC_NEEDS_IMAGES = 1 << 5, /* the explained images [N, C, H, W], model input space */
+    PVX_METRIC_NEEDS_LOGITS = 1 << 0,  /* logits [N, C] */
+    PVX_METRIC_NEEDS_LABELS = 1 << 1,  /* labels [N] */
+    PVX_METRIC_NEEDS_MAPS = 1 << 2,    /* explanation maps [N, h, w] */
+    PVX_METRIC_NEEDS_MASKS = 1 << 3,   /* ground-truth relevance masks [N, H, W] */
+    PVX_METRIC_NEEDS_MODEL = 1 << 4,   /* the model the maps came from, for extra forwards */
+    PVX_METRIC_NEEDS_IMAGES = 1 << 5,  /* the explained images [N, C, H, W], model input space */
     PVX_METRIC_NEEDS_TARGETS = 1 << 6, /* the class each map explains [N] */
     PVX_METRIC_NEEDS_REFERENCE_MAPS = 1 << 7, /* the same method's maps of the CR 1 model */
     PVX_METRIC_NEEDS_EXPLAIN = 1 << 8, /* a callback that re-runs the method on another model */
@@ -38,15 +38,15 @@ typedef gboolean (*PvxMetricExplainFunc)(gpointer data, PvxModel *model, const P
                                          GError **error);
 
 typedef struct {
-    uint32_t size;                 /* sizeof(PvxMetricInput) as the core saw it */
-    int64_t n;                     /* items */
+    uint32_t size; /* sizeof(PvxMetricInput) as the core saw it */
+    int64_t n;     /* items */
     int num_classes;
     const char *const *class_names; /* num_classes entries, or NULL */
-    const PvxTensor *logits;       /* [n, num_classes] or NULL */
-    const int64_t *labels;         /* n entries or NULL */
-    const PvxTensor *maps;         /* [n, h, w] or NULL */
-    const PvxTensor *masks;        /* [n, H, W] or NULL */
-    const char *const *item_ids;   /* n entries or NULL */
+    const PvxTensor *logits;        /* [n, num_classes] or NULL */
+    const int64_t *labels;          /* n entries or NULL */
+    const PvxTensor *maps;          /* [n, h, w] or NULL */
+    const PvxTensor *masks;         /* [n, H, W] or NULL */
+    const char *const *item_ids;    /* n entries or NULL */
     /* ---- since the xai metrics (issue 7); read them only when `size` covers them
      * (PVX_METRIC_INPUT_HAS). Maps are raw maps [n, h, w] at the target layer's size (or the
      * image's for pixel methods); pvx_metric_map_pixels gives the map a person sees. */
@@ -55,16 +55,16 @@ typedef struct {
     PvxModel *model;                 /* the model of compression rate `cr`, or NULL; a metric
                                       * may forward it and must leave its weights as found */
     const PvxTensor *reference_maps; /* [n, h, w] the same method's maps at CR 1, or NULL */
-    int cr;                          /* compression rate of model and maps (1: unpruned), 0 unknown */
-    PvxMetricExplainFunc explain;    /* NULL when the method cannot be re-run */
+    int cr;                       /* compression rate of model and maps (1: unpruned), 0 unknown */
+    PvxMetricExplainFunc explain; /* NULL when the method cannot be re-run */
     gpointer explain_data;
-    int batch_size;                  /* images per forward for extra forwards; 0: 32 */
-    guint64 seed;                    /* seed of the metric's random choices */
-    const char *method;              /* the explanation method's name (messages), or NULL */
+    int batch_size;     /* images per forward for extra forwards; 0: 32 */
+    guint64 seed;       /* seed of the metric's random choices */
+    const char *method; /* the explanation method's name (messages), or NULL */
 } PvxMetricInput;
 
 /* TRUE when @in (a PvxMetricInput*) was filled by a core that knows @field. */
-#define PVX_METRIC_INPUT_HAS(in, field)                                                          \
+#define PVX_METRIC_INPUT_HAS(in, field)                                                            \
     ((in)->size >= offsetof(PvxMetricInput, field) + sizeof((in)->field))
 
 /* Named results of one metric run, filled by the plugin, owned by the core. */
@@ -146,10 +146,10 @@ uint8_t *pvx_metric_top_fraction(const float *values, int64_t n, double fraction
 
 /* Summary of per-item values over the finite ones. */
 typedef struct {
-    int64_t n;       /* finite values */
-    double mean;     /* NaN when n == 0 */
-    double std;      /* sample standard deviation (n − 1); NaN when n < 2 */
-    double ci_low;   /* percentile bootstrap confidence interval of the mean */
+    int64_t n;     /* finite values */
+    double mean;   /* NaN when n == 0 */
+    double std;    /* sample standard deviation (n − 1); NaN when n < 2 */
+    double ci_low; /* percentile bootstrap confidence interval of the mean */
     double ci_high;
 } PvxMetricSummary;
 

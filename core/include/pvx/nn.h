@@ -61,21 +61,21 @@ typedef struct {
     PvxLayerType type;
     /* Hyper-parameters, by type. */
     int64_t in_features, out_features; /* conv2d: Cin, Cout; linear: in, out; BN: C, C */
-    int kernel_h, kernel_w;             /* conv2d */
-    PvxConv2dParams conv;               /* conv2d */
-    PvxMaxPool2dParams pool;            /* maxpool2d */
-    int out_h, out_w;                   /* adaptive_avgpool2d */
-    double p;                           /* dropout probability */
-    double eps, momentum;               /* batchnorm2d */
+    int kernel_h, kernel_w;            /* conv2d */
+    PvxConv2dParams conv;              /* conv2d */
+    PvxMaxPool2dParams pool;           /* maxpool2d */
+    int out_h, out_w;                  /* adaptive_avgpool2d */
+    double p;                          /* dropout probability */
+    double eps, momentum;              /* batchnorm2d */
     /* Parameters (NULL where the type or the configuration has none). PyTorch's shapes. */
-    PvxTensor *weight, *bias;             /* conv2d, linear, batchnorm2d */
+    PvxTensor *weight, *bias;              /* conv2d, linear, batchnorm2d */
     PvxTensor *running_mean, *running_var; /* batchnorm2d */
-    PvxTensor *mask;                      /* conv2d, linear: 0/1 like weight, NULL = dense */
+    PvxTensor *mask;                       /* conv2d, linear: 0/1 like weight, NULL = dense */
     /* Gradients, same shapes as weight/bias, accumulated by backward (+=), zeroed by
      * pvx_model_zero_grad. Allocated with the parameter. */
     PvxTensor *weight_grad, *bias_grad;
-    int64_t num_batches_tracked;        /* batchnorm2d: TRAIN forwards so far */
-    PvxLayerState *state;               /* private: what forward keeps for backward */
+    int64_t num_batches_tracked; /* batchnorm2d: TRAIN forwards so far */
+    PvxLayerState *state;        /* private: what forward keeps for backward */
 } PvxLayer;
 
 typedef struct _PvxModel PvxModel;
@@ -106,8 +106,7 @@ PvxLayer *pvx_model_add_linear(PvxModel *model, const char *name, int64_t in_fea
                                int64_t out_features, gboolean bias);
 PvxLayer *pvx_model_add_relu(PvxModel *model, const char *name);
 PvxLayer *pvx_model_add_maxpool2d(PvxModel *model, const char *name, int kernel, int stride);
-PvxLayer *pvx_model_add_adaptive_avgpool2d(PvxModel *model, const char *name, int out_h,
-                                           int out_w);
+PvxLayer *pvx_model_add_adaptive_avgpool2d(PvxModel *model, const char *name, int out_h, int out_w);
 PvxLayer *pvx_model_add_dropout(PvxModel *model, const char *name, double p);
 /* eps 1e-5, momentum 0.1 as PyTorch; weight 1, bias 0, running mean 0, running var 1. */
 PvxLayer *pvx_model_add_batchnorm2d(PvxModel *model, const char *name, int64_t channels);
@@ -249,8 +248,7 @@ gboolean pvx_model_load_weights_file_except(PvxModel *model, const char *path, c
 gboolean pvx_model_save_masks(const PvxModel *model, PvxStore *store, const char *group,
                               GError **error);
 /* Reads every <group>/<layer>.weight mask present (an absent group means dense). */
-gboolean pvx_model_load_masks(PvxModel *model, PvxStore *store, const char *group,
-                              GError **error);
+gboolean pvx_model_load_masks(PvxModel *model, PvxStore *store, const char *group, GError **error);
 
 /* ---------------------------------------------------------------------------------------------
  * Sparse inference. INFERENCE and EXPLAIN forwards can run a pruned conv2d or linear layer on
@@ -272,9 +270,9 @@ gboolean pvx_model_load_masks(PvxModel *model, PvxStore *store, const char *grou
  * that uses it and kept until the weight or mask can have changed: pvx_model_set_mask,
  * pvx_model_set_mask_u8, pvx_model_clear_masks, pvx_model_apply_masks, pvx_model_init,
  * pvx_model_load_weights (which applies the masks), pvx_model_release_buffers and every TRAIN
- * forward (an optimizer step follows it) drop it. Rule for callers: after changing weight values in place by any other
- * means, call pvx_model_apply_masks() (the masks' rule already asks for that) before the next
- * forward — otherwise a sparse forward may run on the old weights.
+ * forward (an optimizer step follows it) drop it. Rule for callers: after changing weight values in
+ * place by any other means, call pvx_model_apply_masks() (the masks' rule already asks for that)
+ * before the next forward — otherwise a sparse forward may run on the old weights.
  */
 typedef enum {
     PVX_SPARSE_DEFAULT = 0, /* PVX_SPARSE from the environment, else AUTO */

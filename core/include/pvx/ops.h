@@ -83,9 +83,9 @@ void pvx_parallel_for(int64_t n, int64_t grain, PvxRangeFunc fn, void *data);
  * An unknown value warns once and means auto. PVX_KERNEL_ISA=generic (read on every call)
  * turns off the hand-written AVX-512 kernels (Winograd's input rows, the 2×2 max-pool's
  * backward) for tests and measurements; both give the same bits. best (the default) uses them
- * where the CPU has AVX-512F; another value warns once and means best. Weights are transformed on every call (never
- * cached: they change every training step); at batch 8 that is a few percent of the
- * convolution for VGG's 512-channel layers, less elsewhere.
+ * where the CPU has AVX-512F; another value warns once and means best. Weights are transformed on
+ * every call (never cached: they change every training step); at batch 8 that is a few percent of
+ * the convolution for VGG's 512-channel layers, less elsewhere.
  */
 typedef struct {
     int stride_h, stride_w;     /* 0 means 1 */
@@ -109,8 +109,8 @@ PvxTensor *pvx_conv2d_relu_forward(const PvxTensor *x, const PvxTensor *w, const
  * @x is only read when dw is requested and @w only when dx is requested, but both must be given
  * for the shape check. */
 gboolean pvx_conv2d_backward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *dy,
-                             const PvxConv2dParams *p, PvxTensor **dx, PvxTensor *dw,
-                             PvxTensor *db, GError **error);
+                             const PvxConv2dParams *p, PvxTensor **dx, PvxTensor *dw, PvxTensor *db,
+                             GError **error);
 /* The same, with dx passed back through the ReLU whose output is @x as well: dx is zero where
  * x ≤ 0. Bit for bit pvx_conv2d_backward followed by pvx_relu_backward(x, dx, &dx), without the
  * second pass over dx (the Winograd kernels zero it as they write it). */
@@ -133,8 +133,7 @@ gboolean pvx_linear_backward(const PvxTensor *x, const PvxTensor *w, const PvxTe
 PvxTensor *pvx_relu_forward(const PvxTensor *x, PvxTensor *out, GError **error);
 /* dx = dy where y > 0, else 0. @y is the forward's output (or its input: same sign test), so an
  * in-place forward loses nothing backward needs. @dx may point at @dy (in place). */
-gboolean pvx_relu_backward(const PvxTensor *y, const PvxTensor *dy, PvxTensor **dx,
-                           GError **error);
+gboolean pvx_relu_backward(const PvxTensor *y, const PvxTensor *dy, PvxTensor **dx, GError **error);
 
 /* ---------------------------------------------------------------------------------------------
  * Max-pool 2d, PyTorch's MaxPool2d with ceil_mode = False, dilation 1.
@@ -162,11 +161,11 @@ gboolean pvx_maxpool2d_output_shape(const PvxTensor *x, const PvxMaxPool2dParams
                                     int64_t out_shape[4], GError **error);
 /* @indices: NULL = inference, keep nothing; *indices == NULL = allocate (transfer full);
  * *indices != NULL = reuse (reallocated in place if its numel differs). */
-PvxTensor *pvx_maxpool2d_forward(const PvxTensor *x, const PvxMaxPool2dParams *p,
-                                 PvxTensor *out, PvxIndices **indices, GError **error);
+PvxTensor *pvx_maxpool2d_forward(const PvxTensor *x, const PvxMaxPool2dParams *p, PvxTensor *out,
+                                 PvxIndices **indices, GError **error);
 /* dx (shape of @x, overwritten): zero except dy routed to the recorded maxima. */
-gboolean pvx_maxpool2d_backward(const PvxTensor *x, const PvxIndices *indices,
-                                const PvxTensor *dy, PvxTensor **dx, GError **error);
+gboolean pvx_maxpool2d_backward(const PvxTensor *x, const PvxIndices *indices, const PvxTensor *dy,
+                                PvxTensor **dx, GError **error);
 /* The same, passed back through the ReLU whose output is @x as well: a maximum receives its
  * gradient only where x > 0. Bit for bit pvx_maxpool2d_backward followed by
  * pvx_relu_backward(x, dx, &dx), in one pass. */
@@ -183,11 +182,11 @@ gboolean pvx_maxpool2d_relu_backward_out(const PvxTensor *x, const PvxTensor *y,
  * Adaptive average pool 2d to [N, C, out_h, out_w]: output cell i averages input rows
  * [floor(i*H/out_h), ceil((i+1)*H/out_h)), columns likewise (PyTorch's bins).
  */
-PvxTensor *pvx_adaptive_avgpool2d_forward(const PvxTensor *x, int out_h, int out_w,
-                                          PvxTensor *out, GError **error);
+PvxTensor *pvx_adaptive_avgpool2d_forward(const PvxTensor *x, int out_h, int out_w, PvxTensor *out,
+                                          GError **error);
 /* dx (shape of @x, overwritten). Only x's shape is read. */
-gboolean pvx_adaptive_avgpool2d_backward(const PvxTensor *x, const PvxTensor *dy,
-                                         PvxTensor **dx, GError **error);
+gboolean pvx_adaptive_avgpool2d_backward(const PvxTensor *x, const PvxTensor *dy, PvxTensor **dx,
+                                         GError **error);
 
 /* ---------------------------------------------------------------------------------------------
  * Dropout, any shape. In training each element is kept with probability 1-p and scaled by
@@ -258,11 +257,11 @@ gboolean pvx_log_softmax_backward(const PvxTensor *y, const PvxTensor *dy, PvxTe
  * Cross-entropy loss, mean over the batch: L = -1/N Σ_n log softmax(logits_n)[target_n].
  * logits [N, C]; targets: N class indices in [0, C).
  */
-gboolean pvx_cross_entropy_forward(const PvxTensor *logits, const int64_t *targets,
-                                   double *loss, GError **error);
+gboolean pvx_cross_entropy_forward(const PvxTensor *logits, const int64_t *targets, double *loss,
+                                   GError **error);
 /* dlogits = dloss * (softmax(logits) - onehot(target)) / N (overwritten). */
-gboolean pvx_cross_entropy_backward(const PvxTensor *logits, const int64_t *targets,
-                                    double dloss, PvxTensor **dlogits, GError **error);
+gboolean pvx_cross_entropy_backward(const PvxTensor *logits, const int64_t *targets, double dloss,
+                                    PvxTensor **dlogits, GError **error);
 
 /* ---------------------------------------------------------------------------------------------
  * Sparse conv2d and linear forward (inference): the same ops as pvx_conv2d_forward and
@@ -294,8 +293,8 @@ const PvxTensor *pvx_sparse_weights_shape(const PvxSparseWeights *s);
 /* y = conv(x, w) + b as pvx_conv2d_forward, with @w from a conv weight. Same shape rules and
  * errors (PVX_ERROR_SHAPE also when @w is a linear weight). Returns: (transfer full). */
 PvxTensor *pvx_conv2d_forward_sparse(const PvxTensor *x, const PvxSparseWeights *w,
-                                     const PvxTensor *b, const PvxConv2dParams *p,
-                                     PvxTensor *out, GError **error);
+                                     const PvxTensor *b, const PvxConv2dParams *p, PvxTensor *out,
+                                     GError **error);
 /* y = x wᵀ + b as pvx_linear_forward, with @w from a linear weight. Returns: (transfer full). */
 PvxTensor *pvx_linear_forward_sparse(const PvxTensor *x, const PvxSparseWeights *w,
                                      const PvxTensor *b, PvxTensor *out, GError **error);

@@ -16,14 +16,14 @@ G_BEGIN_DECLS
 /* Append-only. */
 typedef enum {
     PVX_PARAM_BOOL = 1,
-    PVX_PARAM_INT,          /* 64-bit integer */
-    PVX_PARAM_DOUBLE,       /* an integer literal is accepted too */
+    PVX_PARAM_INT,    /* 64-bit integer */
+    PVX_PARAM_DOUBLE, /* an integer literal is accepted too */
     PVX_PARAM_STRING,
-    PVX_PARAM_CHOICE,       /* a string that must be one of spec->choices */
-    PVX_PARAM_INT_LIST,     /* a YAML sequence of integers: [2, 4, 8] */
+    PVX_PARAM_CHOICE,   /* a string that must be one of spec->choices */
+    PVX_PARAM_INT_LIST, /* a YAML sequence of integers: [2, 4, 8] */
     PVX_PARAM_DOUBLE_LIST,
     PVX_PARAM_STRING_LIST,
-    PVX_PARAM_PATH,         /* a string; relative paths resolve against the config file's folder */
+    PVX_PARAM_PATH, /* a string; relative paths resolve against the config file's folder */
 } PvxParamType;
 
 /* Flags of a spec. */
@@ -41,13 +41,16 @@ typedef struct {
      * PVX_PARAM_REQUIRED or PVX_PARAM_NULLABLE (then the default is "not set"). */
     const char *default_value;
     guint flags;
-    double min, max;             /* with PVX_PARAM_HAS_MIN / _MAX */
-    const char *const *choices;  /* PVX_PARAM_CHOICE: NULL-terminated list */
-    const char *doc;             /* one line */
+    double min, max;            /* with PVX_PARAM_HAS_MIN / _MAX */
+    const char *const *choices; /* PVX_PARAM_CHOICE: NULL-terminated list */
+    const char *doc;            /* one line */
 } PvxParamSpec;
 
 /* Convenience initialisers for spec tables. */
-#define PVX_PARAM_SPEC_END { NULL, 0, NULL, 0, 0, 0, NULL, NULL }
+#define PVX_PARAM_SPEC_END                                                                         \
+    {                                                                                              \
+        NULL, 0, NULL, 0, 0, 0, NULL, NULL                                                         \
+    }
 
 /* Validated values for one spec table. Owned by the core; plugins only read. */
 typedef struct _PvxParams PvxParams;

@@ -72,8 +72,8 @@ void pvx_plot_set_y_range(PvxPlot *p, int axis, double lo, double hi);
  * lower and upper ends of each point's error range (absolute values, e.g. a 95 % confidence
  * interval, not offsets from y). @label NULL: no legend entry. Lines of more than 25 points
  * (training curves) are drawn without markers. Arrays are copied. */
-void pvx_plot_line(PvxPlot *p, const char *label, int axis, int n, const double *x,
-                   const double *y, const double *lo, const double *hi);
+void pvx_plot_line(PvxPlot *p, const char *label, int axis, int n, const double *x, const double *y,
+                   const double *lo, const double *hi);
 
 /* Adds grouped bars on the left axis: @n_groups groups (they become the x categories, named
  * @group_labels) of @n_series bars each, one colour and legend entry per series

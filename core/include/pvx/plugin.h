@@ -13,7 +13,8 @@
  * can get them wrong:
  *
  *     static const PvxDatasetClass klass = { .size = sizeof klass, .open = my_open, ... };
- *     PVX_PLUGIN_DEFINE(PVX_KIND_DATASET, "idx", "1.0.0", "MNIST-style IDX files", my_params, &klass)
+ *     PVX_PLUGIN_DEFINE(PVX_KIND_DATASET, "idx", "1.0.0", "MNIST-style IDX files", my_params,
+ * &klass)
  */
 #pragma once
 
@@ -45,38 +46,38 @@ const char *pvx_plugin_kind_name(PvxPluginKind kind);
 PvxPluginKind pvx_plugin_kind_from_name(const char *name);
 
 typedef struct {
-    uint32_t magic;           /* PVX_PLUGIN_MAGIC */
-    uint16_t abi_major;       /* PVX_ABI_MAJOR the plugin was compiled with */
-    uint16_t abi_minor;       /* PVX_ABI_MINOR the plugin was compiled with */
-    uint32_t size;            /* sizeof(PvxPluginDescriptor) as the plugin saw it */
-    uint32_t kind;            /* PvxPluginKind */
-    const char *name;         /* unique per kind: [a-z0-9][a-z0-9_+-]* */
-    const char *version;      /* the plugin's own version, e.g. "1.0.0" */
-    const char *description;  /* one line */
+    uint32_t magic;             /* PVX_PLUGIN_MAGIC */
+    uint16_t abi_major;         /* PVX_ABI_MAJOR the plugin was compiled with */
+    uint16_t abi_minor;         /* PVX_ABI_MINOR the plugin was compiled with */
+    uint32_t size;              /* sizeof(PvxPluginDescriptor) as the plugin saw it */
+    uint32_t kind;              /* PvxPluginKind */
+    const char *name;           /* unique per kind: [a-z0-9][a-z0-9_+-]* */
+    const char *version;        /* the plugin's own version, e.g. "1.0.0" */
+    const char *description;    /* one line */
     const PvxParamSpec *params; /* terminated by PVX_PARAM_SPEC_END; NULL means none */
-    const void *klass;        /* the kind's function table; begins with uint32_t size */
-    void *reserved[8];        /* room to grow without changing the size check */
+    const void *klass;          /* the kind's function table; begins with uint32_t size */
+    void *reserved[8];          /* room to grow without changing the size check */
 } PvxPluginDescriptor;
 
 typedef const PvxPluginDescriptor *(*PvxPluginDescribeFunc)(void);
 
-#define PVX_PLUGIN_DEFINE(kind_, name_, version_, description_, params_, klass_)            \
-    G_MODULE_EXPORT const PvxPluginDescriptor *pvx_plugin_descriptor(void);                \
-    G_MODULE_EXPORT const PvxPluginDescriptor *pvx_plugin_descriptor(void)                 \
-    {                                                                                       \
-        static const PvxPluginDescriptor desc = {                                           \
-            .magic = PVX_PLUGIN_MAGIC,                                                      \
-            .abi_major = PVX_ABI_MAJOR,                                                     \
-            .abi_minor = PVX_ABI_MINOR,                                                     \
-            .size = sizeof(PvxPluginDescriptor),                                            \
-            .kind = (kind_),                                                                \
-            .name = (name_),                                                                \
-            .version = (version_),                                                          \
-            .description = (description_),                                                  \
-            .params = (params_),                                                            \
-            .klass = (klass_),                                                              \
-        };                                                                                  \
-        return &desc;                                                                       \
+#define PVX_PLUGIN_DEFINE(kind_, name_, version_, description_, params_, klass_)                   \
+    G_MODULE_EXPORT const PvxPluginDescriptor *pvx_plugin_descriptor(void);                        \
+    G_MODULE_EXPORT const PvxPluginDescriptor *pvx_plugin_descriptor(void)                         \
+    {                                                                                              \
+        static const PvxPluginDescriptor desc = {                                                  \
+            .magic = PVX_PLUGIN_MAGIC,                                                             \
+            .abi_major = PVX_ABI_MAJOR,                                                            \
+            .abi_minor = PVX_ABI_MINOR,                                                            \
+            .size = sizeof(PvxPluginDescriptor),                                                   \
+            .kind = (kind_),                                                                       \
+            .name = (name_),                                                                       \
+            .version = (version_),                                                                 \
+            .description = (description_),                                                         \
+            .params = (params_),                                                                   \
+            .klass = (klass_),                                                                     \
+        };                                                                                         \
+        return &desc;                                                                              \
     }
 
 G_END_DECLS

@@ -43,7 +43,7 @@ GArray *pvx_prune_run_crs(const PvxConfig *cfg);
 
 /* Runs the prune stage(s); on return @model holds the last rate's weights and masks. Prints one
  * table row per rate and the table at the end. */
-gboolean pvx_stage_prune(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
-                         PvxModel *model, GError **error);
+gboolean pvx_stage_prune(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds, PvxModel *model,
+                         GError **error);
 
 G_END_DECLS

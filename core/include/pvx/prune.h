@@ -53,30 +53,29 @@ typedef struct {
  * pattern: an unknown kind, an include/exclude pattern that matches no prunable layer (so a typo
  * is never silently ignored), or a selection that ends up empty.
  * Returns: (transfer full) NULL-terminated names. */
-char **pvx_prune_select_layers(const PvxModel *model, const PvxLayerSelection *sel,
-                               GError **error);
+char **pvx_prune_select_layers(const PvxModel *model, const PvxLayerSelection *sel, GError **error);
 
 /* ---------------------------------------------------------------------------------------------
  * Statistics.
  */
 typedef struct {
     int n_layers;
-    char **layers;          /* selected names (transfer full, NULL-terminated) */
-    int64_t *size;          /* per layer: weights */
-    int64_t *kept;          /* per layer: mask 1 (all of them without a mask) */
+    char **layers; /* selected names (transfer full, NULL-terminated) */
+    int64_t *size; /* per layer: weights */
+    int64_t *kept; /* per layer: mask 1 (all of them without a mask) */
     int64_t total, total_kept;
-    double cr;              /* total / total_kept (inf when nothing is kept) */
-    int64_t model_params;   /* pvx_model_num_params: all weights and biases */
-    int64_t model_pruned;   /* pruned entries of every masked layer, selected or not */
-    double model_ratio;     /* model_params / (model_params − model_pruned) */
+    double cr;                /* total / total_kept (inf when nothing is kept) */
+    int64_t model_params;     /* pvx_model_num_params: all weights and biases */
+    int64_t model_pruned;     /* pruned entries of every masked layer, selected or not */
+    double model_ratio;       /* model_params / (model_params − model_pruned) */
     double flops, flops_kept; /* per image, dense vs density-scaled conv/linear FLOPs */
-    double flop_reduction;  /* flops / flops_kept */
+    double flop_reduction;    /* flops / flops_kept */
 } PvxPruneStats;
 
 /* Fills @st for @layers of @model (input shape from pvx_model_input_shape, or @chw when the model
  * was built by hand). Free with pvx_prune_stats_clear. */
-gboolean pvx_prune_stats(const PvxModel *model, const char *const *layers,
-                         const int64_t chw[3], PvxPruneStats *st, GError **error);
+gboolean pvx_prune_stats(const PvxModel *model, const char *const *layers, const int64_t chw[3],
+                         PvxPruneStats *st, GError **error);
 void pvx_prune_stats_clear(PvxPruneStats *st);
 /* Writes @st as attributes and datasets under @group: attrs compression_rate_achieved,
  * weights_total, weights_kept, model_params, model_params_kept, model_ratio, flops, flops_kept,
@@ -110,9 +109,9 @@ typedef struct {
  * has none. PVX_ERROR_NUMERIC for a NaN score (naming layer and index); structured pruning of a
  * layer that is not conv2d, or a CR structured pruning cannot reach, is
  * PVX_ERROR_INVALID_ARGUMENT. On failure the masks are unchanged. */
-gboolean pvx_prune_step(PvxModel *model, const char *const *layers, PvxPruner *p,
-                        double from_cr, double to_cr, guint64 seed, int step,
-                        const PvxPruneGradients *grads, GError **error);
+gboolean pvx_prune_step(PvxModel *model, const char *const *layers, PvxPruner *p, double from_cr,
+                        double to_cr, guint64 seed, int step, const PvxPruneGradients *grads,
+                        GError **error);
 
 /* ---------------------------------------------------------------------------------------------
  * Schedules.

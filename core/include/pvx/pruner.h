@@ -51,20 +51,20 @@ typedef enum {
 
 typedef struct _PvxPruneContext PvxPruneContext;
 struct _PvxPruneContext {
-    uint32_t size;              /* sizeof(PvxPruneContext) as the core saw it */
-    int n_layers;               /* selected layers */
-    PvxLayer *const *layers;    /* conv2d/linear layers: weight, mask (NULL = dense), weight_grad */
-    PvxModel *model;            /* the whole model (borrowed) */
-    guint64 seed;               /* this step's seed: a pure function of the run seed and step */
-    int step;                   /* 0-based pruning step of the schedule */
-    double target_cr;           /* the compression rate this step aims at */
+    uint32_t size;           /* sizeof(PvxPruneContext) as the core saw it */
+    int n_layers;            /* selected layers */
+    PvxLayer *const *layers; /* conv2d/linear layers: weight, mask (NULL = dense), weight_grad */
+    PvxModel *model;         /* the whole model (borrowed) */
+    guint64 seed;            /* this step's seed: a pure function of the run seed and step */
+    int step;                /* 0-based pruning step of the schedule */
+    double target_cr;        /* the compression rate this step aims at */
     /* PVX_PRUNER_NEEDS_GRADIENTS: n_batches batches of training data (seeded order, no
      * augmentation) are available; gradients(ctx, b, error) zeroes the weight gradients, runs
      * forward and backward of batch b (evaluation behaviour: dropout off, BN running statistics)
      * with the mean cross-entropy loss, and leaves dL/dw in each layer's weight_grad. */
     int n_batches;
     gboolean (*gradients)(const PvxPruneContext *ctx, int batch, GError **error);
-    gpointer core_data;         /* private to the core */
+    gpointer core_data; /* private to the core */
 };
 
 typedef struct {

@@ -39,12 +39,12 @@ PvxImage *pvx_image_scale_nearest(const PvxImage *img, int factor);
 /* Layout and colours of pvx_render_grid. Zero-initialise, then set what you need; zero values
  * mean the defaults noted. */
 typedef struct {
-    const char *title;              /* a line above the grid; NULL: none */
-    const char *const *row_labels;  /* n_rows entries (an entry may be NULL); NULL: no labels */
-    const char *const *col_labels;  /* n_cols entries above the columns; NULL: none */
-    int margin;                     /* pixels around and between tiles; 0: 4 */
-    int text_scale;                 /* font scale; 0: 1 */
-    gboolean custom_colors;         /* FALSE: white background, black text */
+    const char *title;             /* a line above the grid; NULL: none */
+    const char *const *row_labels; /* n_rows entries (an entry may be NULL); NULL: no labels */
+    const char *const *col_labels; /* n_cols entries above the columns; NULL: none */
+    int margin;                    /* pixels around and between tiles; 0: 4 */
+    int text_scale;                /* font scale; 0: 1 */
+    gboolean custom_colors;        /* FALSE: white background, black text */
     uint8_t background[3];
     uint8_t foreground[3];
 } PvxGridOptions;

@@ -89,15 +89,15 @@ gboolean pvx_store_set_attr_string(PvxStore *store, const char *path, const char
                                    const char *value, GError **error);
 gboolean pvx_store_set_attr_double(PvxStore *store, const char *path, const char *name,
                                    double value, GError **error);
-gboolean pvx_store_set_attr_int(PvxStore *store, const char *path, const char *name,
-                                int64_t value, GError **error);
+gboolean pvx_store_set_attr_int(PvxStore *store, const char *path, const char *name, int64_t value,
+                                GError **error);
 /* Returns: (transfer full). */
 char *pvx_store_get_attr_string(PvxStore *store, const char *path, const char *name,
                                 GError **error);
-gboolean pvx_store_get_attr_double(PvxStore *store, const char *path, const char *name,
-                                   double *out, GError **error);
-gboolean pvx_store_get_attr_int(PvxStore *store, const char *path, const char *name,
-                                int64_t *out, GError **error);
+gboolean pvx_store_get_attr_double(PvxStore *store, const char *path, const char *name, double *out,
+                                   GError **error);
+gboolean pvx_store_get_attr_int(PvxStore *store, const char *path, const char *name, int64_t *out,
+                                GError **error);
 
 /* The global lock around HDF5 (recursive). Only for code that calls the HDF5 API itself. */
 void pvx_store_hdf5_lock(void);

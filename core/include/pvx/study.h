@@ -32,11 +32,11 @@ G_BEGIN_DECLS
  * text after a closing quote or an unterminated quote is PVX_ERROR_FORMAT naming file, line and
  * column. */
 typedef struct {
-    char *name;       /* the file, for messages */
-    char **header;    /* NULL-terminated */
+    char *name;    /* the file, for messages */
+    char **header; /* NULL-terminated */
     int n_cols;
-    GPtrArray *rows;  /* char ** (n_cols entries, NULL-terminated) per record */
-    GArray *lines;    /* int: the 1-based line each record starts on */
+    GPtrArray *rows; /* char ** (n_cols entries, NULL-terminated) per record */
+    GArray *lines;   /* int: the 1-based line each record starts on */
 } PvxCsv;
 
 /* Parses @text (@len bytes, -1: NUL-terminated); @name names it in messages.
@@ -73,8 +73,8 @@ typedef enum {
  * nominal neither). Units with fewer than two values are not pairable and drop out. Returns α,
  * or NaN when it is undefined (fewer than two pairable values, or no expected disagreement,
  * e.g. every value the same). */
-double pvx_krippendorff_alpha(const double *counts, int n_units, int n_values,
-                              const double *values, PvxAlphaLevel level);
+double pvx_krippendorff_alpha(const double *counts, int n_units, int n_values, const double *values,
+                              PvxAlphaLevel level);
 /* Population standard deviation (divisor n) of @x; 0 for n ≤ 1. */
 double pvx_population_std(const double *x, int n);
 /* Regularised upper incomplete gamma function Q(a, x) = Γ(a, x)/Γ(a), a > 0, x ≥ 0 (series
@@ -136,15 +136,15 @@ typedef struct {
 /* Problems found in the answers. Each kind is counted; notes holds readable lines (at most 10
  * per kind) such as "results.csv:12: task 't9' is not in the key". */
 typedef struct {
-    int rows;          /* answer records read */
-    int used;          /* answers that entered the statistics */
-    int rejected;      /* AssignmentStatus Rejected (left out) */
-    int empty;         /* no value (empty column, or no one-hot column true) */
-    int ambiguous;     /* several one-hot columns true */
-    int unknown_task;  /* task not in the key */
-    int duplicate;     /* a worker answering the same task again (the first answer is kept) */
-    int uncoded;       /* a value with no code */
-    GPtrArray *notes;  /* char * */
+    int rows;         /* answer records read */
+    int used;         /* answers that entered the statistics */
+    int rejected;     /* AssignmentStatus Rejected (left out) */
+    int empty;        /* no value (empty column, or no one-hot column true) */
+    int ambiguous;    /* several one-hot columns true */
+    int unknown_task; /* task not in the key */
+    int duplicate;    /* a worker answering the same task again (the first answer is kept) */
+    int uncoded;      /* a value with no code */
+    GPtrArray *notes; /* char * */
     GHashTable *uncoded_values; /* value → GINT_TO_POINTER(count) */
 } PvxStudyIssues;
 
@@ -173,12 +173,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PvxStudyAnswers, pvx_study_answers_free)
 
 /* How answer values become numbers (pairwise) or classes (identify). */
 typedef struct {
-    GHashTable *codes;      /* pairwise: value → double * (coded from the LEFT model's side) */
-    char **dont_know;       /* identify: values meaning "I don't know" (NULL-terminated) */
-    char **classes;         /* identify: answerable class names, NULL: those in the key */
-    double ridge;           /* Bradley–Terry penalty (default 1e-3) */
-    int scale;              /* 3, 5 or 7 when known (design.yaml): the full scale is the value
-                             * domain; 0: the values that occur (and their negatives) */
+    GHashTable *codes; /* pairwise: value → double * (coded from the LEFT model's side) */
+    char **dont_know;  /* identify: values meaning "I don't know" (NULL-terminated) */
+    char **classes;    /* identify: answerable class names, NULL: those in the key */
+    double ridge;      /* Bradley–Terry penalty (default 1e-3) */
+    int scale;         /* 3, 5 or 7 when known (design.yaml): the full scale is the value
+                        * domain; 0: the values that occur (and their negatives) */
 } PvxStudyCoding;
 
 /* Defaults: every label export writes (scale 3: alg1 +1, none 0, alg2 −1; scale 5: cmr +2,
@@ -191,8 +191,8 @@ gboolean pvx_study_coding_set_codes(PvxStudyCoding *c, const char *spec, GError 
 /* Reads what export wrote into design.yaml (codes, scale, dont_know, classes). *field_out (may
  * be NULL) receives the answer field (transfer full), *raters_out (may be NULL) the raters per
  * task. */
-gboolean pvx_study_coding_load_design(PvxStudyCoding *c, const char *design_path,
-                                      char **field_out, int *raters_out, GError **error);
+gboolean pvx_study_coding_load_design(PvxStudyCoding *c, const char *design_path, char **field_out,
+                                      int *raters_out, GError **error);
 void pvx_study_coding_clear(PvxStudyCoding *c);
 
 /* The labels of a scale from the left model's side, best first (scale 3, 5 or 7): @codes_out
@@ -201,25 +201,25 @@ const char *const *pvx_study_scale_labels(int scale, const int **codes_out);
 
 /* ---- analysis --------------------------------------------------------------------------------*/
 typedef struct {
-    char *a, *b;           /* model labels, a before b in model order */
+    char *a, *b; /* model labels, a before b in model order */
     int answers, tasks;
-    double mean;           /* mean coded answer from a's side */
-    int n_a, n_b, n_equal; /* answers preferring a, b, neither */
+    double mean;                     /* mean coded answer from a's side */
+    int n_a, n_b, n_equal;           /* answers preferring a, b, neither */
     double a_preferred, b_preferred; /* shares of the non-equal answers (NaN when none) */
-    double equal;          /* share of all answers */
-    double alpha[3];       /* nominal, ordinal, interval over this pair's tasks */
-    double chi2, p;        /* n_a vs n_b against 50:50, 1 degree of freedom */
-    int *distribution;     /* answers per code value (n_values of the analysis) */
-    int *class_answers;    /* per class */
-    double *class_mean;    /* per class, from a's side (NaN: none) */
+    double equal;                    /* share of all answers */
+    double alpha[3];                 /* nominal, ordinal, interval over this pair's tasks */
+    double chi2, p;                  /* n_a vs n_b against 50:50, 1 degree of freedom */
+    int *distribution;               /* answers per code value (n_values of the analysis) */
+    int *class_answers;              /* per class */
+    double *class_mean;              /* per class, from a's side (NaN: none) */
 } PvxStudyPair;
 
 typedef struct {
     char *model;
     int answers, tasks;
     /* pairwise */
-    double index;          /* explainability index: mean coded answer from this model's side */
-    double alpha[3];       /* over the tasks that contain the model, from its side */
+    double index;    /* explainability index: mean coded answer from this model's side */
+    double alpha[3]; /* over the tasks that contain the model, from its side */
     double bt, bt_se, bt_lo, bt_hi; /* Bradley–Terry θ and its 95 % interval θ ± 1.96·se */
     int *class_answers;
     double *class_index;
@@ -227,23 +227,23 @@ typedef struct {
     int correct, wrong, dont_know;
     double accuracy, error_rate, indecisive, alpha_nominal;
     int *class_n, *class_correct, *class_wrong, *class_dont_know; /* per true class */
-    double *confusion;     /* n_classes × (n_classes + 1): true class × answered (last: don't know) */
+    double *confusion; /* n_classes × (n_classes + 1): true class × answered (last: don't know) */
 } PvxStudyModel;
 
 typedef struct {
     PvxStudyType type;
-    double alpha[3];       /* nominal, ordinal, interval (identify: nominal only, others NaN) */
+    double alpha[3]; /* nominal, ordinal, interval (identify: nominal only, others NaN) */
     int answers, tasks, raters;
-    double mean_task_std;  /* pairwise: mean over tasks with ≥ 2 answers */
-    char **task_ids;       /* per key row, NULL-terminated */
-    double *task_std;      /* per key row (NaN: fewer than 2 answers) */
+    double mean_task_std; /* pairwise: mean over tasks with ≥ 2 answers */
+    char **task_ids;      /* per key row, NULL-terminated */
+    double *task_std;     /* per key row (NaN: fewer than 2 answers) */
     int n_values;
-    double *values;        /* pairwise code domain, ascending */
-    char **classes;        /* NULL-terminated */
+    double *values; /* pairwise code domain, ascending */
+    char **classes; /* NULL-terminated */
     int n_classes;
-    GPtrArray *pairs;      /* PvxStudyPair * */
-    GPtrArray *models;     /* PvxStudyModel * */
-    double *class_alpha;   /* identify: nominal α per class */
+    GPtrArray *pairs;    /* PvxStudyPair * */
+    GPtrArray *models;   /* PvxStudyModel * */
+    double *class_alpha; /* identify: nominal α per class */
     int *class_answers;
     PvxStudyIssues issues; /* copied from the answers, plus the analysis' own findings */
     double ridge;
@@ -277,8 +277,8 @@ gboolean pvx_study_store_analysis(PvxStore *store, const char *name, const PvxSt
 typedef struct {
     char *name;
     PvxStudyType type;
-    char *method;       /* explanation method; NULL: the first one of the run */
-    int *models;        /* CRs */
+    char *method; /* explanation method; NULL: the first one of the run */
+    int *models;  /* CRs */
     int n_models;
     gboolean pairs_reference; /* FALSE: every pair; TRUE: each model against @reference */
     int reference;
@@ -303,12 +303,12 @@ GArray *pvx_study_designs_load(const char *path, guint64 default_seed, GError **
 
 /* What export made (for the stage and for tests). */
 typedef struct {
-    char *dir;           /* the design's folder: key.csv, design.yaml, upload/ */
+    char *dir;              /* the design's folder: key.csv, design.yaml, upload/ */
     GPtrArray *task_header; /* char *: tasks.csv columns */
-    GPtrArray *tasks;    /* char ** rows of tasks.csv */
-    GPtrArray *key;      /* char ** rows of key.csv */
-    int images;          /* images selected */
-    int pictures;        /* PNG files written */
+    GPtrArray *tasks;       /* char ** rows of tasks.csv */
+    GPtrArray *key;         /* char ** rows of key.csv */
+    int images;             /* images selected */
+    int pictures;           /* PNG files written */
 } PvxStudyExport;
 
 void pvx_study_export_free(PvxStudyExport *e);
@@ -327,8 +327,7 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
  * <run dir>/study/<name>/ and its tasks and key stored under /study/<name>/ (tasks/<column>,
  * key/<column>: string datasets; attributes type, scale, method, rendering, models, dir).
  * Skips itself when finished already or when the config has no designs. */
-gboolean pvx_stage_study(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
-                         GError **error);
+gboolean pvx_stage_study(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds, GError **error);
 
 /* ---- simulated raters ------------------------------------------------------------------------*/
 typedef struct {

@@ -20,8 +20,8 @@ typedef struct {
     int ndim;
     int64_t shape[PVX_TENSOR_MAX_DIMS];
     int64_t stride[PVX_TENSOR_MAX_DIMS]; /* in elements */
-    float *data;                          /* first element of this tensor (inside storage) */
-    PvxStorage *storage;                  /* owner of the memory; shared by views */
+    float *data;                         /* first element of this tensor (inside storage) */
+    PvxStorage *storage;                 /* owner of the memory; shared by views */
     gint refcount;
 } PvxTensor;
 
@@ -32,7 +32,8 @@ PvxTensor *pvx_tensor_new(int ndim, const int64_t *shape);
 PvxTensor *pvx_tensor_new_shape(int ndim, ...);
 /* New tensor with the same shape as @like, zero-filled. Returns: (transfer full). */
 PvxTensor *pvx_tensor_new_like(const PvxTensor *like);
-/* New tensor wrapping a copy of @n floats from @data with the given shape. Returns: (transfer full). */
+/* New tensor wrapping a copy of @n floats from @data with the given shape. Returns: (transfer
+ * full). */
 PvxTensor *pvx_tensor_new_from_data(int ndim, const int64_t *shape, const float *data);
 
 PvxTensor *pvx_tensor_ref(PvxTensor *t);

@@ -41,8 +41,8 @@ G_BEGIN_DECLS
  */
 typedef enum {
     PVX_LR_CONSTANT = 0,
-    PVX_LR_STEP,     /* lr · gamma^⌊epoch / step_size⌋, per epoch (torch StepLR stepped per epoch) */
-    PVX_LR_COSINE,   /* lr · ½(1 + cos(π t / T)) to 0, per batch (CosineAnnealingLR, eta_min 0) */
+    PVX_LR_STEP, /* lr · gamma^⌊epoch / step_size⌋, per epoch (torch StepLR stepped per epoch) */
+    PVX_LR_COSINE, /* lr · ½(1 + cos(π t / T)) to 0, per batch (CosineAnnealingLR, eta_min 0) */
     PVX_LR_ONECYCLE, /* torch OneCycleLR: pct_start 0.3, cos, div 25, final div 1e4, per batch */
 } PvxLrSchedule;
 
@@ -53,14 +53,14 @@ gboolean pvx_lr_schedule_from_name(const char *name, PvxLrSchedule *out);
 
 typedef struct {
     PvxLrSchedule schedule;
-    double lr;            /* base lr (one-cycle: the peak) */
-    int epochs;           /* total, warm-up included */
+    double lr;  /* base lr (one-cycle: the peak) */
+    int epochs; /* total, warm-up included */
     int64_t steps_per_epoch;
-    int step_size;        /* PVX_LR_STEP: epochs between decays (>= 1) */
-    double gamma;         /* PVX_LR_STEP: factor per decay */
-    int warmup_epochs;    /* linear warm-up in front of constant/step/cosine: the k-th of W warm-up
-                           * steps (k = 1..W) uses lr · k / W (torch LinearLR with start_factor
-                           * 1/W, total_iters W-1); the schedule then starts from its beginning */
+    int step_size;     /* PVX_LR_STEP: epochs between decays (>= 1) */
+    double gamma;      /* PVX_LR_STEP: factor per decay */
+    int warmup_epochs; /* linear warm-up in front of constant/step/cosine: the k-th of W warm-up
+                        * steps (k = 1..W) uses lr · k / W (torch LinearLR with start_factor
+                        * 1/W, total_iters W-1); the schedule then starts from its beginning */
 } PvxLrParams;
 
 /* FALSE + PVX_ERROR_INVALID_ARGUMENT for impossible settings (warm-up as long as the training,
@@ -95,10 +95,10 @@ typedef struct {
 typedef struct _PvxLoader PvxLoader;
 
 typedef struct {
-    PvxTensor *x;     /* [b, C, H, W] (transfer none; valid until the next pvx_loader_next) */
-    int64_t *labels;  /* b entries (transfer none) */
-    int64_t n;        /* b: batch_size, or fewer for the last batch */
-    int64_t index;    /* batch number in the epoch, from 0 */
+    PvxTensor *x;    /* [b, C, H, W] (transfer none; valid until the next pvx_loader_next) */
+    int64_t *labels; /* b entries (transfer none) */
+    int64_t n;       /* b: batch_size, or fewer for the last batch */
+    int64_t index;   /* batch number in the epoch, from 0 */
 } PvxBatch;
 
 /* @indices: the split's items to use (@n of them; copied); NULL = all items of the split.
@@ -147,18 +147,18 @@ typedef struct {
     double val_fraction;     /* carve a val split off train when the dataset has none (0: don't) */
     PvxAugment augment;
     guint64 seed;
-    gboolean prefetch;       /* load the next batch in a background thread */
-    gboolean progress;       /* report through pvx_progress */
-    double epoch_fraction;   /* (0, 1]: an epoch is the first ceil(fraction · n / batch) batches
-                              * of that epoch's shuffled order — a different seeded subset per
-                              * epoch (1: the whole split) */
+    gboolean prefetch;     /* load the next batch in a background thread */
+    gboolean progress;     /* report through pvx_progress */
+    double epoch_fraction; /* (0, 1]: an epoch is the first ceil(fraction · n / batch) batches
+                            * of that epoch's shuffled order — a different seeded subset per
+                            * epoch (1: the whole split) */
 } PvxTrainParams;
 
 /* Fills @p with the defaults (the ones the config schema documents). */
 void pvx_train_params_init(PvxTrainParams *p);
 
 typedef struct {
-    int epoch; /* 1-based */
+    int epoch;                                              /* 1-based */
     double loss, train_acc, val_loss, val_acc, lr, seconds; /* NaN where there is no val split */
 } PvxEpochStats;
 

@@ -85,8 +85,7 @@ static gint64 read_fully(gzFile gz, const char *path, uint8_t *buf, guint64 len,
                 return (gint64)got;
             }
             g_set_error(error, PVX_ERROR, zerr == Z_ERRNO ? PVX_ERROR_IO : PVX_ERROR_FORMAT,
-                        "%s: cannot read: %s", path,
-                        zerr == Z_ERRNO ? g_strerror(errno) : msg);
+                        "%s: cannot read: %s", path, zerr == Z_ERRNO ? g_strerror(errno) : msg);
             return -1;
         }
         if (r == 0) {
@@ -127,8 +126,8 @@ static gboolean idx_file_load(const char *path, int want_ndim, const char *what,
                     path, got, cut ? " (gzip stream cut short)" : "");
         goto out;
     }
-    guint32 magic = ((guint32)head[0] << 24) | ((guint32)head[1] << 16) |
-                    ((guint32)head[2] << 8) | head[3];
+    guint32 magic =
+        ((guint32)head[0] << 24) | ((guint32)head[1] << 16) | ((guint32)head[2] << 8) | head[3];
     if (magic != want_magic) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT,
                     "%s: wrong magic 0x%08x, expected 0x%08x (IDX, unsigned bytes, %d dimension%s: "
@@ -141,7 +140,8 @@ static gboolean idx_file_load(const char *path, int want_ndim, const char *what,
         goto out;
     if (got < 4 * want_ndim) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT,
-                    "%s: truncated: the header ends after %" G_GINT64_FORMAT " of %d dimension bytes",
+                    "%s: truncated: the header ends after %" G_GINT64_FORMAT
+                    " of %d dimension bytes",
                     path, got, 4 * want_ndim);
         goto out;
     }
@@ -167,8 +167,8 @@ static gboolean idx_file_load(const char *path, int want_ndim, const char *what,
     }
     out->data = g_try_malloc(total);
     if (!out->data) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_IO, "%s: cannot allocate %" G_GUINT64_FORMAT
-                    " bytes", path, total);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_IO,
+                    "%s: cannot allocate %" G_GUINT64_FORMAT " bytes", path, total);
         goto out;
     }
     got = read_fully(gz, path, out->data, total, &cut, error);
@@ -188,20 +188,19 @@ static gboolean idx_file_load(const char *path, int want_ndim, const char *what,
         goto out;
     if (got > 0) {
         g_autofree char *d = dims_string(want_ndim, out->dims);
-        g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT,
-                    "%s: more data than the header's %s bytes", path, d);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT, "%s: more data than the header's %s bytes",
+                    path, d);
         goto out;
     }
     ok = TRUE;
-out:
-    {
-        int rc = gzclose_r(gz);
-        if (ok && rc != Z_OK) {
-            g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT, "%s: corrupt gzip stream (zlib %d)",
-                        path, rc);
-            ok = FALSE;
-        }
+out : {
+    int rc = gzclose_r(gz);
+    if (ok && rc != Z_OK) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT, "%s: corrupt gzip stream (zlib %d)", path,
+                    rc);
+        ok = FALSE;
     }
+}
     if (!ok)
         idx_file_clear(out);
     return ok;
@@ -234,7 +233,7 @@ static gboolean load_split(const char *root, const char *prefix, int64_t limit, 
     if (!lab_path)
         return FALSE;
 
-    IdxFile img = { 0 }, lab = { 0 };
+    IdxFile img = {0}, lab = {0};
     if (!idx_file_load(img_path, 3, "images N×H×W", &img, error))
         return FALSE;
     if (!idx_file_load(lab_path, 1, "labels N", &lab, error)) {
@@ -250,9 +249,10 @@ static gboolean load_split(const char *root, const char *prefix, int64_t limit, 
         goto out;
     }
     if (img.dims[1] > G_MAXINT || img.dims[2] > G_MAXINT) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT, "%s: images of %" G_GUINT64_FORMAT
-                    "×%" G_GUINT64_FORMAT " pixels are too large", img_path, img.dims[1],
-                    img.dims[2]);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT,
+                    "%s: images of %" G_GUINT64_FORMAT "×%" G_GUINT64_FORMAT
+                    " pixels are too large",
+                    img_path, img.dims[1], img.dims[2]);
         goto out;
     }
     if (*height == 0) {
@@ -288,7 +288,8 @@ static gboolean check_labels(const IdxSplit *split, int n_classes, const char *c
     for (int64_t i = 0; i < split->n_file; i++) {
         if (split->labels[i] >= n_classes) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_FORMAT,
-                        "%s: label %d of item %" G_GINT64_FORMAT " is not below the %d classes (%s)",
+                        "%s: label %d of item %" G_GINT64_FORMAT
+                        " is not below the %d classes (%s)",
                         split->labels_path, split->labels[i], i, n_classes, classes_where);
             return FALSE;
         }
@@ -350,8 +351,8 @@ static gpointer idx_open(const PvxParams *params, GError **error)
             for (gsize j = 0; j < i; j++) {
                 if (strcmp(given[i], given[j]) == 0) {
                     g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE,
-                                "%s: class name '%s' appears twice", pvx_params_where(params, "classes"),
-                                given[i]);
+                                "%s: class name '%s' appears twice",
+                                pvx_params_where(params, "classes"), given[i]);
                     goto fail;
                 }
             }
@@ -461,20 +462,20 @@ static gboolean idx_get_item(gpointer self, PvxSplit split, int64_t index, PvxDa
 }
 
 static const PvxParamSpec idx_params[] = {
-    { "root", PVX_PARAM_PATH, "/usr/share/datasets/fashion-mnist", 0, 0, 0, NULL,
-      "folder with <prefix>-images-idx3-ubyte[.gz] and <prefix>-labels-idx1-ubyte[.gz]" },
-    { "prefix_train", PVX_PARAM_STRING, "train", 0, 0, 0, NULL, "file prefix of the train split" },
-    { "prefix_test", PVX_PARAM_STRING, "t10k", 0, 0, 0, NULL, "file prefix of the test split" },
-    { "classes", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL,
-      "one name per label value (0 .. largest label); [] means Fashion-MNIST's ten" },
-    { "mean", PVX_PARAM_DOUBLE, "0.2860", 0, 0, 0, NULL,
-      "normalisation mean of value/255 (Fashion-MNIST train: 0.28604)" },
-    { "std", PVX_PARAM_DOUBLE, "0.3530", PVX_PARAM_HAS_MIN, 1e-6, 0, NULL,
-      "normalisation std of value/255 (Fashion-MNIST train: 0.35302)" },
-    { "limit_train", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
-      "use only the first N train items (0 = all)" },
-    { "limit_test", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
-      "use only the first N test items (0 = all)" },
+    {"root", PVX_PARAM_PATH, "/usr/share/datasets/fashion-mnist", 0, 0, 0, NULL,
+     "folder with <prefix>-images-idx3-ubyte[.gz] and <prefix>-labels-idx1-ubyte[.gz]"},
+    {"prefix_train", PVX_PARAM_STRING, "train", 0, 0, 0, NULL, "file prefix of the train split"},
+    {"prefix_test", PVX_PARAM_STRING, "t10k", 0, 0, 0, NULL, "file prefix of the test split"},
+    {"classes", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL,
+     "one name per label value (0 .. largest label); [] means Fashion-MNIST's ten"},
+    {"mean", PVX_PARAM_DOUBLE, "0.2860", 0, 0, 0, NULL,
+     "normalisation mean of value/255 (Fashion-MNIST train: 0.28604)"},
+    {"std", PVX_PARAM_DOUBLE, "0.3530", PVX_PARAM_HAS_MIN, 1e-6, 0, NULL,
+     "normalisation std of value/255 (Fashion-MNIST train: 0.35302)"},
+    {"limit_train", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
+     "use only the first N train items (0 = all)"},
+    {"limit_test", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
+     "use only the first N test items (0 = all)"},
     PVX_PARAM_SPEC_END,
 };
 

@@ -19,16 +19,16 @@
 
 /* Imagenette's WordNet ids and the names fast.ai gives them. */
 static const char *const imagenette_names[][2] = {
-    { "n01440764", "tench" },          { "n02102040", "English springer" },
-    { "n02979186", "cassette player" }, { "n03000684", "chain saw" },
-    { "n03028079", "church" },         { "n03394916", "French horn" },
-    { "n03417042", "garbage truck" },  { "n03425413", "gas pump" },
-    { "n03445777", "golf ball" },      { "n03888605", "parachute" },
+    {"n01440764", "tench"},           {"n02102040", "English springer"},
+    {"n02979186", "cassette player"}, {"n03000684", "chain saw"},
+    {"n03028079", "church"},          {"n03394916", "French horn"},
+    {"n03417042", "garbage truck"},   {"n03425413", "gas pump"},
+    {"n03445777", "golf ball"},       {"n03888605", "parachute"},
 };
 
 typedef struct {
-    char *path;  /* absolute file path */
-    char *id;    /* "<split-folder>/<class-folder>/<stem>" */
+    char *path; /* absolute file path */
+    char *id;   /* "<split-folder>/<class-folder>/<stem>" */
     int label;
 } FolderItem;
 
@@ -190,9 +190,9 @@ static gboolean read_stats(const PvxParams *params, const char *name, float out[
 }
 
 static const char *const split_folders[PVX_SPLIT_COUNT][2] = {
-    { "train", NULL },
-    { "val", "validation" },
-    { "test", NULL },
+    {"train", NULL},
+    {"val", "validation"},
+    {"test", NULL},
 };
 
 static gpointer imagefolder_open(const PvxParams *params, GError **error)
@@ -203,8 +203,8 @@ static gpointer imagefolder_open(const PvxParams *params, GError **error)
                     pvx_params_where(params, "root"), root ? root : "(unset)");
         return NULL;
     }
-    char *split_dirs[PVX_SPLIT_COUNT] = { NULL };
-    const char *split_names[PVX_SPLIT_COUNT] = { NULL };
+    char *split_dirs[PVX_SPLIT_COUNT] = {NULL};
+    const char *split_names[PVX_SPLIT_COUNT] = {NULL};
     ImageFolder *ds = g_new0(ImageFolder, 1);
     ds->root = g_strdup(root);
     ds->size = (int)pvx_params_get_int(params, "size");
@@ -259,7 +259,8 @@ static gpointer imagefolder_open(const PvxParams *params, GError **error)
             goto fail;
         }
     }
-    gboolean imagenette = g_strcmp0(pvx_params_get_string(params, "label_names"), "imagenette") == 0;
+    gboolean imagenette =
+        g_strcmp0(pvx_params_get_string(params, "label_names"), "imagenette") == 0;
     ds->names = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < ds->folders->len; i++)
         g_ptr_array_add(ds->names,
@@ -278,7 +279,8 @@ static gpointer imagefolder_open(const PvxParams *params, GError **error)
         for (guint c = 0; c < ds->folders->len; c++) {
             gboolean seen = FALSE;
             for (int s = 0; s < PVX_SPLIT_COUNT && !seen; s++)
-                for (guint i = 0; ds->splits[s].present && i < ds->splits[s].items->len && !seen; i++)
+                for (guint i = 0; ds->splits[s].present && i < ds->splits[s].items->len && !seen;
+                     i++)
                     seen = g_array_index(ds->splits[s].items, FolderItem, i).label == (int)c;
             if (!seen) {
                 g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
@@ -350,8 +352,8 @@ static gboolean imagefolder_get_item(gpointer self, PvxSplit split, int64_t inde
     ImageFolder *ds = self;
     if (imagefolder_split_size(ds, split) <= index || index < 0) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
-                    "no item %" G_GINT64_FORMAT " in split %s of %s", index,
-                    pvx_split_name(split), ds->root);
+                    "no item %" G_GINT64_FORMAT " in split %s of %s", index, pvx_split_name(split),
+                    ds->root);
         return FALSE;
     }
     const FolderItem *it = &g_array_index(ds->splits[split].items, FolderItem, index);
@@ -379,23 +381,23 @@ static int imagefolder_item_label(gpointer self, PvxSplit split, int64_t index)
     return g_array_index(ds->splits[split].items, FolderItem, index).label;
 }
 
-static const char *const label_name_choices[] = { "folder", "imagenette", NULL };
+static const char *const label_name_choices[] = {"folder", "imagenette", NULL};
 
 static const PvxParamSpec imagefolder_params[] = {
-    { "root", PVX_PARAM_PATH, NULL, PVX_PARAM_REQUIRED, 0, 0, NULL,
-      "folder holding train/, val/ and/or test/, each with one folder of images per class" },
-    { "classes", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL,
-      "class folder names by label; [] means the sorted folders of train/ (or the first split)" },
-    { "size", PVX_PARAM_INT, "224", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 8192, NULL,
-      "side of the square centre crop, in pixels" },
-    { "resize", PVX_PARAM_INT, "256", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 8192, NULL,
-      "shorter side after the bilinear resize, before the crop (0 = no resize)" },
-    { "mean", PVX_PARAM_DOUBLE_LIST, "[0.485, 0.456, 0.406]", 0, 0, 0, NULL,
-      "per-channel mean of value/255 (ImageNet's by default)" },
-    { "std", PVX_PARAM_DOUBLE_LIST, "[0.229, 0.224, 0.225]", 0, 0, 0, NULL,
-      "per-channel std of value/255 (ImageNet's by default)" },
-    { "label_names", PVX_PARAM_CHOICE, "imagenette", 0, 0, 0, label_name_choices,
-      "class names: the folder names, or Imagenette's WordNet ids mapped to readable names" },
+    {"root", PVX_PARAM_PATH, NULL, PVX_PARAM_REQUIRED, 0, 0, NULL,
+     "folder holding train/, val/ and/or test/, each with one folder of images per class"},
+    {"classes", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL,
+     "class folder names by label; [] means the sorted folders of train/ (or the first split)"},
+    {"size", PVX_PARAM_INT, "224", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 8192, NULL,
+     "side of the square centre crop, in pixels"},
+    {"resize", PVX_PARAM_INT, "256", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 8192, NULL,
+     "shorter side after the bilinear resize, before the crop (0 = no resize)"},
+    {"mean", PVX_PARAM_DOUBLE_LIST, "[0.485, 0.456, 0.406]", 0, 0, 0, NULL,
+     "per-channel mean of value/255 (ImageNet's by default)"},
+    {"std", PVX_PARAM_DOUBLE_LIST, "[0.229, 0.224, 0.225]", 0, 0, 0, NULL,
+     "per-channel std of value/255 (ImageNet's by default)"},
+    {"label_names", PVX_PARAM_CHOICE, "imagenette", 0, 0, 0, label_name_choices,
+     "class names: the folder names, or Imagenette's WordNet ids mapped to readable names"},
     PVX_PARAM_SPEC_END,
 };
 

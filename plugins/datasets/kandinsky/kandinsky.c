@@ -54,8 +54,9 @@ static gpointer kd_open(const PvxParams *params, GError **error)
     /* The spec table bounds each value; what it cannot say is how they relate. */
     if (cfg->min_size > cfg->max_size) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE,
-                    "%s: min_size %g is above max_size %g (%s)", pvx_params_where(params, "min_size"),
-                    cfg->min_size, cfg->max_size, pvx_params_where(params, "max_size"));
+                    "%s: min_size %g is above max_size %g (%s)",
+                    pvx_params_where(params, "min_size"), cfg->min_size, cfg->max_size,
+                    pvx_params_where(params, "max_size"));
         kd_close(ds);
         return NULL;
     }
@@ -69,7 +70,7 @@ static gpointer kd_open(const PvxParams *params, GError **error)
         return NULL;
     }
 
-    static const char *const size_keys[PVX_SPLIT_COUNT] = { "train_size", "val_size", "test_size" };
+    static const char *const size_keys[PVX_SPLIT_COUNT] = {"train_size", "val_size", "test_size"};
     for (int s = 0; s < PVX_SPLIT_COUNT; s++) {
         int64_t n = pvx_params_get_int(params, size_keys[s]);
         ds->split_size[s] = n > 0 ? n : -1; /* a size of 0 means the split does not exist */
@@ -78,9 +79,8 @@ static gpointer kd_open(const PvxParams *params, GError **error)
     ds->class_names = g_new0(char *, cfg->n_classes + 1);
     for (int c = 0; c < cfg->n_classes; c++)
         ds->class_names[c] = kd_class_name(c);
-    g_debug("%d classes from '%s' to '%s', %d objects, %d×%d", cfg->n_classes,
-            ds->class_names[0], ds->class_names[cfg->n_classes - 1], cfg->n_objects, cfg->size,
-            cfg->size);
+    g_debug("%d classes from '%s' to '%s', %d objects, %d×%d", cfg->n_classes, ds->class_names[0],
+            ds->class_names[cfg->n_classes - 1], cfg->n_objects, cfg->size, cfg->size);
     return ds;
 }
 
@@ -161,25 +161,27 @@ static gboolean kd_get_item(gpointer self, PvxSplit split, int64_t index, PvxDat
 }
 
 static const PvxParamSpec kd_params[] = {
-    { "seed", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
-      "items are a pure function of (seed, split, index)" },
-    { "size", PVX_PARAM_INT, "64", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 16, 1024, NULL,
-      "image side in pixels" },
-    { "classes", PVX_PARAM_INT, "4", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 2, KD_MAX_CLASSES, NULL,
-      "number of (shape, colour) classes: red circle, green square, blue triangle, ..." },
-    { "objects", PVX_PARAM_INT, "4", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, KD_MAX_OBJECTS, NULL,
-      "objects per image: the deciding one plus distractors" },
-    { "noise", PVX_PARAM_DOUBLE, "0.1", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 1, NULL,
-      "std of Gaussian pixel noise, in [0, 1] intensity units" },
-    { "min_size", PVX_PARAM_DOUBLE, "0.15", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0.01, 1, NULL,
-      "smallest object diameter, as a fraction of the image side" },
-    { "max_size", PVX_PARAM_DOUBLE, "0.3", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0.01, 1, NULL,
-      "largest object diameter, as a fraction of the image side" },
-    { "antialias", PVX_PARAM_BOOL, "true", 0, 0, 0, NULL,
-      "draw edges with 4×4 supersampling (false: crisp, one sample per pixel)" },
-    { "train_size", PVX_PARAM_INT, "5000", PVX_PARAM_HAS_MIN, 0, 0, NULL, "train items (0 = no split)" },
-    { "val_size", PVX_PARAM_INT, "1000", PVX_PARAM_HAS_MIN, 0, 0, NULL, "val items (0 = no split)" },
-    { "test_size", PVX_PARAM_INT, "1000", PVX_PARAM_HAS_MIN, 0, 0, NULL, "test items (0 = no split)" },
+    {"seed", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
+     "items are a pure function of (seed, split, index)"},
+    {"size", PVX_PARAM_INT, "64", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 16, 1024, NULL,
+     "image side in pixels"},
+    {"classes", PVX_PARAM_INT, "4", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 2, KD_MAX_CLASSES, NULL,
+     "number of (shape, colour) classes: red circle, green square, blue triangle, ..."},
+    {"objects", PVX_PARAM_INT, "4", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, KD_MAX_OBJECTS, NULL,
+     "objects per image: the deciding one plus distractors"},
+    {"noise", PVX_PARAM_DOUBLE, "0.1", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0, 1, NULL,
+     "std of Gaussian pixel noise, in [0, 1] intensity units"},
+    {"min_size", PVX_PARAM_DOUBLE, "0.15", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0.01, 1, NULL,
+     "smallest object diameter, as a fraction of the image side"},
+    {"max_size", PVX_PARAM_DOUBLE, "0.3", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0.01, 1, NULL,
+     "largest object diameter, as a fraction of the image side"},
+    {"antialias", PVX_PARAM_BOOL, "true", 0, 0, 0, NULL,
+     "draw edges with 4×4 supersampling (false: crisp, one sample per pixel)"},
+    {"train_size", PVX_PARAM_INT, "5000", PVX_PARAM_HAS_MIN, 0, 0, NULL,
+     "train items (0 = no split)"},
+    {"val_size", PVX_PARAM_INT, "1000", PVX_PARAM_HAS_MIN, 0, 0, NULL, "val items (0 = no split)"},
+    {"test_size", PVX_PARAM_INT, "1000", PVX_PARAM_HAS_MIN, 0, 0, NULL,
+     "test items (0 = no split)"},
     PVX_PARAM_SPEC_END,
 };
 

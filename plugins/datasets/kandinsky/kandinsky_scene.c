@@ -15,17 +15,16 @@ static const char *const colour_names[KD_N_COLOURS] = {
 /* Saturated and far apart from each other and from the grey background, so that pixel noise of
  * std 0.1 (~25 levels) never makes one colour pass for another. */
 static const uint8_t colour_rgb[KD_N_COLOURS][3] = {
-    { 220, 40, 40 },  { 40, 170, 60 },  { 40, 90, 230 },
-    { 240, 210, 40 }, { 150, 60, 190 }, { 40, 200, 210 },
+    {220, 40, 40}, {40, 170, 60}, {40, 90, 230}, {240, 210, 40}, {150, 60, 190}, {40, 200, 210},
 };
 
 /* Five-pointed star, point up: outer radius 1, inner 0.45 (a little fatter than the regular
  * star's 0.382, so small stars keep their arms at 64×64). */
 static const double star_xy[10][2] = {
-    { 0.000000000, -1.000000000 },  { 0.264503364, -0.364057647 }, { 0.951056516, -0.309016994 },
-    { 0.427975432, 0.139057647 },   { 0.587785252, 0.809016994 },  { 0.000000000, 0.450000000 },
-    { -0.587785252, 0.809016994 },  { -0.427975432, 0.139057647 }, { -0.951056516, -0.309016994 },
-    { -0.264503364, -0.364057647 },
+    {0.000000000, -1.000000000},  {0.264503364, -0.364057647}, {0.951056516, -0.309016994},
+    {0.427975432, 0.139057647},   {0.587785252, 0.809016994},  {0.000000000, 0.450000000},
+    {-0.587785252, 0.809016994},  {-0.427975432, 0.139057647}, {-0.951056516, -0.309016994},
+    {-0.264503364, -0.364057647},
 };
 
 const char *kd_shape_name(int shape)
@@ -119,7 +118,7 @@ static KdRng rng_for(uint64_t seed, int split, int64_t index, int stream)
     h = mix64(h ^ ((uint64_t)(split + 1) * UINT64_C(0x9e3779b97f4a7c15)));
     h = mix64(h ^ (uint64_t)index);
     h = mix64(h ^ ((uint64_t)(stream + 1) * UINT64_C(0xd1b54a32d192ed03)));
-    return (KdRng){ h };
+    return (KdRng){h};
 }
 
 static uint64_t rng_next(KdRng *r)

@@ -37,11 +37,11 @@ typedef enum {
 
 typedef struct {
     uint64_t seed;
-    int size;          /* image side in pixels */
-    int n_classes;     /* 2 .. KD_MAX_CLASSES */
-    int n_objects;     /* objects per image, the deciding one included: 1 .. KD_MAX_OBJECTS */
-    double noise;      /* std of the Gaussian pixel noise, in [0, 1] intensity units */
-    double min_size;   /* object diameter as a fraction of the image side */
+    int size;        /* image side in pixels */
+    int n_classes;   /* 2 .. KD_MAX_CLASSES */
+    int n_objects;   /* objects per image, the deciding one included: 1 .. KD_MAX_OBJECTS */
+    double noise;    /* std of the Gaussian pixel noise, in [0, 1] intensity units */
+    double min_size; /* object diameter as a fraction of the image side */
     double max_size;
     gboolean antialias;
 } KdConfig;
@@ -54,8 +54,8 @@ typedef struct {
 
 typedef struct {
     int label;
-    int n_objects;                     /* may be below n_objects when distractors did not fit */
-    KdObject objects[KD_MAX_OBJECTS];  /* [0] is the deciding object */
+    int n_objects;                    /* may be below n_objects when distractors did not fit */
+    KdObject objects[KD_MAX_OBJECTS]; /* [0] is the deciding object */
 } KdScene;
 
 const char *kd_shape_name(int shape);

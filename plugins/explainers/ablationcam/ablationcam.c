@@ -34,7 +34,7 @@ static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTenso
         return FALSE;
     int64_t N = act->shape[0], K = act->shape[1], P = act->shape[2] * act->shape[3];
     int64_t classes = logits->shape[1];
-    g_autofree double *weights = g_new(double, N * K);
+    g_autofree double *weights = g_new(double, N *K);
     for (int64_t b = 0; b < N; b++) {
         const float *a = act->data + b * K * P;
         int64_t t = req->targets[b];

@@ -28,7 +28,7 @@ static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTenso
     const float *A = act->data, *G = grad->data;
     (void)A; /* Grad-CAM weights need only the gradient */
     /* w_k = (1/hw) Σ_ij G_kij */
-    g_autofree double *w = g_new(double, N * K);
+    g_autofree double *w = g_new(double, N *K);
     for (int64_t i = 0; i < N * K; i++) {
         double s = 0.0;
         for (int64_t j = 0; j < P; j++)
@@ -47,4 +47,6 @@ static const PvxExplainerClass klass = {
     .explain = ex_explain,
 };
 
-PVX_PLUGIN_DEFINE(PVX_KIND_EXPLAINER, "gradcam", "1.0.0", "Grad-CAM: channel weights = spatial mean of the class-score gradient", NULL, &klass)
+PVX_PLUGIN_DEFINE(PVX_KIND_EXPLAINER, "gradcam", "1.0.0",
+                  "Grad-CAM: channel weights = spatial mean of the class-score gradient", NULL,
+                  &klass)

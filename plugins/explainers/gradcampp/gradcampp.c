@@ -27,7 +27,7 @@ static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTenso
     int64_t N = act->shape[0], K = act->shape[1], P = act->shape[2] * act->shape[3];
     const float *A = act->data, *G = grad->data;
     /* α = G² / (2G² + S_k G³ + 1e-6), 0 where G == 0; w_k = Σ_ij ReLU(G)·α */
-    g_autofree double *w = g_new(double, N * K);
+    g_autofree double *w = g_new(double, N *K);
     for (int64_t i = 0; i < N * K; i++) {
         const float *a = A + i * P, *g = G + i * P;
         double S = 0.0, s = 0.0;
@@ -54,4 +54,5 @@ static const PvxExplainerClass klass = {
     .explain = ex_explain,
 };
 
-PVX_PLUGIN_DEFINE(PVX_KIND_EXPLAINER, "gradcam++", "1.0.0", "Grad-CAM++ (closed-form alpha, eq. 19 of arXiv 1710.11063)", NULL, &klass)
+PVX_PLUGIN_DEFINE(PVX_KIND_EXPLAINER, "gradcam++", "1.0.0",
+                  "Grad-CAM++ (closed-form alpha, eq. 19 of arXiv 1710.11063)", NULL, &klass)

@@ -47,4 +47,6 @@ static const PvxExplainerClass klass = {
     .explain = ex_explain,
 };
 
-PVX_PLUGIN_DEFINE(PVX_KIND_EXPLAINER, "hirescam", "1.0.0", "HiResCAM: sum over channels of gradient times activation, no pooling", NULL, &klass)
+PVX_PLUGIN_DEFINE(PVX_KIND_EXPLAINER, "hirescam", "1.0.0",
+                  "HiResCAM: sum over channels of gradient times activation, no pooling", NULL,
+                  &klass)

@@ -20,10 +20,10 @@ typedef struct {
 } Ig;
 
 static const PvxParamSpec ig_params[] = {
-    { "steps", PVX_PARAM_INT, "32", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 4096, NULL,
-      "interpolation steps m (midpoint Riemann sum)" },
-    { "baseline", PVX_PARAM_DOUBLE, "0", 0, 0, 0, NULL,
-      "constant baseline x' in the model's (normalised) input space" },
+    {"steps", PVX_PARAM_INT, "32", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 4096, NULL,
+     "interpolation steps m (midpoint Riemann sum)"},
+    {"baseline", PVX_PARAM_DOUBLE, "0", 0, 0, 0, NULL,
+     "constant baseline x' in the model's (normalised) input space"},
     PVX_PARAM_SPEC_END,
 };
 
@@ -65,8 +65,7 @@ static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTenso
                     dst[j] = base + alpha * (xb[j] - base);
                 t[i] = req->targets[b];
             }
-            g_autoptr(PvxTensor) dx =
-                pvx_explain_input_gradient(req->model, batch, t, NULL, error);
+            g_autoptr(PvxTensor) dx = pvx_explain_input_gradient(req->model, batch, t, NULL, error);
             if (!dx)
                 return FALSE;
             for (int64_t i = 0; i < nb; i++)

@@ -50,4 +50,5 @@ static const PvxExplainerClass klass = {
     .explain = ex_explain,
 };
 
-PVX_PLUGIN_DEFINE(PVX_KIND_EXPLAINER, "layercam", "1.0.0", "LayerCAM: sum over channels of ReLU(gradient) times activation", NULL, &klass)
+PVX_PLUGIN_DEFINE(PVX_KIND_EXPLAINER, "layercam", "1.0.0",
+                  "LayerCAM: sum over channels of ReLU(gradient) times activation", NULL, &klass)

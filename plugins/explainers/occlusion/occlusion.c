@@ -19,11 +19,11 @@ typedef struct {
 } Occ;
 
 static const PvxParamSpec occ_params[] = {
-    { "patch", PVX_PARAM_INT, "8", PVX_PARAM_HAS_MIN, 1, 0, NULL,
-      "side of the square occluding window in pixels" },
-    { "stride", PVX_PARAM_INT, "4", PVX_PARAM_HAS_MIN, 1, 0, NULL, "step of the window" },
-    { "baseline", PVX_PARAM_DOUBLE, "0", 0, 0, 0, NULL,
-      "value of the occluded pixels in the model's (normalised) input space" },
+    {"patch", PVX_PARAM_INT, "8", PVX_PARAM_HAS_MIN, 1, 0, NULL,
+     "side of the square occluding window in pixels"},
+    {"stride", PVX_PARAM_INT, "4", PVX_PARAM_HAS_MIN, 1, 0, NULL, "step of the window"},
+    {"baseline", PVX_PARAM_DOUBLE, "0", 0, 0, 0, NULL,
+     "value of the occluded pixels in the model's (normalised) input space"},
     PVX_PARAM_SPEC_END,
 };
 
@@ -65,15 +65,15 @@ static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTenso
     g_autoptr(GArray) xs = starts(W, pw, o->stride);
     int64_t nwin = (int64_t)ys->len * xs->len;
     g_autoptr(PvxTensor) maps = pvx_tensor_new_shape(3, N, H, W);
-    g_autofree double *sum = g_new(double, H * W);
-    g_autofree double *cnt = g_new(double, H * W);
+    g_autofree double *sum = g_new(double, H *W);
+    g_autofree double *cnt = g_new(double, H *W);
     g_autofree double *drops = g_new(double, nwin);
     float base = (float)o->baseline;
     for (int64_t b = 0; b < N; b++) {
         const float *xb = x->data + b * item;
         int64_t t = req->targets[b];
         double y = 0.0;
-        g_autoptr(PvxTensor) one = pvx_tensor_new_from_data(4, (int64_t[]){ 1, C, H, W }, xb);
+        g_autoptr(PvxTensor) one = pvx_tensor_new_from_data(4, (int64_t[]){1, C, H, W}, xb);
         if (!pvx_explain_target_scores(req->model, one, &t, 1, &y, error))
             return FALSE;
         for (int64_t w0 = 0; w0 < nwin; w0 += req->batch_size) {

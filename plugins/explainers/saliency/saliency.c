@@ -21,8 +21,8 @@ static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTenso
                            GError **error)
 {
     (void)self;
-    g_autoptr(PvxTensor) dx = pvx_explain_input_gradient(req->model, (PvxTensor *)req->input,
-                                                         req->targets, NULL, error);
+    g_autoptr(PvxTensor) dx =
+        pvx_explain_input_gradient(req->model, (PvxTensor *)req->input, req->targets, NULL, error);
     if (!dx)
         return FALSE;
     int64_t N = dx->shape[0], C = dx->shape[1], P = dx->shape[2] * dx->shape[3];

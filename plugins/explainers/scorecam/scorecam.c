@@ -66,13 +66,13 @@ static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTenso
     int64_t N = act->shape[0], K = act->shape[1], h = act->shape[2], w = act->shape[3];
     int64_t C = req->input->shape[1], H = req->input->shape[2], W = req->input->shape[3];
     int64_t HW = H * W;
-    g_autofree double *weights = g_new(double, N * K);
+    g_autofree double *weights = g_new(double, N *K);
     g_autofree double *scores = g_new(double, K);
     g_autofree const float **masks = g_new(const float *, K);
     int64_t forwards = 0;
     for (int64_t b = 0; b < N; b++) {
-        g_autoptr(PvxTensor) plane = pvx_tensor_new_from_data(
-            3, (int64_t[]){ K, h, w }, act->data + b * K * h * w);
+        g_autoptr(PvxTensor) plane =
+            pvx_tensor_new_from_data(3, (int64_t[]){K, h, w}, act->data + b * K * h * w);
         g_autoptr(PvxTensor) up = pvx_explain_resize_bilinear(plane, H, W, TRUE);
         int64_t live = 0;
         g_autofree int64_t *live_k = g_new(int64_t, K);
@@ -101,8 +101,7 @@ static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTenso
             return FALSE;
         double dead = 0.0;
         const float *none = NULL;
-        if (any_dead &&
-            !masked_scores(req->model, x, C, H, W, &none, 1, t, 1, &dead, error))
+        if (any_dead && !masked_scores(req->model, x, C, H, W, &none, 1, t, 1, &dead, error))
             return FALSE;
         forwards += live + (any_dead ? 1 : 0);
         for (int64_t k = 0; k < K; k++)
@@ -118,10 +117,11 @@ static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTenso
             weights[b * K + k] /= sum;
         g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
               "image %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
-              " channels constant (one forward for all of them)", b, K - live, K);
+              " channels constant (one forward for all of them)",
+              b, K - live, K);
     }
-    g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%" G_GINT64_FORMAT " masked forwards for %" G_GINT64_FORMAT
-          " images", forwards, N);
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
+          "%" G_GINT64_FORMAT " masked forwards for %" G_GINT64_FORMAT " images", forwards, N);
     *maps_out = pvx_explain_weighted_sum(act, weights);
     return TRUE;
 }

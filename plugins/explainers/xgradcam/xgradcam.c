@@ -27,7 +27,7 @@ static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTenso
     int64_t N = act->shape[0], K = act->shape[1], P = act->shape[2] * act->shape[3];
     const float *A = act->data, *G = grad->data;
     /* w_k = Σ_ij G_kij A_kij / (Σ_ij A_kij + 1e-7) */
-    g_autofree double *w = g_new(double, N * K);
+    g_autofree double *w = g_new(double, N *K);
     for (int64_t i = 0; i < N * K; i++) {
         double S = 0.0, s = 0.0;
         for (int64_t j = 0; j < P; j++) {
@@ -48,4 +48,5 @@ static const PvxExplainerClass klass = {
     .explain = ex_explain,
 };
 
-PVX_PLUGIN_DEFINE(PVX_KIND_EXPLAINER, "xgradcam", "1.0.0", "XGrad-CAM: gradient weighted by the normalised activation", NULL, &klass)
+PVX_PLUGIN_DEFINE(PVX_KIND_EXPLAINER, "xgradcam", "1.0.0",
+                  "XGrad-CAM: gradient weighted by the normalised activation", NULL, &klass)

@@ -18,8 +18,8 @@ typedef struct {
 } Accuracy;
 
 static const PvxParamSpec accuracy_params[] = {
-    { "topk", PVX_PARAM_INT_LIST, "[1, 5]", PVX_PARAM_HAS_MIN, 1, 0, NULL,
-      "k of each top-k accuracy reported (top1, top5, ...); k above the class count is skipped" },
+    {"topk", PVX_PARAM_INT_LIST, "[1, 5]", PVX_PARAM_HAS_MIN, 1, 0, NULL,
+     "k of each top-k accuracy reported (top1, top5, ...); k above the class count is skipped"},
     PVX_PARAM_SPEC_END,
 };
 
@@ -73,7 +73,7 @@ static gboolean accuracy_compute(gpointer self, const PvxMetricInput *in, PvxMet
         return FALSE;
     }
     g_autofree double *correct = g_new0(double, n);
-    g_autofree double *confusion = g_new0(double, (gsize)c * c);
+    g_autofree double *confusion = g_new0(double, (gsize)c *c);
     g_autofree int64_t *hits = g_new0(int64_t, a->n_k);
     for (int64_t i = 0; i < n; i++) {
         const float *row = in->logits->data + i * c;

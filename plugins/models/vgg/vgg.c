@@ -15,36 +15,36 @@
 #define G_LOG_DOMAIN_VGG "pvx-vgg"
 
 static const char *const arch_choices[] = {
-    "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn",
-    "vgg-mini", NULL,
+    "vgg11",    "vgg13",    "vgg16",    "vgg19",    "vgg11_bn",
+    "vgg13_bn", "vgg16_bn", "vgg19_bn", "vgg-mini", NULL,
 };
 
 static const PvxParamSpec vgg_params[] = {
-    { "arch", PVX_PARAM_CHOICE, "vgg16", 0, 0, 0, arch_choices,
-      "torchvision's variant (the _bn ones with batch-norm) or vgg-mini for small images" },
-    { "channels", PVX_PARAM_INT_LIST, "[32, 32, -1, 64, 64, -1, 128, 128, -1]",
-      PVX_PARAM_HAS_MIN, -1, 0, NULL,
-      "vgg-mini: output channels of each 3x3 conv, -1 for a 2x2 max-pool ('M' in torchvision)" },
-    { "hidden", PVX_PARAM_INT, "256", PVX_PARAM_HAS_MIN, 1, 0, NULL,
-      "vgg-mini: width of the two hidden classifier layers (torchvision's variants: 4096)" },
-    { "batch_norm", PVX_PARAM_BOOL, "false", 0, 0, 0, NULL,
-      "batch-norm after every conv (vgg-mini; for the others it makes vggXX the vggXX_bn)" },
-    { "dropout", PVX_PARAM_DOUBLE, "0.5", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0.0, 0.99, NULL,
-      "dropout probability in the classifier" },
-    { "avgpool", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
-      "output size of the adaptive average pool; 0 = 7 (torchvision) or 1 for vgg-mini" },
-    { "seed", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
-      "seed of the initial weights (Kaiming-normal conv, normal(0, 0.01) linear, zero bias)" },
+    {"arch", PVX_PARAM_CHOICE, "vgg16", 0, 0, 0, arch_choices,
+     "torchvision's variant (the _bn ones with batch-norm) or vgg-mini for small images"},
+    {"channels", PVX_PARAM_INT_LIST, "[32, 32, -1, 64, 64, -1, 128, 128, -1]", PVX_PARAM_HAS_MIN,
+     -1, 0, NULL,
+     "vgg-mini: output channels of each 3x3 conv, -1 for a 2x2 max-pool ('M' in torchvision)"},
+    {"hidden", PVX_PARAM_INT, "256", PVX_PARAM_HAS_MIN, 1, 0, NULL,
+     "vgg-mini: width of the two hidden classifier layers (torchvision's variants: 4096)"},
+    {"batch_norm", PVX_PARAM_BOOL, "false", 0, 0, 0, NULL,
+     "batch-norm after every conv (vgg-mini; for the others it makes vggXX the vggXX_bn)"},
+    {"dropout", PVX_PARAM_DOUBLE, "0.5", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 0.0, 0.99, NULL,
+     "dropout probability in the classifier"},
+    {"avgpool", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
+     "output size of the adaptive average pool; 0 = 7 (torchvision) or 1 for vgg-mini"},
+    {"seed", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
+     "seed of the initial weights (Kaiming-normal conv, normal(0, 0.01) linear, zero bias)"},
     PVX_PARAM_SPEC_END,
 };
 
 #define M (-1)
-static const int cfg_a[] = { 64, M, 128, M, 256, 256, M, 512, 512, M, 512, 512, M, 0 };
-static const int cfg_b[] = { 64, 64, M, 128, 128, M, 256, 256, M, 512, 512, M, 512, 512, M, 0 };
-static const int cfg_d[] = { 64, 64, M, 128, 128, M, 256, 256, 256, M,
-                             512, 512, 512, M, 512, 512, 512, M, 0 };
-static const int cfg_e[] = { 64, 64, M, 128, 128, M, 256, 256, 256, 256, M,
-                             512, 512, 512, 512, M, 512, 512, 512, 512, M, 0 };
+static const int cfg_a[] = {64, M, 128, M, 256, 256, M, 512, 512, M, 512, 512, M, 0};
+static const int cfg_b[] = {64, 64, M, 128, 128, M, 256, 256, M, 512, 512, M, 512, 512, M, 0};
+static const int cfg_d[] = {64,  64,  M,   128, 128, M,   256, 256, 256, M,
+                            512, 512, 512, M,   512, 512, 512, M,   0};
+static const int cfg_e[] = {64,  64,  M,   128, 128, M,   256, 256, 256, 256, M,
+                            512, 512, 512, 512, M,   512, 512, 512, 512, M,   0};
 
 static const int *standard_cfg(const char *arch)
 {
@@ -69,8 +69,9 @@ static PvxModel *vgg_build(const PvxParams *params, const int64_t chw[3], int nu
     if (avg == 0)
         avg = mini ? 1 : 7;
     if (avg > 4096) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE, "%s: avgpool %" G_GINT64_FORMAT
-                    " is too large", pvx_params_where(params, "avgpool"), avg);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE,
+                    "%s: avgpool %" G_GINT64_FORMAT " is too large",
+                    pvx_params_where(params, "avgpool"), avg);
         return NULL;
     }
     g_autoptr(GArray) cfg = g_array_new(FALSE, FALSE, sizeof(int));
@@ -101,8 +102,8 @@ static PvxModel *vgg_build(const PvxParams *params, const int64_t chw[3], int nu
                     pvx_params_where(params, "channels"));
         return NULL;
     }
-    g_autofree char *name = g_strdup_printf("%s%s", arch, bn && !g_str_has_suffix(arch, "_bn")
-                                                              ? (mini ? "+bn" : "_bn") : "");
+    g_autofree char *name = g_strdup_printf(
+        "%s%s", arch, bn && !g_str_has_suffix(arch, "_bn") ? (mini ? "+bn" : "_bn") : "");
     g_autoptr(PvxModel) m = pvx_model_new(name);
     int64_t in = chw[0];
     int idx = 0;
@@ -136,8 +137,8 @@ static PvxModel *vgg_build(const PvxParams *params, const int64_t chw[3], int nu
         return NULL;
     }
     pvx_model_init(m, (guint64)pvx_params_get_int(params, "seed"));
-    g_log(G_LOG_DOMAIN_VGG, G_LOG_LEVEL_DEBUG, "built %s: %" G_GINT64_FORMAT " parameters",
-          name, pvx_model_num_params(m));
+    g_log(G_LOG_DOMAIN_VGG, G_LOG_LEVEL_DEBUG, "built %s: %" G_GINT64_FORMAT " parameters", name,
+          pvx_model_num_params(m));
     return g_steal_pointer(&m);
 }
 

@@ -6,10 +6,10 @@
 
 #include <pvx/pvx.h>
 
-static const char *const norms[] = { "l1", "l2", NULL };
+static const char *const norms[] = {"l1", "l2", NULL};
 
 static const PvxParamSpec filter_norm_params[] = {
-    { "norm", PVX_PARAM_CHOICE, "l1", 0, 0, 0, norms, "filter importance: L1 or L2 norm" },
+    {"norm", PVX_PARAM_CHOICE, "l1", 0, 0, 0, norms, "filter importance: L1 or L2 norm"},
     PVX_PARAM_SPEC_END,
 };
 

@@ -4,12 +4,12 @@
 
 #include <pvx/pvx.h>
 
-static const char *const scopes[] = { "local", "global", NULL };
+static const char *const scopes[] = {"local", "global", NULL};
 
 static const PvxParamSpec magnitude_params[] = {
-    { "scope", PVX_PARAM_CHOICE, "local", 0, 0, 0, scopes,
-      "local: every selected layer keeps the same fraction (the paper); global: one ranking "
-      "across all selected layers" },
+    {"scope", PVX_PARAM_CHOICE, "local", 0, 0, 0, scopes,
+     "local: every selected layer keeps the same fraction (the paper); global: one ranking "
+     "across all selected layers"},
     PVX_PARAM_SPEC_END,
 };
 

@@ -3,14 +3,14 @@
  * same weights whatever the thread count; pruned weights stay pruned, as with every pruner. */
 #include <pvx/pvx.h>
 
-static const char *const scopes[] = { "local", "global", NULL };
+static const char *const scopes[] = {"local", "global", NULL};
 
 static const PvxParamSpec random_params[] = {
-    { "scope", PVX_PARAM_CHOICE, "local", 0, 0, 0, scopes,
-      "local: every selected layer keeps the same fraction; global: one ranking across all "
-      "selected layers (layers then keep different fractions by chance)" },
-    { "seed", PVX_PARAM_INT, NULL, PVX_PARAM_NULLABLE | PVX_PARAM_HAS_MIN, 0, 0, NULL,
-      "extra seed mixed into the run's (null: the run's seed alone)" },
+    {"scope", PVX_PARAM_CHOICE, "local", 0, 0, 0, scopes,
+     "local: every selected layer keeps the same fraction; global: one ranking across all "
+     "selected layers (layers then keep different fractions by chance)"},
+    {"seed", PVX_PARAM_INT, NULL, PVX_PARAM_NULLABLE | PVX_PARAM_HAS_MIN, 0, 0, NULL,
+     "extra seed mixed into the run's (null: the run's seed alone)"},
     PVX_PARAM_SPEC_END,
 };
 
@@ -45,8 +45,8 @@ static gboolean rnd_score(gpointer self, const PvxPruneContext *ctx, PvxTensor *
         int64_t n = pvx_tensor_numel(scores[l]);
         for (int64_t i = 0; i < n; i++)
             /* 24 random bits: exactly representable in float32. */
-            scores[l]->data[i] = (float)(pvx_hash64(seed, (guint64)l, (guint64)i) >> 40) /
-                                 16777216.0f;
+            scores[l]->data[i] =
+                (float)(pvx_hash64(seed, (guint64)l, (guint64)i) >> 40) / 16777216.0f;
     }
     return TRUE;
 }

@@ -5,13 +5,13 @@
 
 #include <pvx/pvx.h>
 
-static const char *const scopes[] = { "local", "global", NULL };
+static const char *const scopes[] = {"local", "global", NULL};
 
 static const PvxParamSpec taylor_params[] = {
-    { "batches", PVX_PARAM_INT, "8", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 100000, NULL,
-      "batches of training data (the train section's batch size) the importance is summed over" },
-    { "scope", PVX_PARAM_CHOICE, "local", 0, 0, 0, scopes,
-      "local: every selected layer keeps the same fraction; global: one ranking" },
+    {"batches", PVX_PARAM_INT, "8", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 100000, NULL,
+     "batches of training data (the train section's batch size) the importance is summed over"},
+    {"scope", PVX_PARAM_CHOICE, "local", 0, 0, 0, scopes,
+     "local: every selected layer keeps the same fraction; global: one ranking"},
     PVX_PARAM_SPEC_END,
 };
 
