@@ -32,7 +32,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 static gboolean cpu_clock = FALSE;
 

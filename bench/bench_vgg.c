@@ -15,7 +15,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 static double now(void)
 {

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 static double now(void)
 {

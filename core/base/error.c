@@ -1,5 +1,5 @@
 /* pvx — error domain, log verbosity, version. */
-#include "pvx/pvx.h"
+#include "pvx-private/core.h"
 #include "pvx-build-config.h"
 
 G_DEFINE_QUARK(pvx - error - quark, pvx_error)

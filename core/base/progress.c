@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "pvx/error.h"
-#include "pvx/progress.h"
+#include "pvx-private/progress.h"
 
 #define BAR_WIDTH 20
 

@@ -1,7 +1,7 @@
 /* pvx — shared pieces of the command-line subcommands. */
 #pragma once
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 /* Exit codes (documented in README and --help). */
 enum {

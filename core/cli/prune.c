@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include <pvx/prune.h>
+#include "pvx-private/prune.h"
 
 static int prune_export(const char *dir, int cr, const char *out, const PvxCliCommon *common)
 {

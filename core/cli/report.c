@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include <pvx/report.h>
+#include "pvx-private/report.h"
 
 int pvx_cli_report(int argc, char **argv)
 {

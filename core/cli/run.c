@@ -2,10 +2,10 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include <pvx/explain-stage.h>
-#include <pvx/metrics-stage.h>
-#include <pvx/report.h>
-#include <pvx/study.h>
+#include "pvx-private/explain-stage.h"
+#include "pvx-private/metrics-stage.h"
+#include "pvx-private/report.h"
+#include "pvx-private/study.h"
 
 /* The preview stage: a picture of the data, so the run shows what it worked on. */
 static gboolean stage_preview(PvxRun *run, const PvxDataset *ds, GError **error)

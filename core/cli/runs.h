@@ -1,7 +1,7 @@
 /* pvx — reading a run's state and key numbers, shared by `pvx runs` and `pvx show` (show.c). */
 #pragma once
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 #include "cli.h"
 

@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "runs.h"
-#include <pvx/study.h>
+#include "pvx-private/study.h"
 
 /* Exit code of a failed study command: bad input (files, columns, options) is 2, the rest 1. */
 static int exit_code_of(const GError *e)

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "node.h"
-#include "pvx/config.h"
+#include "pvx-private/config.h"
 #include "pvx/params.h"
 
 G_BEGIN_DECLS

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pvx/pvx.h"
-#include "pvx/metrics-stage.h"
+#include "pvx-private/core.h"
+#include "pvx-private/metrics-stage.h"
 
 #define STAGE "metrics"
 #define LIST "metrics.compute"

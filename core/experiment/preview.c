@@ -1,6 +1,6 @@
 /* pvx — the dataset preview: a grid of samples per class, masks outlined. */
-#include "pvx/pvx.h"
-#include "pvx/render.h"
+#include "pvx-private/core.h"
+#include "pvx-private/render.h"
 
 /* Tiles are enlarged (small images) or shrunk (large ones) to about this many pixels. */
 #define PREVIEW_TILE_MIN 64

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pvx/pvx.h"
-#include "pvx/prune-stage.h"
+#include "pvx-private/core.h"
+#include "pvx-private/prune-stage.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Config.

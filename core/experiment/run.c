@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "pvx/pvx.h"
-#include "pvx/experiment.h"
+#include "pvx-private/core.h"
+#include "pvx-private/experiment.h"
 
 struct _PvxRun {
     const PvxConfig *cfg;

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pvx/pvx.h"
-#include "pvx/study.h"
+#include "pvx-private/core.h"
+#include "pvx-private/study.h"
 
 #define STAGE "study"
 

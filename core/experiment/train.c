@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pvx/pvx.h"
+#include "pvx-private/core.h"
 
 #define CR1 "/models/cr1"
 

@@ -3,7 +3,7 @@
 
 #include "font-private.h"
 #include "pvx/error.h"
-#include "pvx/render.h"
+#include "pvx-private/render.h"
 
 /* UTF-8 continuation bytes are skipped, so a multi-byte code point is one glyph wide. */
 static inline gboolean is_continuation(unsigned char c)

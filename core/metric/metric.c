@@ -3,9 +3,9 @@
 
 #include "pvx/error.h"
 #include "pvx/metric.h"
-#include "pvx/registry.h"
-#include "pvx/store.h"
-#include "pvx/metric-run.h"
+#include "pvx-private/registry.h"
+#include "pvx-private/store.h"
+#include "pvx-private/metric-run.h"
 
 typedef struct {
     char *name;

@@ -6,7 +6,7 @@
 
 #include "pvx/error.h"
 #include "pvx/explainer.h"
-#include "pvx/heatmap.h"
+#include "pvx-private/heatmap.h"
 #include "pvx/metric.h"
 
 PvxTensor *pvx_metric_map_pixels(const PvxTensor *maps, int64_t i, int64_t height, int64_t width)

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "nn-private.h"
+#include "pvx-private/model-build.h"
 
 static char *default_target(const PvxModel *m)
 {

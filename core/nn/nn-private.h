@@ -4,6 +4,7 @@
 #include "pvx/error.h"
 #include "pvx/model.h"
 #include "pvx/nn.h"
+#include "pvx-private/ops.h"
 
 struct _PvxLayerState {
     /* Set by a keeping forward (EXPLAIN/TRAIN), cleared by an INFERENCE one. */

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "nn-private.h"
+#include "pvx-private/weights.h"
 
 static char *join(const char *group, const char *name)
 {

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "pvx/error.h"
-#include "pvx/ops.h"
+#include "pvx-private/ops.h"
 #include "pvx/tensor.h"
 
 /* Starts the pool on first use; a malformed PVX_NUM_THREADS falls back to the default with a

@@ -4,7 +4,7 @@
 #include <cairo.h>
 #include <glib.h>
 
-#include <pvx/plot.h>
+#include "pvx-private/plot.h"
 
 typedef enum { PLOT_NONE, PLOT_CHART, PLOT_MATRIX } PlotKind;
 

@@ -3,7 +3,7 @@
 
 #include "pvx/error.h"
 #include "pvx/model.h"
-#include "pvx/prune.h"
+#include "pvx-private/prune.h"
 
 /* The layer that consumes conv layer @idx's output channels: the next conv2d or linear. */
 static const PvxLayer *consumer_of(const PvxModel *m, int idx)

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "pvx/error.h"
-#include "pvx/prune.h"
+#include "pvx-private/prune.h"
 
 static const char *const schedule_names[] = {"one-shot", "iterative", "gradual", NULL};
 

@@ -3,7 +3,7 @@
 
 #include "pvx/error.h"
 #include "pvx/model.h"
-#include "pvx/prune.h"
+#include "pvx-private/prune.h"
 
 static gboolean kind_matches(const char *kind, PvxLayerType type)
 {

@@ -5,7 +5,7 @@
 
 #include "pvx/error.h"
 #include "pvx/model.h"
-#include "pvx/prune.h"
+#include "pvx-private/prune.h"
 
 static int64_t kept_of(const PvxLayer *l)
 {

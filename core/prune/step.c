@@ -5,8 +5,8 @@
 
 #include "pvx/error.h"
 #include "pvx/model.h"
-#include "pvx/prune.h"
-#include "pvx/registry.h"
+#include "pvx-private/prune.h"
+#include "pvx-private/registry.h"
 
 struct _PvxPruner {
     const PvxPlugin *plugin;

@@ -8,7 +8,7 @@
 #include "pvx/explainer.h"
 #include "pvx/model.h"
 #include "pvx/pruner.h"
-#include "pvx/registry.h"
+#include "pvx-private/registry.h"
 #include "pvx-build-config.h"
 
 struct _PvxRegistry {

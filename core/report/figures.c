@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "pvx/error.h"
-#include "pvx/plot.h"
+#include "pvx-private/plot.h"
 #include "report-private.h"
 
 static gboolean save_all(const PvxPlot *p, const ReportData *d, const char *name, GError **error)

@@ -3,7 +3,7 @@
 
 #include <glib.h>
 
-#include "pvx/store.h"
+#include "pvx-private/store.h"
 
 /* What the report knows about one compression rate. */
 typedef struct {

@@ -7,7 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "pvx/error.h"
-#include "pvx/report.h"
+#include "pvx-private/report.h"
 #include "report-private.h"
 
 char *report_escape(const char *s)

@@ -1,7 +1,6 @@
 /* The run store's file life cycle: opening, creating, the shadow-copy transaction, HDF5 error
  * reporting, and the path operations (exists, delete, list). Datasets and attributes are in
  * store_data.c. */
-#define G_LOG_DOMAIN "pvx" /* PVX_LOG_DOMAIN; must precede glib.h */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

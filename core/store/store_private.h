@@ -4,7 +4,7 @@
 #include <hdf5.h>
 
 #include "pvx/error.h"
-#include "pvx/store.h"
+#include "pvx-private/store.h"
 
 struct _PvxStore {
     char *path; /* as given by the caller; used in every error message */

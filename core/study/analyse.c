@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "pvx/error.h"
-#include "pvx/study.h"
+#include "pvx-private/study.h"
 #include "study-private.h"
 
 typedef struct {

@@ -3,9 +3,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "pvx/config.h"
+#include "pvx-private/config.h"
 #include "pvx/error.h"
-#include "pvx/study.h"
+#include "pvx-private/study.h"
 #include "study-private.h"
 
 const char *pvx_study_type_name(PvxStudyType type)

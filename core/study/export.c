@@ -5,8 +5,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "pvx/pvx.h"
-#include "pvx/study.h"
+#include "pvx-private/core.h"
+#include "pvx-private/study.h"
 #include "study-private.h"
 
 void pvx_study_design_clear(PvxStudyDesign *d)

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "pvx/plot.h"
+#include "pvx-private/plot.h"
 #include "study-private.h"
 
 static gboolean save(PvxPlot *p, const char *dir, const char *name, GError **error)

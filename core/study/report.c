@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "pvx/error.h"
-#include "pvx/study.h"
+#include "pvx-private/study.h"
 #include "study-private.h"
 
 static const char *alpha_names[] = {"nominal", "ordinal", "interval"};

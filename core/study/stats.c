@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "pvx/error.h"
-#include "pvx/study.h"
+#include "pvx-private/study.h"
 
 double pvx_krippendorff_alpha(const double *counts, int n_units, int n_values, const double *values,
                               PvxAlphaLevel level)

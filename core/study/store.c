@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "pvx/error.h"
-#include "pvx/store.h"
+#include "pvx-private/store.h"
 #include "study-private.h"
 
 /* One column of the answers as a string dataset. */

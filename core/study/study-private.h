@@ -3,8 +3,8 @@
 
 #include <glib.h>
 
-#include "pvx/config.h"
-#include "pvx/study.h"
+#include "pvx-private/config.h"
+#include "pvx-private/study.h"
 
 /* "a, b, c": the columns of @csv. Returns: (transfer full). */
 char *pvx_study_columns_list(const PvxCsv *csv);

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "pvx/error.h"
-#include "pvx/train.h"
+#include "pvx-private/train.h"
 
 guint64 pvx_hash64(guint64 seed, guint64 a, guint64 b)
 {

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "pvx/error.h"
-#include "pvx/train.h"
+#include "pvx-private/train.h"
 
 static const char *const schedule_names[] = {"constant", "step", "cosine", "onecycle", NULL};
 

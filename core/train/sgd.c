@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "pvx/error.h"
-#include "pvx/optim.h"
+#include "pvx-private/optim.h"
 
 typedef struct {
     char *name;

@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "pvx/error.h"
-#include "pvx/ops.h"
-#include "pvx/progress.h"
-#include "pvx/train.h"
+#include "pvx-private/ops.h"
+#include "pvx-private/progress.h"
+#include "pvx-private/train.h"
 
 /* Stream tags of the seeded choices (see train.h, "Determinism"). */
 #define STREAM_VAL 0x7661ull   /* val split carving */

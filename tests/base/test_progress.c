@@ -1,5 +1,5 @@
 /* Tests of progress reporting: a bar on a terminal, plain lines in logs. */
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 static void progress_plain_mode_prints_one_final_line(void)
 {

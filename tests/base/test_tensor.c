@@ -1,7 +1,7 @@
 /* Tests of tensors: allocation, views, reshape, copies. */
 #include <string.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 static void tensor_new_is_zeroed_contiguous(void)
 {

@@ -3,7 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 #include "../common/pvx-test-cli.h"
 

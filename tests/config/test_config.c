@@ -1,6 +1,6 @@
 /* Experiment files: every error kind names file:line:column exactly; overrides, defaults, paths
  * and the resolved text. Plugin sections use the test-only "cfgds" dataset plugin (CFG_PLUGIN). */
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 #include <glib/gstdio.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* Declared parameters without a config file: defaults, key=value pairs, spec-table checks. */
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 #include <string.h>
 
 static const char *const colors[] = {"red", "green", NULL};

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 #define FASHION_ROOT "/usr/share/datasets/fashion-mnist"
 

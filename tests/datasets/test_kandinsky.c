@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 #include "kandinsky_scene.h"
 

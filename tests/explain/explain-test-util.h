@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 /* Every plugin of the build tree (vgg, the explainers, the datasets). (transfer none) */
 static inline PvxRegistry *ex_test_registry(void)

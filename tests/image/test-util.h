@@ -2,7 +2,7 @@
  * script, raw pixel files and synthetic pictures. */
 #pragma once
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 /* A new empty folder under the system temp dir. Returns: (transfer full). */
 char *tu_make_tmpdir(void);

@@ -48,13 +48,24 @@ plugindir=$($PKG_CONFIG --variable=plugindir pvx)
 bindir=$dest$prefix/bin
 missing=""
 for f in "$bindir/pvx" "$libdir/libpvx.so" "$includedir/pvx/pvx.h" "$includedir/pvx/plugin.h" \
-         "$includedir/pvx/explainer.h" "$includedir/pvx/plot.h" \
+         "$includedir/pvx/explainer.h" "$includedir/pvx/api.h" \
          "$plugindir/pvx-dataset-kandinsky.so" "$plugindir/pvx-model-vgg.so" \
          "$plugindir/pvx-explainer-gradcam.so" "$plugindir/pvx-metric-accuracy.so"; do
     [ -e "$f" ] || missing="$missing ${f#$dest}"
 done
 if [ -z "$missing" ]; then ok "layout: bin/pvx, libpvx, include/pvx, pvx.pc, plugins in plugindir"
 else echo "# missing:$missing" >"$tmp/log"; not_ok "layout"; fi
+
+# The installed headers are the plugin surface and nothing more: exactly core/include/pvx, no
+# private header (pvx-private/) installed.
+installed=$(cd "$includedir" && find . -type f | sort)
+surface=$(cd "$PVX_SOURCE_ROOT/core/include" && find . -type f | sort)
+if [ "$installed" = "$surface" ]; then ok "the installed headers are core/include/pvx, nothing else"
+else
+    echo "$surface" >"$tmp/surface"; echo "$installed" >"$tmp/installed"
+    diff "$tmp/surface" "$tmp/installed" >"$tmp/log"
+    not_ok "the installed headers are core/include/pvx, nothing else"
+fi
 
 # The installed pvx finds the installed libpvx without LD_LIBRARY_PATH (its RUNPATH).
 if readelf -d "$bindir/pvx" 2>/dev/null | grep -E "R(UN)?PATH" | grep -q -F "${libdir#$dest}"; then

@@ -4,7 +4,7 @@
 
 #include <glib/gstdio.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 static PvxRegistry *registry;
 static const PvxPlugin *plugin;

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 static char *ref_dir;
 static PvxRegistry *registry;

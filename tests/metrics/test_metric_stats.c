@@ -4,7 +4,7 @@
  * independent numpy implementation (values in the comments). */
 #include <math.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 static void wilcoxon_exact_matches_scipy_example(void)
 {

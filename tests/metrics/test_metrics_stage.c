@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 static char *out_dir;
 static PvxRegistry *registry;

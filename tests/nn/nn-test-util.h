@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 /* Builds model plugin "vgg" (loaded from PLUGIN_VGG) with "key=value" pairs. */
 static inline PvxModel *nn_test_build_vgg(const char *const *pairs, int64_t c, int64_t h, int64_t w,

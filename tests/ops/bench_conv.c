@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 typedef struct {
     int cin, cout, h, count; /* count: how many layers of VGG-16 have this shape */

@@ -20,7 +20,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 #define FD_H 1e-2
 #define FD_TOL 2e-3

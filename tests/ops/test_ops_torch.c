@@ -16,7 +16,7 @@
 #include <math.h>
 #include <string.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 #define MAX_REL 1e-4
 #define FLOOR_FRACTION 1e-2

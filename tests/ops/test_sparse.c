@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 #define MAX_REL 1e-4
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include <glib/gstdio.h>
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 typedef struct {
     char *dir;

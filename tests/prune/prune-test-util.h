@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 static inline PvxRegistry *prune_test_registry(void)
 {

@@ -2,7 +2,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 static void assert_refused(const char *path, int code, const char *fragment)
 {

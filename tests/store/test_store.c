@@ -5,7 +5,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 #include "store_test_util.h"
 

@@ -6,7 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 #include "store_test_util.h"
 

@@ -3,7 +3,7 @@
  * its own type choices. Skipped without h5py. */
 #include <sys/wait.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 #include "store_test_util.h"
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pvx/pvx.h>
-#include <pvx/study.h>
+#include "pvx-private/core.h"
+#include "pvx-private/study.h"
 
 static char *tmp_dir;
 

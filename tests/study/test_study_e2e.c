@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <pvx/pvx.h>
-#include <pvx/study.h>
+#include "pvx-private/core.h"
+#include "pvx-private/study.h"
 
 static char *out_dir;
 

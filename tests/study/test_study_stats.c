@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <pvx/pvx.h>
-#include <pvx/study.h>
+#include "pvx-private/core.h"
+#include "pvx-private/study.h"
 
 /* Reliability data as text: one row per coder, units separated by spaces, '.' missing. Values are
  * integers or single letters (nominal). Builds the count matrix over the sorted value domain. */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include <glib/gstdio.h>
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 static float *read_f32(const char *dir, const char *name, const char *tag, gsize n)
 {

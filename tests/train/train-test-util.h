@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 #define FASHION_MNIST "/usr/share/datasets/fashion-mnist"
 

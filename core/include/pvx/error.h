@@ -6,9 +6,11 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 
-G_BEGIN_DECLS
+PVX_BEGIN_DECLS
 
 #define PVX_ERROR (pvx_error_quark())
 GQuark pvx_error_quark(void);
@@ -46,4 +48,4 @@ typedef enum {
 void pvx_log_set_verbosity(int level);
 int pvx_log_get_verbosity(void);
 
-G_END_DECLS
+PVX_END_DECLS

@@ -6,11 +6,13 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 #include <stdint.h>
 #include "tensor.h"
 
-G_BEGIN_DECLS
+PVX_BEGIN_DECLS
 
 typedef struct {
     int width, height, channels;
@@ -66,4 +68,4 @@ void pvx_image_fill_rect(PvxImage *img, int x, int y, int w, int h, const uint8_
 extern const float pvx_imagenet_mean[3];
 extern const float pvx_imagenet_std[3];
 
-G_END_DECLS
+PVX_END_DECLS

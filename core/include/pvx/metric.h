@@ -8,6 +8,8 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,7 +17,7 @@
 #include "params.h"
 #include "tensor.h"
 
-G_BEGIN_DECLS
+PVX_BEGIN_DECLS
 
 /* What a metric may need. Append-only. */
 enum {
@@ -172,4 +174,4 @@ void pvx_metric_summarize(const double *values, int64_t n, int resamples, double
 double pvx_metric_wilcoxon(const double *x, const double *y, int64_t n, double *stat_out,
                            int64_t *used_out);
 
-G_END_DECLS
+PVX_END_DECLS

@@ -10,15 +10,16 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "nn.h"
 #include "params.h"
-#include "registry.h"
 
-G_BEGIN_DECLS
+PVX_BEGIN_DECLS
 
 typedef struct {
     uint32_t size; /* sizeof(PvxModelClass) as the plugin saw it */
@@ -42,13 +43,6 @@ typedef struct {
 /* The minimum table size the core accepts for this kind (build present). */
 #define PVX_MODEL_CLASS_MIN_SIZE (offsetof(PvxModelClass, build) + sizeof(void *))
 
-/* Builds a model with @plugin (a model plugin) and validated @params, then checks it: the plugin
- * must return a model or an error, the model must accept [1, C, H, W] inputs and produce
- * [1, num_classes]. Records the target and prunable layers (from the plugin's slots or pvx's
- * defaults). Returns: (transfer full). */
-PvxModel *pvx_model_build(const PvxPlugin *plugin, const PvxParams *params,
-                          const int64_t input_chw[3], int num_classes, GError **error);
-
 /* The default CAM target layer (set at build, or pvx's default: the ReLU right after the last
  * conv2d, else the last conv2d). NULL for a model without conv layers. (transfer none) */
 const char *pvx_model_target_layer(const PvxModel *model);
@@ -64,4 +58,4 @@ gboolean pvx_model_set_prunable_layers(PvxModel *model, const char *const *names
 void pvx_model_input_shape(const PvxModel *model, int64_t input_chw[3]);
 int pvx_model_num_classes(const PvxModel *model);
 
-G_END_DECLS
+PVX_END_DECLS

@@ -28,14 +28,15 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 #include <stdint.h>
 
-#include "ops.h"
-#include "store.h"
+#include "layer-params.h"
 #include "tensor.h"
 
-G_BEGIN_DECLS
+PVX_BEGIN_DECLS
 
 /* Append-only. */
 typedef enum {
@@ -216,39 +217,24 @@ PvxTensor *pvx_model_tap_activation(const PvxModel *model, const char *name);
 PvxTensor *pvx_model_tap_gradient(const PvxModel *model, const char *name);
 
 /* ---------------------------------------------------------------------------------------------
- * Weights in the HDF5 store: one float32 dataset per state tensor, <group>/<name> with PyTorch's
- * shape (OIHW for conv, [out, in] for linear). Masks are not weights; see pvx_model_save_masks.
+ * Weights in an HDF5 file: one float32 dataset per state tensor, <group>/<name> with PyTorch's
+ * shape (OIHW for conv, [out, in] for linear). First the names: missing tensors and extra datasets
+ * are listed, all of them, in one PVX_ERROR_NOT_FOUND error, and nothing is read. Then each tensor
+ * is read straight into the model: a wrong shape is PVX_ERROR_SHAPE naming the tensor and both
+ * shapes. Datasets "*.num_batches_tracked" of BN layers are accepted and ignored. Masks are
+ * re-applied.
  */
-/* Writes every state tensor under @group ("/weights", "/models/cr0/weights"). The caller manages
- * the transaction (pvx_store_begin / commit) when it wants one. */
-gboolean pvx_model_save_weights(const PvxModel *model, PvxStore *store, const char *group,
-                                GError **error);
-/* Reads every state tensor from @group. First the names: missing tensors and extra datasets are
- * listed, all of them, in one PVX_ERROR_NOT_FOUND error, and nothing is read. Then each tensor is
- * read straight into the model (no second copy of the weights in memory): a wrong shape is
- * PVX_ERROR_SHAPE naming the tensor and both shapes, and leaves the tensors before it loaded —
- * after a failure, load again or discard the model. Datasets named "*.num_batches_tracked" of
- * BN layers (torchvision BN checkpoints) are accepted and ignored. Masks are re-applied. */
-gboolean pvx_model_load_weights(PvxModel *model, PvxStore *store, const char *group,
-                                GError **error);
 /* Opens @path read-only and loads @group (NULL = "/weights"). @path may also be "FILE:/group"
  * (a colon followed by '/'), which overrides @group. A file that is not HDF5 is the store's
  * error (naming the file). */
 gboolean pvx_model_load_weights_file(PvxModel *model, const char *path, const char *group,
                                      GError **error);
-/* The same two, leaving out the state tensors whose names match a glob of @exclude
+/* The same, leaving out the state tensors whose names match a glob of @exclude
  * (NULL-terminated, may be NULL): they are neither required in the file nor read, and keep
  * their current values — e.g. {"classifier.6.*"} to start from ImageNet weights with a new
  * 10-class head. */
-gboolean pvx_model_load_weights_except(PvxModel *model, PvxStore *store, const char *group,
-                                       const char *const *exclude, GError **error);
 gboolean pvx_model_load_weights_file_except(PvxModel *model, const char *path, const char *group,
                                             const char *const *exclude, GError **error);
-/* Masks as uint8 datasets <group>/<layer>.weight for every masked layer. */
-gboolean pvx_model_save_masks(const PvxModel *model, PvxStore *store, const char *group,
-                              GError **error);
-/* Reads every <group>/<layer>.weight mask present (an absent group means dense). */
-gboolean pvx_model_load_masks(PvxModel *model, PvxStore *store, const char *group, GError **error);
 
 /* ---------------------------------------------------------------------------------------------
  * Sparse inference. INFERENCE and EXPLAIN forwards can run a pruned conv2d or linear layer on
@@ -287,4 +273,4 @@ PvxSparseMode pvx_model_sparse_mode(const PvxModel *model);
 /* Whether the last forward ran layer @name on the sparse kernel (FALSE for an unknown name). */
 gboolean pvx_model_layer_ran_sparse(const PvxModel *model, const char *name);
 
-G_END_DECLS
+PVX_END_DECLS

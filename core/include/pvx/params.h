@@ -8,10 +8,12 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 #include <stdint.h>
 
-G_BEGIN_DECLS
+PVX_BEGIN_DECLS
 
 /* Append-only. */
 typedef enum {
@@ -93,4 +95,4 @@ gboolean pvx_param_specs_check(const PvxParamSpec *specs, GError **error);
 /* "int", "double", "string", "one of {a, b}", "list of int", ... Returns: (transfer full). */
 char *pvx_param_type_describe(const PvxParamSpec *spec);
 
-G_END_DECLS
+PVX_END_DECLS

@@ -18,12 +18,14 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 #include <stdint.h>
 #include <gmodule.h>
 #include "params.h"
 
-G_BEGIN_DECLS
+PVX_BEGIN_DECLS
 
 #define PVX_ABI_MAJOR 1
 #define PVX_ABI_MINOR 0
@@ -80,4 +82,4 @@ typedef const PvxPluginDescriptor *(*PvxPluginDescribeFunc)(void);
         return &desc;                                                                              \
     }
 
-G_END_DECLS
+PVX_END_DECLS

@@ -23,6 +23,8 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,7 +33,7 @@
 #include "params.h"
 #include "tensor.h"
 
-G_BEGIN_DECLS
+PVX_BEGIN_DECLS
 
 /* PvxPrunerClass.flags. Append-only. */
 enum {
@@ -83,4 +85,4 @@ typedef struct {
 
 #define PVX_PRUNER_CLASS_MIN_SIZE (offsetof(PvxPrunerClass, score) + sizeof(void *))
 
-G_END_DECLS
+PVX_END_DECLS

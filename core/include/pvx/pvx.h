@@ -1,38 +1,29 @@
-/* pvx — everything a plugin or a program needs. */
+/* pvx — the plugin surface: everything a plugin may call, and nothing else.
+ *
+ * These are the installed headers. libpvx exports exactly what they declare (pvx/api.h); the
+ * core's own modules — stages, studies, report, plots, the run store, the kernels — are private
+ * to libpvx and the pvx program (docs/writing-a-plugin.md, "What a plugin may call").
+ */
 #pragma once
 
 #include <gmodule.h>
+
+#include "api.h"
 #include "error.h"
 #include "tensor.h"
-#include "ops.h"
+#include "random.h"
 #include "params.h"
 #include "plugin.h"
-#include "registry.h"
 #include "image.h"
-#include "render.h"
 #include "dataset.h"
-#include "config.h"
-#include "store.h"
+#include "layer-params.h"
 #include "nn.h"
 #include "model.h"
-#include "explainer.h"
-#include "heatmap.h"
-#include "explain-stage.h"
-#include "experiment.h"
-#include "progress.h"
-#include "metric.h"
-#include "metric-run.h"
-#include "metrics-stage.h"
-#include "optim.h"
-#include "train.h"
-#include "plot.h"
 #include "pruner.h"
-#include "prune.h"
-#include "prune-stage.h"
-#include "report.h"
-#include "study.h"
+#include "explainer.h"
+#include "metric.h"
 
-G_BEGIN_DECLS
+PVX_BEGIN_DECLS
 /* "0.1.0" (transfer none). */
 const char *pvx_version(void);
-G_END_DECLS
+PVX_END_DECLS

@@ -7,10 +7,12 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 #include <stdint.h>
 
-G_BEGIN_DECLS
+PVX_BEGIN_DECLS
 
 #define PVX_TENSOR_MAX_DIMS 6
 
@@ -69,4 +71,4 @@ double pvx_tensor_max_rel_diff(const PvxTensor *a, const PvxTensor *b, double fl
 void *pvx_aligned_alloc(size_t bytes);
 void pvx_aligned_free(void *p);
 
-G_END_DECLS
+PVX_END_DECLS

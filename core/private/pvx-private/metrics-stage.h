@@ -20,9 +20,9 @@
 #include <glib.h>
 
 #include "config.h"
-#include "dataset.h"
+#include "dataset-handle.h"
 #include "experiment.h"
-#include "nn.h"
+#include "pvx/nn.h"
 #include "registry.h"
 
 G_BEGIN_DECLS

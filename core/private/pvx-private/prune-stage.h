@@ -24,9 +24,9 @@
 #include <glib.h>
 
 #include "config.h"
-#include "dataset.h"
+#include "dataset-handle.h"
 #include "experiment.h"
-#include "model.h"
+#include "pvx/model.h"
 #include "registry.h"
 
 G_BEGIN_DECLS

@@ -10,8 +10,8 @@
 
 #include <glib.h>
 #include <stdint.h>
-#include "image.h"
-#include "tensor.h"
+#include "pvx/image.h"
+#include "pvx/tensor.h"
 
 G_BEGIN_DECLS
 

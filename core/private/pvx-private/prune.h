@@ -31,9 +31,9 @@
 #include <glib.h>
 #include <stdint.h>
 
-#include "nn.h"
-#include "plugin.h"
-#include "pruner.h"
+#include "pvx/nn.h"
+#include "pvx/plugin.h"
+#include "pvx/pruner.h"
 #include "registry.h"
 #include "store.h"
 

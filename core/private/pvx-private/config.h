@@ -17,8 +17,8 @@
 #pragma once
 
 #include <glib.h>
-#include "params.h"
-#include "plugin.h"
+#include "pvx/params.h"
+#include "pvx/plugin.h"
 #include "registry.h"
 
 G_BEGIN_DECLS

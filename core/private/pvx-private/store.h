@@ -23,7 +23,7 @@
 
 #include <glib.h>
 #include <stdint.h>
-#include "tensor.h"
+#include "pvx/tensor.h"
 
 G_BEGIN_DECLS
 

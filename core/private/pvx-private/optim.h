@@ -16,7 +16,7 @@
 
 #include <glib.h>
 #include "store.h"
-#include "tensor.h"
+#include "pvx/tensor.h"
 
 G_BEGIN_DECLS
 

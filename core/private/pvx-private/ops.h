@@ -34,7 +34,8 @@
 #include <glib.h>
 #include <stdint.h>
 
-#include "tensor.h"
+#include "pvx/layer-params.h"
+#include "pvx/tensor.h"
 
 G_BEGIN_DECLS
 
@@ -87,11 +88,7 @@ void pvx_parallel_for(int64_t n, int64_t grain, PvxRangeFunc fn, void *data);
  * every call (never cached: they change every training step); at batch 8 that is a few percent of
  * the convolution for VGG's 512-channel layers, less elsewhere.
  */
-typedef struct {
-    int stride_h, stride_w;     /* 0 means 1 */
-    int pad_h, pad_w;           /* zero padding on each side */
-    int dilation_h, dilation_w; /* 0 means 1 */
-} PvxConv2dParams;
+/* PvxConv2dParams: pvx/layer-params.h */
 
 /* Fills out_shape[4] with y's shape. FALSE + PVX_ERROR_SHAPE if x, w (and b) do not fit or the
  * output would be empty; PVX_ERROR_INVALID_ARGUMENT for negative parameters. */
@@ -140,11 +137,7 @@ gboolean pvx_relu_backward(const PvxTensor *y, const PvxTensor *dy, PvxTensor **
  *   OH = (H + 2*pad_h - kernel_h) / stride_h + 1. Padding is -inf (never selected). Ties: the
  *   first maximum in scan order (kh, then kw) wins; a NaN wins over numbers, as in PyTorch.
  */
-typedef struct {
-    int kernel_h, kernel_w;
-    int stride_h, stride_w; /* 0 means = kernel (PyTorch's default) */
-    int pad_h, pad_w;       /* at most half the kernel, as PyTorch requires */
-} PvxMaxPool2dParams;
+/* PvxMaxPool2dParams: pvx/layer-params.h */
 
 /* Positions of the maxima: one int32 per output element, the index ih * W + iw inside its input
  * plane (the same numbers as PyTorch's return_indices). */

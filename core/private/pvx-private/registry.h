@@ -16,7 +16,7 @@
 
 #include <glib.h>
 #include <gmodule.h>
-#include "plugin.h"
+#include "pvx/plugin.h"
 
 G_BEGIN_DECLS
 

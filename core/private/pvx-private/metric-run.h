@@ -2,7 +2,7 @@
 #pragma once
 
 #include <glib.h>
-#include "metric.h"
+#include "pvx/metric.h"
 #include "registry.h"
 #include "store.h"
 
