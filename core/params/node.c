@@ -1,5 +1,5 @@
 /* pvx — the YAML node tree: sources, nodes, scalar typing, locations, and the libyaml parser. */
-#include "node.h"
+#include "pvx-private/node.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 /* pvx — declared parameters: building validated PvxParams from a spec table and a YAML node,
  * and checking spec tables themselves. The getters live in params-get.c. */
-#include "config-private.h"
+#include "pvx-private/params-internal.h"
 
 #include <math.h>
 #include <string.h>
