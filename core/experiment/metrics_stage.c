@@ -6,6 +6,7 @@
 
 #include "pvx/pvx.h"
 #include "pvx/metrics-stage.h"
+#include "pvx/run-layout.h"
 
 #define STAGE "metrics"
 #define LIST "metrics.compute"
@@ -89,17 +90,16 @@ static gboolean load_items(PvxRun *run, const PvxDataset *ds, Items *out, GError
     const PvxParams *ep = pvx_config_section(pvx_run_config(run), "explain");
     PvxSplit split = PVX_SPLIT_TEST;
     pvx_split_from_name(pvx_params_get_string(ep, "split"), &split);
-    if (!pvx_store_exists(store, "/dataset/explain/index")) {
+    if (!pvx_store_exists(store, pvx_layout_explain_index())) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
-                    "metrics: %s has no explained images (/dataset/explain/index); the explain "
-                    "stage runs first",
-                    pvx_store_path(store));
+                    "metrics: %s has no explained images (%s); the explain stage runs first",
+                    pvx_store_path(store), pvx_layout_explain_index());
         return FALSE;
     }
     int nd;
     int64_t shape[PVX_TENSOR_MAX_DIMS];
     g_autofree int64_t *index =
-        pvx_store_read_i64(store, "/dataset/explain/index", &nd, shape, error);
+        pvx_store_read_i64(store, pvx_layout_explain_index(), &nd, shape, error);
     if (!index)
         return FALSE;
     int64_t n = shape[0], chw[3];
@@ -252,13 +252,13 @@ static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics, 
         g_string_append_printf(table, " %-24s", h);
     }
     g_string_append_c(table, '\n');
-    if (!pvx_store_delete(store, "/metrics", error))
+    if (!pvx_store_delete(store, pvx_layout_metrics(), error))
         goto fail;
     for (int mi = 0; mi < res->n_metrics; mi++)
         for (int me = 0; me < res->n_methods; me++)
             for (int c = 0; c < res->n_crs; c++) {
                 g_autofree char *group =
-                    g_strdup_printf("/metrics/%s/%s/cr%d", metrics[mi].name, methods[me], crs[c]);
+                    pvx_layout_metric_group(metrics[mi].name, methods[me], crs[c]);
                 if (!pvx_metric_result_write(*cell(res, mi, me, c), store, group, error) ||
                     !pvx_store_set_attr_int(store, group, "compression_rate", crs[c], error))
                     goto fail;
@@ -285,8 +285,8 @@ static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics, 
                     pvx_metric_summarize(v, rows, resamples, level,
                                          mix(seed, metrics[mi].name, methods[me], crs[c], rname),
                                          &s);
-                    g_autofree char *path = g_strdup_printf(
-                        "/metrics/%s/%s/cr%d/%s", metrics[mi].name, methods[me], crs[c], rname);
+                    g_autofree char *path =
+                        pvx_layout_metric_result(metrics[mi].name, methods[me], crs[c], rname);
                     double pval = NAN;
                     if (!pvx_store_set_attr_int(store, path, "n", s.n, error) ||
                         !pvx_store_set_attr_double(store, path, "mean", s.mean, error) ||
@@ -330,7 +330,7 @@ static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics, 
     if (!g_file_set_contents(tp, table->str, -1, error) ||
         !g_file_set_contents(cp, csv->str, -1, error))
         goto fail;
-    if (!pvx_store_set_attr_string(store, "/metrics", "table", table->str, error))
+    if (!pvx_store_set_attr_string(store, pvx_layout_metrics(), "table", table->str, error))
         goto fail;
     g_string_free(table, TRUE);
     g_string_free(ptable, TRUE);
@@ -380,7 +380,7 @@ gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset
             ((const PvxMetricClass *)pvx_plugin_klass(metrics[i].plugin, PVX_KIND_METRIC))->needs;
     }
     /* methods: those with maps, filtered by metrics.methods */
-    g_auto(GStrv) stored = pvx_store_list(store, "/maps", error);
+    g_auto(GStrv) stored = pvx_store_list(store, pvx_layout_maps(), error);
     if (!stored)
         return FALSE;
     gsize n_want = 0;
@@ -400,8 +400,8 @@ gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset
         }
     if (methods->len == 0) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
-                    "metrics: %s holds no explanation maps (/maps); the explain stage runs first",
-                    pvx_store_path(store));
+                    "metrics: %s holds no explanation maps (%s); the explain stage runs first",
+                    pvx_store_path(store), pvx_layout_maps());
         return FALSE;
     }
     int n_methods = (int)methods->len;
@@ -443,7 +443,7 @@ gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset
         ctx[me].batch_size = (int)pvx_params_get_int(ep, "batch_size");
     }
     for (int me = 0; me < n_methods && cr1 >= 0; me++) {
-        g_autofree char *rp = g_strdup_printf("/maps/%s/cr1/raw", (char *)methods->pdata[me]);
+        g_autofree char *rp = pvx_layout_maps_raw(methods->pdata[me], 1);
         ref_maps[me] = pvx_store_read_tensor(store, rp, error);
         if (!ref_maps[me])
             goto out;
@@ -459,8 +459,8 @@ gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset
             goto out;
         for (int me = 0; me < n_methods; me++) {
             const char *mname = methods->pdata[me];
-            g_autofree char *rp = g_strdup_printf("/maps/%s/cr%d/raw", mname, crs[c]);
-            g_autofree char *tp = g_strdup_printf("/maps/%s/cr%d/target", mname, crs[c]);
+            g_autofree char *rp = pvx_layout_maps_raw(mname, crs[c]);
+            g_autofree char *tp = pvx_layout_maps_target(mname, crs[c]);
             if (!pvx_store_exists(store, rp)) {
                 g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
                             "metrics: %s has no maps of %s at CR %d (%s)", pvx_store_path(store),

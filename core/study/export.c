@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pvx/pvx.h"
+#include "pvx/run-layout.h"
 #include "pvx/study.h"
 #include "study-private.h"
 
@@ -391,8 +392,10 @@ static char *design_yaml(const PvxStudyDesign *d, const char *method, char **cla
         yaml_quoted(s, classes[i]);
     }
     g_string_append(s, "]\nmodels: [");
-    for (int i = 0; i < d->n_models; i++)
-        g_string_append_printf(s, "%s\"cr%d\"", i ? ", " : "", d->models[i]);
+    for (int i = 0; i < d->n_models; i++) {
+        g_autofree char *name = pvx_layout_model_name(d->models[i]);
+        g_string_append_printf(s, "%s\"%s\"", i ? ", " : "", name);
+    }
     g_string_append(s, "]\nmethod: ");
     yaml_quoted(s, method);
     g_string_append_printf(s,
@@ -433,7 +436,7 @@ static gboolean *correct_of(PvxStore *store, const char *raw_path, const char *m
     g_autofree char *mode = pvx_store_get_attr_string(store, raw_path, "target", NULL);
     gboolean *ok = g_new(gboolean, n);
     if (g_strcmp0(mode, "predicted") == 0) {
-        g_autofree char *tp = g_strdup_printf("/maps/%s/cr%d/target", method, cr);
+        g_autofree char *tp = pvx_layout_maps_target(method, cr);
         int nd;
         int64_t shape[8];
         g_autofree int64_t *t = pvx_store_read_i64(store, tp, &nd, shape, error);
@@ -449,7 +452,9 @@ static gboolean *correct_of(PvxStore *store, const char *raw_path, const char *m
             ok[i] = t[i] == labels[i];
         return ok;
     }
-    g_autofree char *ep = g_strdup_printf("/models/cr%d/eval/%s/correct", cr, split);
+    g_autofree char *group = pvx_layout_model(cr);
+    g_autofree char *eval = pvx_layout_eval(group, split);
+    g_autofree char *ep = pvx_layout_join(eval, "correct");
     if (!pvx_store_exists(store, ep)) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
                     "cannot tell which images CR %d classifies correctly: its maps explain the "
@@ -477,7 +482,7 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
     /* the method */
     g_autofree char *method = g_strdup(d->method);
     if (!method) {
-        g_auto(GStrv) methods = pvx_store_list(store, "/maps", error);
+        g_auto(GStrv) methods = pvx_store_list(store, pvx_layout_maps(), error);
         if (!methods)
             return NULL;
         if (!methods[0]) {
@@ -496,9 +501,9 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
     int M = d->n_models;
     g_autoptr(GPtrArray) raws = g_ptr_array_new_with_free_func((GDestroyNotify)pvx_tensor_unref);
     for (int m = 0; m < M; m++) {
-        g_autofree char *rp = g_strdup_printf("/maps/%s/cr%d/raw", method, d->models[m]);
+        g_autofree char *rp = pvx_layout_maps_raw(method, d->models[m]);
         if (!pvx_store_exists(store, rp)) {
-            g_autofree char *mp = g_strdup_printf("/maps/%s", method);
+            g_autofree char *mp = pvx_layout_maps_method(method);
             g_auto(GStrv) have = pvx_store_list(store, mp, NULL);
             g_autofree char *list = have && have[0] ? g_strjoinv(", ", have) : g_strdup("none");
             g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
@@ -514,11 +519,11 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
     int nd;
     int64_t shape[8];
     g_autofree int64_t *index =
-        pvx_store_read_i64(store, "/dataset/explain/index", &nd, shape, error);
+        pvx_store_read_i64(store, pvx_layout_explain_index(), &nd, shape, error);
     if (!index)
         return NULL;
     int64_t N = shape[0];
-    g_autofree char *idp = g_strdup_printf("/maps/%s/cr%d/ids", method, d->models[0]);
+    g_autofree char *idp = pvx_layout_maps_ids(method, d->models[0]);
     g_auto(GStrv) ids = pvx_store_read_strings(store, idp, error);
     if (!ids)
         return NULL;
@@ -527,8 +532,9 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
         if (t->ndim != 3 || t->shape[0] != N || (int64_t)g_strv_length(ids) != N) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
                         "study %s: the CR %d maps hold %" G_GINT64_FORMAT " images, "
-                        "/dataset/explain/index %" G_GINT64_FORMAT,
-                        d->name, d->models[m], t->ndim ? t->shape[0] : 0, N);
+                        "%s %" G_GINT64_FORMAT,
+                        d->name, d->models[m], t->ndim ? t->shape[0] : 0,
+                        pvx_layout_explain_index(), N);
             return NULL;
         }
     }
@@ -543,7 +549,7 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
     for (int64_t i = 0; i < N; i++)
         eligible[i] = TRUE;
     for (int m = 0; m < M; m++) {
-        g_autofree char *rp = g_strdup_printf("/maps/%s/cr%d/raw", method, d->models[m]);
+        g_autofree char *rp = pvx_layout_maps_raw(method, d->models[m]);
         g_autofree gboolean *ok =
             correct_of(store, rp, method, d->models[m], labels, index, N, split, error);
         if (!ok) {
@@ -716,11 +722,11 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
                 row[2] = url_of(d, orig_name[t->image]);
                 row[3] = url_of(d, map_name[t->image * M + t->right]);
                 row[4] = g_strdup(class_of[t->image]);
-                key[3] = g_strdup_printf("cr%d", d->models[t->left]);
-                key[4] = g_strdup_printf("cr%d", d->models[t->right]);
+                key[3] = pvx_layout_model_name(d->models[t->left]);
+                key[4] = pvx_layout_model_name(d->models[t->right]);
             } else {
                 row[1] = url_of(d, map_name[t->image * M + t->left]);
-                key[3] = g_strdup_printf("cr%d", d->models[t->left]);
+                key[3] = pvx_layout_model_name(d->models[t->left]);
             }
             g_ptr_array_add(ex->tasks, row);
             g_ptr_array_add(ex->key, key);
