@@ -344,8 +344,8 @@ fail:
 }
 
 /* The methods to score: those with maps in the store, filtered by metrics.methods (every
- * method named there must have maps). Returns: (transfer full) the names, NULL-terminated; the
- * strings belong to *@stored (transfer full), which the caller frees after the array. */
+ * method named there must have maps). Returns: (transfer full) the names, NULL-terminated; they
+ * point into *@stored_out (transfer full: every method with maps), which must outlive them. */
 static GPtrArray *select_methods(PvxStore *store, const PvxParams *p, char ***stored_out,
                                  GError **error)
 {
