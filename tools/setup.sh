@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # Build tools and libraries; the Fashion-MNIST files for the default experiment; Python with
 # PyTorch, torchvision, h5py and PIL for the reference tests and benchmarks (Debian's own builds);
-# Chromium to check that the run report renders (tests/report).
-PKGS="gcc libc6-dev make meson ninja-build pkg-config
+# Chromium to check that the run report renders (tests/report); clang-format to keep the tree
+# formatted (tests/abi, house-rules).
+PKGS="gcc libc6-dev make meson ninja-build pkg-config clang-format
 libglib2.0-dev libyaml-dev libhdf5-dev libpng-dev zlib1g-dev libjpeg62-turbo-dev libopenblas-dev
 libcairo2-dev fonts-dejavu-core
 dataset-fashion-mnist

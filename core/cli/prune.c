@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "pvx-private/prune.h"
+#include "pvx-private/run-layout.h"
 
 static int prune_export(const char *dir, int cr, const char *out, const PvxCliCommon *common)
 {
@@ -18,11 +19,12 @@ static int prune_export(const char *dir, int cr, const char *out, const PvxCliCo
         pvx_cli_error(error);
         return PVX_EXIT_BAD_INPUT;
     }
-    g_autofree char *weights = g_strdup_printf("/models/cr%d/weights", cr);
-    g_autofree char *masks = g_strdup_printf("/models/cr%d/masks", cr);
+    g_autofree char *weights = pvx_layout_model_weights(cr);
+    g_autofree char *masks = pvx_layout_model_masks(cr);
     if (!pvx_store_exists(store, weights)) {
-        g_auto(GStrv) have =
-            pvx_store_exists(store, "/models") ? pvx_store_list(store, "/models", NULL) : NULL;
+        g_auto(GStrv) have = pvx_store_exists(store, pvx_layout_models())
+                                 ? pvx_store_list(store, pvx_layout_models(), NULL)
+                                 : NULL;
         g_autofree char *list = have ? g_strjoinv(", ", have) : g_strdup("none");
         fprintf(stderr, "pvx prune export: %s has no model at CR %d (it has: %s)\n", dir, cr, list);
         return PVX_EXIT_BAD_INPUT;
@@ -31,9 +33,10 @@ static int prune_export(const char *dir, int cr, const char *out, const PvxCliCo
     const PvxPlugin *plugin = pvx_config_plugin(cfg, "model", 0, &params);
     int nd = 0;
     int64_t shape[PVX_TENSOR_MAX_DIMS];
-    g_autofree int64_t *chw = pvx_store_read_i64(store, "/dataset/item_shape", &nd, shape, &error);
+    g_autofree int64_t *chw =
+        pvx_store_read_i64(store, pvx_layout_dataset_item_shape(), &nd, shape, &error);
     g_auto(GStrv) classes =
-        chw ? pvx_store_read_strings(store, "/dataset/class_names", &error) : NULL;
+        chw ? pvx_store_read_strings(store, pvx_layout_dataset_class_names(), &error) : NULL;
     if (!plugin || !classes) {
         if (!error)
             g_set_error(&error, PVX_ERROR, PVX_ERROR_NOT_FOUND, "%s: the run has no model section",

@@ -6,6 +6,7 @@
 #include "pvx-private/metrics-stage.h"
 #include "pvx-private/report.h"
 #include "pvx-private/study.h"
+#include "pvx-private/run-layout.h"
 
 /* The preview stage: a picture of the data, so the run shows what it worked on. */
 static gboolean stage_preview(PvxRun *run, const PvxDataset *ds, GError **error)
@@ -24,10 +25,11 @@ static gboolean stage_preview(PvxRun *run, const PvxDataset *ds, GError **error)
     }
     g_autofree char *path =
         out ? g_strdup(out) : g_build_filename(pvx_run_dir(run), "preview.png", NULL);
+    g_autofree char *stage = pvx_layout_stage("preview");
     if (!pvx_run_stage_begin(run, "preview", error))
         return FALSE;
     if (!pvx_preview_write(ds, split, per_class, path, error) ||
-        !pvx_store_set_attr_string(pvx_run_store(run), "/stages/preview", "png", path, error))
+        !pvx_store_set_attr_string(pvx_run_store(run), stage, "png", path, error))
         return FALSE;
     if (!pvx_run_stage_end(run, error))
         return FALSE;

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "runs.h"
+#include "pvx-private/run-layout.h"
 
 typedef struct {
     char *name, *started, *state, *top1, *crs;
@@ -36,8 +37,8 @@ static RunRow *read_run(const char *dir, const char *name)
         r->crs = g_strdup("");
         return r;
     }
-    char *start = pvx_store_exists(s, "/provenance")
-                      ? pvx_store_get_attr_string(s, "/provenance", "start_time", NULL)
+    char *start = pvx_store_exists(s, pvx_layout_provenance())
+                      ? pvx_store_get_attr_string(s, pvx_layout_provenance(), "start_time", NULL)
                       : NULL;
     /* "2025-11-25T10:11:12Z" → "2025-11-25 10:11:12" */
     if (start && strlen(start) == 20 && start[10] == 'T' && start[19] == 'Z') {

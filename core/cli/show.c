@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "runs.h"
+#include "pvx-private/run-layout.h"
 
 GOptionEntry *pvx_cli_verbosity_entries(PvxCliCommon *c)
 {
@@ -93,7 +94,7 @@ static int stage_rank(const char *name)
 /* "<end time>\t<rank>\t<name>" sorts finished stages in the order they finished. */
 static char *stage_sort_key(PvxStore *s, const char *name)
 {
-    g_autofree char *group = g_strconcat("/stages/", name, NULL);
+    g_autofree char *group = pvx_layout_stage(name);
     g_autofree char *end = attr_string(s, group, "end_time");
     return g_strdup_printf("%s\t%02d\t%s", end ? end : "", stage_rank(name), name);
 }
@@ -101,10 +102,10 @@ static char *stage_sort_key(PvxStore *s, const char *name)
 /* The finished stages in the order they finished. Returns: (transfer full) GStrv. */
 static char **finished_stages(PvxStore *s)
 {
-    g_auto(GStrv) stages = pvx_store_list(s, "/stages", NULL);
+    g_auto(GStrv) stages = pvx_store_list(s, pvx_layout_stages(), NULL);
     g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
     for (char **st = stages; st && *st; st++) {
-        g_autofree char *group = g_strconcat("/stages/", *st, NULL);
+        g_autofree char *group = pvx_layout_stage(*st);
         g_autofree char *state = attr_string(s, group, "state");
         if (g_strcmp0(state, "finished") == 0)
             g_ptr_array_add(keys, stage_sort_key(s, *st));
@@ -127,12 +128,12 @@ static char *last_finished_stage(PvxStore *s)
 
 char *pvx_cli_run_state(PvxStore *s, const char *dir)
 {
-    g_autofree char *state = attr_string(s, "/provenance", "state");
+    g_autofree char *state = attr_string(s, pvx_layout_provenance(), "state");
     g_autofree char *last = last_finished_stage(s);
     if (g_strcmp0(state, "finished") == 0)
         return g_strdup("finished");
     if (g_strcmp0(state, "failed") == 0) {
-        g_autofree char *why = attr_string(s, "/provenance", "failure");
+        g_autofree char *why = attr_string(s, pvx_layout_provenance(), "failure");
         g_autofree char *first_line = why ? g_strndup(why, strcspn(why, "\n")) : NULL;
         return g_strdup_printf("failed after %s%s%s", last ? last : "no stage",
                                first_line ? ": " : "", first_line ? first_line : "");
@@ -149,14 +150,11 @@ char *pvx_cli_run_state(PvxStore *s, const char *dir)
 static GArray *run_crs(PvxStore *s)
 {
     GArray *crs = g_array_new(FALSE, FALSE, sizeof(int));
-    g_auto(GStrv) names = pvx_store_list(s, "/models", NULL);
+    g_auto(GStrv) names = pvx_store_list(s, pvx_layout_models(), NULL);
     for (char **n = names; n && *n; n++) {
-        char *end = NULL;
-        long k = g_str_has_prefix(*n, "cr") ? strtol(*n + 2, &end, 10) : 0;
-        if (k >= 1 && end && *end == '\0') {
-            int v = (int)k;
+        int v = 0;
+        if (pvx_layout_parse_model_name(*n, &v))
             g_array_append_val(crs, v);
-        }
     }
     g_array_sort(crs, (GCompareFunc)compare_int);
     return crs;
@@ -164,13 +162,14 @@ static GArray *run_crs(PvxStore *s)
 
 gboolean pvx_cli_run_top1(PvxStore *s, int cr, double *top1)
 {
-    g_autofree char *test = g_strdup_printf("/models/cr%d/eval/test", cr);
+    g_autofree char *group = pvx_layout_model(cr);
+    g_autofree char *test = pvx_layout_eval(group, "test");
     if (attr_double(s, test, "top1", top1))
         return TRUE;
-    g_autofree char *eval = g_strdup_printf("/models/cr%d/eval", cr);
+    g_autofree char *eval = pvx_layout_eval_splits(group);
     g_auto(GStrv) splits = pvx_store_list(s, eval, NULL);
     for (char **sp = splits; sp && *sp; sp++) {
-        g_autofree char *p = g_strconcat(eval, "/", *sp, NULL);
+        g_autofree char *p = pvx_layout_eval(group, *sp);
         if (attr_double(s, p, "top1", top1))
             return TRUE;
     }
@@ -219,16 +218,16 @@ static void put_model_row(const char *cr, const char *achieved, const char *spli
 
 static void show_header(PvxStore *s, const char *dir)
 {
-    g_autofree char *experiment = attr_string(s, "/provenance", "experiment");
-    g_autofree char *config = attr_string(s, "/config", "path");
-    g_autofree char *overrides = attr_string(s, "/config", "overrides");
+    g_autofree char *experiment = attr_string(s, pvx_layout_provenance(), "experiment");
+    g_autofree char *config = attr_string(s, pvx_layout_config(), "path");
+    g_autofree char *overrides = attr_string(s, pvx_layout_config(), "overrides");
     g_autofree char *state = pvx_cli_run_state(s, dir);
-    g_autofree char *start = attr_string(s, "/provenance", "start_time");
-    g_autofree char *end = attr_string(s, "/provenance", "end_time");
-    g_autofree char *version = attr_string(s, "/provenance", "pvx_version");
-    g_autofree char *host = attr_string(s, "/provenance", "host");
+    g_autofree char *start = attr_string(s, pvx_layout_provenance(), "start_time");
+    g_autofree char *end = attr_string(s, pvx_layout_provenance(), "end_time");
+    g_autofree char *version = attr_string(s, pvx_layout_provenance(), "pvx_version");
+    g_autofree char *host = attr_string(s, pvx_layout_provenance(), "host");
     double seed = NAN;
-    attr_double(s, "/provenance", "seed", &seed);
+    attr_double(s, pvx_layout_provenance(), "seed", &seed);
 
     printf("run         %s\n", dir);
     printf("experiment  %s", experiment ? experiment : "?");
@@ -252,19 +251,20 @@ static void show_header(PvxStore *s, const char *dir)
         printf(", host %s", host);
     printf("\n");
 
-    if (pvx_store_exists(s, "/dataset")) {
-        g_autofree char *plugin = attr_string(s, "/dataset", "plugin");
-        g_auto(GStrv) classes = pvx_store_exists(s, "/dataset/class_names")
-                                    ? pvx_store_read_strings(s, "/dataset/class_names", NULL)
-                                    : NULL;
+    if (pvx_store_exists(s, pvx_layout_dataset())) {
+        g_autofree char *plugin = attr_string(s, pvx_layout_dataset(), "plugin");
+        g_auto(GStrv) classes =
+            pvx_store_exists(s, pvx_layout_dataset_class_names())
+                ? pvx_store_read_strings(s, pvx_layout_dataset_class_names(), NULL)
+                : NULL;
         printf("dataset     %s", plugin ? plugin : "?");
         if (classes)
             printf(", %u classes", g_strv_length(classes));
         int nd = 0;
         int64_t shape[PVX_TENSOR_MAX_DIMS];
         g_autofree int64_t *sizes =
-            pvx_store_exists(s, "/dataset/split_sizes")
-                ? pvx_store_read_i64(s, "/dataset/split_sizes", &nd, shape, NULL)
+            pvx_store_exists(s, pvx_layout_dataset_split_sizes())
+                ? pvx_store_read_i64(s, pvx_layout_dataset_split_sizes(), &nd, shape, NULL)
                 : NULL;
         static const char *split_names[] = {"train", "val", "test"};
         for (int i = 0; sizes && i < 3 && i < shape[0]; i++) {
@@ -274,8 +274,8 @@ static void show_header(PvxStore *s, const char *dir)
                 printf("%s no %s", i ? "," : ":", split_names[i]);
         }
         g_autofree int64_t *chw =
-            pvx_store_exists(s, "/dataset/item_shape")
-                ? pvx_store_read_i64(s, "/dataset/item_shape", &nd, shape, NULL)
+            pvx_store_exists(s, pvx_layout_dataset_item_shape())
+                ? pvx_store_read_i64(s, pvx_layout_dataset_item_shape(), &nd, shape, NULL)
                 : NULL;
         if (chw && shape[0] == 3)
             printf("; items %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT "×%" G_GINT64_FORMAT, chw[0],
@@ -287,7 +287,7 @@ static void show_header(PvxStore *s, const char *dir)
     if (stages[0]) {
         printf("stages     ");
         for (char **st = stages; *st; st++) {
-            g_autofree char *group = g_strconcat("/stages/", *st, NULL);
+            g_autofree char *group = pvx_layout_stage(*st);
             double secs = NAN;
             attr_double(s, group, "seconds", &secs);
             printf("%s%s %.1f s", st == stages ? " " : ", ", *st, secs);
@@ -313,8 +313,8 @@ static void show_models(PvxStore *s)
     for (guint i = 0; i < crs->len; i++) {
         int cr = g_array_index(crs, int, i);
         g_autofree char *cr_text = g_strdup_printf("%d", cr);
-        g_autofree char *group = g_strdup_printf("/models/cr%d", cr);
-        g_autofree char *eval = g_strconcat(group, "/eval", NULL);
+        g_autofree char *group = pvx_layout_model(cr);
+        g_autofree char *eval = pvx_layout_eval_splits(group);
         double achieved = NAN;
         if (!attr_double(s, group, "compression_rate_achieved", &achieved) && cr == 1)
             achieved = 1;
@@ -327,7 +327,7 @@ static void show_models(PvxStore *s)
             continue;
         }
         for (char **sp = splits; *sp; sp++) {
-            g_autofree char *p = g_strconcat(eval, "/", *sp, NULL);
+            g_autofree char *p = pvx_layout_eval(group, *sp);
             double top1 = NAN, top5 = NAN, balanced = NAN, n = NAN;
             attr_double(s, p, "top1", &top1);
             attr_double(s, p, "top5", &top5);
@@ -338,13 +338,16 @@ static void show_models(PvxStore *s)
     }
 
     /* The training of the unpruned model, from its history. */
-    if (pvx_store_exists(s, "/models/cr1/train")) {
+    g_autofree char *train = pvx_layout_model_train(1);
+    if (pvx_store_exists(s, train)) {
+        g_autofree char *ckpt = pvx_layout_model_train_checkpoint(1);
+        g_autofree char *history = pvx_layout_model_train_history(1);
         double epochs = NAN, final_epoch = NAN, seconds = NAN;
-        attr_double(s, "/models/cr1/train", "epochs", &epochs);
-        attr_double(s, "/models/cr1/train", "final_epoch", &final_epoch);
-        attr_double(s, "/models/cr1/train", "train_seconds", &seconds);
+        attr_double(s, train, "epochs", &epochs);
+        attr_double(s, train, "final_epoch", &final_epoch);
+        attr_double(s, train, "train_seconds", &seconds);
         double checkpoint = NAN;
-        attr_double(s, "/models/cr1/train/checkpoint", "epoch", &checkpoint);
+        attr_double(s, ckpt, "epoch", &checkpoint);
         if (isfinite(epochs))
             printf("training    CR 1: epochs %.0f", epochs);
         else if (isfinite(checkpoint))
@@ -358,7 +361,7 @@ static void show_models(PvxStore *s)
         static const char *cols[] = {"loss", "train_acc", "val_acc"};
         gboolean any = FALSE;
         for (gsize c = 0; c < G_N_ELEMENTS(cols); c++) {
-            g_autofree char *p = g_strconcat("/models/cr1/train/history/", cols[c], NULL);
+            g_autofree char *p = pvx_layout_join(history, cols[c]);
             if (!pvx_store_exists(s, p))
                 continue;
             int nd = 0;
@@ -375,23 +378,22 @@ static void show_models(PvxStore *s)
 
 static void show_maps(PvxStore *s)
 {
-    g_auto(GStrv) methods = pvx_store_list(s, "/maps", NULL);
+    g_auto(GStrv) methods = pvx_store_list(s, pvx_layout_maps(), NULL);
     if (!methods || !methods[0])
         return;
     printf("\nmaps (/maps/<method>/cr<k>/raw)\n");
     printf("  %-22s %-18s %7s  %s\n", "method", "CRs", "images", "layer");
     for (char **m = methods; *m; m++) {
-        g_autofree char *base = g_strconcat("/maps/", *m, NULL);
+        g_autofree char *base = pvx_layout_maps_method(*m);
         g_auto(GStrv) names = pvx_store_list(s, base, NULL);
         g_autoptr(GArray) crs = g_array_new(FALSE, FALSE, sizeof(int));
         for (char **n = names; n && *n; n++) {
-            char *end = NULL;
-            long k = g_str_has_prefix(*n, "cr") ? strtol(*n + 2, &end, 10) : 0;
-            g_autofree char *raw = g_strdup_printf("%s/%s/raw", base, *n);
-            if (k >= 1 && end && *end == '\0' && pvx_store_exists(s, raw)) {
-                int v = (int)k;
+            int v = 0;
+            if (!pvx_layout_parse_model_name(*n, &v))
+                continue;
+            g_autofree char *raw = pvx_layout_maps_raw(*m, v);
+            if (pvx_store_exists(s, raw))
                 g_array_append_val(crs, v);
-            }
         }
         if (crs->len == 0)
             continue;
@@ -400,8 +402,8 @@ static void show_maps(PvxStore *s)
         for (guint i = 0; i < crs->len; i++)
             g_string_append_printf(list, "%s%d", i ? "," : "", g_array_index(crs, int, i));
         int first = g_array_index(crs, int, 0);
-        g_autofree char *target = g_strdup_printf("%s/cr%d/target", base, first);
-        g_autofree char *raw = g_strdup_printf("%s/cr%d/raw", base, first);
+        g_autofree char *target = pvx_layout_maps_target(*m, first);
+        g_autofree char *raw = pvx_layout_maps_raw(*m, first);
         int nd = 0;
         int64_t shape[PVX_TENSOR_MAX_DIMS] = {0};
         g_autofree int64_t *t =
@@ -416,14 +418,14 @@ static void show_maps(PvxStore *s)
 
 static void show_metrics(PvxStore *s)
 {
-    g_autofree char *table = attr_string(s, "/metrics", "table");
+    g_autofree char *table = attr_string(s, pvx_layout_metrics(), "table");
     if (table && *table) {
         printf("\n%s", table);
         if (!g_str_has_suffix(table, "\n"))
             printf("\n");
         return;
     }
-    g_auto(GStrv) metrics = pvx_store_list(s, "/metrics", NULL);
+    g_auto(GStrv) metrics = pvx_store_list(s, pvx_layout_metrics(), NULL);
     if (metrics && metrics[0]) {
         g_autofree char *names = g_strjoinv(", ", metrics);
         printf("\nmetrics     %s (no summary table stored)\n", names);
@@ -434,12 +436,12 @@ static void show_metrics(PvxStore *s)
  * analyse), agreement and the per-model results. */
 static void show_studies(PvxStore *s)
 {
-    g_auto(GStrv) names = pvx_store_list(s, "/study", NULL);
+    g_auto(GStrv) names = pvx_store_list(s, pvx_layout_study(), NULL);
     if (!names || !names[0])
         return;
     printf("\nstudies (/study/<name>; answers and analysis after pvx study analyse)\n");
     for (char **n = names; *n; n++) {
-        g_autofree char *base = g_strconcat("/study/", *n, NULL);
+        g_autofree char *base = pvx_layout_study_design(*n);
         g_autofree char *type = attr_string(s, base, "type");
         g_autofree char *models = attr_string(s, base, "models");
         double tasks = NAN;
@@ -448,7 +450,7 @@ static void show_studies(PvxStore *s)
             isfinite(tasks) ? g_strdup_printf("%.0f", tasks) : g_strdup("?");
         printf("  %-12s %-9s %5s tasks, models %s", *n, type ? type : "?", tasks_text,
                models ? models : "?");
-        g_autofree char *res = g_strconcat(base, "/analysis", NULL);
+        g_autofree char *res = pvx_layout_study_analysis(*n);
         if (!pvx_store_exists(s, res)) {
             printf("; no answers analysed yet\n");
             continue;
@@ -464,11 +466,12 @@ static void show_studies(PvxStore *s)
         if (isfinite(alpha[1]))
             printf(", ordinal %.3f, interval %.3f", alpha[1], alpha[2]);
         printf("\n");
-        g_autofree char *mp = g_strconcat(res, "/models/model", NULL);
+        g_autofree char *per_model = pvx_layout_study_analysis_models(*n);
+        g_autofree char *mp = pvx_layout_join(per_model, "model");
         g_auto(GStrv) labels = pvx_store_exists(s, mp) ? pvx_store_read_strings(s, mp, NULL) : NULL;
         gboolean pairwise = type && strcmp(type, "pairwise") == 0;
         g_autofree char *vp =
-            g_strconcat(res, pairwise ? "/models/explainability_index" : "/models/accuracy", NULL);
+            pvx_layout_join(per_model, pairwise ? "explainability_index" : "accuracy");
         int nd = 0;
         int64_t shape[PVX_TENSOR_MAX_DIMS] = {0};
         g_autofree double *v =

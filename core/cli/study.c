@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "pvx-private/run-layout.h"
 #include "runs.h"
 #include "pvx-private/study.h"
 
@@ -244,40 +245,59 @@ static gboolean store_in_run(const char *run, const char *name, const PvxStudyKe
     return TRUE;
 }
 
-static int study_analyse(int argc, char **argv)
+/* The options of `pvx study analyse`. */
+typedef struct {
+    char *key_path, *answers_path, *out, *design, *field, *join, *codes, *run;
+    char **dont_know;
+    double ridge;
+    gboolean quiet, no_store;
+} AnalyseOptions;
+
+static void analyse_options_clear(AnalyseOptions *o)
 {
-    char *key_path = NULL, *answers_path = NULL, *out = NULL, *design = NULL, *field = NULL;
-    char *join = NULL, *codes = NULL, *run = NULL;
-    char **dont_know = NULL;
-    double ridge = 1e-3;
-    gboolean quiet = FALSE, no_store = FALSE;
+    g_free(o->key_path);
+    g_free(o->answers_path);
+    g_free(o->out);
+    g_free(o->design);
+    g_free(o->field);
+    g_free(o->join);
+    g_free(o->codes);
+    g_free(o->run);
+    g_strfreev(o->dont_know);
+}
+
+/* Parses the command line into @o; prints why on stderr and returns FALSE when it is unusable. */
+static gboolean parse_analyse_options(int argc, char **argv, AnalyseOptions *o)
+{
+    o->ridge = 1e-3;
     GOptionEntry entries[] = {
-        {"key", 0, 0, G_OPTION_ARG_FILENAME, &key_path, "key.csv of the study (required)", "FILE"},
-        {"answers", 0, 0, G_OPTION_ARG_FILENAME, &answers_path,
+        {"key", 0, 0, G_OPTION_ARG_FILENAME, &o->key_path, "key.csv of the study (required)",
+         "FILE"},
+        {"answers", 0, 0, G_OPTION_ARG_FILENAME, &o->answers_path,
          "Mechanical Turk batch results, or a CSV worker_id,task_id,answer (required)", "FILE"},
-        {"out", 0, 0, G_OPTION_ARG_FILENAME, &out,
+        {"out", 0, 0, G_OPTION_ARG_FILENAME, &o->out,
          "Folder for summary.json, tables and figures (default: analysis/ next to the key)", "DIR"},
-        {"design", 0, 0, G_OPTION_ARG_FILENAME, &design,
+        {"design", 0, 0, G_OPTION_ARG_FILENAME, &o->design,
          "design.yaml with the codes (default: the one next to the key, if any)", "FILE"},
-        {"field", 0, 0, G_OPTION_ARG_STRING, &field,
+        {"field", 0, 0, G_OPTION_ARG_STRING, &o->field,
          "Answer field: column Answer.FIELD or one-hot Answer.FIELD.<value> (default: choice "
          "for pairwise, category.label for identify)",
          "FIELD"},
-        {"join", 0, 0, G_OPTION_ARG_STRING, &join,
+        {"join", 0, 0, G_OPTION_ARG_STRING, &o->join,
          "Results column holding the key's task_id (default Input.task_id)", "COLUMN"},
-        {"codes", 0, 0, G_OPTION_ARG_STRING, &codes,
+        {"codes", 0, 0, G_OPTION_ARG_STRING, &o->codes,
          "Pairwise codes from the left model's side, e.g. 'alg1=1,none=0,alg2=-1'", "SPEC"},
-        {"dont-know", 0, 0, G_OPTION_ARG_STRING_ARRAY, &dont_know,
+        {"dont-know", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->dont_know,
          "Identify: an answer meaning \"I don't know\" (repeatable)", "VALUE"},
-        {"ridge", 0, 0, G_OPTION_ARG_DOUBLE, &ridge,
+        {"ridge", 0, 0, G_OPTION_ARG_DOUBLE, &o->ridge,
          "Bradley-Terry penalty ridge*sum(theta^2) (default 1e-3; 0: maximum likelihood)", "R"},
-        {"run", 0, 0, G_OPTION_ARG_FILENAME, &run,
+        {"run", 0, 0, G_OPTION_ARG_FILENAME, &o->run,
          "Store answers and analysis in RUN_DIR/results.h5 under /study/<name> (<name>: the "
          "key's folder; default: the run whose study/<name>/ holds the key, if any)",
          "RUN_DIR"},
-        {"no-store", 0, 0, G_OPTION_ARG_NONE, &no_store,
+        {"no-store", 0, 0, G_OPTION_ARG_NONE, &o->no_store,
          "Write the analysis files only, not into the run's results.h5", NULL},
-        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only warnings and errors", NULL},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "Print only warnings and errors", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("— statistics of a study's answers");
@@ -288,70 +308,113 @@ static int study_analyse(int argc, char **argv)
              "without a code are counted and reported.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) error = NULL;
-    int rc = PVX_EXIT_BAD_INPUT;
-    PvxStudyCoding coding;
-    pvx_study_coding_init_defaults(&coding);
-    g_autoptr(PvxStudyKey) key = NULL;
-    g_autoptr(PvxStudyAnswers) answers = NULL;
-    g_autoptr(PvxStudyAnalysis) an = NULL;
-    g_autofree char *design_field = NULL, *out_dir = NULL, *design_path = NULL, *run_dir = NULL;
-    g_autofree char *key_abs = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 1 || !key_path ||
-        !answers_path) {
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 1 || !o->key_path ||
+        !o->answers_path) {
         fprintf(stderr, "pvx study analyse: %s\n",
                 error ? error->message
                       : "needs --key FILE and --answers FILE (and no other "
                         "arguments)");
-        goto done;
+        return FALSE;
     }
-    if (run && no_store) {
+    if (o->run && o->no_store) {
         fprintf(stderr, "pvx study analyse: --run and --no-store contradict each other\n");
-        goto done;
+        return FALSE;
     }
-    pvx_log_set_verbosity(quiet ? 0 : 1);
-    key_abs = g_canonicalize_filename(key_path, NULL);
-    key = pvx_study_key_load(key_path, &error);
+    return TRUE;
+}
+
+/* The coding of the answers: the defaults, then the design (--design or the one next to the
+ * key), --codes, --dont-know and --ridge. *@design_field: the design's answer field, if it names
+ * one (transfer full). Returns an exit code: PVX_EXIT_OK when the coding is usable. */
+static int load_coding(const AnalyseOptions *o, PvxStudyCoding *coding, char **design_field)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *design_path = o->design ? g_strdup(o->design) : design_next_to(o->key_path);
+    if (design_path &&
+        !pvx_study_coding_load_design(coding, design_path, design_field, NULL, &error))
+        return fail(error);
+    if (o->codes && !pvx_study_coding_set_codes(coding, o->codes, &error))
+        return fail(error);
+    if (o->dont_know) {
+        g_strfreev(coding->dont_know);
+        coding->dont_know = g_strdupv(o->dont_know);
+    }
+    if (!(o->ridge >= 0)) {
+        fprintf(stderr, "pvx study analyse: --ridge must be >= 0\n");
+        return PVX_EXIT_BAD_INPUT;
+    }
+    coding->ridge = o->ridge;
+    return PVX_EXIT_OK;
+}
+
+/* Stores the analysis in the run: --run, else the run whose study folder holds the key (unless
+ * --no-store). Returns an exit code: a failure counts only when --run asked for the run. */
+static int store_analysis(const AnalyseOptions *o, const PvxStudyKey *key,
+                          const PvxStudyAnswers *answers, const PvxStudyAnalysis *an,
+                          const char *out_dir)
+{
+    g_autofree char *key_abs = g_canonicalize_filename(o->key_path, NULL);
+    g_autofree char *run_dir = o->no_store ? NULL : o->run ? g_strdup(o->run) : run_of_key(key_abs);
+    if (!run_dir)
+        return PVX_EXIT_OK;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *key_dir = g_path_get_dirname(key_abs);
+    g_autofree char *name = g_path_get_basename(key_dir);
+    g_autofree char *stored_in = NULL;
+    if (store_in_run(run_dir, name, key, answers, an, out_dir, &stored_in, &error)) {
+        if (!o->quiet) {
+            g_autofree char *ap = pvx_layout_study_answers(name);
+            g_autofree char *rp = pvx_layout_study_analysis(name);
+            printf("stored: %s:%s and %s\n", stored_in, ap, rp);
+        }
+        return PVX_EXIT_OK;
+    }
+    if (o->run) /* asked for: a failure is the command's */
+        return fail(error);
+    /* found from the key's place: the analysis itself stands */
+    fprintf(stderr,
+            "pvx study analyse: warning: not stored in the run: %s; the files "
+            "are written, store them later with --run %s\n",
+            error->message, run_dir);
+    return PVX_EXIT_OK;
+}
+
+static int study_analyse(int argc, char **argv)
+{
+    AnalyseOptions o = {0};
+    PvxStudyCoding coding;
+    pvx_study_coding_init_defaults(&coding);
+    int rc = PVX_EXIT_BAD_INPUT;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxStudyKey) key = NULL;
+    g_autoptr(PvxStudyAnswers) answers = NULL;
+    g_autoptr(PvxStudyAnalysis) an = NULL;
+    g_autofree char *design_field = NULL, *out_dir = NULL;
+    if (!parse_analyse_options(argc, argv, &o))
+        goto done;
+    pvx_log_set_verbosity(o.quiet ? 0 : 1);
+    key = pvx_study_key_load(o.key_path, &error);
     if (!key) {
         rc = fail(error);
         goto done;
     }
-    design_path = design ? g_strdup(design) : design_next_to(key_path);
-    if (design_path &&
-        !pvx_study_coding_load_design(&coding, design_path, &design_field, NULL, &error)) {
-        rc = fail(error);
+    rc = load_coding(&o, &coding, &design_field);
+    if (rc != PVX_EXIT_OK)
         goto done;
-    }
-    if (codes && !pvx_study_coding_set_codes(&coding, codes, &error)) {
-        rc = fail(error);
-        goto done;
-    }
-    if (dont_know) {
-        g_strfreev(coding.dont_know);
-        coding.dont_know = g_strdupv(dont_know);
-    }
-    if (!(ridge >= 0)) {
-        fprintf(stderr, "pvx study analyse: --ridge must be >= 0\n");
-        goto done;
-    }
-    coding.ridge = ridge;
-    const char *f = field                             ? field
+    const char *f = o.field                           ? o.field
                     : design_field                    ? design_field
                     : key->type == PVX_STUDY_PAIRWISE ? "choice"
                                                       : "category.label";
-    answers = pvx_study_answers_load(answers_path, f, join, &error);
-    if (!answers) {
-        rc = fail(error);
-        goto done;
-    }
-    an = pvx_study_analyse(key, answers, &coding, &error);
+    answers = pvx_study_answers_load(o.answers_path, f, o.join, &error);
+    an = answers ? pvx_study_analyse(key, answers, &coding, &error) : NULL;
     if (!an) {
         rc = fail(error);
         goto done;
     }
-    if (out) {
-        out_dir = g_strdup(out);
+    if (o.out) {
+        out_dir = g_strdup(o.out);
     } else {
-        g_autofree char *kd = g_path_get_dirname(key_path);
+        g_autofree char *kd = g_path_get_dirname(o.key_path);
         out_dir = g_build_filename(kd, "analysis", NULL);
     }
     print_issues(&an->issues);
@@ -360,39 +423,12 @@ static int study_analyse(int argc, char **argv)
         rc = PVX_EXIT_FAILED;
         goto done;
     }
-    if (!quiet)
+    if (!o.quiet)
         print_analysis(an, out_dir);
-    rc = PVX_EXIT_OK;
-    run_dir = no_store ? NULL : run ? g_strdup(run) : run_of_key(key_abs);
-    if (run_dir) {
-        g_autofree char *key_dir = g_path_get_dirname(key_abs);
-        g_autofree char *name = g_path_get_basename(key_dir);
-        g_autofree char *stored_in = NULL;
-        if (store_in_run(run_dir, name, key, answers, an, out_dir, &stored_in, &error)) {
-            if (!quiet)
-                printf("stored: %s:/study/%s/answers and /analysis\n", stored_in, name);
-        } else if (run) {
-            /* asked for: a failure is the command's */
-            rc = fail(error);
-        } else {
-            /* found from the key's place: the analysis itself stands */
-            fprintf(stderr,
-                    "pvx study analyse: warning: not stored in the run: %s; the files "
-                    "are written, store them later with --run %s\n",
-                    error->message, run_dir);
-        }
-    }
+    rc = store_analysis(&o, key, answers, an, out_dir);
 done:
     pvx_study_coding_clear(&coding);
-    g_free(key_path);
-    g_free(answers_path);
-    g_free(out);
-    g_free(design);
-    g_free(field);
-    g_free(join);
-    g_free(codes);
-    g_free(run);
-    g_strfreev(dont_know);
+    analyse_options_clear(&o);
     return rc;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "pvx-private/core.h"
+#include "pvx-private/run-layout.h"
 
 #define STAGE "explain"
 
@@ -292,8 +293,9 @@ gboolean pvx_stage_explain(PvxRun *run, const PvxRegistry *reg, const PvxDataset
     if (!pvx_run_stage_begin(run, STAGE, error))
         goto out;
     PvxStore *store = pvx_run_store(run);
-    if (!pvx_store_write_strings(store, "/dataset/explain/ids", (const char *const *)ids, error) ||
-        !pvx_store_write_i64(store, "/dataset/explain/index", 1, &N,
+    if (!pvx_store_write_strings(store, pvx_layout_explain_ids(), (const char *const *)ids,
+                                 error) ||
+        !pvx_store_write_i64(store, pvx_layout_explain_index(), 1, &N,
                              (const int64_t *)(void *)items->data, error))
         goto out;
     for (int c = 0; c < n_crs; c++) {
@@ -321,10 +323,9 @@ gboolean pvx_stage_explain(PvxRun *run, const PvxRegistry *reg, const PvxDataset
                 memcpy(methods[mi].maps[c]->data + b0 * per, maps->data, sizeof(float) * nb * per);
                 memcpy(targets + b0, tb, sizeof(int64_t) * nb);
             }
-            g_autofree char *base = g_strdup_printf("/maps/%s/cr%d", methods[mi].name, crs[c]);
-            g_autofree char *raw = g_strdup_printf("%s/raw", base);
-            g_autofree char *tp = g_strdup_printf("%s/target", base);
-            g_autofree char *ip = g_strdup_printf("%s/ids", base);
+            g_autofree char *raw = pvx_layout_maps_raw(methods[mi].name, crs[c]);
+            g_autofree char *tp = pvx_layout_maps_target(methods[mi].name, crs[c]);
+            g_autofree char *ip = pvx_layout_maps_ids(methods[mi].name, crs[c]);
             const char *layer = (pvx_explainer_flags(methods[mi].ex) & PVX_EXPLAINER_LAYER)
                                     ? (eo.layer ? eo.layer : pvx_model_target_layer(model))
                                     : "input";

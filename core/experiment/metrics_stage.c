@@ -6,6 +6,7 @@
 
 #include "pvx-private/core.h"
 #include "pvx-private/metrics-stage.h"
+#include "pvx-private/run-layout.h"
 
 #define STAGE "metrics"
 #define LIST "metrics.compute"
@@ -89,17 +90,16 @@ static gboolean load_items(PvxRun *run, const PvxDataset *ds, Items *out, GError
     const PvxParams *ep = pvx_config_section(pvx_run_config(run), "explain");
     PvxSplit split = PVX_SPLIT_TEST;
     pvx_split_from_name(pvx_params_get_string(ep, "split"), &split);
-    if (!pvx_store_exists(store, "/dataset/explain/index")) {
+    if (!pvx_store_exists(store, pvx_layout_explain_index())) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
-                    "metrics: %s has no explained images (/dataset/explain/index); the explain "
-                    "stage runs first",
-                    pvx_store_path(store));
+                    "metrics: %s has no explained images (%s); the explain stage runs first",
+                    pvx_store_path(store), pvx_layout_explain_index());
         return FALSE;
     }
     int nd;
     int64_t shape[PVX_TENSOR_MAX_DIMS];
     g_autofree int64_t *index =
-        pvx_store_read_i64(store, "/dataset/explain/index", &nd, shape, error);
+        pvx_store_read_i64(store, pvx_layout_explain_index(), &nd, shape, error);
     if (!index)
         return FALSE;
     int64_t n = shape[0], chw[3];
@@ -252,13 +252,13 @@ static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics, 
         g_string_append_printf(table, " %-24s", h);
     }
     g_string_append_c(table, '\n');
-    if (!pvx_store_delete(store, "/metrics", error))
+    if (!pvx_store_delete(store, pvx_layout_metrics(), error))
         goto fail;
     for (int mi = 0; mi < res->n_metrics; mi++)
         for (int me = 0; me < res->n_methods; me++)
             for (int c = 0; c < res->n_crs; c++) {
                 g_autofree char *group =
-                    g_strdup_printf("/metrics/%s/%s/cr%d", metrics[mi].name, methods[me], crs[c]);
+                    pvx_layout_metric_group(metrics[mi].name, methods[me], crs[c]);
                 if (!pvx_metric_result_write(*cell(res, mi, me, c), store, group, error) ||
                     !pvx_store_set_attr_int(store, group, "compression_rate", crs[c], error))
                     goto fail;
@@ -285,8 +285,8 @@ static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics, 
                     pvx_metric_summarize(v, rows, resamples, level,
                                          mix(seed, metrics[mi].name, methods[me], crs[c], rname),
                                          &s);
-                    g_autofree char *path = g_strdup_printf(
-                        "/metrics/%s/%s/cr%d/%s", metrics[mi].name, methods[me], crs[c], rname);
+                    g_autofree char *path =
+                        pvx_layout_metric_result(metrics[mi].name, methods[me], crs[c], rname);
                     double pval = NAN;
                     if (!pvx_store_set_attr_int(store, path, "n", s.n, error) ||
                         !pvx_store_set_attr_double(store, path, "mean", s.mean, error) ||
@@ -330,7 +330,7 @@ static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics, 
     if (!g_file_set_contents(tp, table->str, -1, error) ||
         !g_file_set_contents(cp, csv->str, -1, error))
         goto fail;
-    if (!pvx_store_set_attr_string(store, "/metrics", "table", table->str, error))
+    if (!pvx_store_set_attr_string(store, pvx_layout_metrics(), "table", table->str, error))
         goto fail;
     g_string_free(table, TRUE);
     g_string_free(ptable, TRUE);
@@ -341,6 +341,210 @@ fail:
     g_string_free(ptable, TRUE);
     g_string_free(csv, TRUE);
     return FALSE;
+}
+
+/* The methods to score: those with maps in the store, filtered by metrics.methods (every
+ * method named there must have maps). Returns: (transfer full) the names, NULL-terminated; they
+ * point into *@stored_out (transfer full: every method with maps), which must outlive them. */
+static GPtrArray *select_methods(PvxStore *store, const PvxParams *p, char ***stored_out,
+                                 GError **error)
+{
+    g_auto(GStrv) stored = pvx_store_list(store, pvx_layout_maps(), error);
+    if (!stored)
+        return NULL;
+    gsize n_want = 0;
+    const char *const *want = pvx_params_get_string_list(p, "methods", &n_want);
+    g_autoptr(GPtrArray) methods = g_ptr_array_new();
+    for (char **s = stored; *s; s++)
+        if (n_want == 0 || g_strv_contains(want, *s))
+            g_ptr_array_add(methods, *s);
+    for (gsize i = 0; i < n_want; i++)
+        if (!g_strv_contains((const char *const *)stored, want[i])) {
+            g_autofree char *have = g_strjoinv(", ", stored);
+            g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
+                        "%s: method '%s' has no maps in %s (the explain stage's methods: %s)",
+                        pvx_params_where(p, "methods"), want[i], pvx_store_path(store),
+                        *stored ? have : "none");
+            return NULL;
+        }
+    if (methods->len == 0) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
+                    "metrics: %s holds no explanation maps (%s); the explain stage runs first",
+                    pvx_store_path(store), pvx_layout_maps());
+        return NULL;
+    }
+    g_ptr_array_add(methods, NULL);
+    *stored_out = g_steal_pointer(&stored);
+    return g_steal_pointer(&methods);
+}
+
+/* Everything one scoring of the maps needs, and what it produces. */
+typedef struct {
+    const PvxConfig *cfg;
+    PvxStore *store;
+    const PvxDataset *ds;
+    PvxModel *model;
+    const Metric *metrics;
+    int n_metrics;
+    char **methods; /* n_methods names */
+    int n_methods;
+    guint32 needs; /* PvxMetricNeeds of all metrics, or-ed */
+    int bs;
+    guint64 seed;
+    Items items;
+    GPtrArray *class_names; /* NULL-terminated, borrowed from the dataset */
+    ExplainCtx *ctx;        /* per method: the explainer when a metric re-runs it */
+    PvxTensor **ref_maps;   /* per method: the CR 1 maps, when CR 1 is scored */
+    Results res;
+} Scoring;
+
+static void scoring_clear(Scoring *sc)
+{
+    for (gsize i = 0; i < (gsize)sc->res.n_metrics * sc->res.n_methods * sc->res.n_crs; i++)
+        pvx_metric_result_free(sc->res.r[i]);
+    g_clear_pointer(&sc->res.r, g_free);
+    for (int me = 0; me < sc->n_methods; me++) {
+        if (sc->ctx && sc->ctx[me].ex)
+            pvx_explainer_close(sc->ctx[me].ex);
+        if (sc->ref_maps && sc->ref_maps[me])
+            pvx_tensor_unref(sc->ref_maps[me]);
+    }
+    g_clear_pointer(&sc->ctx, g_free);
+    g_clear_pointer(&sc->ref_maps, g_free);
+    g_clear_pointer(&sc->class_names, g_ptr_array_unref);
+    items_clear(&sc->items);
+}
+
+/* Opens the explainer of every scored method when a metric re-runs the explanation. */
+static gboolean open_explainers(Scoring *sc, GError **error)
+{
+    if (!(sc->needs & PVX_METRIC_NEEDS_EXPLAIN))
+        return TRUE;
+    const PvxParams *ep = pvx_config_section(sc->cfg, "explain");
+    guint n_ex = pvx_config_list_length(sc->cfg, "explain.methods");
+    for (int me = 0; me < sc->n_methods; me++) {
+        for (guint k = 0; k < n_ex; k++) {
+            const PvxParams *xp = NULL;
+            const PvxPlugin *pl = pvx_config_plugin(sc->cfg, "explain.methods", k, &xp);
+            if (strcmp(pl->desc->name, sc->methods[me]) == 0) {
+                sc->ctx[me].ex = pvx_explainer_open(pl, xp, error);
+                if (!sc->ctx[me].ex)
+                    return FALSE;
+                break;
+            }
+        }
+        sc->ctx[me].layer = pvx_params_get_string(ep, "layer");
+        sc->ctx[me].batch_size = (int)pvx_params_get_int(ep, "batch_size");
+    }
+    return TRUE;
+}
+
+/* The CR 1 maps of every method, which metrics that compare with CR 1 receive. */
+static gboolean read_reference_maps(Scoring *sc, GError **error)
+{
+    for (int me = 0; me < sc->n_methods; me++) {
+        g_autofree char *rp = pvx_layout_maps_raw(sc->methods[me], 1);
+        sc->ref_maps[me] = pvx_store_read_tensor(sc->store, rp, error);
+        if (!sc->ref_maps[me])
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* The maps [N, h, w] of @method at @cr and their targets int64[N], checked against the
+ * explained items. */
+static gboolean read_maps(const Scoring *sc, const char *method, int cr, PvxTensor **maps_out,
+                          int64_t **targets_out, GError **error)
+{
+    g_autofree char *rp = pvx_layout_maps_raw(method, cr);
+    g_autofree char *tp = pvx_layout_maps_target(method, cr);
+    if (!pvx_store_exists(sc->store, rp)) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
+                    "metrics: %s has no maps of %s at CR %d (%s)", pvx_store_path(sc->store),
+                    method, cr, rp);
+        return FALSE;
+    }
+    g_autoptr(PvxTensor) maps = pvx_store_read_tensor(sc->store, rp, error);
+    if (!maps)
+        return FALSE;
+    int nd;
+    int64_t shape[PVX_TENSOR_MAX_DIMS];
+    g_autofree int64_t *targets = pvx_store_read_i64(sc->store, tp, &nd, shape, error);
+    if (!targets)
+        return FALSE;
+    if (maps->shape[0] != sc->items.n || shape[0] != sc->items.n) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
+                    "metrics: %s holds %" G_GINT64_FORMAT " maps for %" G_GINT64_FORMAT
+                    " explained images",
+                    rp, maps->shape[0], sc->items.n);
+        return FALSE;
+    }
+    *maps_out = g_steal_pointer(&maps);
+    *targets_out = g_steal_pointer(&targets);
+    return TRUE;
+}
+
+/* Runs every metric on the maps of method @me at CR index @c (the model holds that CR's
+ * weights; @logits are its outputs on the items) into the results' cells. */
+static gboolean score_method(Scoring *sc, int me, int c, int cr, const PvxTensor *logits,
+                             GError **error)
+{
+    const char *mname = sc->methods[me];
+    g_autoptr(PvxTensor) maps = NULL;
+    g_autofree int64_t *targets = NULL;
+    if (!read_maps(sc, mname, cr, &maps, &targets, error))
+        return FALSE;
+    for (int mi = 0; mi < sc->n_metrics; mi++) {
+        gint64 t0 = g_get_monotonic_time();
+        PvxMetricInput in = {
+            .size = sizeof in,
+            .n = sc->items.n,
+            .num_classes = pvx_dataset_num_classes(sc->ds),
+            .class_names = (const char *const *)sc->class_names->pdata,
+            .logits = logits,
+            .labels = sc->items.labels,
+            .maps = maps,
+            .masks = sc->items.masks,
+            .item_ids = (const char *const *)sc->items.ids,
+            .images = sc->items.images,
+            .targets = targets,
+            .model = sc->model,
+            .reference_maps = sc->ref_maps[me],
+            .cr = cr,
+            .explain = sc->ctx[me].ex ? explain_again : NULL,
+            .explain_data = &sc->ctx[me],
+            .batch_size = sc->bs,
+            .seed = mix(sc->seed, sc->metrics[mi].name, mname, cr, "input"),
+            .method = mname,
+        };
+        PvxMetricResult *r =
+            pvx_metric_run(sc->metrics[mi].plugin, sc->metrics[mi].params, &in, error);
+        if (!r) {
+            g_prefix_error(error, "metrics: %s at CR %d: ", mname, cr);
+            return FALSE;
+        }
+        *cell(&sc->res, mi, me, c) = r;
+        g_message("metrics: %s of %s, CR %d: %" G_GINT64_FORMAT " images in %.1f s",
+                  sc->metrics[mi].name, mname, cr, sc->items.n,
+                  (g_get_monotonic_time() - t0) / 1e6);
+    }
+    return TRUE;
+}
+
+/* Every metric on every method's maps at every CR of @crs. */
+static gboolean score_all(Scoring *sc, const int *crs, int n_crs, GError **error)
+{
+    for (int c = 0; c < n_crs; c++) {
+        if (!load_cr(sc->model, sc->store, crs[c], error))
+            return FALSE;
+        g_autoptr(PvxTensor) logits = forward_logits(sc->model, sc->items.images, sc->bs, error);
+        if (!logits)
+            return FALSE;
+        for (int me = 0; me < sc->n_methods; me++)
+            if (!score_method(sc, me, c, crs[c], logits, error))
+                return FALSE;
+    }
+    return TRUE;
 }
 
 gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset *ds,
@@ -368,8 +572,6 @@ gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset
     guint64 seed = pvx_params_has_value(p, "seed")
                        ? (guint64)pvx_params_get_int(p, "seed")
                        : (guint64)pvx_params_get_int(pvx_config_section(cfg, ""), "seed");
-    int bs = (int)pvx_params_get_int(p, "batch_size");
-    const PvxParams *ep = pvx_config_section(cfg, "explain");
 
     g_autofree Metric *metrics = g_new0(Metric, n_metrics);
     guint32 needs = 0;
@@ -379,33 +581,11 @@ gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset
         needs |=
             ((const PvxMetricClass *)pvx_plugin_klass(metrics[i].plugin, PVX_KIND_METRIC))->needs;
     }
-    /* methods: those with maps, filtered by metrics.methods */
-    g_auto(GStrv) stored = pvx_store_list(store, "/maps", error);
-    if (!stored)
+    g_auto(GStrv) stored = NULL;
+    g_autoptr(GPtrArray) methods = select_methods(store, p, &stored, error);
+    if (!methods)
         return FALSE;
-    gsize n_want = 0;
-    const char *const *want = pvx_params_get_string_list(p, "methods", &n_want);
-    g_autoptr(GPtrArray) methods = g_ptr_array_new();
-    for (char **s = stored; *s; s++)
-        if (n_want == 0 || g_strv_contains(want, *s))
-            g_ptr_array_add(methods, *s);
-    for (gsize i = 0; i < n_want; i++)
-        if (!g_strv_contains((const char *const *)stored, want[i])) {
-            g_autofree char *have = g_strjoinv(", ", stored);
-            g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
-                        "%s: method '%s' has no maps in %s (the explain stage's methods: %s)",
-                        pvx_params_where(p, "methods"), want[i], pvx_store_path(store),
-                        *stored ? have : "none");
-            return FALSE;
-        }
-    if (methods->len == 0) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
-                    "metrics: %s holds no explanation maps (/maps); the explain stage runs first",
-                    pvx_store_path(store));
-        return FALSE;
-    }
-    int n_methods = (int)methods->len;
-    g_ptr_array_add(methods, NULL);
+    int n_methods = (int)methods->len - 1;
     int cr1 = -1;
     for (int c = 0; c < n_crs; c++)
         if (crs[c] == 1)
@@ -416,127 +596,35 @@ gboolean pvx_stage_metrics(PvxRun *run, const PvxRegistry *reg, const PvxDataset
         return FALSE;
     }
 
-    Items items = {0};
-    Results res = {(int)n_metrics, n_methods, n_crs, NULL};
-    res.r = g_new0(PvxMetricResult *, (gsize)n_metrics * n_methods * n_crs);
-    ExplainCtx *ctx = g_new0(ExplainCtx, n_methods);
-    PvxTensor **ref_maps = g_new0(PvxTensor *, n_methods);
-    gboolean ok = FALSE;
-    g_autoptr(GPtrArray) class_names = g_ptr_array_new();
-    if (!load_items(run, ds, &items, error))
-        goto out;
-    /* explainers for the methods, when a metric re-runs them */
-    for (int me = 0; me < n_methods && (needs & PVX_METRIC_NEEDS_EXPLAIN); me++) {
-        const char *name = methods->pdata[me];
-        guint n_ex = pvx_config_list_length(cfg, "explain.methods");
-        for (guint k = 0; k < n_ex; k++) {
-            const PvxParams *xp = NULL;
-            const PvxPlugin *pl = pvx_config_plugin(cfg, "explain.methods", k, &xp);
-            if (strcmp(pl->desc->name, name) == 0) {
-                ctx[me].ex = pvx_explainer_open(pl, xp, error);
-                if (!ctx[me].ex)
-                    goto out;
-                break;
-            }
-        }
-        ctx[me].layer = pvx_params_get_string(ep, "layer");
-        ctx[me].batch_size = (int)pvx_params_get_int(ep, "batch_size");
-    }
-    for (int me = 0; me < n_methods && cr1 >= 0; me++) {
-        g_autofree char *rp = g_strdup_printf("/maps/%s/cr1/raw", (char *)methods->pdata[me]);
-        ref_maps[me] = pvx_store_read_tensor(store, rp, error);
-        if (!ref_maps[me])
-            goto out;
-    }
+    Scoring sc = {
+        .cfg = cfg,
+        .store = store,
+        .ds = ds,
+        .model = model,
+        .metrics = metrics,
+        .n_metrics = (int)n_metrics,
+        .methods = (char **)methods->pdata,
+        .n_methods = n_methods,
+        .needs = needs,
+        .bs = (int)pvx_params_get_int(p, "batch_size"),
+        .seed = seed,
+        .class_names = g_ptr_array_new(),
+        .ctx = g_new0(ExplainCtx, n_methods),
+        .ref_maps = g_new0(PvxTensor *, n_methods),
+        .res = {(int)n_metrics, n_methods, n_crs, NULL},
+    };
+    sc.res.r = g_new0(PvxMetricResult *, (gsize)n_metrics * n_methods * n_crs);
     for (int k = 0; k < pvx_dataset_num_classes(ds); k++)
-        g_ptr_array_add(class_names, (gpointer)pvx_dataset_class_name(ds, k));
-    g_ptr_array_add(class_names, NULL);
-    for (int c = 0; c < n_crs; c++) {
-        if (!load_cr(model, store, crs[c], error))
-            goto out;
-        g_autoptr(PvxTensor) logits = forward_logits(model, items.images, bs, error);
-        if (!logits)
-            goto out;
-        for (int me = 0; me < n_methods; me++) {
-            const char *mname = methods->pdata[me];
-            g_autofree char *rp = g_strdup_printf("/maps/%s/cr%d/raw", mname, crs[c]);
-            g_autofree char *tp = g_strdup_printf("/maps/%s/cr%d/target", mname, crs[c]);
-            if (!pvx_store_exists(store, rp)) {
-                g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
-                            "metrics: %s has no maps of %s at CR %d (%s)", pvx_store_path(store),
-                            mname, crs[c], rp);
-                goto out;
-            }
-            g_autoptr(PvxTensor) maps = pvx_store_read_tensor(store, rp, error);
-            if (!maps)
-                goto out;
-            int nd;
-            int64_t shape[PVX_TENSOR_MAX_DIMS];
-            g_autofree int64_t *targets = pvx_store_read_i64(store, tp, &nd, shape, error);
-            if (!targets)
-                goto out;
-            if (maps->shape[0] != items.n || shape[0] != items.n) {
-                g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
-                            "metrics: %s holds %" G_GINT64_FORMAT " maps for %" G_GINT64_FORMAT
-                            " explained images",
-                            rp, maps->shape[0], items.n);
-                goto out;
-            }
-            for (guint mi = 0; mi < n_metrics; mi++) {
-                gint64 t0 = g_get_monotonic_time();
-                PvxMetricInput in = {
-                    .size = sizeof in,
-                    .n = items.n,
-                    .num_classes = pvx_dataset_num_classes(ds),
-                    .class_names = (const char *const *)class_names->pdata,
-                    .logits = logits,
-                    .labels = items.labels,
-                    .maps = maps,
-                    .masks = items.masks,
-                    .item_ids = (const char *const *)items.ids,
-                    .images = items.images,
-                    .targets = targets,
-                    .model = model,
-                    .reference_maps = ref_maps[me],
-                    .cr = crs[c],
-                    .explain = ctx[me].ex ? explain_again : NULL,
-                    .explain_data = &ctx[me],
-                    .batch_size = bs,
-                    .seed = mix(seed, metrics[mi].name, mname, crs[c], "input"),
-                    .method = mname,
-                };
-                PvxMetricResult *r =
-                    pvx_metric_run(metrics[mi].plugin, metrics[mi].params, &in, error);
-                if (!r) {
-                    g_prefix_error(error, "metrics: %s at CR %d: ", mname, crs[c]);
-                    goto out;
-                }
-                *cell(&res, (int)mi, me, c) = r;
-                g_message("metrics: %s of %s, CR %d: %" G_GINT64_FORMAT " images in %.1f s",
-                          metrics[mi].name, mname, crs[c], items.n,
-                          (g_get_monotonic_time() - t0) / 1e6);
-            }
-        }
-    }
-    if (!pvx_run_stage_begin(run, STAGE, error) ||
-        !write_results(run, &res, metrics, (char **)methods->pdata, crs, items.n, p, seed, error) ||
-        !pvx_run_stage_end(run, error))
-        goto out;
-    ok = TRUE;
-out:
+        g_ptr_array_add(sc.class_names, (gpointer)pvx_dataset_class_name(ds, k));
+    g_ptr_array_add(sc.class_names, NULL);
+    gboolean ok =
+        load_items(run, ds, &sc.items, error) && open_explainers(&sc, error) &&
+        (cr1 < 0 || read_reference_maps(&sc, error)) && score_all(&sc, crs, n_crs, error) &&
+        pvx_run_stage_begin(run, STAGE, error) &&
+        write_results(run, &sc.res, metrics, sc.methods, crs, sc.items.n, p, seed, error) &&
+        pvx_run_stage_end(run, error);
     if (!ok && pvx_store_in_transaction(store))
         pvx_store_abort(store);
-    for (gsize i = 0; i < (gsize)n_metrics * n_methods * n_crs; i++)
-        pvx_metric_result_free(res.r[i]);
-    g_free(res.r);
-    for (int me = 0; me < n_methods; me++) {
-        if (ctx[me].ex)
-            pvx_explainer_close(ctx[me].ex);
-        if (ref_maps[me])
-            pvx_tensor_unref(ref_maps[me]);
-    }
-    g_free(ctx);
-    g_free(ref_maps);
-    items_clear(&items);
+    scoring_clear(&sc);
     return ok;
 }

@@ -6,6 +6,7 @@
 
 #include "pvx-private/core.h"
 #include "pvx-private/prune-stage.h"
+#include "pvx-private/run-layout.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Config.
@@ -183,8 +184,8 @@ static void table_row(Pruning *p, int cr, const PvxPruneStats *st, double before
 
 gboolean pvx_load_cr_model(PvxModel *model, PvxStore *store, int cr, GError **error)
 {
-    g_autofree char *w = g_strdup_printf("/models/cr%d/weights", cr);
-    g_autofree char *m = g_strdup_printf("/models/cr%d/masks", cr);
+    g_autofree char *w = pvx_layout_model_weights(cr);
+    g_autofree char *m = pvx_layout_model_masks(cr);
     if (!pvx_store_exists(store, w)) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
                     "%s has no weights for CR %d (%s); train or prune that CR first",
@@ -196,8 +197,9 @@ gboolean pvx_load_cr_model(PvxModel *model, PvxStore *store, int cr, GError **er
            (!pvx_store_exists(store, m) || pvx_model_load_masks(model, store, m, error));
 }
 
-/* Fine-tunes with prune.finetune under <group>/train; resumes from a checkpoint there. */
-static gboolean finetune(Pruning *p, const char *group, int *epochs_out, GError **error)
+/* Fine-tunes rate @cr with prune.finetune under its train group; resumes from a checkpoint
+ * there. */
+static gboolean finetune(Pruning *p, int cr, int *epochs_out, GError **error)
 {
     PvxTrainParams tp;
     pvx_train_params_from_config(p->cfg, "prune.finetune", &tp);
@@ -210,9 +212,9 @@ static gboolean finetune(Pruning *p, const char *group, int *epochs_out, GError 
         return FALSE;
     }
     PvxStore *store = pvx_run_store(p->run);
-    g_autofree char *train = g_strconcat(group, "/train", NULL);
-    g_autofree char *ckpt = g_strconcat(group, "/train/checkpoint", NULL);
-    g_autofree char *hist = g_strconcat(group, "/train/history", NULL);
+    g_autofree char *train = pvx_layout_model_train(cr);
+    g_autofree char *ckpt = pvx_layout_model_train_checkpoint(cr);
+    g_autofree char *hist = pvx_layout_model_train_history(cr);
     if (!pvx_trainer_run(trainer, store, train, error) ||
         !pvx_trainer_write_history(trainer, store, hist, error) ||
         !pvx_store_delete(store, ckpt, error))
@@ -228,9 +230,9 @@ static gboolean finetune(Pruning *p, const char *group, int *epochs_out, GError 
 static gboolean store_cr(Pruning *p, int cr, double before, double seconds, GError **error)
 {
     PvxStore *store = pvx_run_store(p->run);
-    g_autofree char *group = g_strdup_printf("/models/cr%d", cr);
-    g_autofree char *w = g_strconcat(group, "/weights", NULL);
-    g_autofree char *m = g_strconcat(group, "/masks", NULL);
+    g_autofree char *group = pvx_layout_model(cr);
+    g_autofree char *w = pvx_layout_model_weights(cr);
+    g_autofree char *m = pvx_layout_model_masks(cr);
     PvxPruneStats st;
     if (!pvx_prune_stats(p->model, (const char *const *)p->layers, NULL, &st, error))
         return FALSE;
@@ -259,9 +261,9 @@ static gboolean store_cr(Pruning *p, int cr, double before, double seconds, GErr
 }
 
 /* Accuracy right after pruning, before fine-tuning (ShrinkBench reports both). */
-static gboolean accuracy_now(Pruning *p, const char *group, double *top1, GError **error)
+static gboolean accuracy_now(Pruning *p, int cr, double *top1, GError **error)
 {
-    g_autofree char *pre = g_strconcat(group, "/pruned", NULL);
+    g_autofree char *pre = pvx_layout_model_pruned(cr);
     return pvx_run_evaluate_model(p->run, p->reg, p->ds, p->model, pre, FALSE, top1, NULL, error);
 }
 
@@ -269,9 +271,9 @@ static gboolean accuracy_now(Pruning *p, const char *group, double *top1, GError
 static gboolean prune_rate(Pruning *p, int step, double from_cr, int cr, GError **error)
 {
     PvxStore *store = pvx_run_store(p->run);
-    g_autofree char *stage = g_strdup_printf("prune-cr%d", cr);
-    g_autofree char *group = g_strdup_printf("/models/cr%d", cr);
-    g_autofree char *masks = g_strconcat(group, "/masks", NULL);
+    g_autofree char *stage = pvx_layout_prune_stage_name(cr);
+    g_autofree char *group = pvx_layout_model(cr);
+    g_autofree char *masks = pvx_layout_model_masks(cr);
     if (pvx_run_stage_finished(p->run, stage)) {
         g_message("stage %s: finished before; loading %s", stage, group);
         if (!pvx_load_cr_model(p->model, store, cr, error))
@@ -283,7 +285,7 @@ static gboolean prune_rate(Pruning *p, int step, double from_cr, int cr, GError 
         pvx_store_get_attr_double(store, group, "top1_before_finetune", &before, NULL);
         pvx_store_get_attr_double(store, group, "seconds", &seconds, NULL);
         const char *split = pvx_params_get_string(pvx_config_section(p->cfg, "evaluate"), "split");
-        g_autofree char *eval = g_strconcat(group, "/eval/", split, NULL);
+        g_autofree char *eval = pvx_layout_eval(group, split);
         pvx_store_get_attr_double(store, eval, "top1", &top1, NULL);
         pvx_store_get_attr_double(store, eval, "top5", &top5, NULL);
         table_row(p, cr, &st, before, top1, top5, seconds);
@@ -311,13 +313,13 @@ static gboolean prune_rate(Pruning *p, int step, double from_cr, int cr, GError 
         if (!pvx_prune_step(p->model, (const char *const *)p->layers, p->pruner, from_cr, cr, seed,
                             step, &p->grad_source, error))
             return FALSE;
-        if (!accuracy_now(p, group, &before, error) ||
+        if (!accuracy_now(p, cr, &before, error) ||
             !pvx_model_save_masks(p->model, store, masks, error) ||
             !pvx_store_set_attr_double(store, group, "top1_before_finetune", before, error))
             return FALSE;
     }
     int epochs = 0;
-    if (!finetune(p, group, &epochs, error))
+    if (!finetune(p, cr, &epochs, error))
         return FALSE;
     double seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
     return store_cr(p, cr, before, seconds, error) && pvx_run_stage_end(p->run, error);
@@ -357,10 +359,10 @@ static gboolean prune_gradual(Pruning *p, int cr, GError **error)
             return FALSE;
         g_message("gradual: epoch %d of %d at CR %.2f", t, span, to);
     }
-    g_autofree char *group = g_strdup_printf("/models/cr%d", cr);
+    g_autofree char *group = pvx_layout_model(cr);
     double before = NAN;
     int epochs = 0;
-    if (!accuracy_now(p, group, &before, error) || !finetune(p, group, &epochs, error))
+    if (!accuracy_now(p, cr, &before, error) || !finetune(p, cr, &epochs, error))
         return FALSE;
     double seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
     return store_cr(p, cr, before, seconds, error) &&
@@ -412,7 +414,8 @@ gboolean pvx_stage_prune(PvxRun *run, const PvxRegistry *reg, const PvxDataset *
     g_autofree double *rates = rates_of(cfg, &n);
     PvxStore *store = pvx_run_store(run);
     const char *split = pvx_params_get_string(pvx_config_section(cfg, "evaluate"), "split");
-    g_autofree char *eval1 = g_strconcat("/models/cr1/eval/", split, NULL);
+    g_autofree char *cr1 = pvx_layout_model(1);
+    g_autofree char *eval1 = pvx_layout_eval(cr1, split);
     double top1 = NAN, top5 = NAN;
     pvx_store_get_attr_double(store, eval1, "top1", &top1, NULL);
     pvx_store_get_attr_double(store, eval1, "top5", &top5, NULL);
@@ -429,12 +432,12 @@ gboolean pvx_stage_prune(PvxRun *run, const PvxRegistry *reg, const PvxDataset *
     }
     if (ok) {
         /* The selection and the schedule, for readers of the store (pvx show, reports). */
-        ok =
-            pvx_store_begin(store, error) &&
-            pvx_store_write_strings(store, "/prune/layers", (const char *const *)p.layers, error) &&
-            pvx_store_set_attr_string(store, "/prune", "pruner", p.pruner_name, error) &&
-            pvx_store_set_attr_string(store, "/prune", "schedule", p.schedule, error) &&
-            pvx_store_commit(store, error);
+        ok = pvx_store_begin(store, error) &&
+             pvx_store_write_strings(store, pvx_layout_prune_layers(),
+                                     (const char *const *)p.layers, error) &&
+             pvx_store_set_attr_string(store, pvx_layout_prune(), "pruner", p.pruner_name, error) &&
+             pvx_store_set_attr_string(store, pvx_layout_prune(), "schedule", p.schedule, error) &&
+             pvx_store_commit(store, error);
         printf("\nprune: %s (%s), test split '%s'\n"
                "  %6s %9s %11s %8s %8s %11s %10s %8s\n%s",
                p.pruner_name, p.schedule, split, "CR", "achieved", "top1 pruned", "top1", "top5",

@@ -4,6 +4,7 @@
 
 #include "pvx-private/core.h"
 #include "pvx-private/experiment.h"
+#include "pvx-private/run-layout.h"
 
 struct _PvxRun {
     const PvxConfig *cfg;
@@ -58,21 +59,25 @@ static gboolean write_provenance(PvxRun *run, const PvxRegistry *reg, GError **e
     }
     g_ptr_array_add(lines, NULL);
 
-    return pvx_store_set_attr_string(s, "/config", "path", pvx_config_path(run->cfg), error) &&
-           pvx_store_set_attr_string(s, "/config", "given", pvx_config_text(run->cfg), error) &&
-           pvx_store_set_attr_string(s, "/config", "overrides", overrides_text, error) &&
-           pvx_store_set_attr_string(s, "/config", "resolved", resolved, error) &&
-           pvx_store_set_attr_string(s, "/provenance", "pvx_version", pvx_version(), error) &&
-           pvx_store_set_attr_string(s, "/provenance", "abi", abi, error) &&
-           pvx_store_set_attr_string(s, "/provenance", "host", g_get_host_name(), error) &&
-           pvx_store_set_attr_string(s, "/provenance", "experiment",
+    return pvx_store_set_attr_string(s, pvx_layout_config(), "path", pvx_config_path(run->cfg),
+                                     error) &&
+           pvx_store_set_attr_string(s, pvx_layout_config(), "given", pvx_config_text(run->cfg),
+                                     error) &&
+           pvx_store_set_attr_string(s, pvx_layout_config(), "overrides", overrides_text, error) &&
+           pvx_store_set_attr_string(s, pvx_layout_config(), "resolved", resolved, error) &&
+           pvx_store_set_attr_string(s, pvx_layout_provenance(), "pvx_version", pvx_version(),
+                                     error) &&
+           pvx_store_set_attr_string(s, pvx_layout_provenance(), "abi", abi, error) &&
+           pvx_store_set_attr_string(s, pvx_layout_provenance(), "host", g_get_host_name(),
+                                     error) &&
+           pvx_store_set_attr_string(s, pvx_layout_provenance(), "experiment",
                                      pvx_params_get_string(root, "name"), error) &&
-           pvx_store_set_attr_int(s, "/provenance", "seed", pvx_params_get_int(root, "seed"),
-                                  error) &&
-           pvx_store_set_attr_string(s, "/provenance", "start_time", started, error) &&
-           pvx_store_set_attr_string(s, "/provenance", "state", "running", error) &&
-           pvx_store_write_strings(s, "/provenance/plugins", (const char *const *)lines->pdata,
-                                   error);
+           pvx_store_set_attr_int(s, pvx_layout_provenance(), "seed",
+                                  pvx_params_get_int(root, "seed"), error) &&
+           pvx_store_set_attr_string(s, pvx_layout_provenance(), "start_time", started, error) &&
+           pvx_store_set_attr_string(s, pvx_layout_provenance(), "state", "running", error) &&
+           pvx_store_write_strings(s, pvx_layout_provenance_plugins(),
+                                   (const char *const *)lines->pdata, error);
 }
 
 PvxRun *pvx_run_create(const PvxConfig *cfg, const PvxRegistry *reg, const char *run_id,
@@ -120,7 +125,7 @@ char *pvx_run_read_config(const char *dir, GError **error)
     g_autoptr(PvxStore) store = pvx_store_open(path, FALSE, error);
     if (!store)
         return NULL;
-    return pvx_store_get_attr_string(store, "/config", "resolved", error);
+    return pvx_store_get_attr_string(store, pvx_layout_config(), "resolved", error);
 }
 
 PvxRun *pvx_run_open(const char *dir, const PvxConfig *cfg, GError **error)
@@ -135,8 +140,9 @@ PvxRun *pvx_run_open(const char *dir, const PvxConfig *cfg, GError **error)
     run->store = store;
     g_autofree char *resumed = utc_now_iso8601();
     if (!pvx_store_begin(store, error) ||
-        !pvx_store_set_attr_string(store, "/provenance", "state", "running", error) ||
-        !pvx_store_set_attr_string(store, "/provenance", "resumed_time", resumed, error) ||
+        !pvx_store_set_attr_string(store, pvx_layout_provenance(), "state", "running", error) ||
+        !pvx_store_set_attr_string(store, pvx_layout_provenance(), "resumed_time", resumed,
+                                   error) ||
         !pvx_store_commit(store, error)) {
         pvx_store_abort(store);
         pvx_run_free(run);
@@ -148,7 +154,7 @@ PvxRun *pvx_run_open(const char *dir, const PvxConfig *cfg, GError **error)
 
 gboolean pvx_run_stage_finished(PvxRun *run, const char *stage)
 {
-    g_autofree char *group = g_strconcat("/stages/", stage, NULL);
+    g_autofree char *group = pvx_layout_stage(stage);
     if (!pvx_store_exists(run->store, group))
         return FALSE;
     g_autofree char *state = pvx_store_get_attr_string(run->store, group, "state", NULL);
@@ -217,7 +223,7 @@ void pvx_run_stage_work_begins(PvxRun *run, const char *stage)
 gboolean pvx_run_stage_end(PvxRun *run, GError **error)
 {
     g_return_val_if_fail(run->stage != NULL, FALSE);
-    g_autofree char *group = g_strconcat("/stages/", run->stage, NULL);
+    g_autofree char *group = pvx_layout_stage(run->stage);
     g_autofree char *ended = utc_now_iso8601();
     double seconds = (double)(g_get_monotonic_time() - run->stage_start) / 1e6;
     gboolean ok =
@@ -249,27 +255,30 @@ gboolean pvx_run_record_dataset(PvxRun *run, const PvxDataset *ds, GError **erro
     int64_t chw[3];
     pvx_dataset_item_shape(ds, chw);
     int64_t n_splits = PVX_SPLIT_COUNT, three = 3;
-    return pvx_store_set_attr_string(s, "/dataset", "plugin", pvx_dataset_name(ds), error) &&
-           pvx_store_set_attr_string(s, "/dataset", "plugin_version",
+    return pvx_store_set_attr_string(s, pvx_layout_dataset(), "plugin", pvx_dataset_name(ds),
+                                     error) &&
+           pvx_store_set_attr_string(s, pvx_layout_dataset(), "plugin_version",
                                      pvx_dataset_plugin(ds)->desc->version, error) &&
-           pvx_store_set_attr_int(s, "/dataset", "has_masks", pvx_dataset_has_masks(ds), error) &&
-           pvx_store_write_strings(s, "/dataset/class_names", (const char *const *)names->pdata,
-                                   error) &&
-           pvx_store_write_i64(s, "/dataset/split_sizes", 1, &n_splits, sizes, error) &&
-           pvx_store_set_attr_string(s, "/dataset/split_sizes", "order",
+           pvx_store_set_attr_int(s, pvx_layout_dataset(), "has_masks", pvx_dataset_has_masks(ds),
+                                  error) &&
+           pvx_store_write_strings(s, pvx_layout_dataset_class_names(),
+                                   (const char *const *)names->pdata, error) &&
+           pvx_store_write_i64(s, pvx_layout_dataset_split_sizes(), 1, &n_splits, sizes, error) &&
+           pvx_store_set_attr_string(s, pvx_layout_dataset_split_sizes(), "order",
                                      "train,val,test (-1: none)", error) &&
-           pvx_store_write_i64(s, "/dataset/item_shape", 1, &three, chw, error);
+           pvx_store_write_i64(s, pvx_layout_dataset_item_shape(), 1, &three, chw, error);
 }
 
 static gboolean set_final_state(PvxRun *run, const char *state, const char *message, GError **error)
 {
     g_autofree char *ended = utc_now_iso8601();
-    gboolean ok = pvx_store_begin(run->store, error) &&
-                  pvx_store_set_attr_string(run->store, "/provenance", "state", state, error) &&
-                  pvx_store_set_attr_string(run->store, "/provenance", "end_time", ended, error) &&
-                  (!message || pvx_store_set_attr_string(run->store, "/provenance", "failure",
-                                                         message, error)) &&
-                  pvx_store_commit(run->store, error);
+    gboolean ok =
+        pvx_store_begin(run->store, error) &&
+        pvx_store_set_attr_string(run->store, pvx_layout_provenance(), "state", state, error) &&
+        pvx_store_set_attr_string(run->store, pvx_layout_provenance(), "end_time", ended, error) &&
+        (!message || pvx_store_set_attr_string(run->store, pvx_layout_provenance(), "failure",
+                                               message, error)) &&
+        pvx_store_commit(run->store, error);
     if (!ok)
         pvx_store_abort(run->store);
     return ok;

@@ -5,6 +5,7 @@
 
 #include "pvx-private/core.h"
 #include "pvx-private/study.h"
+#include "pvx-private/run-layout.h"
 
 #define STAGE "study"
 
@@ -21,12 +22,12 @@ static gboolean write_column(PvxStore *store, const char *path, const GPtrArray 
 static gboolean store_export(PvxStore *store, const PvxStudyDesign *d, const PvxStudyExport *ex,
                              GError **error)
 {
-    g_autofree char *base = g_strdup_printf("/study/%s", d->name);
+    g_autofree char *base = pvx_layout_study_design(d->name);
     if (!pvx_store_delete(store, base, error))
         return FALSE;
     for (guint c = 0; c + 1 < ex->task_header->len; c++) {
         g_autofree char *p =
-            g_strdup_printf("%s/tasks/%s", base, (char *)ex->task_header->pdata[c]);
+            pvx_layout_study_task_column(d->name, (char *)ex->task_header->pdata[c]);
         if (!write_column(store, p, ex->tasks, (int)c, error))
             return FALSE;
     }
@@ -34,13 +35,15 @@ static gboolean store_export(PvxStore *store, const PvxStudyDesign *d, const Pvx
     static const char *const ik[] = {"task_id", "image_id", "class", "model", NULL};
     const char *const *kh = d->type == PVX_STUDY_PAIRWISE ? pk : ik;
     for (int c = 0; kh[c]; c++) {
-        g_autofree char *p = g_strdup_printf("%s/key/%s", base, kh[c]);
+        g_autofree char *p = pvx_layout_study_key_column(d->name, kh[c]);
         if (!write_column(store, p, ex->key, c, error))
             return FALSE;
     }
     g_autoptr(GString) models = g_string_new(NULL);
-    for (int m = 0; m < d->n_models; m++)
-        g_string_append_printf(models, "%scr%d", m ? "," : "", d->models[m]);
+    for (int m = 0; m < d->n_models; m++) {
+        g_autofree char *name = pvx_layout_model_name(d->models[m]);
+        g_string_append_printf(models, "%s%s", m ? "," : "", name);
+    }
     return pvx_store_set_attr_string(store, base, "type", pvx_study_type_name(d->type), error) &&
            pvx_store_set_attr_int(store, base, "scale", d->scale, error) &&
            pvx_store_set_attr_string(store, base, "rendering", d->occlusion ? "occlusion" : "heat",

@@ -4,8 +4,7 @@
 #include <string.h>
 
 #include "pvx-private/core.h"
-
-#define CR1 "/models/cr1"
+#include "pvx-private/run-layout.h"
 
 PvxModel *pvx_build_model_from_config(const PvxConfig *cfg, const PvxDataset *ds, GError **error)
 {
@@ -86,9 +85,15 @@ void pvx_train_params_from_config(const PvxConfig *cfg, const char *path, PvxTra
 gboolean pvx_stage_train(PvxRun *run, const PvxDataset *ds, PvxModel *model, GError **error)
 {
     PvxStore *store = pvx_run_store(run);
+    g_autofree char *group = pvx_layout_model(1);
+    g_autofree char *weights = pvx_layout_model_weights(1);
+    g_autofree char *masks = pvx_layout_model_masks(1);
+    g_autofree char *train = pvx_layout_model_train(1);
+    g_autofree char *history = pvx_layout_model_train_history(1);
+    g_autofree char *checkpoint = pvx_layout_model_train_checkpoint(1);
     if (pvx_run_stage_finished(run, "train")) {
-        g_message("stage train: finished before; loading %s/weights", CR1);
-        return pvx_model_load_weights(model, store, CR1 "/weights", error);
+        g_message("stage train: finished before; loading %s", weights);
+        return pvx_model_load_weights(model, store, weights, error);
     }
     PvxTrainParams tp;
     pvx_train_params_from_config(pvx_run_config(run), NULL, &tp);
@@ -99,7 +104,7 @@ gboolean pvx_stage_train(PvxRun *run, const PvxDataset *ds, PvxModel *model, GEr
     }
     if (!pvx_run_stage_begin(run, "train", error))
         return FALSE;
-    if (!pvx_trainer_run(trainer, store, CR1 "/train", error))
+    if (!pvx_trainer_run(trainer, store, train, error))
         return FALSE;
     int n = 0;
     const PvxEpochStats *h = pvx_trainer_history(trainer, &n);
@@ -108,17 +113,17 @@ gboolean pvx_stage_train(PvxRun *run, const PvxDataset *ds, PvxModel *model, GEr
         seconds += h[i].seconds;
     int final = pvx_trainer_final_epoch(trainer);
     /* The checkpoint has served its purpose once the stage is recorded as finished. */
-    if (!pvx_store_delete(store, CR1 "/weights", error) ||
-        !pvx_model_save_weights(model, store, CR1 "/weights", error) ||
-        !pvx_store_delete(store, CR1 "/masks", error) ||
-        !pvx_model_save_masks(model, store, CR1 "/masks", error) ||
-        !pvx_trainer_write_history(trainer, store, CR1 "/train/history", error) ||
-        !pvx_store_delete(store, CR1 "/train/checkpoint", error) ||
-        !pvx_store_set_attr_int(store, CR1 "/train", "epochs", n, error) ||
-        !pvx_store_set_attr_int(store, CR1 "/train", "final_epoch", final, error) ||
-        !pvx_store_set_attr_double(store, CR1 "/train", "train_seconds", seconds, error) ||
-        !pvx_store_set_attr_string(store, CR1, "arch", pvx_model_arch(model), error) ||
-        !pvx_store_set_attr_int(store, CR1, "compression_rate", 1, error))
+    if (!pvx_store_delete(store, weights, error) ||
+        !pvx_model_save_weights(model, store, weights, error) ||
+        !pvx_store_delete(store, masks, error) ||
+        !pvx_model_save_masks(model, store, masks, error) ||
+        !pvx_trainer_write_history(trainer, store, history, error) ||
+        !pvx_store_delete(store, checkpoint, error) ||
+        !pvx_store_set_attr_int(store, train, "epochs", n, error) ||
+        !pvx_store_set_attr_int(store, train, "final_epoch", final, error) ||
+        !pvx_store_set_attr_double(store, train, "train_seconds", seconds, error) ||
+        !pvx_store_set_attr_string(store, group, "arch", pvx_model_arch(model), error) ||
+        !pvx_store_set_attr_int(store, group, "compression_rate", 1, error))
         return FALSE;
     if (!pvx_run_stage_end(run, error))
         return FALSE;
@@ -197,7 +202,7 @@ gboolean pvx_run_evaluate_model(PvxRun *run, const PvxRegistry *reg, const PvxDa
     g_autoptr(PvxMetricResult) r = pvx_metric_run(metric, mparams, &in, error);
     if (!r)
         return FALSE;
-    g_autofree char *path = g_strconcat(group, "/eval/", split_name, NULL);
+    g_autofree char *path = pvx_layout_eval(group, split_name);
     if (!pvx_store_delete(pvx_run_store(run), path, error) ||
         !pvx_metric_result_write(r, pvx_run_store(run), path, error) ||
         !pvx_store_set_attr_int(pvx_run_store(run), path, "items", in.n, error))
@@ -218,7 +223,8 @@ gboolean pvx_stage_evaluate(PvxRun *run, const PvxRegistry *reg, const PvxDatase
         g_message("stage evaluate: finished before");
         return TRUE;
     }
+    g_autofree char *group = pvx_layout_model(1);
     return pvx_run_stage_begin(run, "evaluate", error) &&
-           pvx_run_evaluate_model(run, reg, ds, model, CR1, TRUE, NULL, NULL, error) &&
+           pvx_run_evaluate_model(run, reg, ds, model, group, TRUE, NULL, NULL, error) &&
            pvx_run_stage_end(run, error);
 }

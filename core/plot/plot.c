@@ -5,8 +5,8 @@
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 
-#include <pvx/error.h>
-#include <pvx/image.h>
+#include "pvx/error.h"
+#include "pvx/image.h"
 
 #include "plot-private.h"
 

@@ -6,6 +6,7 @@
 #include "pvx/error.h"
 #include "pvx/model.h"
 #include "pvx-private/prune.h"
+#include "pvx-private/run-layout.h"
 
 static int64_t kept_of(const PvxLayer *l)
 {
@@ -86,10 +87,10 @@ gboolean pvx_prune_stats_write(const PvxPruneStats *st, PvxStore *store, const c
     g_autofree double *density = g_new0(double, MAX(n, 1));
     for (int64_t i = 0; i < n; i++)
         density[i] = st->size[i] > 0 ? (double)st->kept[i] / (double)st->size[i] : 1.0;
-    g_autofree char *lp = g_strconcat(group, "/layers", NULL);
-    g_autofree char *sp = g_strconcat(group, "/layer_size", NULL);
-    g_autofree char *kp = g_strconcat(group, "/layer_kept", NULL);
-    g_autofree char *dp = g_strconcat(group, "/layer_density", NULL);
+    g_autofree char *lp = pvx_layout_layers(group);
+    g_autofree char *sp = pvx_layout_layer_size(group);
+    g_autofree char *kp = pvx_layout_layer_kept(group);
+    g_autofree char *dp = pvx_layout_layer_density(group);
     return pvx_store_write_strings(store, lp, (const char *const *)st->layers, error) &&
            pvx_store_write_i64(store, sp, 1, &n, st->size, error) &&
            pvx_store_write_i64(store, kp, 1, &n, st->kept, error) &&

@@ -4,6 +4,7 @@
 
 #include "pvx/error.h"
 #include "pvx-private/plot.h"
+#include "pvx-private/run-layout.h"
 #include "report-private.h"
 
 static gboolean save_all(const PvxPlot *p, const ReportData *d, const char *name, GError **error)
@@ -93,8 +94,9 @@ gboolean report_figure_density(const ReportData *d, gboolean *written, GError **
     int n_layers = 0;
     for (guint i = 0; i < d->crs->len; i++) {
         int cr = g_array_index(d->crs, ReportCr, i).cr;
-        g_autofree char *lp = g_strdup_printf("/models/cr%d/layers", cr);
-        g_autofree char *dp = g_strdup_printf("/models/cr%d/layer_density", cr);
+        g_autofree char *group = pvx_layout_model(cr);
+        g_autofree char *lp = pvx_layout_layers(group);
+        g_autofree char *dp = pvx_layout_layer_density(group);
         if (cr == 1 || !pvx_store_exists(d->store, dp))
             continue;
         if (!layers) {
@@ -134,8 +136,8 @@ gboolean report_figure_density(const ReportData *d, gboolean *written, GError **
 gboolean report_figure_training(const ReportData *d, gboolean *written, GError **error)
 {
     *written = FALSE;
-    const char *base = "/models/cr1/train/history";
-    g_autofree char *ep = g_strconcat(base, "/epoch", NULL);
+    g_autofree char *base = pvx_layout_model_train_history(1);
+    g_autofree char *ep = pvx_layout_join(base, "epoch");
     if (!pvx_store_exists(d->store, ep))
         return TRUE;
     static const char *const cols[] = {"loss", "train_acc", "val_acc", "val_loss"};

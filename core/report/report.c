@@ -8,6 +8,7 @@
 
 #include "pvx/error.h"
 #include "pvx-private/report.h"
+#include "pvx-private/run-layout.h"
 #include "report-private.h"
 
 char *report_escape(const char *s)
@@ -54,35 +55,32 @@ static int compare_cr(gconstpointer a, gconstpointer b)
 /* "cr12" → 12; -1 for anything else. */
 static int parse_cr(const char *name)
 {
-    if (!g_str_has_prefix(name, "cr") || !g_ascii_isdigit(name[2]))
-        return -1;
-    char *end = NULL;
-    long v = strtol(name + 2, &end, 10);
-    return *end ? -1 : (int)v;
+    int cr = -1;
+    return pvx_layout_parse_model_name(name, &cr) ? cr : -1;
 }
 
 static gboolean read_crs(ReportData *d, GError **error)
 {
     d->crs = g_array_new(FALSE, TRUE, sizeof(ReportCr));
-    if (!pvx_store_exists(d->store, "/models"))
+    if (!pvx_store_exists(d->store, pvx_layout_models()))
         return TRUE;
-    g_auto(GStrv) names = pvx_store_list(d->store, "/models", error);
+    g_auto(GStrv) names = pvx_store_list(d->store, pvx_layout_models(), error);
     if (!names)
         return FALSE;
     for (char **n = names; *n; n++) {
         int cr = parse_cr(*n);
         if (cr < 1)
             continue;
-        g_autofree char *g = g_strdup_printf("/models/%s", *n);
+        g_autofree char *g = pvx_layout_model(cr);
         if (!d->split) {
-            g_autofree char *ev = g_strconcat(g, "/eval", NULL);
+            g_autofree char *ev = pvx_layout_eval_splits(g);
             if (pvx_store_exists(d->store, ev)) {
                 g_auto(GStrv) splits = pvx_store_list(d->store, ev, NULL);
                 if (splits && splits[0])
                     d->split = g_strdup(splits[0]);
             }
         }
-        g_autofree char *eval = g_strdup_printf("%s/eval/%s", g, d->split ? d->split : "test");
+        g_autofree char *eval = pvx_layout_eval(g, d->split ? d->split : "test");
         ReportCr c = {
             .cr = cr,
             .top1 = attr_or_nan(d->store, eval, "top1"),
@@ -91,10 +89,10 @@ static gboolean read_crs(ReportData *d, GError **error)
             .achieved = cr == 1 ? 1.0 : attr_or_nan(d->store, g, "compression_rate_achieved"),
             .model_ratio = cr == 1 ? 1.0 : attr_or_nan(d->store, g, "model_ratio"),
             .flop_reduction = cr == 1 ? 1.0 : attr_or_nan(d->store, g, "flop_reduction"),
-            .seconds = attr_or_nan(d->store, g, cr == 1 ? "train/train_seconds" : "seconds"),
+            .seconds = cr == 1 ? NAN : attr_or_nan(d->store, g, "seconds"),
         };
         if (cr == 1) {
-            g_autofree char *t = g_strconcat(g, "/train", NULL);
+            g_autofree char *t = pvx_layout_model_train(1);
             c.seconds = attr_or_nan(d->store, t, "train_seconds");
         }
         g_array_append_val(d->crs, c);
@@ -170,25 +168,25 @@ static ReportSeries *find_series(const ReportData *d, ReportMetric *m, const cha
 static gboolean read_metrics(ReportData *d, GError **error)
 {
     d->metrics = g_ptr_array_new_with_free_func((GDestroyNotify)metric_free);
-    if (!pvx_store_exists(d->store, "/metrics"))
+    if (!pvx_store_exists(d->store, pvx_layout_metrics()))
         return TRUE;
-    g_auto(GStrv) metrics = pvx_store_list(d->store, "/metrics", error);
+    g_auto(GStrv) metrics = pvx_store_list(d->store, pvx_layout_metrics(), error);
     if (!metrics)
         return FALSE;
     for (char **mt = metrics; *mt; mt++) {
-        g_autofree char *mp = g_strdup_printf("/metrics/%s", *mt);
+        g_autofree char *mp = pvx_layout_metric(*mt);
         g_auto(GStrv) methods = pvx_store_list(d->store, mp, NULL);
         for (char **me = methods; me && *me; me++) {
-            g_autofree char *ep = g_strdup_printf("%s/%s", mp, *me);
+            g_autofree char *ep = pvx_layout_metric_method(*mt, *me);
             g_auto(GStrv) crs = pvx_store_list(d->store, ep, NULL);
             for (char **c = crs; c && *c; c++) {
                 int ci = cr_index(d, parse_cr(*c));
                 if (ci < 0)
                     continue;
-                g_autofree char *cp = g_strdup_printf("%s/%s", ep, *c);
+                g_autofree char *cp = pvx_layout_join(ep, *c);
                 g_auto(GStrv) results = pvx_store_list(d->store, cp, NULL);
                 for (char **r = results; r && *r; r++) {
-                    g_autofree char *rp = g_strdup_printf("%s/%s", cp, *r);
+                    g_autofree char *rp = pvx_layout_join(cp, *r);
                     double mean = attr_or_nan(d->store, rp, "mean");
                     if (isnan(mean))
                         continue;
@@ -248,10 +246,10 @@ static char *attr_string(PvxStore *s, const char *path, const char *name)
 
 static void section_header(GString *h, ReportData *d)
 {
-    g_autofree char *state = attr_string(d->store, "/provenance", "state");
+    g_autofree char *state = attr_string(d->store, pvx_layout_provenance(), "state");
     g_autofree char *base = g_path_get_basename(d->dir);
     g_autofree char *parent = g_path_get_dirname(d->dir);
-    g_autofree char *name = attr_string(d->store, "/provenance", "experiment");
+    g_autofree char *name = attr_string(d->store, pvx_layout_provenance(), "experiment");
     if (!name)
         name = g_path_get_basename(parent);
     g_autofree char *e_name = report_escape(name), *e_base = report_escape(base);
@@ -265,13 +263,13 @@ static void section_header(GString *h, ReportData *d)
 
 static void section_config(GString *h, ReportData *d)
 {
-    g_autofree char *yaml = attr_string(d->store, "/config", "given");
-    g_autofree char *resolved = attr_string(d->store, "/config", "resolved");
-    g_autofree char *cpath = attr_string(d->store, "/config", "path");
-    g_autofree char *version = attr_string(d->store, "/provenance", "pvx_version");
-    g_autofree char *host = attr_string(d->store, "/provenance", "host");
-    g_autofree char *start = attr_string(d->store, "/provenance", "start_time");
-    g_autofree char *end = attr_string(d->store, "/provenance", "end_time");
+    g_autofree char *yaml = attr_string(d->store, pvx_layout_config(), "given");
+    g_autofree char *resolved = attr_string(d->store, pvx_layout_config(), "resolved");
+    g_autofree char *cpath = attr_string(d->store, pvx_layout_config(), "path");
+    g_autofree char *version = attr_string(d->store, pvx_layout_provenance(), "pvx_version");
+    g_autofree char *host = attr_string(d->store, pvx_layout_provenance(), "host");
+    g_autofree char *start = attr_string(d->store, pvx_layout_provenance(), "start_time");
+    g_autofree char *end = attr_string(d->store, pvx_layout_provenance(), "end_time");
     g_string_append(h, "<h2>Config and provenance</h2>\n<table>");
     const char *keys[] = {"config file", "pvx", "host", "started", "ended"};
     const char *vals[] = {cpath, version, host, start, end};
@@ -283,7 +281,7 @@ static void section_config(GString *h, ReportData *d)
                                keys[i], e);
     }
     int64_t seed = 0;
-    if (pvx_store_get_attr_int(d->store, "/provenance", "seed", &seed, NULL))
+    if (pvx_store_get_attr_int(d->store, pvx_layout_provenance(), "seed", &seed, NULL))
         g_string_append_printf(
             h, "<tr><th class=\"l\">seed</th><td class=\"l\">%" G_GINT64_FORMAT "</td></tr>", seed);
     g_string_append(h, "</table>\n");
@@ -305,34 +303,35 @@ static void section_config(GString *h, ReportData *d)
 
 static void section_dataset(GString *h, ReportData *d)
 {
-    g_autofree char *name = attr_string(d->store, "/dataset", "plugin");
+    g_autofree char *name = attr_string(d->store, pvx_layout_dataset(), "plugin");
     if (!name)
         return;
     g_autofree char *e = report_escape(name);
     g_string_append_printf(h, "<h2>Dataset</h2>\n<p>plugin <b>%s</b>", e);
-    if (pvx_store_exists(d->store, "/dataset/split_sizes")) {
+    if (pvx_store_exists(d->store, pvx_layout_dataset_split_sizes())) {
         int nd;
         int64_t shape[8];
         g_autofree int64_t *sizes =
-            pvx_store_read_i64(d->store, "/dataset/split_sizes", &nd, shape, NULL);
+            pvx_store_read_i64(d->store, pvx_layout_dataset_split_sizes(), &nd, shape, NULL);
         const char *splits[] = {"train", "val", "test"};
         for (int64_t i = 0; sizes && i < shape[0] && i < 3; i++)
             if (sizes[i] > 0)
                 g_string_append_printf(h, " · %s %" G_GINT64_FORMAT " images", splits[i], sizes[i]);
     }
-    if (pvx_store_exists(d->store, "/dataset/item_shape")) {
+    if (pvx_store_exists(d->store, pvx_layout_dataset_item_shape())) {
         int nd;
         int64_t shape[8];
         g_autofree int64_t *chw =
-            pvx_store_read_i64(d->store, "/dataset/item_shape", &nd, shape, NULL);
+            pvx_store_read_i64(d->store, pvx_layout_dataset_item_shape(), &nd, shape, NULL);
         if (chw && shape[0] == 3)
             g_string_append_printf(h,
                                    " · %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT "×%" G_GINT64_FORMAT,
                                    chw[0], chw[1], chw[2]);
     }
-    g_auto(GStrv) classes = pvx_store_exists(d->store, "/dataset/class_names")
-                                ? pvx_store_read_strings(d->store, "/dataset/class_names", NULL)
-                                : NULL;
+    g_auto(GStrv) classes =
+        pvx_store_exists(d->store, pvx_layout_dataset_class_names())
+            ? pvx_store_read_strings(d->store, pvx_layout_dataset_class_names(), NULL)
+            : NULL;
     if (classes) {
         g_autofree char *joined = g_strjoinv(", ", classes);
         g_autofree char *ej = report_escape(joined);
@@ -356,14 +355,15 @@ static void section_accuracy(GString *h, ReportData *d, gboolean fig_acc, gboole
         figure(h, "training", "training curves of the unpruned model");
     if (fig_acc)
         figure(h, "accuracy", "top-1 and top-5 accuracy per compression rate");
-    g_autofree char *pruner = attr_string(d->store, "/prune", "pruner");
-    g_autofree char *schedule = attr_string(d->store, "/prune", "schedule");
+    g_autofree char *pruner = attr_string(d->store, pvx_layout_prune(), "pruner");
+    g_autofree char *schedule = attr_string(d->store, pvx_layout_prune(), "schedule");
     if (pruner) {
         g_autofree char *ep = report_escape(pruner), *es = report_escape(schedule);
         g_string_append_printf(h, "<p>pruner <b>%s</b>, schedule <b>%s</b>", ep, es);
-        g_auto(GStrv) layers = pvx_store_exists(d->store, "/prune/layers")
-                                   ? pvx_store_read_strings(d->store, "/prune/layers", NULL)
-                                   : NULL;
+        g_auto(GStrv) layers =
+            pvx_store_exists(d->store, pvx_layout_prune_layers())
+                ? pvx_store_read_strings(d->store, pvx_layout_prune_layers(), NULL)
+                : NULL;
         if (layers) {
             g_autofree char *j = g_strjoinv(", ", layers);
             g_autofree char *ej = report_escape(j);

@@ -7,6 +7,7 @@
 
 #include "pvx-private/core.h"
 #include "pvx-private/study.h"
+#include "pvx-private/run-layout.h"
 #include "study-private.h"
 
 void pvx_study_design_clear(PvxStudyDesign *d)
@@ -391,8 +392,10 @@ static char *design_yaml(const PvxStudyDesign *d, const char *method, char **cla
         yaml_quoted(s, classes[i]);
     }
     g_string_append(s, "]\nmodels: [");
-    for (int i = 0; i < d->n_models; i++)
-        g_string_append_printf(s, "%s\"cr%d\"", i ? ", " : "", d->models[i]);
+    for (int i = 0; i < d->n_models; i++) {
+        g_autofree char *name = pvx_layout_model_name(d->models[i]);
+        g_string_append_printf(s, "%s\"%s\"", i ? ", " : "", name);
+    }
     g_string_append(s, "]\nmethod: ");
     yaml_quoted(s, method);
     g_string_append_printf(s,
@@ -433,7 +436,7 @@ static gboolean *correct_of(PvxStore *store, const char *raw_path, const char *m
     g_autofree char *mode = pvx_store_get_attr_string(store, raw_path, "target", NULL);
     gboolean *ok = g_new(gboolean, n);
     if (g_strcmp0(mode, "predicted") == 0) {
-        g_autofree char *tp = g_strdup_printf("/maps/%s/cr%d/target", method, cr);
+        g_autofree char *tp = pvx_layout_maps_target(method, cr);
         int nd;
         int64_t shape[8];
         g_autofree int64_t *t = pvx_store_read_i64(store, tp, &nd, shape, error);
@@ -449,7 +452,9 @@ static gboolean *correct_of(PvxStore *store, const char *raw_path, const char *m
             ok[i] = t[i] == labels[i];
         return ok;
     }
-    g_autofree char *ep = g_strdup_printf("/models/cr%d/eval/%s/correct", cr, split);
+    g_autofree char *group = pvx_layout_model(cr);
+    g_autofree char *eval = pvx_layout_eval(group, split);
+    g_autofree char *ep = pvx_layout_join(eval, "correct");
     if (!pvx_store_exists(store, ep)) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
                     "cannot tell which images CR %d classifies correctly: its maps explain the "
@@ -470,98 +475,127 @@ static gboolean *correct_of(PvxStore *store, const char *raw_path, const char *m
     return ok;
 }
 
-PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const PvxDataset *ds,
-                                 const PvxStudyDesign *d, const char *out_dir, GError **error)
+/* The method a design shows: its own, else the first the store has maps of.
+ * Returns: (transfer full), NULL with @error set when the store has no maps. */
+static char *design_method(PvxStore *store, const PvxStudyDesign *d, GError **error)
 {
-    g_return_val_if_fail(store && cfg && ds && d && out_dir, NULL);
-    /* the method */
-    g_autofree char *method = g_strdup(d->method);
-    if (!method) {
-        g_auto(GStrv) methods = pvx_store_list(store, "/maps", error);
-        if (!methods)
-            return NULL;
-        if (!methods[0]) {
-            g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
-                        "study %s: %s holds no maps; run the explain stage first", d->name,
-                        pvx_store_path(store));
-            return NULL;
-        }
-        method = g_strdup(methods[0]);
+    if (d->method)
+        return g_strdup(d->method);
+    g_auto(GStrv) methods = pvx_store_list(store, pvx_layout_maps(), error);
+    if (!methods)
+        return NULL;
+    if (!methods[0]) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
+                    "study %s: %s holds no maps; run the explain stage first", d->name,
+                    pvx_store_path(store));
+        return NULL;
     }
-    const PvxParams *ep = pvx_config_section(cfg, "explain");
-    const char *split = ep ? pvx_params_get_string(ep, "split") : "test";
-    PvxSplit sp = PVX_SPLIT_TEST;
-    pvx_split_from_name(split, &sp);
-    /* maps of every model, and the items they explain */
-    int M = d->n_models;
-    g_autoptr(GPtrArray) raws = g_ptr_array_new_with_free_func((GDestroyNotify)pvx_tensor_unref);
-    for (int m = 0; m < M; m++) {
-        g_autofree char *rp = g_strdup_printf("/maps/%s/cr%d/raw", method, d->models[m]);
+    return g_strdup(methods[0]);
+}
+
+/* What the export reads from the run: the maps of every model of the design and the items they
+ * explain. */
+typedef struct {
+    const char *method, *split;
+    PvxSplit sp;
+    GPtrArray *raws; /* PvxTensor [N, h, w] per model of the design */
+    int64_t n;       /* N, the explained items */
+    int64_t *index;  /* [N] their indices in the split */
+    char **ids;      /* [N] their ids */
+    int64_t *labels; /* [N] their true classes */
+} Inputs;
+
+static void inputs_clear(Inputs *in)
+{
+    g_clear_pointer(&in->raws, g_ptr_array_unref);
+    g_clear_pointer(&in->index, g_free);
+    g_clear_pointer(&in->ids, g_strfreev);
+    g_clear_pointer(&in->labels, g_free);
+}
+
+/* Reads the maps of @in->method for every model of @d, the explained items and their labels,
+ * and checks that they agree. */
+static gboolean read_inputs(PvxStore *store, const PvxDataset *ds, const PvxStudyDesign *d,
+                            Inputs *in, GError **error)
+{
+    in->raws = g_ptr_array_new_with_free_func((GDestroyNotify)pvx_tensor_unref);
+    for (int m = 0; m < d->n_models; m++) {
+        g_autofree char *rp = pvx_layout_maps_raw(in->method, d->models[m]);
         if (!pvx_store_exists(store, rp)) {
-            g_autofree char *mp = g_strdup_printf("/maps/%s", method);
+            g_autofree char *mp = pvx_layout_maps_method(in->method);
             g_auto(GStrv) have = pvx_store_list(store, mp, NULL);
             g_autofree char *list = have && have[0] ? g_strjoinv(", ", have) : g_strdup("none");
             g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
                         "study %s: %s has no %s maps for CR %d (%s); it has: %s", d->name,
-                        pvx_store_path(store), method, d->models[m], rp, list);
-            return NULL;
+                        pvx_store_path(store), in->method, d->models[m], rp, list);
+            return FALSE;
         }
         PvxTensor *t = pvx_store_read_tensor(store, rp, error);
         if (!t)
-            return NULL;
-        g_ptr_array_add(raws, t);
+            return FALSE;
+        g_ptr_array_add(in->raws, t);
     }
     int nd;
     int64_t shape[8];
-    g_autofree int64_t *index =
-        pvx_store_read_i64(store, "/dataset/explain/index", &nd, shape, error);
-    if (!index)
-        return NULL;
-    int64_t N = shape[0];
-    g_autofree char *idp = g_strdup_printf("/maps/%s/cr%d/ids", method, d->models[0]);
-    g_auto(GStrv) ids = pvx_store_read_strings(store, idp, error);
-    if (!ids)
-        return NULL;
-    for (int m = 0; m < M; m++) {
-        const PvxTensor *t = raws->pdata[m];
-        if (t->ndim != 3 || t->shape[0] != N || (int64_t)g_strv_length(ids) != N) {
+    in->index = pvx_store_read_i64(store, pvx_layout_explain_index(), &nd, shape, error);
+    if (!in->index)
+        return FALSE;
+    int64_t N = in->n = shape[0];
+    g_autofree char *idp = pvx_layout_maps_ids(in->method, d->models[0]);
+    in->ids = pvx_store_read_strings(store, idp, error);
+    if (!in->ids)
+        return FALSE;
+    for (int m = 0; m < d->n_models; m++) {
+        const PvxTensor *t = in->raws->pdata[m];
+        if (t->ndim != 3 || t->shape[0] != N || (int64_t)g_strv_length(in->ids) != N) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
                         "study %s: the CR %d maps hold %" G_GINT64_FORMAT " images, "
-                        "/dataset/explain/index %" G_GINT64_FORMAT,
-                        d->name, d->models[m], t->ndim ? t->shape[0] : 0, N);
-            return NULL;
+                        "%s %" G_GINT64_FORMAT,
+                        d->name, d->models[m], t->ndim ? t->shape[0] : 0,
+                        pvx_layout_explain_index(), N);
+            return FALSE;
         }
     }
-    g_autofree int64_t *labels = g_new(int64_t, N);
+    in->labels = g_new(int64_t, N);
     for (int64_t i = 0; i < N; i++) {
-        labels[i] = pvx_dataset_get_label(ds, sp, index[i], error);
-        if (labels[i] < 0)
-            return NULL;
+        in->labels[i] = pvx_dataset_get_label(ds, in->sp, in->index[i], error);
+        if (in->labels[i] < 0)
+            return FALSE;
     }
-    /* eligible: classified correctly by every compared model */
-    g_autofree gboolean *eligible = g_new(gboolean, N);
-    for (int64_t i = 0; i < N; i++)
+    return TRUE;
+}
+
+/* The items every compared model classifies correctly. Returns: (transfer full) gboolean[N]. */
+static gboolean *eligible_items(PvxStore *store, const PvxStudyDesign *d, const Inputs *in,
+                                GError **error)
+{
+    g_autofree gboolean *eligible = g_new(gboolean, in->n);
+    for (int64_t i = 0; i < in->n; i++)
         eligible[i] = TRUE;
-    for (int m = 0; m < M; m++) {
-        g_autofree char *rp = g_strdup_printf("/maps/%s/cr%d/raw", method, d->models[m]);
-        g_autofree gboolean *ok =
-            correct_of(store, rp, method, d->models[m], labels, index, N, split, error);
+    for (int m = 0; m < d->n_models; m++) {
+        g_autofree char *rp = pvx_layout_maps_raw(in->method, d->models[m]);
+        g_autofree gboolean *ok = correct_of(store, rp, in->method, d->models[m], in->labels,
+                                             in->index, in->n, in->split, error);
         if (!ok) {
             g_prefix_error(error, "study %s: ", d->name);
             return NULL;
         }
-        for (int64_t i = 0; i < N; i++)
+        for (int64_t i = 0; i < in->n; i++)
             eligible[i] = eligible[i] && ok[i];
     }
-    /* N per class, drawn with the design's seed */
-    int C = pvx_dataset_num_classes(ds);
-    guint32 seeds[3] = {(guint32)d->seed, (guint32)(d->seed >> 32), g_str_hash(d->name)};
-    g_autoptr(GRand) rng = g_rand_new_with_seed_array(seeds, 3);
+    return g_steal_pointer(&eligible);
+}
+
+/* d->per_class eligible items of every class (all when 0), drawn with @rng, sorted.
+ * Returns: (transfer full) int64 positions in 0..N-1. */
+static GArray *choose_items(const PvxDataset *ds, const PvxStudyDesign *d, const Inputs *in,
+                            const gboolean *eligible, GRand *rng, GError **error)
+{
     g_autoptr(GArray) chosen = g_array_new(FALSE, FALSE, sizeof(int64_t));
-    for (int c = 0; c < C; c++) {
+    for (int c = 0; c < pvx_dataset_num_classes(ds); c++) {
         g_autoptr(GArray) pool = g_array_new(FALSE, FALSE, sizeof(int64_t));
-        for (int64_t i = 0; i < N; i++)
-            if (eligible[i] && labels[i] == c)
+        for (int64_t i = 0; i < in->n; i++)
+            if (eligible[i] && in->labels[i] == c)
                 g_array_append_val(pool, i);
         for (guint i = pool->len; i > 1; i--) { /* Fisher–Yates */
             guint k = (guint)g_rand_int_range(rng, 0, (gint32)i);
@@ -580,19 +614,17 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
         g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
                     "study %s: none of the %" G_GINT64_FORMAT " explained images is classified "
                     "correctly by every model of the design",
-                    d->name, N);
+                    d->name, in->n);
         return NULL;
     }
     g_array_sort(chosen, (GCompareFunc)pvx_study_cmp_i64);
-    int I = (int)chosen->len;
-    /* folders */
-    g_autoptr(PvxStudyExport) ex = g_new0(PvxStudyExport, 1);
-    ex->dir = g_build_filename(out_dir, d->name, NULL);
-    ex->images = I;
-    g_autofree char *upload = g_build_filename(ex->dir, "upload", NULL);
-    g_autofree char *imgdir = g_build_filename(upload, "images", NULL);
+    return g_steal_pointer(&chosen);
+}
+
+/* Creates @imgdir, first removing the pictures of an earlier export (whose names all differ). */
+static gboolean fresh_image_dir(const char *imgdir, GError **error)
+{
     if (g_file_test(imgdir, G_FILE_TEST_IS_DIR)) {
-        /* a new export replaces the old pictures, whose names are all different */
         g_autoptr(GDir) dir = g_dir_open(imgdir, 0, NULL);
         const char *f;
         while (dir && (f = g_dir_read_name(dir)))
@@ -604,32 +636,66 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
     if (g_mkdir_with_parents(imgdir, 0755) != 0) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_IO, "cannot create %s: %s", imgdir,
                     g_strerror(errno));
-        return NULL;
+        return FALSE;
     }
-    /* pictures */
-    PvxMapRenderOptions ro;
-    pvx_map_render_options_init(&ro);
-    if (ep) {
-        pvx_colormap_from_name(pvx_params_get_string(ep, "colormap"), &ro.colormap);
-        pvx_occlusion_fill_from_name(pvx_params_get_string(ep, "fill"), &ro.fill);
-        ro.opacity = pvx_params_get_double(ep, "opacity");
-        ro.keep_fraction = pvx_params_get_double(ep, "keep_fraction");
-        ro.blur_sigma = pvx_params_get_double(ep, "blur_sigma");
-    }
+    return TRUE;
+}
+
+/* The pictures of the chosen items: their opaque file names and classes. */
+typedef struct {
+    int n_images, n_models;
+    char **orig_name; /* [image] the original (pairwise designs), else NULL */
+    char **map_name;  /* [image * n_models + model] */
+    char **class_of;  /* [image] class name, NULL-terminated */
+} Pictures;
+
+static void pictures_clear(Pictures *pics)
+{
+    for (int i = 0; pics->orig_name && i < pics->n_images; i++)
+        g_free(pics->orig_name[i]);
+    for (int i = 0; pics->map_name && i < pics->n_images * pics->n_models; i++)
+        g_free(pics->map_name[i]);
+    g_clear_pointer(&pics->orig_name, g_free);
+    g_clear_pointer(&pics->map_name, g_free);
+    g_clear_pointer(&pics->class_of, g_strfreev);
+}
+
+/* The map rendering options of the explain section @ep (NULL: the defaults). */
+static void render_options(const PvxParams *ep, PvxMapRenderOptions *ro)
+{
+    pvx_map_render_options_init(ro);
+    if (!ep)
+        return;
+    pvx_colormap_from_name(pvx_params_get_string(ep, "colormap"), &ro->colormap);
+    pvx_occlusion_fill_from_name(pvx_params_get_string(ep, "fill"), &ro->fill);
+    ro->opacity = pvx_params_get_double(ep, "opacity");
+    ro->keep_fraction = pvx_params_get_double(ep, "keep_fraction");
+    ro->blur_sigma = pvx_params_get_double(ep, "blur_sigma");
+}
+
+/* Renders the chosen items' maps (and originals, for pairwise designs) as PNGs with opaque names
+ * drawn from @rng into @imgdir; counts them in @ex->pictures. */
+static gboolean render_pictures(const PvxDataset *ds, const PvxStudyDesign *d, const Inputs *in,
+                                const GArray *chosen, const PvxMapRenderOptions *ro, GRand *rng,
+                                const char *imgdir, Pictures *pics, PvxStudyExport *ex,
+                                GError **error)
+{
+    int I = (int)chosen->len, M = d->n_models;
+    pics->n_images = I;
+    pics->n_models = M;
+    pics->orig_name = g_new0(char *, I);
+    pics->map_name = g_new0(char *, (gsize)I *M);
+    pics->class_of = g_new0(char *, I + 1);
     g_autoptr(GHashTable) used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_autofree char **orig_name = g_new0(char *, I);
-    g_autofree char **map_name = g_new0(char *, (gsize)I *M);
-    char **class_of = g_new0(char *, I + 1);
-    gboolean ok = FALSE;
     for (int i = 0; i < I; i++) {
         int64_t k = g_array_index(chosen, int64_t, i);
         PvxDatasetItem it = {0};
-        if (!pvx_dataset_get_item(ds, sp, index[k], &it, error))
-            goto out;
+        if (!pvx_dataset_get_item(ds, in->sp, in->index[k], &it, error))
+            return FALSE;
         g_autoptr(PvxImage) pic = item_picture(&it);
         pvx_dataset_item_clear(&it);
-        const char *cname = pvx_dataset_class_name(ds, (int)labels[k]);
-        class_of[i] = g_strdup(cname);
+        const char *cname = pvx_dataset_class_name(ds, (int)in->labels[k]);
+        pics->class_of[i] = g_strdup(cname);
         int short_side = MIN(pic->width, pic->height);
         int factor =
             d->display_size > short_side ? (d->display_size + short_side - 1) / short_side : 1;
@@ -637,121 +703,171 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
         int band = d->type == PVX_STUDY_PAIRWISE ? pvx_text_height("Ag", text_scale) + 12 : 0;
         if (d->type == PVX_STUDY_PAIRWISE) {
             g_autoptr(PvxImage) o = presentable(pic, d->display_size, band, cname);
-            orig_name[i] = opaque_name(rng, used);
-            g_autofree char *p = g_build_filename(imgdir, orig_name[i], NULL);
+            pics->orig_name[i] = opaque_name(rng, used);
+            g_autofree char *p = g_build_filename(imgdir, pics->orig_name[i], NULL);
             if (!pvx_image_save_png(o, p, error))
-                goto out;
+                return FALSE;
             ex->pictures++;
         }
         for (int m = 0; m < M; m++) {
-            const PvxTensor *all = raws->pdata[m];
+            const PvxTensor *all = in->raws->pdata[m];
             int64_t per = all->shape[1] * all->shape[2];
             g_autoptr(PvxTensor) raw = pvx_tensor_new_from_data(
                 2, (int64_t[]){all->shape[1], all->shape[2]}, all->data + k * per);
             PvxImage *heat = NULL, *occl = NULL;
-            if (!pvx_render_map_pair(pic, raw, &ro, d->occlusion ? NULL : &heat,
+            if (!pvx_render_map_pair(pic, raw, ro, d->occlusion ? NULL : &heat,
                                      d->occlusion ? &occl : NULL, error))
-                goto out;
+                return FALSE;
             g_autoptr(PvxImage) rendered = d->occlusion ? occl : heat;
             g_autoptr(PvxImage) shown = presentable(rendered, d->display_size, band, NULL);
-            map_name[i * M + m] = opaque_name(rng, used);
-            g_autofree char *p = g_build_filename(imgdir, map_name[i * M + m], NULL);
+            pics->map_name[i * M + m] = opaque_name(rng, used);
+            g_autofree char *p = g_build_filename(imgdir, pics->map_name[i * M + m], NULL);
             if (!pvx_image_save_png(shown, p, error))
-                goto out;
+                return FALSE;
             ex->pictures++;
         }
     }
-    /* tasks, sides drawn at random, then shuffled */
-    {
-        g_autoptr(GArray) tasks = g_array_new(FALSE, FALSE, sizeof(Task));
-        for (int i = 0; i < I; i++) {
-            if (d->type == PVX_STUDY_IDENTIFY) {
-                for (int m = 0; m < M; m++) {
-                    Task t = {i, m, -1};
-                    g_array_append_val(tasks, t);
-                }
-                continue;
+    return TRUE;
+}
+
+/* The tasks of @d over @n_images images: every model (identify) or every pair, each with its
+ * sides drawn from @rng (pairwise), then shuffled with @rng. Returns: (transfer full) Task[]. */
+static GArray *draw_tasks(const PvxStudyDesign *d, int n_images, GRand *rng)
+{
+    int M = d->n_models;
+    GArray *tasks = g_array_new(FALSE, FALSE, sizeof(Task));
+    for (int i = 0; i < n_images; i++) {
+        if (d->type == PVX_STUDY_IDENTIFY) {
+            for (int m = 0; m < M; m++) {
+                Task t = {i, m, -1};
+                g_array_append_val(tasks, t);
             }
-            for (int a = 0; a < M; a++)
-                for (int b = a + 1; b < M; b++) {
-                    if (d->pairs_reference && d->models[a] != d->reference &&
-                        d->models[b] != d->reference)
-                        continue;
-                    Task t = {i, a, b};
-                    if (g_rand_boolean(rng)) {
-                        t.left = b;
-                        t.right = a;
-                    }
-                    g_array_append_val(tasks, t);
+            continue;
+        }
+        for (int a = 0; a < M; a++)
+            for (int b = a + 1; b < M; b++) {
+                if (d->pairs_reference && d->models[a] != d->reference &&
+                    d->models[b] != d->reference)
+                    continue;
+                Task t = {i, a, b};
+                if (g_rand_boolean(rng)) {
+                    t.left = b;
+                    t.right = a;
                 }
-        }
-        for (guint i = tasks->len; i > 1; i--) {
-            guint k = (guint)g_rand_int_range(rng, 0, (gint32)i);
-            Task t = g_array_index(tasks, Task, i - 1);
-            g_array_index(tasks, Task, i - 1) = g_array_index(tasks, Task, k);
-            g_array_index(tasks, Task, k) = t;
-        }
-        ex->task_header = g_ptr_array_new_with_free_func(g_free);
-        const char *ph[] = {"task_id", "left_url", "original_url", "right_url", "class_name"};
-        const char *ih[] = {"task_id", "image_url"};
-        int nh = d->type == PVX_STUDY_PAIRWISE ? 5 : 2;
-        for (int h = 0; h < nh; h++)
-            g_ptr_array_add(ex->task_header,
-                            g_strdup(d->type == PVX_STUDY_PAIRWISE ? ph[h] : ih[h]));
-        g_ptr_array_add(ex->task_header, NULL);
-        ex->tasks = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-        ex->key = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-        int width = tasks->len >= 10000 ? (int)ceil(log10(tasks->len + 1.0)) : 4;
-        for (guint n = 0; n < tasks->len; n++) {
-            const Task *t = &g_array_index(tasks, Task, n);
-            int64_t k = g_array_index(chosen, int64_t, t->image);
-            char *tid = g_strdup_printf("t%0*u", width, n + 1);
-            char **row = g_new0(char *, 6), **key = g_new0(char *, 6);
-            row[0] = g_strdup(tid);
-            key[0] = tid;
-            key[1] = g_strdup(ids[k]);
-            key[2] = g_strdup(class_of[t->image]);
-            if (d->type == PVX_STUDY_PAIRWISE) {
-                row[1] = url_of(d, map_name[t->image * M + t->left]);
-                row[2] = url_of(d, orig_name[t->image]);
-                row[3] = url_of(d, map_name[t->image * M + t->right]);
-                row[4] = g_strdup(class_of[t->image]);
-                key[3] = g_strdup_printf("cr%d", d->models[t->left]);
-                key[4] = g_strdup_printf("cr%d", d->models[t->right]);
-            } else {
-                row[1] = url_of(d, map_name[t->image * M + t->left]);
-                key[3] = g_strdup_printf("cr%d", d->models[t->left]);
+                g_array_append_val(tasks, t);
             }
-            g_ptr_array_add(ex->tasks, row);
-            g_ptr_array_add(ex->key, key);
+    }
+    for (guint i = tasks->len; i > 1; i--) {
+        guint k = (guint)g_rand_int_range(rng, 0, (gint32)i);
+        Task t = g_array_index(tasks, Task, i - 1);
+        g_array_index(tasks, Task, i - 1) = g_array_index(tasks, Task, k);
+        g_array_index(tasks, Task, k) = t;
+    }
+    return tasks;
+}
+
+/* The rows of the task table (@ex->task_header, @ex->tasks) and of the answer key (@ex->key)
+ * for @tasks. */
+static void fill_task_tables(const PvxStudyDesign *d, const Inputs *in, const GArray *chosen,
+                             const Pictures *pics, const GArray *tasks, PvxStudyExport *ex)
+{
+    int M = d->n_models;
+    ex->task_header = g_ptr_array_new_with_free_func(g_free);
+    const char *ph[] = {"task_id", "left_url", "original_url", "right_url", "class_name"};
+    const char *ih[] = {"task_id", "image_url"};
+    int nh = d->type == PVX_STUDY_PAIRWISE ? 5 : 2;
+    for (int h = 0; h < nh; h++)
+        g_ptr_array_add(ex->task_header, g_strdup(d->type == PVX_STUDY_PAIRWISE ? ph[h] : ih[h]));
+    g_ptr_array_add(ex->task_header, NULL);
+    ex->tasks = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+    ex->key = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+    int width = tasks->len >= 10000 ? (int)ceil(log10(tasks->len + 1.0)) : 4;
+    for (guint n = 0; n < tasks->len; n++) {
+        const Task *t = &g_array_index(tasks, Task, n);
+        int64_t k = g_array_index(chosen, int64_t, t->image);
+        char *tid = g_strdup_printf("t%0*u", width, n + 1);
+        char **row = g_new0(char *, 6), **key = g_new0(char *, 6);
+        row[0] = g_strdup(tid);
+        key[0] = tid;
+        key[1] = g_strdup(in->ids[k]);
+        key[2] = g_strdup(pics->class_of[t->image]);
+        if (d->type == PVX_STUDY_PAIRWISE) {
+            row[1] = url_of(d, pics->map_name[t->image * M + t->left]);
+            row[2] = url_of(d, pics->orig_name[t->image]);
+            row[3] = url_of(d, pics->map_name[t->image * M + t->right]);
+            row[4] = g_strdup(pics->class_of[t->image]);
+            key[3] = pvx_layout_model_name(d->models[t->left]);
+            key[4] = pvx_layout_model_name(d->models[t->right]);
+        } else {
+            row[1] = url_of(d, pics->map_name[t->image * M + t->left]);
+            key[3] = pvx_layout_model_name(d->models[t->left]);
         }
+        g_ptr_array_add(ex->tasks, row);
+        g_ptr_array_add(ex->key, key);
     }
-    /* files */
-    {
-        g_autofree char *tp = g_build_filename(upload, "tasks.csv", NULL);
-        g_autofree char *kp = g_build_filename(ex->dir, "key.csv", NULL);
-        const char *pk[] = {"task_id", "image_id", "class", "left", "right", NULL};
-        const char *ik[] = {"task_id", "image_id", "class", "model", NULL};
-        g_auto(GStrv) classes = g_new0(char *, C + 1);
-        for (int c = 0; c < C; c++)
-            classes[c] = g_strdup(pvx_dataset_class_name(ds, c));
-        g_autofree char *html = layout_html(d, classes);
-        g_autofree char *run = g_path_get_dirname(pvx_store_path(store));
-        g_autofree char *yaml = design_yaml(d, method, classes, I, (int)ex->tasks->len, run);
-        if (!pvx_csv_write(tp, (const char *const *)ex->task_header->pdata, ex->tasks, error) ||
-            !pvx_csv_write(kp, d->type == PVX_STUDY_PAIRWISE ? pk : ik, ex->key, error) ||
-            !write_text(upload, "layout.html", html, error) ||
-            !write_text(ex->dir, "design.yaml", yaml, error))
-            goto out;
+}
+
+/* upload/tasks.csv, key.csv, upload/layout.html and design.yaml of the export @ex. */
+static gboolean write_files(PvxStore *store, const PvxDataset *ds, const PvxStudyDesign *d,
+                            const char *method, const char *upload, const PvxStudyExport *ex,
+                            GError **error)
+{
+    g_autofree char *tp = g_build_filename(upload, "tasks.csv", NULL);
+    g_autofree char *kp = g_build_filename(ex->dir, "key.csv", NULL);
+    const char *pk[] = {"task_id", "image_id", "class", "left", "right", NULL};
+    const char *ik[] = {"task_id", "image_id", "class", "model", NULL};
+    int C = pvx_dataset_num_classes(ds);
+    g_auto(GStrv) classes = g_new0(char *, C + 1);
+    for (int c = 0; c < C; c++)
+        classes[c] = g_strdup(pvx_dataset_class_name(ds, c));
+    g_autofree char *html = layout_html(d, classes);
+    g_autofree char *run = g_path_get_dirname(pvx_store_path(store));
+    g_autofree char *yaml = design_yaml(d, method, classes, ex->images, (int)ex->tasks->len, run);
+    return pvx_csv_write(tp, (const char *const *)ex->task_header->pdata, ex->tasks, error) &&
+           pvx_csv_write(kp, d->type == PVX_STUDY_PAIRWISE ? pk : ik, ex->key, error) &&
+           write_text(upload, "layout.html", html, error) &&
+           write_text(ex->dir, "design.yaml", yaml, error);
+}
+
+PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const PvxDataset *ds,
+                                 const PvxStudyDesign *d, const char *out_dir, GError **error)
+{
+    g_return_val_if_fail(store && cfg && ds && d && out_dir, NULL);
+    g_autofree char *method = design_method(store, d, error);
+    if (!method)
+        return NULL;
+    const PvxParams *ep = pvx_config_section(cfg, "explain");
+    Inputs in = {.method = method, .split = ep ? pvx_params_get_string(ep, "split") : "test"};
+    in.sp = PVX_SPLIT_TEST;
+    pvx_split_from_name(in.split, &in.sp);
+    /* one generator, drawn from in this order: items, picture names, tasks */
+    guint32 seeds[3] = {(guint32)d->seed, (guint32)(d->seed >> 32), g_str_hash(d->name)};
+    g_autoptr(GRand) rng = g_rand_new_with_seed_array(seeds, 3);
+    g_autoptr(PvxStudyExport) ex = g_new0(PvxStudyExport, 1);
+    ex->dir = g_build_filename(out_dir, d->name, NULL);
+    g_autofree char *upload = g_build_filename(ex->dir, "upload", NULL);
+    g_autofree char *imgdir = g_build_filename(upload, "images", NULL);
+    g_autofree gboolean *eligible = NULL;
+    g_autoptr(GArray) chosen = NULL;
+    g_autoptr(GArray) tasks = NULL;
+    Pictures pics = {0};
+    PvxMapRenderOptions ro;
+    render_options(ep, &ro);
+    gboolean ok = read_inputs(store, ds, d, &in, error) &&
+                  (eligible = eligible_items(store, d, &in, error)) &&
+                  (chosen = choose_items(ds, d, &in, eligible, rng, error)) &&
+                  fresh_image_dir(imgdir, error) &&
+                  render_pictures(ds, d, &in, chosen, &ro, rng, imgdir, &pics, ex, error);
+    if (ok) {
+        ex->images = (int)chosen->len;
+        tasks = draw_tasks(d, ex->images, rng);
+        fill_task_tables(d, &in, chosen, &pics, tasks, ex);
+        ok = write_files(store, ds, d, method, upload, ex, error);
     }
-    g_message("study %s: %d images, %u tasks, %d pictures in %s", d->name, I, ex->tasks->len,
-              ex->pictures, ex->dir);
-    ok = TRUE;
-out:
-    for (int i = 0; i < I; i++)
-        g_free(orig_name[i]);
-    for (int i = 0; i < I * M; i++)
-        g_free(map_name[i]);
-    g_strfreev(class_of);
+    if (ok)
+        g_message("study %s: %d images, %u tasks, %d pictures in %s", d->name, ex->images,
+                  ex->tasks->len, ex->pictures, ex->dir);
+    pictures_clear(&pics);
+    inputs_clear(&in);
     return ok ? g_steal_pointer(&ex) : NULL;
 }

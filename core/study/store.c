@@ -5,6 +5,7 @@
 
 #include "pvx/error.h"
 #include "pvx-private/store.h"
+#include "pvx-private/run-layout.h"
 #include "study-private.h"
 
 /* One column of the answers as a string dataset. */
@@ -20,14 +21,14 @@ static gboolean write_answer_column(PvxStore *store, const char *path,
 static gboolean write_f64(PvxStore *store, const char *base, const char *name, const double *v,
                           int64_t n, GError **error)
 {
-    g_autofree char *p = g_strdup_printf("%s/%s", base, name);
+    g_autofree char *p = pvx_layout_join(base, name);
     return pvx_store_write_f64(store, p, 1, &n, v, error);
 }
 
 static gboolean write_i64(PvxStore *store, const char *base, const char *name, const int64_t *v,
                           int64_t n, GError **error)
 {
-    g_autofree char *p = g_strdup_printf("%s/%s", base, name);
+    g_autofree char *p = pvx_layout_join(base, name);
     return pvx_store_write_i64(store, p, 1, &n, v, error);
 }
 
@@ -45,9 +46,9 @@ static gboolean write_model_column(PvxStore *store, const char *models, const ch
 static gboolean write_answers(PvxStore *store, const char *base, const PvxStudyAnswers *answers,
                               const PvxStudyIssues *is, GError **error)
 {
-    g_autofree char *w = g_strconcat(base, "/worker_id", NULL);
-    g_autofree char *t = g_strconcat(base, "/task_id", NULL);
-    g_autofree char *a = g_strconcat(base, "/answer", NULL);
+    g_autofree char *w = pvx_layout_join(base, "worker_id");
+    g_autofree char *t = pvx_layout_join(base, "task_id");
+    g_autofree char *a = pvx_layout_join(base, "answer");
     const struct {
         const char *name;
         int value;
@@ -69,8 +70,9 @@ static gboolean write_answers(PvxStore *store, const char *base, const PvxStudyA
                                      error);
 }
 
-static gboolean write_pairwise(PvxStore *store, const char *base, const PvxStudyAnalysis *an,
-                               GError **error)
+/* The pairwise analysis of study @name under its analysis group @base. */
+static gboolean write_pairwise(PvxStore *store, const char *name, const char *base,
+                               const PvxStudyAnalysis *an, GError **error)
 {
     guint np = an->pairs->len;
     g_autofree const char **a = g_new0(const char *, np + 1);
@@ -96,9 +98,9 @@ static gboolean write_pairwise(PvxStore *store, const char *base, const PvxStudy
         for (int k = 0; k < 4; k++)
             pn[k][i] = n[k];
     }
-    g_autofree char *pairs = g_strconcat(base, "/pairs", NULL);
-    g_autofree char *pa = g_strconcat(pairs, "/a", NULL);
-    g_autofree char *pb = g_strconcat(pairs, "/b", NULL);
+    g_autofree char *pairs = pvx_layout_study_analysis_pairs(name);
+    g_autofree char *pa = pvx_layout_join(pairs, "a");
+    g_autofree char *pb = pvx_layout_join(pairs, "b");
     static const char *const vnames[7] = {
         "mean", "a_preferred", "b_preferred", "equal", "alpha_nominal", "chi2", "p"};
     static const char *const nnames[4] = {"answers", "n_a", "n_b", "n_equal"};
@@ -113,7 +115,7 @@ static gboolean write_pairwise(PvxStore *store, const char *base, const PvxStudy
             if (!write_i64(store, pairs, nnames[k], pn[k], np, error))
                 return FALSE;
     }
-    g_autofree char *models = g_strconcat(base, "/models", NULL);
+    g_autofree char *models = pvx_layout_study_analysis_models(name);
     int64_t n_tasks = 0;
     while (an->task_ids && an->task_ids[n_tasks])
         n_tasks++;
@@ -129,11 +131,12 @@ static gboolean write_pairwise(PvxStore *store, const char *base, const PvxStudy
            (n_tasks == 0 || write_f64(store, base, "task_std", an->task_std, n_tasks, error));
 }
 
-static gboolean write_identify(PvxStore *store, const char *base, const PvxStudyAnalysis *an,
-                               GError **error)
+/* The identification analysis of study @name under its analysis group @base. */
+static gboolean write_identify(PvxStore *store, const char *name, const char *base,
+                               const PvxStudyAnalysis *an, GError **error)
 {
     guint nm = an->models->len;
-    g_autofree char *models = g_strconcat(base, "/models", NULL);
+    g_autofree char *models = pvx_layout_study_analysis_models(name);
     if (!write_model_column(store, models, "accuracy", an, G_STRUCT_OFFSET(PvxStudyModel, accuracy),
                             error) ||
         !write_model_column(store, models, "error_rate", an,
@@ -152,8 +155,8 @@ static gboolean write_identify(PvxStore *store, const char *base, const PvxStudy
         if (m->confusion)
             memcpy(conf + i * per, m->confusion, per * sizeof(double));
     }
-    g_autofree char *cp = g_strconcat(models, "/confusion", NULL);
-    g_autofree char *cl = g_strconcat(base, "/classes", NULL);
+    g_autofree char *cp = pvx_layout_join(models, "confusion");
+    g_autofree char *cl = pvx_layout_join(base, "classes");
     return (an->n_classes == 0 || pvx_store_write_f64(store, cp, 3, shape, conf, error)) &&
            (!an->classes || !an->classes[0] ||
             pvx_store_write_strings(store, cl, (const char *const *)an->classes, error));
@@ -172,7 +175,7 @@ static gboolean check_key(PvxStore *store, const char *base, const char *name,
                     pvx_study_type_name(key->type));
         return FALSE;
     }
-    g_autofree char *ids_path = g_strconcat(base, "/key/task_id", NULL);
+    g_autofree char *ids_path = pvx_layout_study_key_column(name, "task_id");
     g_auto(GStrv) ids = pvx_store_read_strings(store, ids_path, error);
     if (!ids)
         return FALSE;
@@ -198,19 +201,20 @@ gboolean pvx_study_store_analysis(PvxStore *store, const char *name, const PvxSt
                                   const char *dir, GError **error)
 {
     g_return_val_if_fail(store && name && key && answers && an, FALSE);
-    g_autofree char *base = g_strdup_printf("/study/%s", name);
+    g_autofree char *base = pvx_layout_study_design(name);
     if (!pvx_store_exists(store, base)) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND,
-                    "%s has no study '%s' (/study/%s is written by the study stage of pvx run)",
-                    pvx_store_path(store), name, name);
+                    "%s has no study '%s' (%s is written by the study stage of pvx run)",
+                    pvx_store_path(store), name, base);
         return FALSE;
     }
     if (!check_key(store, base, name, key, error))
         return FALSE;
-    g_autofree char *ans = g_strconcat(base, "/answers", NULL);
-    g_autofree char *res = g_strconcat(base, "/analysis", NULL);
+    g_autofree char *ans = pvx_layout_study_answers(name);
+    g_autofree char *res = pvx_layout_study_analysis(name);
     g_autofree char *json = pvx_study_analysis_json(an);
-    g_autofree char *models_path = g_strconcat(res, "/models/model", NULL);
+    g_autofree char *models_group = pvx_layout_study_analysis_models(name);
+    g_autofree char *models_path = pvx_layout_join(models_group, "model");
     g_autofree const char **models = g_new0(const char *, an->models->len + 1);
     for (guint i = 0; i < an->models->len; i++)
         models[i] = ((const PvxStudyModel *)an->models->pdata[i])->model;
@@ -229,6 +233,6 @@ gboolean pvx_study_store_analysis(PvxStore *store, const char *name, const PvxSt
     for (int k = 0; k < 3; k++)
         if (!pvx_store_set_attr_double(store, res, alpha_names[k], an->alpha[k], error))
             return FALSE;
-    return an->type == PVX_STUDY_PAIRWISE ? write_pairwise(store, res, an, error)
-                                          : write_identify(store, res, an, error);
+    return an->type == PVX_STUDY_PAIRWISE ? write_pairwise(store, name, res, an, error)
+                                          : write_identify(store, name, res, an, error);
 }

@@ -6,6 +6,8 @@
 #include "pvx-private/ops.h"
 #include "pvx-private/progress.h"
 #include "pvx-private/train.h"
+#include "pvx-private/weights.h"
+#include "pvx-private/run-layout.h"
 
 /* Stream tags of the seeded choices (see train.h, "Determinism"). */
 #define STREAM_VAL 0x7661ull   /* val split carving */
@@ -345,12 +347,12 @@ static gboolean write_checkpoint(PvxTrainer *t, PvxStore *store, const char *gro
     gboolean own = !pvx_store_in_transaction(store);
     if (own && !pvx_store_begin(store, error))
         return FALSE;
-    g_autofree char *ck = sub(group, "checkpoint");
+    g_autofree char *ck = pvx_layout_train_checkpoint(group);
     g_autofree char *w = sub(ck, "weights");
     g_autofree char *o = sub(ck, "optimizer");
     g_autofree char *b = sub(ck, "best");
-    g_autofree char *h = sub(group, "history");
-    g_autofree char *v = sub(group, "val_indices");
+    g_autofree char *h = pvx_layout_train_history(group);
+    g_autofree char *v = pvx_layout_train_val_indices(group);
     gboolean ok = pvx_store_delete(store, w, error) &&
                   pvx_model_save_weights(t->model, store, w, error) &&
                   pvx_sgd_save(t->sgd, store, o, error) && write_best(t, store, b, error) &&
@@ -377,12 +379,12 @@ static gboolean write_checkpoint(PvxTrainer *t, PvxStore *store, const char *gro
 
 static gboolean read_checkpoint(PvxTrainer *t, PvxStore *store, const char *group, GError **error)
 {
-    g_autofree char *ck = sub(group, "checkpoint");
+    g_autofree char *ck = pvx_layout_train_checkpoint(group);
     g_autofree char *w = sub(ck, "weights");
     g_autofree char *o = sub(ck, "optimizer");
     g_autofree char *b = sub(ck, "best");
-    g_autofree char *h = sub(group, "history");
-    g_autofree char *v = sub(group, "val_indices");
+    g_autofree char *h = pvx_layout_train_history(group);
+    g_autofree char *v = pvx_layout_train_val_indices(group);
     int64_t epoch = 0, best_epoch = 0, bad = 0, stopped = 0;
     double best_metric = 0;
     if (!pvx_store_get_attr_int(store, ck, "epoch", &epoch, error) ||
@@ -548,7 +550,7 @@ static gboolean train_epoch(PvxTrainer *t, int epoch, PvxEpochStats *st, GError 
 
 gboolean pvx_trainer_run(PvxTrainer *t, PvxStore *store, const char *group, GError **error)
 {
-    g_autofree char *ck = group ? sub(group, "checkpoint") : NULL;
+    g_autofree char *ck = group ? pvx_layout_train_checkpoint(group) : NULL;
     if (store && pvx_store_exists(store, ck)) {
         if (!read_checkpoint(t, store, group, error)) {
             g_prefix_error(error, "cannot resume from the checkpoint: ");

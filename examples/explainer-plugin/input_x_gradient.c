@@ -9,8 +9,6 @@
  *     make && pvx plugins --plugin-dir . input-x-gradient
  * See docs/writing-a-plugin.md for a walk through this file.
  */
-#define G_LOG_DOMAIN "pvx-input-x-gradient"
-
 #include <math.h>
 
 #include <pvx/pvx.h>

@@ -27,3 +27,4 @@
 #include "prune-stage.h"
 #include "report.h"
 #include "study.h"
+#include "run-layout.h"

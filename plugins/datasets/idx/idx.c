@@ -13,8 +13,6 @@
  * (value/255): mean 0.28604, population std 0.35302 (the test
  * idx_fashion_mnist_train_statistics_match_defaults recomputes them from the files).
  */
-#define G_LOG_DOMAIN "pvx-idx"
-
 #include <errno.h>
 #include <string.h>
 #include <zlib.h>

@@ -11,8 +11,6 @@
  * get_item reproduces torchvision's eval transform on a PIL image: convert("RGB"),
  * Resize(resize) (bilinear, shorter side), CenterCrop(size), ToTensor, Normalize(mean, std).
  */
-#define G_LOG_DOMAIN "pvx-imagefolder"
-
 #include <string.h>
 
 #include <pvx/pvx.h>

@@ -12,8 +12,6 @@
  * background sits at 0.5 and the palette spreads around it, so measured statistics would depend
  * on the scene parameters; a fixed, documented choice keeps trained models reusable across them.
  */
-#define G_LOG_DOMAIN "pvx-kandinsky"
-
 #include <string.h>
 
 #include <pvx/pvx.h>

@@ -5,8 +5,6 @@
  * accuracy over the items of each true class (NaN for a class with no items). The confusion
  * matrix counts items by true class (row) and predicted class (column).
  */
-#define G_LOG_DOMAIN "pvx-accuracy"
-
 #include <math.h>
 #include <string.h>
 

@@ -9,8 +9,6 @@
  *   increase  1 when O > Y, else 0 (Increase in Confidence is its mean)
  * Lower drop and higher increase are better.
  */
-#define G_LOG_DOMAIN "pvx-average-drop"
-
 #include "../xai-metric.h"
 
 static const PvxParamSpec drop_params[] = {

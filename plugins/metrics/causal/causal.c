@@ -17,12 +17,6 @@
  * RISE's blur kernel is scipy's gaussian_filter of an 11 × 11 delta (tails reflected back in);
  * pvx's is the plain sampled Gaussian normalised to sum 1.
  */
-#ifdef PVX_CAUSAL_INSERTION
-#define G_LOG_DOMAIN "pvx-insertion"
-#else
-#define G_LOG_DOMAIN "pvx-deletion"
-#endif
-
 #include "../xai-metric.h"
 
 typedef struct {

@@ -7,8 +7,6 @@
  *            for one pixel. Higher is sparser.
  * Both are NaN for an all-zero map.
  */
-#define G_LOG_DOMAIN "pvx-complexity"
-
 #include <stdlib.h>
 
 #include "../xai-metric.h"

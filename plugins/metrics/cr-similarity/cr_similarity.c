@@ -6,8 +6,6 @@
  *   iou_top   IoU of the round(`fraction` · H·W) most relevant pixels of the two maps
  * At CR 1 the maps are their own reference: 1, 1, 1.
  */
-#define G_LOG_DOMAIN "pvx-cr-similarity"
-
 #include "../xai-metric.h"
 
 static const PvxParamSpec sim_params[] = {

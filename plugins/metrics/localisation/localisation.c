@@ -12,22 +12,18 @@
  * an empty mask scores NaN (left out of summaries). Higher is better for all four.
  */
 #if LOC_KIND == 0
-#define G_LOG_DOMAIN "pvx-pointing-game"
 #define LOC_NAME "pointing-game"
 #define LOC_RESULT "hit"
 #define LOC_DOC "pointing game: the map's maximum falls in the ground-truth mask (with a tolerance)"
 #elif LOC_KIND == 1
-#define G_LOG_DOMAIN "pvx-energy-pointing-game"
 #define LOC_NAME "energy-pointing-game"
 #define LOC_RESULT "energy"
 #define LOC_DOC "energy-based pointing game: share of the map's mass inside the ground-truth mask"
 #elif LOC_KIND == 2
-#define G_LOG_DOMAIN "pvx-topk-iou"
 #define LOC_NAME "topk-iou"
 #define LOC_RESULT "iou"
 #define LOC_DOC "IoU of the map's top-k % pixels with the ground-truth mask"
 #else
-#define G_LOG_DOMAIN "pvx-rank-accuracy"
 #define LOC_NAME "rank-accuracy"
 #define LOC_RESULT "rank_accuracy"
 #define LOC_DOC "relevance rank accuracy: share of the |mask| most relevant pixels inside the mask"

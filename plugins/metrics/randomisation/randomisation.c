@@ -12,8 +12,6 @@
  *   spearman, ssim             per item, after the last randomised layer (`depth` layers)
  *   spearman_layers, ssim_layers [n, depth]: after each layer, top layer first
  */
-#define G_LOG_DOMAIN "pvx-randomisation"
-
 #include "../xai-metric.h"
 
 static const PvxParamSpec rand_params[] = {

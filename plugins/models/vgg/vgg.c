@@ -12,8 +12,6 @@
 
 #include <pvx/pvx.h>
 
-#define G_LOG_DOMAIN_VGG "pvx-vgg"
-
 static const char *const arch_choices[] = {
     "vgg11",    "vgg13",    "vgg16",    "vgg19",    "vgg11_bn",
     "vgg13_bn", "vgg16_bn", "vgg19_bn", "vgg-mini", NULL,
@@ -137,8 +135,7 @@ static PvxModel *vgg_build(const PvxParams *params, const int64_t chw[3], int nu
         return NULL;
     }
     pvx_model_init(m, (guint64)pvx_params_get_int(params, "seed"));
-    g_log(G_LOG_DOMAIN_VGG, G_LOG_LEVEL_DEBUG, "built %s: %" G_GINT64_FORMAT " parameters", name,
-          pvx_model_num_params(m));
+    g_debug("built %s: %" G_GINT64_FORMAT " parameters", name, pvx_model_num_params(m));
     return g_steal_pointer(&m);
 }
 
