@@ -5,6 +5,7 @@
 #include "error.h"
 #include "tensor.h"
 #include "ops.h"
+#include "random.h"
 #include "params.h"
 #include "plugin.h"
 #include "registry.h"

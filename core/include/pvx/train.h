@@ -31,6 +31,7 @@
 #include "dataset.h"
 #include "nn.h"
 #include "optim.h"
+#include "random.h"
 #include "store.h"
 #include "tensor.h"
 
@@ -71,12 +72,8 @@ gboolean pvx_lr_params_check(const PvxLrParams *p, GError **error);
 double pvx_lr_at(const PvxLrParams *p, int64_t t);
 
 /* ---------------------------------------------------------------------------------------------
- * Seeded helpers.
+ * Seeded helpers (pvx_hash64 and pvx_permutation: random.h).
  */
-/* A well-mixed 64-bit value from (seed, a, b) (splitmix64 chain). */
-guint64 pvx_hash64(guint64 seed, guint64 a, guint64 b);
-/* Fisher–Yates permutation of 0..n-1 driven by @seed. @out holds n entries. */
-void pvx_permutation(int64_t n, guint64 seed, int64_t *out);
 /* Splits 0..n-1 into a val part of round(n · fraction) items and a train part (each sorted
  * ascending), by a seeded permutation. Returns: (transfer full) the train indices, n_train in
  * @n_train; the val indices (transfer full) in @val, n_val in @n_val. */
