@@ -53,8 +53,6 @@ char *pvx_params_valid_keys(const PvxParamSpec *specs, const char *const *extra)
 /* Writes "name: value\n" for every parameter, indented by @indent spaces, as YAML that loads
  * back to the same values. */
 void pvx_params_emit(const PvxParams *p, GString *out, int indent);
-/* Appends a double-quoted YAML string. */
-void pvx_emit_string(GString *out, const char *s);
 
 /* Applies one override "a.b.c=value" (index is 1-based) to the tree at *root (a mapping).
  * @kind is "--set". */
