@@ -4,6 +4,4 @@
 #include "pvx/error.h"
 #include "pvx/explainer.h"
 #include "pvx/heatmap.h"
-
-/* matplotlib's viridis, 256 RGB entries in [0, 1]. */
-extern const float pvx_viridis_table[256][3];
+#include "pvx/viridis.h"
