@@ -60,59 +60,49 @@ void pvx_escape_csv_field(GString *out, const char *s)
     g_string_append_c(out, '"');
 }
 
-/* The escapes JSON and YAML share inside double quotes; FALSE for a byte they spell
- * differently or not at all. */
-static gboolean append_c_escape(GString *out, unsigned char c)
+/* A double-quoted literal as JSON and YAML write it: " and \\ backslashed, \n \r \t spelled so;
+ * the other bytes below 0x20 (and DEL with @escape_del) in @control_format. */
+static void append_double_quoted(GString *out, const char *s, const char *control_format,
+                                 gboolean escape_del)
 {
-    switch (c) {
-    case '"':
-        g_string_append(out, "\\\"");
-        return TRUE;
-    case '\\':
-        g_string_append(out, "\\\\");
-        return TRUE;
-    case '\n':
-        g_string_append(out, "\\n");
-        return TRUE;
-    case '\r':
-        g_string_append(out, "\\r");
-        return TRUE;
-    case '\t':
-        g_string_append(out, "\\t");
-        return TRUE;
-    default:
-        return FALSE;
+    g_string_append_c(out, '"');
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        switch (*p) {
+        case '"':
+            g_string_append(out, "\\\"");
+            break;
+        case '\\':
+            g_string_append(out, "\\\\");
+            break;
+        case '\n':
+            g_string_append(out, "\\n");
+            break;
+        case '\r':
+            g_string_append(out, "\\r");
+            break;
+        case '\t':
+            g_string_append(out, "\\t");
+            break;
+        default:
+            if (*p < 0x20 || (escape_del && *p == 0x7f))
+                g_string_append_printf(out, control_format, *p);
+            else
+                g_string_append_c(out, (char)*p);
+        }
     }
+    g_string_append_c(out, '"');
 }
 
 void pvx_escape_json(GString *out, const char *s)
 {
     g_return_if_fail(out != NULL);
-    g_string_append_c(out, '"');
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (append_c_escape(out, *p))
-            continue;
-        if (*p < 0x20)
-            g_string_append_printf(out, "\\u%04x", *p);
-        else
-            g_string_append_c(out, (char)*p);
-    }
-    g_string_append_c(out, '"');
+    append_double_quoted(out, s, "\\u%04x", FALSE);
 }
 
 void pvx_escape_yaml(GString *out, const char *s)
 {
     g_return_if_fail(out != NULL);
-    g_string_append_c(out, '"');
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (append_c_escape(out, *p))
-            continue;
-        if (*p < 0x20 || *p == 0x7f)
-            g_string_append_printf(out, "\\x%02x", *p);
-        else
-            g_string_append_c(out, (char)*p);
-    }
-    g_string_append_c(out, '"');
+    append_double_quoted(out, s, "\\x%02x", TRUE);
 }
 
 void pvx_escape_js_single(GString *out, const char *s)
