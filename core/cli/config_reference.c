@@ -6,22 +6,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "pvx-private/escape.h"
 #include "runs.h"
 
-/* Markdown table cells: '|' would end the cell, a newline the row. */
+/* Markdown table cell text (pvx_escape_markdown_cell). Returns: (transfer full). */
 static char *cell(const char *text)
 {
     GString *s = g_string_new(NULL);
-    for (const char *c = text ? text : ""; *c; c++) {
-        if (*c == '|')
-            g_string_append(s, "\\|");
-        else if (*c == '<')
-            g_string_append(s, "&lt;");
-        else if (*c == '\n')
-            g_string_append_c(s, ' ');
-        else
-            g_string_append_c(s, *c);
-    }
+    pvx_escape_markdown_cell(s, text);
     return g_string_free(s, FALSE);
 }
 

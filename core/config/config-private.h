@@ -12,8 +12,6 @@ G_BEGIN_DECLS
 /* Writes "name: value\n" for every parameter, indented by @indent spaces, as YAML that loads
  * back to the same values. */
 void pvx_params_emit(const PvxParams *p, GString *out, int indent);
-/* Appends a double-quoted YAML string. */
-void pvx_emit_string(GString *out, const char *s);
 
 /* One validated section (or one entry of a list section), stored by path: "" (root),
  * "preview", "explain[1]", "explain[1].child". A list section itself is stored under its

@@ -5,35 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-void pvx_emit_string(GString *out, const char *s)
-{
-    g_string_append_c(out, '"');
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        switch (*c) {
-        case '"':
-            g_string_append(out, "\\\"");
-            break;
-        case '\\':
-            g_string_append(out, "\\\\");
-            break;
-        case '\n':
-            g_string_append(out, "\\n");
-            break;
-        case '\t':
-            g_string_append(out, "\\t");
-            break;
-        case '\r':
-            g_string_append(out, "\\r");
-            break;
-        default:
-            if (*c < 0x20 || *c == 0x7f)
-                g_string_append_printf(out, "\\x%02x", *c);
-            else
-                g_string_append_c(out, (char)*c);
-        }
-    }
-    g_string_append_c(out, '"');
-}
+#include "pvx-private/escape.h"
 
 /* The shortest text that reads back as the same double, always recognisable as a float. */
 static void emit_double(GString *out, double d)
@@ -76,7 +48,7 @@ static void emit_value(GString *out, const PvxParamValue *v)
     case PVX_PARAM_STRING:
     case PVX_PARAM_CHOICE:
     case PVX_PARAM_PATH:
-        pvx_emit_string(out, v->s);
+        pvx_escape_yaml(out, v->s);
         return;
     case PVX_PARAM_INT_LIST:
     case PVX_PARAM_DOUBLE_LIST:
@@ -90,7 +62,7 @@ static void emit_value(GString *out, const PvxParamValue *v)
             else if (v->type == PVX_PARAM_DOUBLE_LIST)
                 emit_double(out, v->dlist[k]);
             else
-                pvx_emit_string(out, v->slist[k]);
+                pvx_escape_yaml(out, v->slist[k]);
         }
         g_string_append_c(out, ']');
         return;
@@ -162,7 +134,7 @@ static void emit_block(const PvxConfig *cfg, const char *path, int indent, GStri
     pvx_params_emit(sv->params, out, indent);
     if (sv->plugin) {
         g_string_append_printf(out, "%*splugin: ", indent, "");
-        pvx_emit_string(out, sv->plugin->desc->name);
+        pvx_escape_yaml(out, sv->plugin->desc->name);
         g_string_append_c(out, '\n');
         g_autoptr(GString) body = g_string_new(NULL);
         pvx_params_emit(sv->plugin_params, body, indent + 2);

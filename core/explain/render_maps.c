@@ -55,9 +55,7 @@ static uint8_t to_byte(double c)
 
 void pvx_colormap_rgb(PvxColormap cmap, double v, uint8_t rgb[3])
 {
-    if (!(v >= 0.0))
-        v = 0.0; /* NaN too */
-    int i = v >= 1.0 ? 255 : MIN((int)floor(v * 256.0), 255);
+    int i = pvx_viridis_index(v); /* matplotlib's LUT sampling, for jet too */
     if (cmap == PVX_COLORMAP_VIRIDIS) {
         for (int c = 0; c < 3; c++)
             rgb[c] = to_byte(pvx_viridis_table[i][c]);

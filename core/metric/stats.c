@@ -5,56 +5,7 @@
 #include <string.h>
 
 #include "pvx/metric.h"
-
-/* xoshiro256** seeded through splitmix64 (the generator nn.h uses for weights). */
-typedef struct {
-    guint64 s[4];
-} Rng;
-
-static guint64 splitmix64(guint64 *x)
-{
-    guint64 z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(Rng *r, guint64 seed)
-{
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-}
-
-static inline guint64 rotl(guint64 x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static guint64 rng_next(Rng *r)
-{
-    guint64 *s = r->s;
-    guint64 result = rotl(s[1] * 5, 7) * 9;
-    guint64 t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* Uniform in [0, n) without modulo bias (Lemire's multiply-shift with rejection). */
-static int64_t rng_below(Rng *r, int64_t n)
-{
-    guint64 bound = (guint64)n;
-    for (;;) {
-        unsigned __int128 m = (unsigned __int128)rng_next(r) * bound;
-        guint64 low = (guint64)m;
-        if (low >= bound || low >= (-bound) % bound)
-            return (int64_t)(m >> 64);
-    }
-}
+#include "pvx/random.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -97,13 +48,13 @@ void pvx_metric_summarize(const double *values, int64_t n, int resamples, double
     }
     if (resamples <= 0)
         return;
-    Rng rng;
-    rng_seed(&rng, seed);
+    PvxRng rng;
+    pvx_rng_init(&rng, seed);
     g_autofree double *means = g_new(double, resamples);
     for (int b = 0; b < resamples; b++) {
         double s = 0;
         for (int64_t i = 0; i < m; i++)
-            s += v[rng_below(&rng, m)];
+            s += v[pvx_rng_below(&rng, m)];
         means[b] = s / (double)m;
     }
     qsort(means, (size_t)resamples, sizeof(double), cmp_double);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "nn-private.h"
+#include "pvx/random.h"
 
 static int64_t shape_numel(int ndim, const int64_t *shape)
 {
@@ -62,13 +63,6 @@ static PvxTensor *layer_out(PvxModel *m, PvxLayer *l, gboolean own, const Flow *
     int k = in->buf == 0 ? 1 : 0;
     *buf_out = k;
     return buffer_view(&m->buf[k], nd, shape);
-}
-
-static guint64 mix64(guint64 z)
-{
-    z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT(0x94d049bb133111eb);
-    return z ^ (z >> 31);
 }
 
 PvxTensor *pvx_model_forward(PvxModel *m, PvxTensor *x, PvxForwardMode mode, GError **error)
@@ -161,7 +155,7 @@ PvxTensor *pvx_model_forward(PvxModel *m, PvxTensor *x, PvxForwardMode mode, GEr
                 if (s->drop_mask && !pvx_tensor_same_shape(s->drop_mask, cur.t))
                     g_clear_pointer(&s->drop_mask, pvx_tensor_unref);
                 out = layer_out(m, l, own, &cur, nd, os, &y.buf);
-                y.t = pvx_dropout_forward(cur.t, l->p, TRUE, mix64(seed * 1000003u + i), out,
+                y.t = pvx_dropout_forward(cur.t, l->p, TRUE, pvx_mix64(seed * 1000003u + i), out,
                                           &s->drop_mask, error);
             }
             break;

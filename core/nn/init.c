@@ -2,50 +2,16 @@
 #include <math.h>
 
 #include "nn-private.h"
+#include "pvx/random.h"
 
-/* xoshiro256** (Blackman & Vigna), seeded through splitmix64. */
-typedef struct {
-    guint64 s[4];
-} Rng;
-
-static guint64 splitmix64(guint64 *x)
-{
-    guint64 z = (*x += G_GUINT64_CONSTANT(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static inline guint64 rotl(guint64 x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static guint64 rng_next(Rng *r)
-{
-    guint64 result = rotl(r->s[1] * 5, 7) * 9, t = r->s[1] << 17;
-    r->s[2] ^= r->s[0];
-    r->s[3] ^= r->s[1];
-    r->s[1] ^= r->s[2];
-    r->s[0] ^= r->s[3];
-    r->s[2] ^= t;
-    r->s[3] = rotl(r->s[3], 45);
-    return result;
-}
-
-static void rng_seed(Rng *r, guint64 seed, guint64 stream, guint64 block)
+/* Block @block of stream @stream: a xoshiro256** stream whose seed mixes (seed, stream, block)
+ * through splitmix64, so every block draws the same numbers whichever thread fills it. */
+static void rng_seed(PvxRng *r, guint64 seed, guint64 stream, guint64 block)
 {
     guint64 x = seed;
-    x ^= splitmix64(&(guint64){stream * 0x632be59bd9b4e019u + 1});
-    x ^= splitmix64(&(guint64){block * 0x8cb92ba72f3d8dd7u + 2});
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&x);
-}
-
-/* Uniform in [0, 1) with 53 random bits. */
-static double rng_uniform(Rng *r)
-{
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+    x ^= pvx_splitmix64(&(guint64){stream * 0x632be59bd9b4e019u + 1});
+    x ^= pvx_splitmix64(&(guint64){block * 0x8cb92ba72f3d8dd7u + 2});
+    pvx_rng_init(r, x);
 }
 
 #define BLOCK 65536
@@ -61,14 +27,14 @@ static void normal_blocks(int64_t b0, int64_t b1, void *data)
 {
     const NormalJob *j = data;
     for (int64_t b = b0; b < b1; b++) {
-        Rng r;
+        PvxRng r;
         rng_seed(&r, j->seed, j->stream, (guint64)b);
         int64_t end = MIN(j->n, (b + 1) * BLOCK);
         for (int64_t i = b * BLOCK; i < end; i += 2) {
             /* Box–Muller: 1 - u lies in (0, 1], so the log is finite.
              * Single precision is plenty for float weights and twice as fast on VGG's 138M;
              * u1 keeps its 53-bit resolution in float's exponent, so the tails reach 8.6 sigma. */
-            float u1 = (float)(1.0 - rng_uniform(&r)), u2 = (float)rng_uniform(&r);
+            float u1 = (float)(1.0 - pvx_rng_uniform(&r)), u2 = (float)pvx_rng_uniform(&r);
             float rad = sqrtf(-2.0f * logf(u1)) * (float)j->std, s, c;
             sincosf(2.0f * (float)G_PI * u2, &s, &c);
             j->data[i] = rad * c;

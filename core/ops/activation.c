@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ops-private.h"
+#include "pvx/random.h"
 
 /* Element-wise loops split into ranges of at least this many elements per thread: below it a
  * wake-up of the pool costs more than the loop. */
@@ -74,22 +75,15 @@ void pvx_ops_relu_gate(float *y, const float *gate, int64_t n)
     pvx_parallel_for(n, ELEMENT_GRAIN, relu_backward_range, &j);
 }
 
-/* splitmix64's finaliser: a counter-based generator, so element i's draw depends only on
- * (seed, i) and not on how the range is split between threads. */
-static inline guint64 mix64(guint64 z)
-{
-    z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
+/* Counter-based draws (pvx_mix64): element i's draw depends only on (seed, i), not on how the
+ * range is split between threads. */
 static void dropout_range(int64_t i0, int64_t i1, void *data)
 {
     const MapJob *j = data;
-    guint64 base = mix64(j->seed);
+    guint64 base = pvx_mix64(j->seed);
     for (int64_t i = i0; i < i1; i++) {
         guint64 draw =
-            mix64(base + G_GUINT64_CONSTANT(0x9e3779b97f4a7c15) * (guint64)(i + 1)) >> 40;
+            pvx_mix64(base + G_GUINT64_CONSTANT(0x9e3779b97f4a7c15) * (guint64)(i + 1)) >> 40;
         float m = draw >= j->threshold ? j->scale : 0.0f;
         if (j->mask != NULL)
             j->mask[i] = m;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "plot-private.h"
+#include "pvx-private/viridis.h"
 
 /* Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour
  * vision deficiency. */
@@ -18,13 +19,6 @@ static const double palette[][3] = {
 };
 #define N_PALETTE ((int)G_N_ELEMENTS(palette))
 #define N_MARKERS 6
-
-/* viridis (matplotlib), sampled at 0, 0.1, …, 1 and interpolated linearly between. */
-static const double viridis[11][3] = {
-    {0.267, 0.005, 0.329}, {0.283, 0.141, 0.458}, {0.254, 0.265, 0.530}, {0.207, 0.372, 0.553},
-    {0.164, 0.471, 0.558}, {0.128, 0.567, 0.551}, {0.135, 0.659, 0.518}, {0.267, 0.749, 0.441},
-    {0.478, 0.821, 0.318}, {0.741, 0.873, 0.150}, {0.993, 0.906, 0.144},
-};
 
 enum { FONT_TICK, FONT_LABEL, FONT_TITLE, FONT_LEGEND };
 static const double font_size[] = {8, 9, 10.5, 8.5};
@@ -600,15 +594,6 @@ static void render_chart(const PvxPlot *p, cairo_t *cr, double top)
 
 /* ---- heat matrix ---- */
 
-static void viridis_at(double t, double rgb[3])
-{
-    t = CLAMP(t, 0, 1) * 10;
-    int i = MIN((int)t, 9);
-    double u = t - i;
-    for (int c = 0; c < 3; c++)
-        rgb[c] = viridis[i][c] + (viridis[i + 1][c] - viridis[i][c]) * u;
-}
-
 static void matrix_range(const PvxPlot *p, double *lo, double *hi)
 {
     if (p->matrix_fixed) {
@@ -669,7 +654,7 @@ static void render_matrix(const PvxPlot *p, cairo_t *cr, double top)
             double v = p->matrix[(gsize)r * p->cols + c];
             double rgb[3] = {0.85, 0.85, 0.85};
             if (isfinite(v))
-                viridis_at((v - lo) / (hi - lo), rgb);
+                pvx_viridis_rgb((v - lo) / (hi - lo), rgb);
             cairo_rectangle(cr, x0 + c * cw, y0 + r * ch, cw, ch);
             set_rgb(cr, rgb);
             cairo_fill(cr);
@@ -699,7 +684,7 @@ static void render_matrix(const PvxPlot *p, cairo_t *cr, double top)
     cairo_pattern_t *grad = cairo_pattern_create_linear(0, y1, 0, y0);
     for (int i = 0; i <= 16; i++) {
         double rgb[3];
-        viridis_at(i / 16.0, rgb);
+        pvx_viridis_rgb(i / 16.0, rgb);
         cairo_pattern_add_color_stop_rgb(grad, i / 16.0, rgb[0], rgb[1], rgb[2]);
     }
     cairo_rectangle(cr, bx, y0, bar_w, y1 - y0);

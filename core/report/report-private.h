@@ -30,9 +30,6 @@ typedef struct {
     GPtrArray *metrics; /* ReportMetric* */
 } ReportData;
 
-/* HTML-escaped copy of @s. Returns: (transfer full). */
-char *report_escape(const char *s);
-
 /* Figures into dir/report/<name>.{png,pdf,svg}; each returns FALSE + error, or TRUE with
  * *written set when there was something to draw. */
 gboolean report_figure_accuracy(const ReportData *d, gboolean *written, GError **error);

@@ -9,31 +9,8 @@
 #include "pvx/error.h"
 #include "pvx-private/report.h"
 #include "pvx-private/run-layout.h"
+#include "pvx-private/escape.h"
 #include "report-private.h"
-
-char *report_escape(const char *s)
-{
-    GString *o = g_string_new(NULL);
-    for (const char *c = s ? s : ""; *c; c++) {
-        switch (*c) {
-        case '&':
-            g_string_append(o, "&amp;");
-            break;
-        case '<':
-            g_string_append(o, "&lt;");
-            break;
-        case '>':
-            g_string_append(o, "&gt;");
-            break;
-        case '"':
-            g_string_append(o, "&quot;");
-            break;
-        default:
-            g_string_append_c(o, *c);
-        }
-    }
-    return g_string_free(o, FALSE);
-}
 
 /* ---------------------------------------------------------------------------------------------
  * Reading the store.
@@ -231,7 +208,7 @@ static void num(GString *h, double v, const char *fmt)
 
 static void figure(GString *h, const char *name, const char *caption)
 {
-    g_autofree char *cap = report_escape(caption);
+    g_autofree char *cap = pvx_escape_html_new(caption);
     g_string_append_printf(h,
                            "<figure><img src=\"report/%s.png\" alt=\"%s\">"
                            "<figcaption>%s — <a href=\"report/%s.pdf\">PDF</a> · "
@@ -252,10 +229,10 @@ static void section_header(GString *h, ReportData *d)
     g_autofree char *name = attr_string(d->store, pvx_layout_provenance(), "experiment");
     if (!name)
         name = g_path_get_basename(parent);
-    g_autofree char *e_name = report_escape(name), *e_base = report_escape(base);
+    g_autofree char *e_name = pvx_escape_html_new(name), *e_base = pvx_escape_html_new(base);
     g_string_append_printf(h, "<h1>%s</h1><p class=\"sub\">run %s", e_name, e_base);
     if (state) {
-        g_autofree char *e = report_escape(state);
+        g_autofree char *e = pvx_escape_html_new(state);
         g_string_append_printf(h, " · %s", e);
     }
     g_string_append(h, "</p>\n");
@@ -276,7 +253,7 @@ static void section_config(GString *h, ReportData *d)
     for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
         if (!vals[i])
             continue;
-        g_autofree char *e = report_escape(vals[i]);
+        g_autofree char *e = pvx_escape_html_new(vals[i]);
         g_string_append_printf(h, "<tr><th class=\"l\">%s</th><td class=\"l\">%s</td></tr>",
                                keys[i], e);
     }
@@ -286,14 +263,14 @@ static void section_config(GString *h, ReportData *d)
             h, "<tr><th class=\"l\">seed</th><td class=\"l\">%" G_GINT64_FORMAT "</td></tr>", seed);
     g_string_append(h, "</table>\n");
     if (yaml) {
-        g_autofree char *e = report_escape(yaml);
+        g_autofree char *e = pvx_escape_html_new(yaml);
         g_string_append_printf(h,
                                "<details><summary>the config as given</summary><pre>%s</pre>"
                                "</details>\n",
                                e);
     }
     if (resolved) {
-        g_autofree char *e = report_escape(resolved);
+        g_autofree char *e = pvx_escape_html_new(resolved);
         g_string_append_printf(h,
                                "<details><summary>the resolved config (every default "
                                "spelled out)</summary><pre>%s</pre></details>\n",
@@ -306,7 +283,7 @@ static void section_dataset(GString *h, ReportData *d)
     g_autofree char *name = attr_string(d->store, pvx_layout_dataset(), "plugin");
     if (!name)
         return;
-    g_autofree char *e = report_escape(name);
+    g_autofree char *e = pvx_escape_html_new(name);
     g_string_append_printf(h, "<h2>Dataset</h2>\n<p>plugin <b>%s</b>", e);
     if (pvx_store_exists(d->store, pvx_layout_dataset_split_sizes())) {
         int nd;
@@ -334,7 +311,7 @@ static void section_dataset(GString *h, ReportData *d)
             : NULL;
     if (classes) {
         g_autofree char *joined = g_strjoinv(", ", classes);
-        g_autofree char *ej = report_escape(joined);
+        g_autofree char *ej = pvx_escape_html_new(joined);
         g_string_append_printf(h, " · %u classes: %s", g_strv_length(classes), ej);
     }
     g_string_append(h, "</p>\n");
@@ -358,7 +335,7 @@ static void section_accuracy(GString *h, ReportData *d, gboolean fig_acc, gboole
     g_autofree char *pruner = attr_string(d->store, pvx_layout_prune(), "pruner");
     g_autofree char *schedule = attr_string(d->store, pvx_layout_prune(), "schedule");
     if (pruner) {
-        g_autofree char *ep = report_escape(pruner), *es = report_escape(schedule);
+        g_autofree char *ep = pvx_escape_html_new(pruner), *es = pvx_escape_html_new(schedule);
         g_string_append_printf(h, "<p>pruner <b>%s</b>, schedule <b>%s</b>", ep, es);
         g_auto(GStrv) layers =
             pvx_store_exists(d->store, pvx_layout_prune_layers())
@@ -366,12 +343,12 @@ static void section_accuracy(GString *h, ReportData *d, gboolean fig_acc, gboole
                 : NULL;
         if (layers) {
             g_autofree char *j = g_strjoinv(", ", layers);
-            g_autofree char *ej = report_escape(j);
+            g_autofree char *ej = pvx_escape_html_new(j);
             g_string_append_printf(h, ", layers %s", ej);
         }
         g_string_append(h, ". CR = weights of these layers before / kept after.</p>\n");
     }
-    g_autofree char *es = report_escape(d->split);
+    g_autofree char *es = pvx_escape_html_new(d->split);
     g_string_append_printf(h,
                            "<table><tr><th>CR</th><th>achieved</th><th>top-1 (%s)</th>"
                            "<th>top-5</th><th>top-1 before fine-tuning</th>"
@@ -410,7 +387,7 @@ static void section_metrics(GString *h, ReportData *d, const gboolean *fig)
                     "and the Wilcoxon signed-rank p-value of the paired difference to CR 1.</p>\n");
     for (guint i = 0; i < d->metrics->len; i++) {
         const ReportMetric *m = g_ptr_array_index(d->metrics, i);
-        g_autofree char *em = report_escape(m->metric), *er = report_escape(m->result);
+        g_autofree char *em = pvx_escape_html_new(m->metric), *er = pvx_escape_html_new(m->result);
         g_string_append_printf(h, "<h3>%s — %s</h3>\n", em, er);
         if (fig[i]) {
             g_autofree char *name = g_strdup_printf("metric-%s-%s", m->metric, m->result);
@@ -424,7 +401,7 @@ static void section_metrics(GString *h, ReportData *d, const gboolean *fig)
         g_string_append(h, "</tr>\n");
         for (guint s = 0; s < m->series->len; s++) {
             const ReportSeries *rs = g_ptr_array_index(m->series, s);
-            g_autofree char *e = report_escape(rs->method);
+            g_autofree char *e = pvx_escape_html_new(rs->method);
             g_string_append_printf(h, "<tr><td class=\"l\">%s</td>", e);
             for (guint c = 0; c < d->crs->len; c++) {
                 g_string_append(h, "<td>");
@@ -485,12 +462,12 @@ static void section_gallery(GString *h, ReportData *d)
                                "the most relevant pixels visible) in the second.</p>\n");
             header = TRUE;
         }
-        g_autofree char *em = report_escape(m);
+        g_autofree char *em = pvx_escape_html_new(m);
         g_string_append_printf(
             h, "<details%s><summary>%s — %u images</summary><div class=\"gallery\">\n",
             i == 0 ? " open" : "", em, sheets->len);
         for (guint s = 0; s < sheets->len; s++) {
-            g_autofree char *e = report_escape(g_ptr_array_index(sheets, s));
+            g_autofree char *e = pvx_escape_html_new(g_ptr_array_index(sheets, s));
             g_string_append_printf(h, "<img src=\"%s\" alt=\"%s\" loading=\"lazy\">\n", e, e);
         }
         g_string_append(h, "</div></details>\n");
@@ -527,18 +504,18 @@ static void section_study(GString *h, ReportData *d)
     g_ptr_array_sort(jsons, compare_strings);
     g_string_append(h, "<h2>Human study</h2>\n");
     for (guint i = 0; i < jsons->len; i++) {
-        g_autofree char *e = report_escape(g_ptr_array_index(jsons, i));
+        g_autofree char *e = pvx_escape_html_new(g_ptr_array_index(jsons, i));
         g_autofree char *path = g_build_filename(d->dir, g_ptr_array_index(jsons, i), NULL);
         g_autofree char *text = NULL;
         g_string_append_printf(h, "<p><a href=\"%s\">%s</a></p>\n", e, e);
         if (g_file_get_contents(path, &text, NULL, NULL) && strlen(text) < 20000) {
-            g_autofree char *et = report_escape(text);
+            g_autofree char *et = pvx_escape_html_new(text);
             g_string_append_printf(
                 h, "<details><summary>summary</summary><pre>%s</pre></details>\n", et);
         }
     }
     for (guint i = 0; i < pngs->len; i++) {
-        g_autofree char *e = report_escape(g_ptr_array_index(pngs, i));
+        g_autofree char *e = pvx_escape_html_new(g_ptr_array_index(pngs, i));
         g_string_append_printf(h,
                                "<figure><img src=\"%s\" alt=\"%s\"><figcaption>%s</figcaption>"
                                "</figure>\n",

@@ -5,6 +5,7 @@
 
 #include "pvx/error.h"
 #include "pvx-private/study.h"
+#include "pvx-private/escape.h"
 
 void pvx_csv_free(PvxCsv *csv)
 {
@@ -197,32 +198,12 @@ const char *pvx_csv_get(const PvxCsv *csv, guint row, int col)
     return ((char **)csv->rows->pdata[row])[col];
 }
 
-static gboolean needs_quotes(const char *s)
-{
-    if (!*s)
-        return FALSE;
-    if (s[0] == ' ' || s[strlen(s) - 1] == ' ')
-        return TRUE;
-    return strpbrk(s, ",\"\r\n") != NULL;
-}
-
 void pvx_csv_append_row(GString *out, const char *const *fields, int n_fields)
 {
     for (int i = 0; i < n_fields; i++) {
-        const char *s = fields[i] ? fields[i] : "";
         if (i)
             g_string_append_c(out, ',');
-        if (!needs_quotes(s)) {
-            g_string_append(out, s);
-            continue;
-        }
-        g_string_append_c(out, '"');
-        for (const char *q = s; *q; q++) {
-            if (*q == '"')
-                g_string_append_c(out, '"');
-            g_string_append_c(out, *q);
-        }
-        g_string_append_c(out, '"');
+        pvx_escape_csv_field(out, fields[i]);
     }
     g_string_append(out, "\r\n");
 }

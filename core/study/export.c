@@ -8,6 +8,7 @@
 #include "pvx-private/core.h"
 #include "pvx-private/study.h"
 #include "pvx-private/run-layout.h"
+#include "pvx-private/escape.h"
 #include "study-private.h"
 
 void pvx_study_design_clear(PvxStudyDesign *d)
@@ -222,44 +223,6 @@ static char *url_of(const PvxStudyDesign *d, const char *file)
     return g_strdup_printf("%s%simages/%s", base, slash ? "" : "/", file);
 }
 
-static void yaml_quoted(GString *s, const char *v)
-{
-    g_string_append_c(s, '"');
-    for (const char *p = v; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_c(s, '\\');
-        if ((unsigned char)*p < 0x20)
-            g_string_append_printf(s, "\\x%02x", (unsigned char)*p);
-        else
-            g_string_append_c(s, *p);
-    }
-    g_string_append_c(s, '"');
-}
-
-/* Text or a double-quoted attribute value; apostrophes stay as they are (the classifier's
- * categories are a JavaScript array of single-quoted strings). */
-static void html_escaped(GString *s, const char *v)
-{
-    for (const char *p = v; *p; p++) {
-        switch (*p) {
-        case '&':
-            g_string_append(s, "&amp;");
-            break;
-        case '"':
-            g_string_append(s, "&quot;");
-            break;
-        case '<':
-            g_string_append(s, "&lt;");
-            break;
-        case '>':
-            g_string_append(s, "&gt;");
-            break;
-        default:
-            g_string_append_c(s, *p);
-        }
-    }
-}
-
 static const char *const scale_texts3[] = {
     "The left explanation is more reasonable",
     "Both are equally reasonable",
@@ -321,7 +284,7 @@ static char *layout_html(const PvxStudyDesign *d, char **classes)
             g_string_append_printf(
                 s, "    <label><input type=\"radio\" name=\"choice\" value=\"%s\"%s> ", labels[i],
                 i == 0 ? " required" : "");
-            html_escaped(s, texts[i]);
+            pvx_escape_html(s, texts[i]);
             g_string_append(s, "</label>\n");
         }
         g_string_append(s, "  </div>\n");
@@ -329,23 +292,14 @@ static char *layout_html(const PvxStudyDesign *d, char **classes)
         /* crowd-classifier's categories: a JavaScript array in an HTML attribute */
         GString *cats = g_string_new("[");
         for (int i = 0; classes[i]; i++) {
-            g_string_append_printf(cats, "%s'", i ? ", " : "");
-            for (const char *p = classes[i]; *p; p++) {
-                if (*p == '\'' || *p == '\\')
-                    g_string_append_c(cats, '\\');
-                g_string_append_c(cats, *p);
-            }
-            g_string_append_c(cats, '\'');
+            g_string_append(cats, i ? ", " : "");
+            pvx_escape_js_single(cats, classes[i]);
         }
-        g_string_append_printf(cats, "%s'", classes[0] ? ", " : "");
-        for (const char *p = d->dont_know; *p; p++) {
-            if (*p == '\'' || *p == '\\')
-                g_string_append_c(cats, '\\');
-            g_string_append_c(cats, *p);
-        }
-        g_string_append(cats, "']");
+        g_string_append(cats, classes[0] ? ", " : "");
+        pvx_escape_js_single(cats, d->dont_know);
+        g_string_append_c(cats, ']');
         g_string_append(s, "  <crowd-classifier name=\"category\" categories=\"");
-        html_escaped(s, cats->str);
+        pvx_escape_html(s, cats->str);
         g_string_free(cats, TRUE);
         g_string_append(
             s, "\" header=\"Which object does this picture show?\">\n"
@@ -355,7 +309,7 @@ static char *layout_html(const PvxStudyDesign *d, char **classes)
                "    </classification-target>\n"
                "    <short-instructions>Most of the picture is hidden; only the parts an algorithm "
                "found most important are visible. Pick the object it shows, or \"");
-        html_escaped(s, d->dont_know);
+        pvx_escape_html(s, d->dont_know);
         g_string_append(s, "\" if you cannot tell.</short-instructions>\n"
                            "    <full-instructions header=\"Instructions\">Pick the one class the "
                            "visible parts show. Do not guess.</full-instructions>\n"
@@ -371,7 +325,7 @@ static char *design_yaml(const PvxStudyDesign *d, const char *method, char **cla
     GString *s = g_string_new("# pvx study design: what `pvx study analyse` and `simulate` read "
                               "next to key.csv\n");
     g_string_append(s, "name: ");
-    yaml_quoted(s, d->name);
+    pvx_escape_yaml(s, d->name);
     g_string_append_printf(s, "\ntype: %s\n", pvx_study_type_name(d->type));
     g_string_append_printf(s, "scale: %d\n", d->type == PVX_STUDY_PAIRWISE ? d->scale : 0);
     g_string_append_printf(s, "field: %s\n",
@@ -384,12 +338,12 @@ static char *design_yaml(const PvxStudyDesign *d, const char *method, char **cla
             g_string_append_printf(s, "%s\"%s=%d\"", i ? ", " : "", labels[i], codes[i]);
     }
     g_string_append(s, "]\ndont_know: ");
-    yaml_quoted(s, d->dont_know);
+    pvx_escape_yaml(s, d->dont_know);
     g_string_append(s, "\nclasses: [");
     for (int i = 0; classes[i]; i++) {
         if (i)
             g_string_append(s, ", ");
-        yaml_quoted(s, classes[i]);
+        pvx_escape_yaml(s, classes[i]);
     }
     g_string_append(s, "]\nmodels: [");
     for (int i = 0; i < d->n_models; i++) {
@@ -397,16 +351,16 @@ static char *design_yaml(const PvxStudyDesign *d, const char *method, char **cla
         g_string_append_printf(s, "%s\"%s\"", i ? ", " : "", name);
     }
     g_string_append(s, "]\nmethod: ");
-    yaml_quoted(s, method);
+    pvx_escape_yaml(s, method);
     g_string_append_printf(s,
                            "\nrendering: %s\npairs: %s\nraters: %d\ntasks: %d\nimages: %d\n"
                            "seed: %" G_GUINT64_FORMAT "\nbase_url: ",
                            d->occlusion ? "occlusion" : "heat",
                            d->pairs_reference ? "reference" : "all", d->raters, tasks, images,
                            d->seed);
-    yaml_quoted(s, d->base_url ? d->base_url : "");
+    pvx_escape_yaml(s, d->base_url ? d->base_url : "");
     g_string_append(s, "\nrun: ");
-    yaml_quoted(s, run);
+    pvx_escape_yaml(s, run);
     g_string_append_c(s, '\n');
     return g_string_free(s, FALSE);
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pvx-private/escape.h"
 #include "study-private.h"
 
 void pvx_json_init(PvxJson *j)
@@ -18,36 +19,6 @@ char *pvx_json_finish(PvxJson *j)
     return g_string_free(j->s, FALSE);
 }
 
-static void escape(GString *s, const char *v)
-{
-    g_string_append_c(s, '"');
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        switch (*p) {
-        case '"':
-            g_string_append(s, "\\\"");
-            break;
-        case '\\':
-            g_string_append(s, "\\\\");
-            break;
-        case '\n':
-            g_string_append(s, "\\n");
-            break;
-        case '\r':
-            g_string_append(s, "\\r");
-            break;
-        case '\t':
-            g_string_append(s, "\\t");
-            break;
-        default:
-            if (*p < 0x20)
-                g_string_append_printf(s, "\\u%04x", *p);
-            else
-                g_string_append_c(s, (char)*p);
-        }
-    }
-    g_string_append_c(s, '"');
-}
-
 /* Comma, newline and indent before a member; then the key. */
 static void member(PvxJson *j, const char *key)
 {
@@ -59,7 +30,7 @@ static void member(PvxJson *j, const char *key)
     }
     j->first[j->depth] = FALSE;
     if (key) {
-        escape(j->s, key);
+        pvx_escape_json(j->s, key);
         g_string_append(j->s, ": ");
     }
 }
@@ -107,7 +78,7 @@ void pvx_json_string(PvxJson *j, const char *key, const char *value)
 {
     member(j, key);
     if (value)
-        escape(j->s, value);
+        pvx_escape_json(j->s, value);
     else
         g_string_append(j->s, "null");
 }

@@ -1,5 +1,6 @@
 /* pvx — statistics of rating studies: Krippendorff's α, standard deviation, χ² goodness of fit,
  * Bradley–Terry. Formulas and sources: ../shared/reference/human-study-refs.md, docs/study.md. */
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -178,42 +179,32 @@ double pvx_two_proportions_p(int c1, int n1, int c2, int n2)
     return pvx_chi2_sf(chi2, 1);
 }
 
-/* Solves A x = b (n × n, row-major; A and b are overwritten) by Gaussian elimination with partial
- * pivoting. FALSE when A is singular. */
-static gboolean solve(double *A, double *b, int n)
+/* LAPACK's LU solve, shipped in OpenBLAS; declared here because no LAPACK(E) header is installed.
+ * blasint (cblas.h) is OpenBLAS's integer width, 32 or 64 bits as it was built. */
+extern void dgesv_(const blasint *n, const blasint *nrhs, double *a, const blasint *lda,
+                   blasint *ipiv, double *b, const blasint *ldb, blasint *info);
+
+/* Solves A X = B for @nrhs right-hand sides by LU with partial pivoting (LAPACK dgesv). @A is n × n
+ * row-major and is overwritten (by the LU factors of Aᵀ); @B holds the right-hand sides one after
+ * another (column-major n × nrhs) and is overwritten by the solutions. FALSE when A is singular:
+ * a pivot below 1e-12 in magnitude, the threshold the comparison graph's disconnection shows up
+ * under. */
+static gboolean solve(double *A, double *B, int n, int nrhs)
 {
-    for (int col = 0; col < n; col++) {
-        int piv = col;
-        for (int r = col + 1; r < n; r++)
-            if (fabs(A[r * n + col]) > fabs(A[piv * n + col]))
-                piv = r;
-        if (fabs(A[piv * n + col]) < 1e-12)
+    for (int i = 0; i < n; i++) /* LAPACK is column-major: transpose in place */
+        for (int k = i + 1; k < n; k++) {
+            double t = A[i * n + k];
+            A[i * n + k] = A[k * n + i];
+            A[k * n + i] = t;
+        }
+    g_autofree blasint *ipiv = g_new(blasint, n);
+    blasint nn = n, nr = nrhs, info = 0;
+    dgesv_(&nn, &nr, A, &nn, ipiv, B, &nn, &info);
+    if (info != 0)
+        return FALSE;
+    for (int i = 0; i < n; i++)
+        if (fabs(A[i * n + i]) < 1e-12)
             return FALSE;
-        if (piv != col) {
-            for (int k = 0; k < n; k++) {
-                double t = A[col * n + k];
-                A[col * n + k] = A[piv * n + k];
-                A[piv * n + k] = t;
-            }
-            double t = b[col];
-            b[col] = b[piv];
-            b[piv] = t;
-        }
-        for (int r = col + 1; r < n; r++) {
-            double f = A[r * n + col] / A[col * n + col];
-            if (f == 0)
-                continue;
-            for (int k = col; k < n; k++)
-                A[r * n + k] -= f * A[col * n + k];
-            b[r] -= f * b[col];
-        }
-    }
-    for (int r = n - 1; r >= 0; r--) {
-        double s = b[r];
-        for (int k = r + 1; k < n; k++)
-            s -= A[r * n + k] * b[k];
-        b[r] = s / A[r * n + r];
-    }
     return TRUE;
 }
 
@@ -286,7 +277,7 @@ gboolean pvx_bradley_terry(int n, const double *wins, double ridge, double *thet
         bt_matrix(n, wins, th, ridge, M);
         for (int i = 0; i < n; i++)
             g[i] = -g[i];
-        if (!solve(M, g, n)) {
+        if (!solve(M, g, n, 1)) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_NUMERIC,
                         "Bradley-Terry: the comparison graph is not connected (some models "
                         "were never compared); no strengths can be estimated");
@@ -325,18 +316,16 @@ gboolean pvx_bradley_terry(int n, const double *wins, double ridge, double *thet
     }
     memcpy(theta_out, th, sizeof(double) * n);
     if (se_out) {
-        /* Covariance on sum-zero θ: M⁻¹ − J/(n·(2·ridge + 1)), one column at a time. */
-        g_autofree double *col = g_new(double, n);
+        /* Covariance on sum-zero θ: M⁻¹ − J/(n·(2·ridge + 1)); M⁻¹ solved for all columns at once.
+         */
+        g_autofree double *inv = g_new0(double, (gsize)n *n);
+        for (int k = 0; k < n; k++)
+            inv[(gsize)k * n + k] = 1;
+        bt_matrix(n, wins, th, ridge, M);
+        gboolean ok = solve(M, inv, n, n);
         for (int k = 0; k < n; k++) {
-            bt_matrix(n, wins, th, ridge, M);
-            for (int i = 0; i < n; i++)
-                col[i] = i == k;
-            if (!solve(M, col, n)) {
-                se_out[k] = NAN;
-                continue;
-            }
-            double v = col[k] - 1.0 / (n * (2 * ridge + 1));
-            se_out[k] = v > 0 ? sqrt(v) : 0;
+            double v = inv[(gsize)k * n + k] - 1.0 / (n * (2 * ridge + 1));
+            se_out[k] = !ok ? NAN : v > 0 ? sqrt(v) : 0;
         }
     }
     return TRUE;

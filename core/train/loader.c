@@ -5,40 +5,7 @@
 
 #include "pvx/error.h"
 #include "pvx-private/train.h"
-
-guint64 pvx_hash64(guint64 seed, guint64 a, guint64 b)
-{
-    guint64 z = seed;
-    guint64 in[2] = {a, b};
-    for (int i = 0; i < 3; i++) {
-        z += 0x9e3779b97f4a7c15ull;
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        z ^= z >> 31;
-        if (i < 2)
-            z ^= in[i] * 0xd1342543de82ef95ull;
-    }
-    return z;
-}
-
-/* Uniform integer in [0, bound) from a 64-bit counter-based stream. */
-static guint64 draw(guint64 seed, guint64 counter, guint64 bound)
-{
-    /* Lemire's multiply-shift: bias below 2^-32 for the sizes a dataset has. */
-    return (guint64)(((unsigned __int128)pvx_hash64(seed, counter, 0x5eed) * bound) >> 64);
-}
-
-void pvx_permutation(int64_t n, guint64 seed, int64_t *out)
-{
-    for (int64_t i = 0; i < n; i++)
-        out[i] = i;
-    for (int64_t i = n - 1; i > 0; i--) {
-        int64_t j = (int64_t)draw(seed, (guint64)i, (guint64)i + 1);
-        int64_t tmp = out[i];
-        out[i] = out[j];
-        out[j] = tmp;
-    }
-}
+#include "pvx/random.h"
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -183,11 +150,11 @@ static void augment_copy(const PvxLoader *l, const float *src, float *dst, guint
     int64_t oy = 0, ox = 0;
     gboolean flip = FALSE;
     if (pad > 0) {
-        oy = (int64_t)draw(rng, 1, (guint64)(2 * pad + 1)) - pad;
-        ox = (int64_t)draw(rng, 2, (guint64)(2 * pad + 1)) - pad;
+        oy = (int64_t)pvx_hash_below(rng, 1, (guint64)(2 * pad + 1)) - pad;
+        ox = (int64_t)pvx_hash_below(rng, 2, (guint64)(2 * pad + 1)) - pad;
     }
     if (l->aug.hflip)
-        flip = draw(rng, 3, 2) == 1;
+        flip = pvx_hash_below(rng, 3, 2) == 1;
     if (oy == 0 && ox == 0 && !flip) {
         memcpy(dst, src, (size_t)(C * H * W) * sizeof(float));
         return;

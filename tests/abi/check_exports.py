@@ -39,7 +39,9 @@ def declared_functions(path):
     code = "\n".join(lines)
     # typedefs of function pointers and struct bodies name no exported function
     code = re.sub(r"\(\s*\*\s*\w+\s*\)\s*\(", "(", code)
-    functions = set(re.findall(r"\b(pvx_\w+)\s*\(", code))
+    # static inline helpers are compiled into the plugin, not exported
+    inline = set(re.findall(r"\bstatic\s+inline\b[^;{]*?\b(pvx_\w+)\s*\(", code))
+    functions = set(re.findall(r"\b(pvx_\w+)\s*\(", code)) - inline
     variables = set(re.findall(r"\bextern\b[^;(]*?\b(pvx_\w+)\s*(?:\[[^\]]*\])?\s*;", code))
     return functions | variables
 

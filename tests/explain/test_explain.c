@@ -4,6 +4,8 @@
 
 #include "explain-test-util.h"
 
+#include "pvx-private/viridis.h"
+
 static const char *const mini_pairs[] = {"arch=vgg-mini", NULL};
 
 static PvxModel *mini(void)
@@ -171,6 +173,41 @@ static void render_colormap_endpoints(void)
     g_assert_cmpint(c[0], ==, 68);
 }
 
+/* The one viridis table against matplotlib's _viridis_data (entries 0, 64, 128, 192, 255: the
+ * colours matplotlib gives at 0, ¼, ½, ¾ and 1, #440154 #3b528b #21918c #5ec962 #fde725), and
+ * pvx_viridis_rgb's LUT sampling as matplotlib's Colormap.__call__ does it. */
+static void render_viridis_is_matplotlibs(void)
+{
+    static const struct {
+        int i;
+        float rgb[3];
+    } mpl[] = {
+        {0, {0.267004f, 0.004874f, 0.329415f}},   {64, {0.229739f, 0.322361f, 0.545706f}},
+        {128, {0.127568f, 0.566949f, 0.550556f}}, {192, {0.369214f, 0.788888f, 0.382914f}},
+        {255, {0.993248f, 0.906157f, 0.143936f}},
+    };
+    for (gsize k = 0; k < G_N_ELEMENTS(mpl); k++) {
+        double rgb[3];
+        pvx_viridis_rgb(mpl[k].i / 256.0, rgb);
+        for (int c = 0; c < 3; c++) {
+            g_assert_cmpfloat_with_epsilon(pvx_viridis_table[mpl[k].i][c], mpl[k].rgb[c], 1e-6);
+            g_assert_cmpfloat(rgb[c], ==, pvx_viridis_table[mpl[k].i][c]);
+        }
+    }
+    g_assert_cmpint(pvx_viridis_index(0.5), ==, 128);
+    g_assert_cmpint(pvx_viridis_index(0.25), ==, 64);
+    g_assert_cmpint(pvx_viridis_index(255.9 / 256.0), ==, 255);
+    g_assert_cmpint(pvx_viridis_index(1.0), ==, 255);
+    g_assert_cmpint(pvx_viridis_index(7.0), ==, 255);
+    g_assert_cmpint(pvx_viridis_index(-0.1), ==, 0);
+    g_assert_cmpint(pvx_viridis_index(NAN), ==, 0);
+    uint8_t c[3];
+    pvx_colormap_rgb(PVX_COLORMAP_VIRIDIS, 0.5, c); /* #21918c */
+    g_assert_cmpint(c[0], ==, 0x21);
+    g_assert_cmpint(c[1], ==, 0x91);
+    g_assert_cmpint(c[2], ==, 0x8c);
+}
+
 static void render_heatmap_overlay_gives_known_pixels(void)
 {
     g_autoptr(PvxImage) img = pvx_image_new(4, 2, 3);
@@ -305,6 +342,7 @@ int main(int argc, char **argv)
     g_test_add_func("/explain/eigencam_sign_points_to_active_region",
                     explain_eigencam_sign_points_to_active_region);
     g_test_add_func("/render/colormap_endpoints", render_colormap_endpoints);
+    g_test_add_func("/render/viridis_is_matplotlibs", render_viridis_is_matplotlibs);
     g_test_add_func("/render/heatmap_overlay_gives_known_pixels",
                     render_heatmap_overlay_gives_known_pixels);
     g_test_add_func("/render/normalize_resizes_like_cv2", render_normalize_resizes_like_cv2);

@@ -325,6 +325,7 @@ static void bradley_terry_refuses_what_has_no_estimate(void)
     /* item 2 never compared */
     g_assert_false(pvx_bradley_terry(3, w, 0, th, NULL, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_NUMERIC);
+    g_assert_nonnull(strstr(error->message, "not connected"));
     g_test_message("%s", error->message);
     g_clear_error(&error);
     /* item 0 never loses: no ML; a ridge makes it finite */

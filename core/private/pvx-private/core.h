@@ -28,3 +28,5 @@
 #include "report.h"
 #include "study.h"
 #include "run-layout.h"
+#include "escape.h"
+#include "viridis.h"

@@ -72,9 +72,8 @@ gboolean pvx_lr_params_check(const PvxLrParams *p, GError **error);
 double pvx_lr_at(const PvxLrParams *p, int64_t t);
 
 /* ---------------------------------------------------------------------------------------------
- * Seeded helpers.
+ * Seeded helpers (pvx_hash64 and pvx_permutation: pvx/random.h).
  */
-/* pvx_hash64, pvx_permutation: pvx/random.h */
 /* Splits 0..n-1 into a val part of round(n · fraction) items and a train part (each sorted
  * ascending), by a seeded permutation. Returns: (transfer full) the train indices, n_train in
  * @n_train; the val indices (transfer full) in @val, n_val in @n_val. */

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <pvx/random.h>
+
 static const char *const shape_names[KD_N_SHAPES] = {
     "circle", "square", "triangle", "star", "cross", "diamond",
 };
@@ -102,35 +104,27 @@ gboolean kd_shape_contains(int shape, double x, double y)
  * start state, so an item depends on nothing but its coordinates — not on access order or on
  * which thread asks. */
 typedef struct {
-    uint64_t state;
+    guint64 state; /* a splitmix64 generator */
 } KdRng;
-
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
 
 static KdRng rng_for(uint64_t seed, int split, int64_t index, int stream)
 {
-    uint64_t h = mix64(seed ^ UINT64_C(0x6b616e64696e736b)); /* "kandinsk" */
-    h = mix64(h ^ ((uint64_t)(split + 1) * UINT64_C(0x9e3779b97f4a7c15)));
-    h = mix64(h ^ (uint64_t)index);
-    h = mix64(h ^ ((uint64_t)(stream + 1) * UINT64_C(0xd1b54a32d192ed03)));
+    guint64 h = pvx_mix64(seed ^ UINT64_C(0x6b616e64696e736b)); /* "kandinsk" */
+    h = pvx_mix64(h ^ ((uint64_t)(split + 1) * UINT64_C(0x9e3779b97f4a7c15)));
+    h = pvx_mix64(h ^ (uint64_t)index);
+    h = pvx_mix64(h ^ ((uint64_t)(stream + 1) * UINT64_C(0xd1b54a32d192ed03)));
     return (KdRng){h};
 }
 
 static uint64_t rng_next(KdRng *r)
 {
-    r->state += UINT64_C(0x9e3779b97f4a7c15);
-    return mix64(r->state);
+    return pvx_splitmix64(&r->state);
 }
 
 /* Uniform in [0, 1). */
 static double rng_uniform(KdRng *r)
 {
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+    return pvx_u64_to_unit(rng_next(r));
 }
 
 static double rng_range(KdRng *r, double lo, double hi)

@@ -1,5 +1,6 @@
-/* pvx — matplotlib's viridis (van der Walt & Smith, mpl-colormaps, CC0), 256 entries. */
-#include "explain-private.h"
+/* pvx — matplotlib's viridis (van der Walt & Smith, mpl-colormaps, CC0), 256 entries, and its
+ * LUT sampling (pvx/viridis.h). */
+#include "pvx-private/viridis.h"
 
 const float pvx_viridis_table[256][3] = {
     {0.267004f, 0.004874f, 0.329415f}, {0.268510f, 0.009605f, 0.335427f},
@@ -131,3 +132,17 @@ const float pvx_viridis_table[256][3] = {
     {0.964894f, 0.902323f, 0.123941f}, {0.974417f, 0.903590f, 0.130215f},
     {0.983868f, 0.904867f, 0.136897f}, {0.993248f, 0.906157f, 0.143936f},
 };
+
+int pvx_viridis_index(double t)
+{
+    if (!(t >= 0.0))
+        return 0; /* NaN too */
+    return t >= 1.0 ? 255 : MIN((int)(t * 256.0), 255);
+}
+
+void pvx_viridis_rgb(double t, double rgb[3])
+{
+    const float *e = pvx_viridis_table[pvx_viridis_index(t)];
+    for (int c = 0; c < 3; c++)
+        rgb[c] = e[c];
+}
