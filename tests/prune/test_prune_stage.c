@@ -123,8 +123,7 @@ static void prune_run_stores_every_rate_and_explains_each(void)
         g_assert_no_error(error);
         const PvxPlugin *idx = pvx_registry_lookup(reg, PVX_KIND_DATASET, "idx", &error);
         const char *ds_pairs[] = {"root=" FMNIST, "limit_train=600", "limit_test=200", NULL};
-        g_autoptr(PvxParams) dp =
-            pvx_params_new_from_pairs(idx->desc->params, "idx", ds_pairs, &error);
+        g_autoptr(PvxParams) dp = pvx_params_new_from_pairs(idx->params, "idx", ds_pairs, &error);
         g_autoptr(PvxDataset) ds = pvx_dataset_open(idx, dp, &error);
         g_assert_no_error(error);
         int nd;

@@ -30,8 +30,7 @@ static void registry_loads_good_plugin(void)
     g_assert_nonnull(pvx_plugin_klass(p, PVX_KIND_DATASET));
     g_assert_null(pvx_plugin_klass(p, PVX_KIND_MODEL));
     /* The plugin actually runs through the core's dataset handle. */
-    g_autoptr(PvxParams) params =
-        pvx_params_new_defaults(p->desc->params, "dataset testds", &error);
+    g_autoptr(PvxParams) params = pvx_params_new_defaults(p->params, "dataset testds", &error);
     g_assert_no_error(error);
     g_autoptr(PvxDataset) ds = pvx_dataset_open(p, params, &error);
     g_assert_no_error(error);
