@@ -205,6 +205,21 @@ static void abi_struct_layout_is_pinned(void)
 #endif
 }
 
+static void abi_minimum_table_sizes_are_pinned(void)
+{
+#if defined(__x86_64__) && defined(__LP64__)
+    /* Up to each kind's last required slot: what the loader accepts (its kind table) and what the
+     * headers' macros say. Raising one refuses every plugin built before. */
+    g_assert_cmpuint(PVX_DATASET_CLASS_MIN_SIZE, ==, 72);
+    g_assert_cmpuint(PVX_MODEL_CLASS_MIN_SIZE, ==, 16);
+    g_assert_cmpuint(PVX_PRUNER_CLASS_MIN_SIZE, ==, 32);
+    g_assert_cmpuint(PVX_EXPLAINER_CLASS_MIN_SIZE, ==, 32);
+    g_assert_cmpuint(PVX_METRIC_CLASS_MIN_SIZE, ==, 32);
+#else
+    g_test_skip("the pinned layout is x86-64's");
+#endif
+}
+
 static void abi_enums_are_pinned(void)
 {
     /* Values a plugin compiles in: append-only. */
@@ -232,6 +247,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/abi/struct_layout_is_pinned", abi_struct_layout_is_pinned);
+    g_test_add_func("/abi/minimum_table_sizes_are_pinned", abi_minimum_table_sizes_are_pinned);
     g_test_add_func("/abi/enums_are_pinned", abi_enums_are_pinned);
     return g_test_run();
 }

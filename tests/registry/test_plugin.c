@@ -105,8 +105,11 @@ static const PvxParamSpec params[] = {
 #endif
 
 static const PvxDatasetClass klass = {
-#ifdef SHORT_TABLE
+#if defined(SHORT_TABLE)
     .size = offsetof(PvxDatasetClass, split_size),
+#elif defined(MIN_TABLE)
+    /* Exactly up to the last required slot, as a plugin from before item_label was. */
+    .size = PVX_DATASET_CLASS_MIN_SIZE,
 #else
     .size = sizeof(PvxDatasetClass),
 #endif

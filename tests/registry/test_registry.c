@@ -85,6 +85,21 @@ static void registry_refuses_invalid_descriptors(void)
     assert_refused(PLUGIN_NARROW_SPECS, PVX_ERROR_PLUGIN_INVALID, "parameter spec size 56");
 }
 
+static void registry_loads_table_of_exactly_the_required_slots(void)
+{
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    g_autoptr(GError) error = NULL;
+    g_assert_true(pvx_registry_load_file(reg, PLUGIN_MIN_TABLE, &error));
+    g_assert_no_error(error);
+    const PvxPlugin *p = pvx_registry_find(reg, PVX_KIND_DATASET, "mintable");
+    g_autoptr(PvxParams) params = pvx_params_new_defaults(p->params, "dataset mintable", &error);
+    g_autoptr(PvxDataset) ds = pvx_dataset_open(p, params, &error);
+    g_assert_no_error(error);
+    /* item_label lies beyond the table: the core falls back to get_item. */
+    g_assert_cmpint(pvx_dataset_get_label(ds, PVX_SPLIT_TEST, 3, &error), ==, 1);
+    g_assert_no_error(error);
+}
+
 static void registry_refuses_open_and_close_apart(void)
 {
     assert_refused(PLUGIN_CLOSE_WITHOUT_OPEN, PVX_ERROR_PLUGIN_INVALID, "has close without open");
@@ -401,6 +416,8 @@ int main(int argc, char **argv)
                     registry_refuses_other_abi_major_naming_both_versions);
     g_test_add_func("/registry/refuses_newer_abi_minor", registry_refuses_newer_abi_minor);
     g_test_add_func("/registry/refuses_invalid_descriptors", registry_refuses_invalid_descriptors);
+    g_test_add_func("/registry/loads_table_of_exactly_the_required_slots",
+                    registry_loads_table_of_exactly_the_required_slots);
     g_test_add_func("/registry/refuses_open_and_close_apart",
                     registry_refuses_open_and_close_apart);
     g_test_add_func("/registry/refuses_missing_required_slot_of_every_kind",
