@@ -48,10 +48,9 @@ typedef struct {
     size_t offset;
 } KindSlot;
 
-#define KIND_SLOT(type_, slot_)                                                                    \
-    {                                                                                              \
-#slot_, offsetof(type_, slot_)                                                             \
-    }
+/* clang-format off */
+#define KIND_SLOT(type_, slot_) {#slot_, offsetof(type_, slot_)}
+/* clang-format on */
 #define KIND_MAX_REQUIRED 8
 
 typedef struct {
@@ -111,8 +110,8 @@ static size_t kind_min_table_size(const KindTable *t)
     return min;
 }
 
-/* The function pointer at @offset of a table of @size bytes; NULL when the table is too small
- * to hold it (an older plugin) or the slot is empty. */
+/* The function pointer at @offset of table @klass (which begins with its size); NULL when the
+ * table is too small to hold it (an older plugin) or the slot is empty. */
 typedef void (*AnySlot)(void);
 static AnySlot klass_slot(const void *klass, size_t offset)
 {
