@@ -247,7 +247,7 @@ static PvxModel *build_vgg16(PvxRegistry *reg)
         g_error("%s", error->message);
     const char *pairs[] = {"arch=vgg16", NULL};
     g_autoptr(PvxParams) params =
-        pvx_params_new_from_pairs(plugin->desc->params, "model vgg", pairs, &error);
+        pvx_params_new_from_pairs(plugin->params, "model vgg", pairs, &error);
     int64_t chw[3] = {3, 224, 224};
     PvxModel *m = pvx_model_build(plugin, params, chw, 1000, &error);
     if (!m)
@@ -410,9 +410,7 @@ int main(int argc, char **argv)
     g_autoptr(PvxPruner) pruner = NULL;
     const PvxPlugin *pp = pvx_registry_lookup(reg, PVX_KIND_PRUNER, "magnitude", NULL);
     if (pp) {
-        const char *pairs[] = {"scope=local", NULL};
-        g_autoptr(PvxParams) params =
-            pvx_params_new_from_pairs(pp->desc->params, "pruner magnitude", pairs, NULL);
+        g_autoptr(PvxParams) params = pvx_params_new_defaults(pp->params, "pruner magnitude", NULL);
         pruner = params ? pvx_pruner_open(pp, params, NULL) : NULL;
     }
     g_autofree const char **conv_names = g_new0(const char *, convs->len + 1);
@@ -441,7 +439,8 @@ int main(int argc, char **argv)
         }
         pvx_model_apply_masks(m);
         if (pruner)
-            store_or_die(pvx_prune_step(m, conv_names, pruner, 1.0, crs[c], 0, 0, NULL, &error),
+            store_or_die(pvx_prune_step(m, conv_names, pruner, PVX_PRUNE_SCOPE_LOCAL, 1.0, crs[c],
+                                        0, 0, NULL, &error),
                          error);
         for (guint i = 0; i < convs->len; i++) {
             PvxLayer *l = g_ptr_array_index(convs, i);

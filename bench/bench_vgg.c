@@ -49,7 +49,7 @@ static PvxModel *build_vgg16(PvxRegistry *reg)
         g_error("%s", error->message);
     const char *pairs[] = {"arch=vgg16", NULL};
     g_autoptr(PvxParams) params =
-        pvx_params_new_from_pairs(plugin->desc->params, "model vgg", pairs, &error);
+        pvx_params_new_from_pairs(plugin->params, "model vgg", pairs, &error);
     int64_t chw[3] = {3, 224, 224};
     PvxModel *m = pvx_model_build(plugin, params, chw, 1000, &error);
     if (!m)

@@ -49,7 +49,7 @@ int main(int argc, char **argv)
         g_error("%s", error->message);
     const PvxPlugin *vgg = pvx_registry_lookup(reg, PVX_KIND_MODEL, "vgg", &error);
     g_autoptr(PvxParams) params =
-        vgg ? pvx_params_new_defaults(vgg->desc->params, "model vgg", &error) : NULL;
+        vgg ? pvx_params_new_defaults(vgg->params, "model vgg", &error) : NULL;
     int64_t chw[3] = {3, 224, 224};
     g_autoptr(PvxModel) m = params ? pvx_model_build(vgg, params, chw, 1000, &error) : NULL;
     if (!m)

@@ -148,16 +148,17 @@ static char *reference_markdown(const PvxRegistry *reg)
     for (int kind = 1; kind <= PVX_KIND_LAST; kind++) {
         g_autoptr(GPtrArray) list = pvx_registry_list(reg, (PvxPluginKind)kind);
         for (guint i = 0; i < list->len; i++) {
-            const PvxPluginDescriptor *d = ((const PvxPlugin *)list->pdata[i])->desc;
+            const PvxPlugin *plugin = list->pdata[i];
+            const PvxPluginDescriptor *d = plugin->desc;
             g_autofree char *desc = cell(d->description);
             desc[0] = g_ascii_toupper(desc[0]);
             /* The explicit anchor keeps links stable whatever a renderer does with '+'. */
             g_string_append_printf(out, "\n<a id=\"%s-%s\"></a>\n### %s `%s`\n\n%s (version %s).\n",
                                    pvx_plugin_kind_name(d->kind), d->name,
                                    pvx_plugin_kind_name(d->kind), d->name, desc, d->version);
-            if (d->params && d->params[0].name) {
+            if (plugin->params && plugin->params[0].name) {
                 g_string_append(out, "\n");
-                print_param_table(out, d->params);
+                print_param_table(out, plugin->params);
             } else {
                 g_string_append(out, "\nNo parameters.\n");
             }

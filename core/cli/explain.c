@@ -119,8 +119,8 @@ static int explain(ExplainOptions *o, char **images, int n_images)
     const PvxPlugin *plugin = pvx_registry_lookup(reg, PVX_KIND_MODEL, o->model, &error);
     g_autofree char *owner = g_strdup_printf("model %s", o->model);
     g_autoptr(PvxParams) params =
-        plugin ? pvx_params_new_from_pairs(plugin->desc->params, owner,
-                                           (const char *const *)pairs->pdata, &error)
+        plugin ? pvx_params_new_from_pairs(plugin->params, owner, (const char *const *)pairs->pdata,
+                                           &error)
                : NULL;
     int64_t chw[3] = {3, o->size, o->size};
     g_autoptr(PvxModel) model =

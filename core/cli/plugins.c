@@ -37,12 +37,12 @@ static void print_plugin(const PvxPlugin *p)
     const PvxPluginDescriptor *d = p->desc;
     printf("%s %s %s — %s\n", pvx_plugin_kind_name(d->kind), d->name, d->version, d->description);
     printf("  file: %s\n  ABI:  %u.%u\n", p->path, d->abi_major, d->abi_minor);
-    if (!d->params || !d->params[0].name) {
+    if (!p->params || !p->params[0].name) {
         printf("  parameters: none\n");
         return;
     }
     printf("  parameters:\n");
-    for (const PvxParamSpec *s = d->params; s->name; s++) {
+    for (const PvxParamSpec *s = p->params; s->name; s++) {
         g_autofree char *type = pvx_param_type_describe(s);
         g_autofree char *range = describe_range(s);
         printf("    %-14s %s", s->name, type);

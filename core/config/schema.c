@@ -125,6 +125,7 @@ static const PvxConfigSectionSpec explain_children[] = {
 
 /* The prune stage (core/experiment/prune_stage.c): the section names the pruner plugin. */
 static const char *const prune_schedules[] = {"one-shot", "iterative", "gradual", NULL};
+static const char *const prune_scopes[] = {"local", "global", NULL};
 
 static const PvxParamSpec prune_params[] = {
     {"schedule", PVX_PARAM_CHOICE, "iterative", 0, 0, 0, prune_schedules,
@@ -133,6 +134,9 @@ static const PvxParamSpec prune_params[] = {
      "to the last rate over span_epochs epochs"},
     {"rates", PVX_PARAM_INT_LIST, "[2, 4, 8, 16, 32]", PVX_PARAM_HAS_MIN, 1, 0, NULL,
      "compression rates, increasing: weights of the selected layers before / kept after"},
+    {"scope", PVX_PARAM_CHOICE, "local", 0, 0, 0, prune_scopes,
+     "unstructured pruners: local, every selected layer keeps the same fraction (the paper); "
+     "global, one ranking of the scores across all selected layers"},
     {"kinds", PVX_PARAM_STRING_LIST, "[conv]", 0, 0, 0, NULL,
      "layer kinds to prune: conv, linear (the paper: conv only)"},
     {"include", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL,

@@ -40,6 +40,39 @@ static gboolean not_a_mapping(const PvxNode *node, const char *name, GError **er
     return FALSE;
 }
 
+/* TRUE when @specs (may be NULL) declares @name. */
+static gboolean specs_declare(const PvxParamSpec *specs, const char *name)
+{
+    for (const PvxParamSpec *s = specs; s && s->name; s++)
+        if (strcmp(s->name, name) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* A key under a plugin's params that the plugin does not declare but the section itself does
+ * (prune.params.scope, the pruners' shared parameter until ABI 1.0) gets an error saying where
+ * it belongs, not just "unknown key". */
+static gboolean check_misplaced_keys(const PvxConfigSectionSpec *spec, const char *path,
+                                     const PvxPlugin *plugin, const PvxNode *map, GError **error)
+{
+    for (guint i = 0; map->entries && i < map->entries->len; i++) {
+        const PvxNodeEntry *e = &g_array_index(map->entries, PvxNodeEntry, i);
+        const char *key = e->key->text;
+        if (!key || specs_declare(plugin->params, key) || !specs_declare(spec->specs, key))
+            continue;
+        pvx_node_set_error(e->key, error, PVX_ERROR_CONFIG_UNKNOWN_KEY,
+                           "'%s' is not a parameter of %s %s: it is a key of the %s section "
+                           "itself (%s.%s), shared by every %s plugin%s",
+                           key, pvx_plugin_kind_name(spec->kind), plugin->desc->name, path, path,
+                           key, pvx_plugin_kind_name(spec->kind),
+                           spec->kind == PVX_KIND_PRUNER && strcmp(key, "scope") == 0
+                               ? "; it moved there from the pruners' params in pvx ABI 1.1"
+                               : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean validate_plugin(Validator *v, const PvxConfigSectionSpec *spec, const char *path,
                                 const PvxNode *node, PvxSectionValue *sv, GError **error)
 {
@@ -75,6 +108,8 @@ static gboolean validate_plugin(Validator *v, const PvxConfigSectionSpec *spec, 
         if (params->value->type != PVX_NODE_MAP)
             return not_a_mapping(params->value, "params", error);
         map = params->value;
+        if (!check_misplaced_keys(spec, path, sv->plugin, map, error))
+            return FALSE;
     }
     g_autofree char *owner = g_strdup_printf("%s %s", kind, name);
     g_autofree char *prefix = g_strdup_printf("%s: ", owner);
@@ -92,7 +127,7 @@ static gboolean validate_plugin(Validator *v, const PvxConfigSectionSpec *spec, 
         empty = pvx_node_new_map(at->src, at->line, at->column);
         map = empty;
     }
-    sv->plugin_params = pvx_params_build(sv->plugin->desc->params, &ctx, map, error);
+    sv->plugin_params = pvx_params_build(sv->plugin->params, &ctx, map, error);
     return sv->plugin_params != NULL;
 }
 

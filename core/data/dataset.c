@@ -31,18 +31,9 @@ PvxDataset *pvx_dataset_open(const PvxPlugin *plugin, const PvxParams *params, G
                     pvx_plugin_kind_name(plugin->desc->kind));
         return NULL;
     }
-    g_autoptr(GError) local = NULL;
-    gpointer self = klass->open(params, &local);
-    if (!self) {
-        if (local)
-            g_propagate_prefixed_error(error, g_steal_pointer(&local),
-                                       "dataset %s: ", plugin->desc->name);
-        else
-            g_set_error(error, PVX_ERROR, PVX_ERROR_FAILED,
-                        "dataset %s: open failed without saying why (%s)", plugin->desc->name,
-                        plugin->path);
+    gpointer self = NULL;
+    if (!pvx_plugin_open_instance(plugin, params, &self, error))
         return NULL;
-    }
     PvxDataset *ds = g_new0(PvxDataset, 1);
     ds->plugin = plugin;
     ds->klass = klass;
@@ -54,7 +45,7 @@ void pvx_dataset_close(PvxDataset *ds)
 {
     if (!ds)
         return;
-    ds->klass->close(ds->self);
+    pvx_plugin_close_instance(ds->plugin, ds->self);
     g_free(ds);
 }
 

@@ -165,6 +165,7 @@ typedef struct {
     const PvxConfig *cfg;
     char **layers;
     PvxPruner *pruner;
+    PvxPruneScope scope; /* prune.scope */
     const char *pruner_name;
     const char *schedule;
     GradientSource grads;
@@ -310,8 +311,8 @@ static gboolean prune_rate(Pruning *p, int step, double from_cr, int cr, GError 
             pvx_hash64((guint64)pvx_params_get_int(pvx_config_section(p->cfg, ""), "seed"),
                        0x7072756e65ULL, (guint64)step);
         p->grads.model = p->model;
-        if (!pvx_prune_step(p->model, (const char *const *)p->layers, p->pruner, from_cr, cr, seed,
-                            step, &p->grad_source, error))
+        if (!pvx_prune_step(p->model, (const char *const *)p->layers, p->pruner, p->scope, from_cr,
+                            cr, seed, step, &p->grad_source, error))
             return FALSE;
         if (!accuracy_now(p, cr, &before, error) ||
             !pvx_model_save_masks(p->model, store, masks, error) ||
@@ -348,9 +349,10 @@ static gboolean prune_gradual(Pruning *p, int cr, GError **error)
     for (int t = 1; t <= span; t++) {
         double to = pvx_prune_agp_cr(cr, t, span);
         p->grads.model = p->model;
-        if (to > from && !pvx_prune_step(p->model, (const char *const *)p->layers, p->pruner, from,
-                                         to, pvx_hash64(root, 0x61677000ULL, (guint64)t), t - 1,
-                                         &p->grad_source, error))
+        if (to > from &&
+            !pvx_prune_step(p->model, (const char *const *)p->layers, p->pruner, p->scope, from, to,
+                            pvx_hash64(root, 0x61677000ULL, (guint64)t), t - 1, &p->grad_source,
+                            error))
             return FALSE;
         from = MAX(from, to);
         tp.seed = pvx_hash64(root, 0x61677001ULL, (guint64)t);
@@ -394,6 +396,9 @@ gboolean pvx_stage_prune(PvxRun *run, const PvxRegistry *reg, const PvxDataset *
         .schedule = pvx_params_get_string(pvx_config_section(cfg, "prune"), "schedule"),
         .table = g_string_new(NULL),
     };
+    /* The schema allows only the scope names. */
+    pvx_prune_scope_from_name(pvx_params_get_string(pvx_config_section(cfg, "prune"), "scope"),
+                              &p.scope);
     p.layers = select_layers(cfg, model, error);
     if (!p.layers) {
         g_string_free(p.table, TRUE);

@@ -176,7 +176,7 @@ gboolean pvx_run_evaluate_model(PvxRun *run, const PvxRegistry *reg, const PvxDa
     if (!metric)
         return FALSE;
     g_autoptr(PvxParams) mparams =
-        pvx_params_new_defaults(metric->desc->params, "metric accuracy", error);
+        pvx_params_new_defaults(metric->params, "metric accuracy", error);
     if (!mparams)
         return FALSE;
     const PvxParams *tp = pvx_config_section(cfg, "train");

@@ -20,13 +20,9 @@ PvxExplainer *pvx_explainer_open(const PvxPlugin *plugin, const PvxParams *param
                     plugin->desc->name);
         return NULL;
     }
-    gpointer self = k->open(params, error);
-    if (!self) {
-        if (error && !*error)
-            g_set_error(error, PVX_ERROR, PVX_ERROR_FAILED,
-                        "explainer %s failed to open without saying why", plugin->desc->name);
+    gpointer self = NULL;
+    if (!pvx_plugin_open_instance(plugin, params, &self, error))
         return NULL;
-    }
     PvxExplainer *ex = g_new0(PvxExplainer, 1);
     ex->plugin = plugin;
     ex->klass = k;
@@ -41,7 +37,7 @@ PvxExplainer *pvx_explainer_open_by_name(const PvxRegistry *reg, const char *nam
     if (!p)
         return NULL;
     g_autofree char *owner = g_strdup_printf("explainer %s", name);
-    PvxParams *params = pvx_params_new_from_pairs(p->desc->params, owner, pairs, error);
+    PvxParams *params = pvx_params_new_from_pairs(p->params, owner, pairs, error);
     if (!params)
         return NULL;
     PvxExplainer *ex = pvx_explainer_open(p, params, error);
@@ -57,7 +53,7 @@ void pvx_explainer_close(PvxExplainer *ex)
 {
     if (!ex)
         return;
-    ex->klass->close(ex->self);
+    pvx_plugin_close_instance(ex->plugin, ex->self);
     if (ex->owned_params)
         pvx_params_free(ex->owned_params);
     g_free(ex);

@@ -231,16 +231,13 @@ PvxMetricResult *pvx_metric_run(const PvxPlugin *plugin, const PvxParams *params
             return NULL;
         }
     }
-    g_autoptr(GError) local = NULL;
-    gpointer self = klass->open(params, &local);
-    if (!self) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_FAILED, "metric %s: %s", plugin->desc->name,
-                    local ? local->message : "open failed without saying why");
+    gpointer self = NULL;
+    if (!pvx_plugin_open_instance(plugin, params, &self, error))
         return NULL;
-    }
+    g_autoptr(GError) local = NULL;
     PvxMetricResult *r = pvx_metric_result_new();
     gboolean ok = klass->compute(self, in, r, &local);
-    klass->close(self);
+    pvx_plugin_close_instance(plugin, self);
     if (!ok) {
         pvx_metric_result_free(r);
         g_set_error(error, PVX_ERROR, PVX_ERROR_FAILED, "metric %s: %s", plugin->desc->name,

@@ -1,4 +1,4 @@
-/* pvx — pruning schedules: names, rate lists, the AGP cubic, CR labels. */
+/* pvx — pruning schedules: names (and the scope's), rate lists, the AGP cubic, CR labels. */
 #include <math.h>
 #include <string.h>
 
@@ -20,6 +20,17 @@ gboolean pvx_prune_schedule_from_name(const char *name, PvxPruneSchedule *out)
             return TRUE;
         }
     return FALSE;
+}
+
+gboolean pvx_prune_scope_from_name(const char *name, PvxPruneScope *out)
+{
+    if (g_strcmp0(name, "local") == 0)
+        *out = PVX_PRUNE_SCOPE_LOCAL;
+    else if (g_strcmp0(name, "global") == 0)
+        *out = PVX_PRUNE_SCOPE_GLOBAL;
+    else
+        return FALSE;
+    return TRUE;
 }
 
 gboolean pvx_prune_check_rates(const double *rates, int n, const char *where, GError **error)

@@ -18,11 +18,9 @@ PvxPruner *pvx_pruner_open(const PvxPlugin *plugin, const PvxParams *params, GEr
 {
     g_return_val_if_fail(plugin != NULL && plugin->desc->kind == PVX_KIND_PRUNER, NULL);
     const PvxPrunerClass *k = plugin->desc->klass;
-    gpointer self = k->open(params, error);
-    if (!self) {
-        g_prefix_error(error, "pruner %s: ", plugin->desc->name);
+    gpointer self = NULL;
+    if (!pvx_plugin_open_instance(plugin, params, &self, error))
         return NULL;
-    }
     PvxPruner *p = g_new0(PvxPruner, 1);
     p->plugin = plugin;
     p->klass = k;
@@ -34,7 +32,7 @@ void pvx_pruner_close(PvxPruner *p)
 {
     if (!p)
         return;
-    p->klass->close(p->self);
+    pvx_plugin_close_instance(p->plugin, p->self);
     g_free(p);
 }
 
@@ -46,14 +44,6 @@ const char *pvx_pruner_name(const PvxPruner *p)
 guint32 pvx_pruner_flags(const PvxPruner *p)
 {
     return p->klass->flags;
-}
-
-static PvxPruneScope pruner_scope(const PvxPruner *p)
-{
-    /* The slot exists only in tables at least that large (append-only ABI). */
-    if (p->klass->size >= offsetof(PvxPrunerClass, scope) + sizeof(void *) && p->klass->scope)
-        return p->klass->scope(p->self);
-    return PVX_PRUNE_SCOPE_LOCAL;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -359,9 +349,9 @@ out:
  * The step.
  */
 
-gboolean pvx_prune_step(PvxModel *model, const char *const *names, PvxPruner *p, double from_cr,
-                        double to_cr, guint64 seed, int step, const PvxPruneGradients *grads,
-                        GError **error)
+gboolean pvx_prune_step(PvxModel *model, const char *const *names, PvxPruner *p,
+                        PvxPruneScope scope, double from_cr, double to_cr, guint64 seed, int step,
+                        const PvxPruneGradients *grads, GError **error)
 {
     g_return_val_if_fail(model != NULL && names != NULL && p != NULL, FALSE);
     if (!(from_cr >= 1.0) || !(to_cr > from_cr)) {
@@ -437,7 +427,7 @@ gboolean pvx_prune_step(PvxModel *model, const char *const *names, PvxPruner *p,
                 }
         }
         double frac = 1.0 - from_cr / to_cr;
-        if (ok && pruner_scope(p) == PVX_PRUNE_SCOPE_GLOBAL) {
+        if (ok && scope == PVX_PRUNE_SCOPE_GLOBAL) {
             int64_t kept = 0;
             for (int i = 0; i < n; i++)
                 for (int64_t j = 0; j < segs[i].n; j++)

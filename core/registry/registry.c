@@ -37,85 +37,142 @@ PvxPluginKind pvx_plugin_kind_from_name(const char *name)
     return 0;
 }
 
-/* Smallest function table the core accepts per kind: every slot it calls unconditionally. Kinds
- * whose tables are not defined yet by this core have no minimum and are refused. */
-static size_t kind_min_table_size(PvxPluginKind kind)
+/* ---------------------------------------------------------------------------------------------
+ * The function tables, stated once: per kind, where open and close sit (optional since ABI 1.1,
+ * and only as a pair) and which slots the core calls unconditionally. The loader checks a table
+ * against this and nothing else; the smallest table it accepts ends with the last required slot.
+ * Slots not listed are optional: the core reads them only when the table's size covers them.
+ */
+typedef struct {
+    const char *name;
+    size_t offset;
+} KindSlot;
+
+/* clang-format off */
+#define KIND_SLOT(type_, slot_) {#slot_, offsetof(type_, slot_)}
+/* clang-format on */
+#define KIND_MAX_REQUIRED 8
+
+typedef struct {
+    /* Offsets of open and close; 0 when the kind has none (offset 0 is the table's size). */
+    size_t open_offset, close_offset;
+    KindSlot required[KIND_MAX_REQUIRED]; /* ends at the first {NULL, 0} */
+} KindTable;
+
+static const KindTable kind_tables[] = {
+    [PVX_KIND_DATASET] =
+        {
+            offsetof(PvxDatasetClass, open),
+            offsetof(PvxDatasetClass, close),
+            {
+                KIND_SLOT(PvxDatasetClass, num_classes),
+                KIND_SLOT(PvxDatasetClass, class_name),
+                KIND_SLOT(PvxDatasetClass, split_size),
+                KIND_SLOT(PvxDatasetClass, item_shape),
+                KIND_SLOT(PvxDatasetClass, has_masks),
+                KIND_SLOT(PvxDatasetClass, get_item),
+            },
+        },
+    [PVX_KIND_MODEL] = {0, 0, {KIND_SLOT(PvxModelClass, build)}},
+    [PVX_KIND_PRUNER] =
+        {
+            offsetof(PvxPrunerClass, open),
+            offsetof(PvxPrunerClass, close),
+            {KIND_SLOT(PvxPrunerClass, score)},
+        },
+    [PVX_KIND_EXPLAINER] =
+        {
+            offsetof(PvxExplainerClass, open),
+            offsetof(PvxExplainerClass, close),
+            {KIND_SLOT(PvxExplainerClass, explain)},
+        },
+    [PVX_KIND_METRIC] =
+        {
+            offsetof(PvxMetricClass, open),
+            offsetof(PvxMetricClass, close),
+            {KIND_SLOT(PvxMetricClass, compute)},
+        },
+};
+
+static const KindTable *kind_table(uint32_t kind)
 {
-    switch (kind) {
-    case PVX_KIND_DATASET:
-        return PVX_DATASET_CLASS_MIN_SIZE;
-    case PVX_KIND_MODEL:
-        return PVX_MODEL_CLASS_MIN_SIZE;
-    case PVX_KIND_EXPLAINER:
-        return PVX_EXPLAINER_CLASS_MIN_SIZE;
-    case PVX_KIND_METRIC:
-        return PVX_METRIC_CLASS_MIN_SIZE;
-    case PVX_KIND_PRUNER:
-        return PVX_PRUNER_CLASS_MIN_SIZE;
-    default:
-        return 0;
-    }
+    if (kind < PVX_KIND_DATASET || kind > PVX_KIND_LAST || kind >= G_N_ELEMENTS(kind_tables))
+        return NULL;
+    return &kind_tables[kind];
 }
 
-/* Checks that every mandatory slot of a kind's table is filled. */
-static gboolean check_klass(const char *path, PvxPluginKind kind, const void *klass, GError **error)
+/* Smallest function table the core accepts for a kind: up to its last required slot. */
+static size_t kind_min_table_size(const KindTable *t)
 {
-    if (kind == PVX_KIND_DATASET) {
-        const PvxDatasetClass *k = klass;
-        const char *missing = !k->open          ? "open"
-                              : !k->close       ? "close"
-                              : !k->num_classes ? "num_classes"
-                              : !k->class_name  ? "class_name"
-                              : !k->split_size  ? "split_size"
-                              : !k->item_shape  ? "item_shape"
-                              : !k->has_masks   ? "has_masks"
-                              : !k->get_item    ? "get_item"
-                                                : NULL;
-        if (missing) {
+    size_t min = sizeof(uint32_t);
+    for (int i = 0; i < KIND_MAX_REQUIRED && t->required[i].name; i++)
+        min = MAX(min, t->required[i].offset + sizeof(void (*)(void)));
+    return min;
+}
+
+/* The function pointer at @offset of table @klass (which begins with its size); NULL when the
+ * table is too small to hold it (an older plugin) or the slot is empty. */
+typedef void (*AnySlot)(void);
+static AnySlot klass_slot(const void *klass, size_t offset)
+{
+    if (offset == 0 || *(const uint32_t *)klass < offset + sizeof(AnySlot))
+        return NULL;
+    AnySlot fn;
+    memcpy(&fn, (const char *)klass + offset, sizeof fn);
+    return fn;
+}
+
+/* Checks a table against its kind's row: every required slot filled, open and close both or
+ * neither. */
+static gboolean check_klass(const char *path, const PvxPluginDescriptor *d, const KindTable *t,
+                            GError **error)
+{
+    const char *kind = pvx_plugin_kind_name(d->kind);
+    for (int i = 0; i < KIND_MAX_REQUIRED && t->required[i].name; i++) {
+        if (!klass_slot(d->klass, t->required[i].offset)) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
-                        "%s: invalid descriptor: dataset function '%s' is NULL", path, missing);
+                        "%s: invalid descriptor: %s function '%s' is NULL", path, kind,
+                        t->required[i].name);
             return FALSE;
         }
     }
-    if (kind == PVX_KIND_MODEL && !((const PvxModelClass *)klass)->build) {
+    gboolean has_open = klass_slot(d->klass, t->open_offset) != NULL;
+    gboolean has_close = klass_slot(d->klass, t->close_offset) != NULL;
+    if (has_open != has_close) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
-                    "%s: invalid descriptor: model function 'build' is NULL", path);
+                    "%s: invalid descriptor: %s '%s' has %s without %s (open and close come as a "
+                    "pair; a stateless plugin declares neither)",
+                    path, kind, d->name, has_open ? "open" : "close", has_open ? "close" : "open");
         return FALSE;
     }
-    if (kind == PVX_KIND_EXPLAINER) {
-        const PvxExplainerClass *k = klass;
-        const char *missing = !k->open      ? "open"
-                              : !k->close   ? "close"
-                              : !k->explain ? "explain"
-                                            : NULL;
-        if (missing) {
-            g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
-                        "%s: invalid descriptor: explainer function '%s' is NULL", path, missing);
-            return FALSE;
-        }
-    }
-    if (kind == PVX_KIND_PRUNER) {
-        const PvxPrunerClass *k = klass;
-        const char *missing = !k->open ? "open" : !k->close ? "close" : !k->score ? "score" : NULL;
-        if (missing) {
-            g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
-                        "%s: invalid descriptor: pruner function '%s' is NULL", path, missing);
-            return FALSE;
-        }
-    }
-    if (kind == PVX_KIND_METRIC) {
-        const PvxMetricClass *k = klass;
-        const char *missing = !k->open      ? "open"
-                              : !k->close   ? "close"
-                              : !k->compute ? "compute"
-                                            : NULL;
-        if (missing) {
-            g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
-                        "%s: invalid descriptor: metric function '%s' is NULL", path, missing);
-            return FALSE;
-        }
-    }
     return TRUE;
+}
+
+/* Copies the plugin's spec table into the core's layout, reading entries @stride bytes apart
+ * (the plugin's sizeof(PvxParamSpec)): fields the core does not know are skipped, fields the
+ * plugin did not have stay zero. NULL + error for a stride below 1.0's or misaligned. */
+static PvxParamSpec *copy_param_specs(const PvxPluginDescriptor *d, GError **error)
+{
+    size_t stride = d->param_spec_size ? d->param_spec_size : PVX_PARAM_SPEC_SIZE_1_0;
+    if (stride < PVX_PARAM_SPEC_SIZE_1_0 || stride % G_ALIGNOF(PvxParamSpec) != 0) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
+                    "parameter spec size %zu is %s (ABI 1.0's is %zu)", stride,
+                    stride < PVX_PARAM_SPEC_SIZE_1_0 ? "too small"
+                                                     : "not a multiple of its "
+                                                       "alignment",
+                    (size_t)PVX_PARAM_SPEC_SIZE_1_0);
+        return NULL;
+    }
+    GArray *specs = g_array_new(TRUE, TRUE, sizeof(PvxParamSpec));
+    for (const char *entry = (const char *)d->params;; entry += stride) {
+        PvxParamSpec spec = {0};
+        memcpy(&spec, entry, MIN(stride, sizeof spec));
+        if (!spec.name)
+            break;
+        g_array_append_val(specs, spec);
+    }
+    /* The zero-terminated array ends with PVX_PARAM_SPEC_END. */
+    return (PvxParamSpec *)g_array_free(specs, FALSE);
 }
 
 static gboolean valid_plugin_name(const char *name)
@@ -128,7 +185,10 @@ static gboolean valid_plugin_name(const char *name)
     return TRUE;
 }
 
-static gboolean check_descriptor(const char *path, const PvxPluginDescriptor *d, GError **error)
+/* Checks a descriptor and its table; on success *specs_out receives the plugin's parameter
+ * specs in the core's layout (transfer full; NULL when it declares none). */
+static gboolean check_descriptor(const char *path, const PvxPluginDescriptor *d,
+                                 PvxParamSpec **specs_out, GError **error)
 {
     if (!d) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
@@ -174,13 +234,14 @@ static gboolean check_descriptor(const char *path, const PvxPluginDescriptor *d,
                     !d->version || !*d->version ? "version" : "description");
         return FALSE;
     }
-    size_t min_table = kind_min_table_size(d->kind);
-    if (min_table == 0) {
+    const KindTable *table = kind_table(d->kind);
+    if (!table) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
                     "%s: invalid descriptor: this pvx (%s) cannot load %s plugins yet", path,
                     PVX_VERSION, kind);
         return FALSE;
     }
+    size_t min_table = kind_min_table_size(table);
     if (!d->klass) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
                     "%s: invalid descriptor: %s '%s' has no function table", path, kind, d->name);
@@ -194,16 +255,19 @@ static gboolean check_descriptor(const char *path, const PvxPluginDescriptor *d,
                     path, kind, table_size, min_table);
         return FALSE;
     }
-    if (!check_klass(path, d->kind, d->klass, error))
+    if (!check_klass(path, d, table, error))
         return FALSE;
+    *specs_out = NULL;
     if (d->params) {
         g_autoptr(GError) perr = NULL;
-        if (!pvx_param_specs_check(d->params, &perr)) {
+        g_autofree PvxParamSpec *specs = copy_param_specs(d, &perr);
+        if (!specs || !pvx_param_specs_check(specs, &perr)) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
                         "%s: invalid descriptor: parameter schema of %s '%s': %s", path, kind,
                         d->name, perr->message);
             return FALSE;
         }
+        *specs_out = g_steal_pointer(&specs);
     }
     return TRUE;
 }
@@ -213,6 +277,7 @@ static void plugin_free(PvxPlugin *p)
     /* Modules stay loaded for the life of the process: data the plugins handed out (strings in
      * descriptors, static tables) may still be referenced, and unloading buys nothing. */
     g_free(p->path);
+    g_free((PvxParamSpec *)p->params);
     g_free(p);
 }
 
@@ -252,7 +317,7 @@ const PvxPlugin *pvx_registry_find(const PvxRegistry *reg, PvxPluginKind kind, c
 /* Registers a checked plugin. Within one folder a second (kind, name) is a duplicate; from a
  * later folder of the search path it is shadowed by the first. */
 static gboolean registry_add(PvxRegistry *reg, const char *path, GModule *module,
-                             const PvxPluginDescriptor *d, GError **error)
+                             const PvxPluginDescriptor *d, PvxParamSpec **specs, GError **error)
 {
     const PvxPlugin *existing = pvx_registry_find(reg, d->kind, d->name);
     if (existing) {
@@ -273,6 +338,7 @@ static gboolean registry_add(PvxRegistry *reg, const char *path, GModule *module
     p->desc = d;
     p->path = g_strdup(path);
     p->module = module;
+    p->params = g_steal_pointer(specs);
     g_ptr_array_add(reg->plugins, p);
     g_hash_table_insert(reg->origin_dir, plugin_key(d->kind, d->name), g_path_get_dirname(path));
     return TRUE;
@@ -303,11 +369,12 @@ gboolean pvx_registry_load_file(PvxRegistry *reg, const char *path, GError **err
         return FALSE;
     }
     const PvxPluginDescriptor *d = ((PvxPluginDescribeFunc)sym)();
-    if (!check_descriptor(abs, d, error)) {
+    g_autofree PvxParamSpec *specs = NULL;
+    if (!check_descriptor(abs, d, &specs, error)) {
         g_module_close(module);
         return FALSE;
     }
-    if (!registry_add(reg, abs, module, d, error)) {
+    if (!registry_add(reg, abs, module, d, &specs, error)) {
         g_module_close(module);
         return FALSE;
     }
@@ -471,4 +538,48 @@ const void *pvx_plugin_klass(const PvxPlugin *plugin, PvxPluginKind kind)
 {
     g_return_val_if_fail(plugin != NULL, NULL);
     return plugin->desc->kind == (uint32_t)kind ? plugin->desc->klass : NULL;
+}
+
+typedef gpointer (*OpenFunc)(const PvxParams *params, GError **error);
+typedef void (*CloseFunc)(gpointer self);
+
+gboolean pvx_plugin_open_instance(const PvxPlugin *plugin, const PvxParams *params,
+                                  gpointer *state_out, GError **error)
+{
+    g_return_val_if_fail(plugin != NULL && state_out != NULL, FALSE);
+    *state_out = NULL;
+    const KindTable *t = kind_table(plugin->desc->kind);
+    g_return_val_if_fail(t != NULL, FALSE);
+    OpenFunc open = (OpenFunc)klass_slot(plugin->desc->klass, t->open_offset);
+    if (!open)
+        return TRUE;
+    const char *kind = pvx_plugin_kind_name(plugin->desc->kind);
+    GError *local = NULL;
+    gpointer state = open(params, &local);
+    if (state && !local) {
+        *state_out = state;
+        return TRUE;
+    }
+    if (state) {
+        /* The plugin reported an error: it failed, whatever it returned. */
+        pvx_plugin_close_instance(plugin, state);
+    }
+    if (local) {
+        g_propagate_prefixed_error(error, local, "%s %s: ", kind, plugin->desc->name);
+    } else {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_FAILED,
+                    "%s %s: open returned no state and no error (a bug in the plugin, %s)", kind,
+                    plugin->desc->name, plugin->path);
+    }
+    return FALSE;
+}
+
+void pvx_plugin_close_instance(const PvxPlugin *plugin, gpointer state)
+{
+    g_return_if_fail(plugin != NULL);
+    const KindTable *t = kind_table(plugin->desc->kind);
+    g_return_if_fail(t != NULL);
+    CloseFunc close = (CloseFunc)klass_slot(plugin->desc->klass, t->close_offset);
+    if (close)
+        close(state);
 }

@@ -334,12 +334,13 @@ static void config_reference_covers_every_section_and_plugin(void)
     g_autoptr(GPtrArray) all = pvx_registry_list(reg, 0);
     g_assert_cmpuint(all->len, >, 10);
     for (guint i = 0; i < all->len; i++) {
-        const PvxPluginDescriptor *d = ((const PvxPlugin *)all->pdata[i])->desc;
+        const PvxPlugin *plugin = all->pdata[i];
+        const PvxPluginDescriptor *d = plugin->desc;
         g_autofree char *heading =
             g_strdup_printf("### %s `%s`\n", pvx_plugin_kind_name(d->kind), d->name);
         const char *at = strstr(md, heading);
         g_assert_nonnull(at);
-        for (const PvxParamSpec *p = d->params; p && p->name; p++) {
+        for (const PvxParamSpec *p = plugin->params; p && p->name; p++) {
             g_autofree char *row = g_strdup_printf("| `%s` |", p->name);
             g_assert_nonnull(strstr(at, row));
         }

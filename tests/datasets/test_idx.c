@@ -17,7 +17,7 @@ static const PvxPlugin *plugin;
 static PvxDataset *open_idx(const char *const *pairs, GError **error)
 {
     g_autoptr(PvxParams) params =
-        pvx_params_new_from_pairs(plugin->desc->params, "dataset idx", pairs, error);
+        pvx_params_new_from_pairs(plugin->params, "dataset idx", pairs, error);
     if (!params)
         return NULL;
     return pvx_dataset_open(plugin, params, error);
@@ -139,7 +139,7 @@ static void fashion_mnist_class_names_by_label(void)
 
 static const char *spec_default(const char *name)
 {
-    for (const PvxParamSpec *s = plugin->desc->params; s->name; s++)
+    for (const PvxParamSpec *s = plugin->params; s->name; s++)
         if (strcmp(s->name, name) == 0)
             return s->default_value;
     g_assert_not_reached();

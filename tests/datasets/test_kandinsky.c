@@ -14,7 +14,7 @@ static const PvxPlugin *plugin;
 static PvxDataset *open_kd(const char *const *pairs, GError **error)
 {
     g_autoptr(PvxParams) params =
-        pvx_params_new_from_pairs(plugin->desc->params, "dataset kandinsky", pairs, error);
+        pvx_params_new_from_pairs(plugin->params, "dataset kandinsky", pairs, error);
     if (!params)
         return NULL;
     return pvx_dataset_open(plugin, params, error);

@@ -31,8 +31,7 @@ static inline PvxModel *ex_test_build_vgg(const char *const *pairs, int64_t c, i
     const PvxPlugin *p = pvx_registry_lookup(ex_test_registry(), PVX_KIND_MODEL, "vgg", error);
     if (!p)
         return NULL;
-    g_autoptr(PvxParams) params =
-        pvx_params_new_from_pairs(p->desc->params, "model vgg", pairs, error);
+    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(p->params, "model vgg", pairs, error);
     if (!params)
         return NULL;
     int64_t chw[3] = {c, h, w};

@@ -113,7 +113,7 @@ static PvxDataset *open_with(Fixture *f, const char *root, const char *const *ex
     for (int i = 0; extra && extra[i]; i++)
         g_ptr_array_add(pairs, g_strdup(extra[i]));
     g_ptr_array_add(pairs, NULL);
-    PvxParams *params = pvx_params_new_from_pairs(f->plugin->desc->params, "dataset imagefolder",
+    PvxParams *params = pvx_params_new_from_pairs(f->plugin->params, "dataset imagefolder",
                                                   (const char *const *)pairs->pdata, error);
     if (!params)
         return NULL;

@@ -15,7 +15,7 @@ static PvxMetricResult *run(const float *logits, const int64_t *labels, int64_t 
     int64_t shape[2] = {n, c};
     g_autoptr(PvxTensor) t = pvx_tensor_new_from_data(2, shape, logits);
     g_autoptr(PvxParams) params =
-        pvx_params_new_from_pairs(plugin->desc->params, "metric accuracy", pairs, NULL);
+        pvx_params_new_from_pairs(plugin->params, "metric accuracy", pairs, NULL);
     PvxMetricInput in = {
         .size = sizeof in, .n = n, .num_classes = c, .logits = t, .labels = labels};
     return pvx_metric_run(plugin, params, &in, error);
@@ -80,8 +80,7 @@ static void accuracy_ties_rank_lower_index_first(void)
 static void accuracy_missing_logits_is_refused_naming_input(void)
 {
     const int64_t labels[] = {0};
-    g_autoptr(PvxParams) params =
-        pvx_params_new_defaults(plugin->desc->params, "metric accuracy", NULL);
+    g_autoptr(PvxParams) params = pvx_params_new_defaults(plugin->params, "metric accuracy", NULL);
     PvxMetricInput in = {.size = sizeof in, .n = 1, .num_classes = 2, .labels = labels};
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxMetricResult) r = pvx_metric_run(plugin, params, &in, &error);

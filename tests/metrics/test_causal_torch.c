@@ -21,7 +21,7 @@ static void check(const char *metric, const char *const *pairs)
     const PvxPlugin *vgg = pvx_registry_lookup(registry, PVX_KIND_MODEL, "vgg", &error);
     g_assert_no_error(error);
     const char *mp[] = {"arch=vgg-mini", NULL};
-    g_autoptr(PvxParams) vp = pvx_params_new_from_pairs(vgg->desc->params, "model vgg", mp, &error);
+    g_autoptr(PvxParams) vp = pvx_params_new_from_pairs(vgg->params, "model vgg", mp, &error);
     g_autoptr(PvxModel) m = pvx_model_build(vgg, vp, (int64_t[]){3, 32, 32}, 10, &error);
     g_assert_no_error(error);
     g_assert_true(pvx_model_load_weights(m, s, "/weights", &error));
@@ -42,7 +42,7 @@ static void check(const char *metric, const char *const *pairs)
     const PvxPlugin *pl = pvx_registry_lookup(registry, PVX_KIND_METRIC, metric, &error);
     g_assert_no_error(error);
     g_autofree char *owner = g_strdup_printf("metric %s", metric);
-    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(pl->desc->params, owner, pairs, &error);
+    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(pl->params, owner, pairs, &error);
     g_assert_no_error(error);
     PvxMetricInput in = {.size = sizeof in,
                          .n = 3,

@@ -234,7 +234,7 @@ static void stage_writes_values_summaries_tests_and_table(void)
             pvx_dataset_item_clear(&it);
         }
         const PvxPlugin *pl = pvx_registry_find(registry, PVX_KIND_METRIC, "average-drop");
-        g_autoptr(PvxParams) params = pvx_params_new_defaults(pl->desc->params, "m", &error);
+        g_autoptr(PvxParams) params = pvx_params_new_defaults(pl->params, "m", &error);
         PvxMetricInput in = {.size = sizeof in,
                              .n = 6,
                              .num_classes = 2,

@@ -14,7 +14,7 @@ static PvxMetricResult *run_metric(const char *name, const char *const *pairs,
     const PvxPlugin *pl = pvx_registry_find(registry, PVX_KIND_METRIC, name);
     g_assert_nonnull(pl);
     g_autofree char *owner = g_strdup_printf("metric %s", name);
-    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(pl->desc->params, owner, pairs, error);
+    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(pl->params, owner, pairs, error);
     g_assert_nonnull(params);
     return pvx_metric_run(pl, params, in, error);
 }

@@ -28,8 +28,7 @@ static inline PvxModel *prune_test_vgg(const char *const *pairs)
     g_autoptr(GError) error = NULL;
     const PvxPlugin *p = pvx_registry_lookup(prune_test_registry(), PVX_KIND_MODEL, "vgg", &error);
     g_assert_no_error(error);
-    g_autoptr(PvxParams) params =
-        pvx_params_new_from_pairs(p->desc->params, "model vgg", pairs, &error);
+    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(p->params, "model vgg", pairs, &error);
     g_assert_no_error(error);
     int64_t chw[3] = {1, 28, 28};
     PvxModel *m = pvx_model_build(p, params, chw, 10, &error);
@@ -43,7 +42,7 @@ static inline PvxPruner *prune_test_pruner(const char *name, const char *const *
     g_autoptr(GError) error = NULL;
     const PvxPlugin *p = pvx_registry_lookup(prune_test_registry(), PVX_KIND_PRUNER, name, &error);
     g_assert_no_error(error);
-    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(p->desc->params, name, pairs, &error);
+    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(p->params, name, pairs, &error);
     g_assert_no_error(error);
     PvxPruner *pr = pvx_pruner_open(p, params, &error);
     g_assert_no_error(error);

@@ -26,8 +26,8 @@ static void prune_local_prunes_round_half_even_of_each_layer(void)
         int64_t k2 = n - round_even(0.5 * n);
         expect[l] = k2 - round_even((1.0 - 2.0 / 8.0) * k2);
     }
-    g_assert_true(pvx_prune_step(m, convs, pr, 1, 2, 0, 0, NULL, &error));
-    g_assert_true(pvx_prune_step(m, convs, pr, 2, 8, 0, 1, NULL, &error));
+    g_assert_true(pvx_prune_step(m, convs, pr, PVX_PRUNE_SCOPE_LOCAL, 1, 2, 0, 0, NULL, &error));
+    g_assert_true(pvx_prune_step(m, convs, pr, PVX_PRUNE_SCOPE_LOCAL, 2, 8, 0, 1, NULL, &error));
     g_assert_no_error(error);
     for (int l = 0; l < 4; l++) {
         const PvxLayer *layer = pvx_model_find_layer(m, convs[l], NULL);
@@ -58,7 +58,7 @@ static void prune_ties_go_to_the_lower_flat_index(void)
     l->weight->data[3] = 0.25f;       /* except one, which must go first */
     const char *one[] = {"features.0", NULL};
     g_autoptr(PvxPruner) pr = prune_test_pruner("magnitude", NULL);
-    g_assert_true(pvx_prune_step(m, one, pr, 1, 4, 0, 0, NULL, &error));
+    g_assert_true(pvx_prune_step(m, one, pr, PVX_PRUNE_SCOPE_LOCAL, 1, 4, 0, 0, NULL, &error));
     g_assert_no_error(error);
     int64_t n = pvx_tensor_numel(l->weight), k = round_even(0.75 * n);
     /* Pruned: index 3, then the lowest indices among the ties. */
@@ -73,13 +73,13 @@ static void prune_never_revives_a_pruned_weight(void)
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxModel) m = prune_test_vgg(mini);
     g_autoptr(PvxPruner) mag = prune_test_pruner("magnitude", NULL);
-    g_assert_true(pvx_prune_step(m, convs, mag, 1, 2, 0, 0, NULL, &error));
+    g_assert_true(pvx_prune_step(m, convs, mag, PVX_PRUNE_SCOPE_LOCAL, 1, 2, 0, 0, NULL, &error));
     g_autoptr(GPtrArray) before = g_ptr_array_new_with_free_func((GDestroyNotify)pvx_tensor_unref);
     for (int l = 0; l < 4; l++)
         g_ptr_array_add(before, pvx_tensor_copy(pvx_model_find_layer(m, convs[l], NULL)->mask));
     /* Random scores rank pruned entries like any other; the core must still skip them. */
     g_autoptr(PvxPruner) rnd = prune_test_pruner("random", NULL);
-    g_assert_true(pvx_prune_step(m, convs, rnd, 2, 4, 7, 1, NULL, &error));
+    g_assert_true(pvx_prune_step(m, convs, rnd, PVX_PRUNE_SCOPE_LOCAL, 2, 4, 7, 1, NULL, &error));
     g_assert_no_error(error);
     for (int l = 0; l < 4; l++) {
         const PvxLayer *layer = pvx_model_find_layer(m, convs[l], NULL);
@@ -101,9 +101,9 @@ static void prune_random_is_seeded(void)
     g_autoptr(PvxModel) a = prune_test_vgg(mini);
     g_autoptr(PvxModel) b = prune_test_vgg(mini);
     g_autoptr(PvxModel) c = prune_test_vgg(mini);
-    g_assert_true(pvx_prune_step(a, convs, rnd, 1, 4, 11, 0, NULL, &error));
-    g_assert_true(pvx_prune_step(b, convs, rnd, 1, 4, 11, 0, NULL, &error));
-    g_assert_true(pvx_prune_step(c, convs, rnd, 1, 4, 12, 0, NULL, &error));
+    g_assert_true(pvx_prune_step(a, convs, rnd, PVX_PRUNE_SCOPE_LOCAL, 1, 4, 11, 0, NULL, &error));
+    g_assert_true(pvx_prune_step(b, convs, rnd, PVX_PRUNE_SCOPE_LOCAL, 1, 4, 11, 0, NULL, &error));
+    g_assert_true(pvx_prune_step(c, convs, rnd, PVX_PRUNE_SCOPE_LOCAL, 1, 4, 12, 0, NULL, &error));
     g_assert_no_error(error);
     int64_t same_ab = 0, same_ac = 0, n = 0;
     for (int l = 0; l < 4; l++) {
@@ -129,9 +129,8 @@ static void prune_global_ranks_across_layers(void)
     PvxLayer *small = pvx_model_find_layer(m, "features.2", NULL);
     for (int64_t i = 0; i < pvx_tensor_numel(small->weight); i++)
         small->weight->data[i] *= 1e-3f;
-    const char *pairs[] = {"scope=global", NULL};
-    g_autoptr(PvxPruner) pr = prune_test_pruner("magnitude", pairs);
-    g_assert_true(pvx_prune_step(m, convs, pr, 1, 2, 0, 0, NULL, &error));
+    g_autoptr(PvxPruner) pr = prune_test_pruner("magnitude", NULL);
+    g_assert_true(pvx_prune_step(m, convs, pr, PVX_PRUNE_SCOPE_GLOBAL, 1, 2, 0, 0, NULL, &error));
     g_assert_no_error(error);
     PvxPruneStats st;
     g_assert_true(pvx_prune_stats(m, convs, NULL, &st, &error));
@@ -145,7 +144,7 @@ static void prune_stats_report_cr_model_ratio_and_flops(void)
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxModel) m = prune_test_vgg(mini);
     g_autoptr(PvxPruner) pr = prune_test_pruner("magnitude", NULL);
-    g_assert_true(pvx_prune_step(m, convs, pr, 1, 4, 0, 0, NULL, &error));
+    g_assert_true(pvx_prune_step(m, convs, pr, PVX_PRUNE_SCOPE_LOCAL, 1, 4, 0, 0, NULL, &error));
     PvxPruneStats st;
     g_assert_true(pvx_prune_stats(m, convs, NULL, &st, &error));
     g_assert_no_error(error);
@@ -199,7 +198,7 @@ static void prune_filter_norm_removes_filters_and_exports_a_smaller_equal_model(
     const char *bn_convs[] = {"features.0", "features.3", "features.7", "features.10", NULL};
     const char *pairs[] = {"norm=l2", NULL};
     g_autoptr(PvxPruner) pr = prune_test_pruner("filter-norm", pairs);
-    g_assert_true(pvx_prune_step(m, bn_convs, pr, 1, 2, 0, 0, NULL, &error));
+    g_assert_true(pvx_prune_step(m, bn_convs, pr, PVX_PRUNE_SCOPE_LOCAL, 1, 2, 0, 0, NULL, &error));
     g_assert_no_error(error);
     PvxPruneStats st;
     g_assert_true(pvx_prune_stats(m, bn_convs, NULL, &st, &error));
@@ -293,13 +292,13 @@ static void prune_taylor_uses_w_times_gradient_over_batches(void)
     const char *pairs[] = {"batches=3", NULL};
     g_autoptr(PvxPruner) pr = prune_test_pruner("taylor", pairs);
     /* Without gradients: refused, naming the pruner. */
-    g_assert_false(pvx_prune_step(m, one, pr, 1, 2, 0, 0, NULL, &error));
+    g_assert_false(pvx_prune_step(m, one, pr, PVX_PRUNE_SCOPE_LOCAL, 1, 2, 0, 0, NULL, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT);
     g_assert_nonnull(strstr(error->message, "taylor"));
     g_clear_error(&error);
     PvxPruneGradients g = {.n_batches = 10, .gradients = fake_gradients};
     grad_calls = 0;
-    g_assert_true(pvx_prune_step(m, one, pr, 1, 2, 0, 0, &g, &error));
+    g_assert_true(pvx_prune_step(m, one, pr, PVX_PRUNE_SCOPE_LOCAL, 1, 2, 0, 0, &g, &error));
     g_assert_no_error(error);
     g_assert_cmpint(grad_calls, ==, 3);
     /* |w · g| = 3 · ((i·7) mod 13 + 1): pruned exactly the entries with the lowest such value,
@@ -386,7 +385,7 @@ static void prune_nan_scores_are_refused_and_masks_unchanged(void)
     PvxLayer *l = pvx_model_find_layer(m, "features.5", NULL);
     l->weight->data[17] = NAN;
     g_autoptr(PvxPruner) pr = prune_test_pruner("magnitude", NULL);
-    g_assert_false(pvx_prune_step(m, convs, pr, 1, 2, 0, 0, NULL, &error));
+    g_assert_false(pvx_prune_step(m, convs, pr, PVX_PRUNE_SCOPE_LOCAL, 1, 2, 0, 0, NULL, &error));
     g_assert_error(error, PVX_ERROR, PVX_ERROR_NUMERIC);
     g_assert_nonnull(strstr(error->message, "features.5.weight[17]"));
     for (int i = 0; convs[i]; i++)

@@ -123,8 +123,7 @@ static void prune_run_stores_every_rate_and_explains_each(void)
         g_assert_no_error(error);
         const PvxPlugin *idx = pvx_registry_lookup(reg, PVX_KIND_DATASET, "idx", &error);
         const char *ds_pairs[] = {"root=" FMNIST, "limit_train=600", "limit_test=200", NULL};
-        g_autoptr(PvxParams) dp =
-            pvx_params_new_from_pairs(idx->desc->params, "idx", ds_pairs, &error);
+        g_autoptr(PvxParams) dp = pvx_params_new_from_pairs(idx->params, "idx", ds_pairs, &error);
         g_autoptr(PvxDataset) ds = pvx_dataset_open(idx, dp, &error);
         g_assert_no_error(error);
         int nd;
@@ -263,7 +262,7 @@ static void prune_one_shot_and_gradual_schedules_reach_their_rates(void)
     result_clear(&r);
     g_autofree char *grad =
         write_config(dir, "prune:\n  plugin: magnitude\n  schedule: gradual\n  rates: [2, 8]\n"
-                          "  span_epochs: 3\n  finetune: {epochs: 1, lr: 0.01}\n");
+                          "  scope: global\n  span_epochs: 3\n  finetune: {epochs: 1, lr: 0.01}\n");
     const char *a2[] = {"run", grad, "--run-id", "grad", NULL};
     r = run_pvx(dir, a2);
     if (r.status != 0)
@@ -305,6 +304,22 @@ static void prune_one_shot_and_gradual_schedules_reach_their_rates(void)
         g_assert_cmpfloat_with_epsilon(achieved, 8.0, 0.05);
         g_assert_cmpint(span, ==, 3);
         g_assert_false(pvx_store_exists(s, "/models/cr2")); /* gradual stores the last rate */
+        /* prune.scope global: one ranking over all layers, so the layers keep different
+         * fractions (local would keep 1/8 of each). */
+        double kept[2];
+        const char *layers[] = {"features.0.weight", "features.3.weight"};
+        for (int l = 0; l < 2; l++) {
+            g_autofree char *mpath = g_strconcat("/models/cr8/masks/", layers[l], NULL);
+            int nd;
+            int64_t shape[PVX_TENSOR_MAX_DIMS];
+            g_autofree uint8_t *m = pvx_store_read_u8(s, mpath, &nd, shape, &error);
+            g_assert_no_error(error);
+            int64_t n = shape[0] * shape[1] * shape[2] * shape[3], k = 0;
+            for (int64_t i = 0; i < n; i++)
+                k += m[i];
+            kept[l] = (double)k / (double)n;
+        }
+        g_assert_cmpfloat(fabs(kept[0] - kept[1]), >, 0.02);
     }
     remove_tree(dir);
 }
@@ -381,6 +396,12 @@ static void prune_bad_sections_are_refused_before_any_work(void)
     expect_refused("prune: {plugin: magnitude, kinds: [], include: []}\n", "matches no layer");
     expect_refused("prune: {plugin: filter-norm, kinds: [conv, linear]}\n",
                    "removes whole conv filters");
+    /* scope is the core's since ABI 1.1: under the pruner's params it is refused with a pointer
+     * to where it went. */
+    expect_refused("prune:\n  plugin: magnitude\n  params: {scope: global}\n",
+                   "exp.yaml:15:12: 'scope' is not a parameter of pruner magnitude: it is a key of "
+                   "the prune section itself (prune.scope)");
+    expect_refused("prune: {plugin: magnitude, scope: globl}\n", "globl");
 }
 
 int main(int argc, char **argv)

@@ -13,7 +13,7 @@ static const char *const layer_names[] = {"features.0", "features.2",   "feature
 static const char *const mini[] = {"arch=vgg-mini", "channels=[8, 8, -1, 16, 16, -1]", "hidden=32",
                                    NULL};
 
-static void check_schedule(const char *scope, const char *group)
+static void check_schedule(PvxPruneScope scope, const char *group)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxModel) m = prune_test_vgg(mini);
@@ -21,12 +21,11 @@ static void check_schedule(const char *scope, const char *group)
     g_assert_no_error(error);
     g_assert_true(pvx_model_load_weights(m, s, "/weights", &error));
     g_assert_no_error(error);
-    const char *pairs[] = {scope, NULL};
-    g_autoptr(PvxPruner) pr = prune_test_pruner("magnitude", pairs);
+    g_autoptr(PvxPruner) pr = prune_test_pruner("magnitude", NULL);
     double from = 1.0;
     for (int k = 1; k <= 5; k++) {
         double to = (double)(1 << k);
-        g_assert_true(pvx_prune_step(m, layer_names, pr, from, to, 1, k - 1, NULL, &error));
+        g_assert_true(pvx_prune_step(m, layer_names, pr, scope, from, to, 1, k - 1, NULL, &error));
         g_assert_no_error(error);
         from = to;
         int64_t differ = 0, total = 0;
@@ -57,12 +56,12 @@ static void check_schedule(const char *scope, const char *group)
 
 static void prune_magnitude_local_iterative_matches_torch_l1_unstructured(void)
 {
-    check_schedule("scope=local", "local");
+    check_schedule(PVX_PRUNE_SCOPE_LOCAL, "local");
 }
 
 static void prune_magnitude_global_iterative_matches_torch_global_unstructured(void)
 {
-    check_schedule("scope=global", "global");
+    check_schedule(PVX_PRUNE_SCOPE_GLOBAL, "global");
 }
 
 int main(int argc, char **argv)

@@ -1,25 +1,44 @@
 /* A test-only dataset plugin, compiled several times with different defines to produce one good
- * plugin and one of each kind of broken plugin the loader must refuse. */
+ * plugin, a stateless one, one of each kind of broken plugin the loader must refuse and the
+ * misbehaving opens pvx_plugin_open_instance must turn into errors. */
 #include <pvx/pvx.h>
 
 #ifndef PLUGIN_NAME
 #define PLUGIN_NAME "testds"
 #endif
 
-static gpointer ds_open(const PvxParams *params, GError **error)
+/* How many times close ran, for the test (looked up with g_module_symbol). */
+G_MODULE_EXPORT int pvx_test_closed;
+int pvx_test_closed = 0;
+
+G_GNUC_UNUSED static gpointer ds_open(const PvxParams *params, GError **error)
 {
+    gpointer state = GINT_TO_POINTER((int)pvx_params_get_int(params, "classes"));
+#if defined(OPEN_SILENT_FAILURE)
+    /* A bug: failure without saying why. */
+    (void)state, (void)error;
+    return NULL;
+#elif defined(OPEN_STATE_AND_ERROR)
+    /* A bug: an error, and state all the same. */
+    g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE, "%s: not today",
+                pvx_params_where(params, "classes"));
+    return state;
+#else
     (void)error;
-    return GINT_TO_POINTER((int)pvx_params_get_int(params, "classes"));
+    return state;
+#endif
 }
 
-static void ds_close(gpointer self)
+G_GNUC_UNUSED static void ds_close(gpointer self)
 {
     (void)self;
+    pvx_test_closed++;
 }
 
+/* Stateless builds get self = NULL: two classes. */
 static int ds_num_classes(gpointer self)
 {
-    return GPOINTER_TO_INT(self);
+    return self ? GPOINTER_TO_INT(self) : 2;
 }
 
 static const char *ds_class_name(gpointer self, int index)
@@ -52,10 +71,28 @@ G_GNUC_UNUSED static gboolean ds_get_item(gpointer self, PvxSplit split, int64_t
     (void)split, (void)error;
     item->image = pvx_tensor_new_shape(3, (int64_t)1, (int64_t)2, (int64_t)2);
     pvx_tensor_fill(item->image, (float)index);
-    item->label = (int)(index % GPOINTER_TO_INT(self));
+    item->label = (int)(index % ds_num_classes(self));
     return TRUE;
 }
 
+#if defined(WIDE_SPECS) || defined(NARROW_SPECS)
+/* A spec struct as a later ABI might declare it (larger), or a corrupt size (too small): the core
+ * must read the table with the descriptor's param_spec_size as stride. */
+typedef struct {
+    PvxParamSpec base;
+    double future[3]; /* fields this core does not know */
+} WideSpec;
+
+static const char *const modes[] = {"a", "b", NULL};
+static const WideSpec params[] = {
+    {{"classes", PVX_PARAM_INT, "3", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 10, NULL,
+      "number of classes"},
+     {1, 2, 3}},
+    {{"mode", PVX_PARAM_CHOICE, "b", 0, 0, 0, modes, "a second entry, one stride further"},
+     {4, 5, 6}},
+    {PVX_PARAM_SPEC_END, {0, 0, 0}},
+};
+#else
 static const PvxParamSpec params[] = {
     {"classes", PVX_PARAM_INT, "2", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 10, NULL,
      "number of classes"},
@@ -65,15 +102,23 @@ static const PvxParamSpec params[] = {
 #endif
     PVX_PARAM_SPEC_END,
 };
+#endif
 
 static const PvxDatasetClass klass = {
-#ifdef SHORT_TABLE
+#if defined(SHORT_TABLE)
     .size = offsetof(PvxDatasetClass, split_size),
+#elif defined(MIN_TABLE)
+    /* Exactly up to the last required slot, as a plugin from before item_label was. */
+    .size = PVX_DATASET_CLASS_MIN_SIZE,
 #else
     .size = sizeof(PvxDatasetClass),
 #endif
+#if !defined(STATELESS) && !defined(CLOSE_WITHOUT_OPEN)
     .open = ds_open,
+#endif
+#if !defined(STATELESS) && !defined(OPEN_WITHOUT_CLOSE)
     .close = ds_close,
+#endif
     .num_classes = ds_num_classes,
     .class_name = ds_class_name,
     .split_size = ds_split_size,
@@ -91,7 +136,8 @@ G_MODULE_EXPORT int not_a_descriptor(void)
 {
     return (int)(GPOINTER_TO_SIZE(&klass) & 1) + (int)G_N_ELEMENTS(params);
 }
-#elif defined(ABI_MAJOR) || defined(ABI_MINOR) || defined(NULL_NAME)
+#elif defined(ABI_MAJOR) || defined(ABI_MINOR) || defined(NULL_NAME) || defined(WIDE_SPECS) ||     \
+    defined(NARROW_SPECS)
 /* Hand-written descriptor, as a plugin built against another pvx would carry. */
 G_MODULE_EXPORT const PvxPluginDescriptor *pvx_plugin_descriptor(void);
 G_MODULE_EXPORT const PvxPluginDescriptor *pvx_plugin_descriptor(void)
@@ -117,8 +163,15 @@ G_MODULE_EXPORT const PvxPluginDescriptor *pvx_plugin_descriptor(void)
 #endif
         .version = "1.0.0",
         .description = "test plugin",
-        .params = params,
+        .params = (const PvxParamSpec *)params,
         .klass = &klass,
+#if defined(WIDE_SPECS)
+        .param_spec_size = sizeof(WideSpec),
+#elif defined(NARROW_SPECS)
+        .param_spec_size = offsetof(PvxParamSpec, doc),
+#else
+        .param_spec_size = sizeof(PvxParamSpec),
+#endif
     };
     return &desc;
 }

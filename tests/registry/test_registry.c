@@ -30,8 +30,7 @@ static void registry_loads_good_plugin(void)
     g_assert_nonnull(pvx_plugin_klass(p, PVX_KIND_DATASET));
     g_assert_null(pvx_plugin_klass(p, PVX_KIND_MODEL));
     /* The plugin actually runs through the core's dataset handle. */
-    g_autoptr(PvxParams) params =
-        pvx_params_new_defaults(p->desc->params, "dataset testds", &error);
+    g_autoptr(PvxParams) params = pvx_params_new_defaults(p->params, "dataset testds", &error);
     g_assert_no_error(error);
     g_autoptr(PvxDataset) ds = pvx_dataset_open(p, params, &error);
     g_assert_no_error(error);
@@ -83,6 +82,225 @@ static void registry_refuses_invalid_descriptors(void)
     assert_refused(PLUGIN_SHORT_TABLE, PVX_ERROR_PLUGIN_INVALID, "function table");
     assert_refused(PLUGIN_MISSING_SLOT, PVX_ERROR_PLUGIN_INVALID, "'get_item' is NULL");
     assert_refused(PLUGIN_BROKEN_PARAMS, PVX_ERROR_PLUGIN_INVALID, "parameter schema");
+    assert_refused(PLUGIN_NARROW_SPECS, PVX_ERROR_PLUGIN_INVALID, "parameter spec size 56");
+}
+
+static void registry_loads_table_of_exactly_the_required_slots(void)
+{
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    g_autoptr(GError) error = NULL;
+    g_assert_true(pvx_registry_load_file(reg, PLUGIN_MIN_TABLE, &error));
+    g_assert_no_error(error);
+    const PvxPlugin *p = pvx_registry_find(reg, PVX_KIND_DATASET, "mintable");
+    g_autoptr(PvxParams) params = pvx_params_new_defaults(p->params, "dataset mintable", &error);
+    g_autoptr(PvxDataset) ds = pvx_dataset_open(p, params, &error);
+    g_assert_no_error(error);
+    /* item_label lies beyond the table: the core falls back to get_item. */
+    g_assert_cmpint(pvx_dataset_get_label(ds, PVX_SPLIT_TEST, 3, &error), ==, 1);
+    g_assert_no_error(error);
+}
+
+static void registry_refuses_open_and_close_apart(void)
+{
+    assert_refused(PLUGIN_CLOSE_WITHOUT_OPEN, PVX_ERROR_PLUGIN_INVALID, "has close without open");
+    assert_refused(PLUGIN_OPEN_WITHOUT_CLOSE, PVX_ERROR_PLUGIN_INVALID, "has open without close");
+}
+
+/* Loads the complete test plugin of a kind, then refuses the one without its required slot. */
+static void assert_kind_slot_required(const char *good, const char *missing, PvxPluginKind kind,
+                                      const char *name, const char *slot)
+{
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    g_autoptr(GError) error = NULL;
+    g_assert_true(pvx_registry_load_file(reg, good, &error));
+    g_assert_no_error(error);
+    g_assert_nonnull(pvx_registry_find(reg, kind, name));
+    g_autofree char *fragment =
+        g_strdup_printf("%s function '%s' is NULL", pvx_plugin_kind_name(kind), slot);
+    g_autoptr(PvxRegistry) reg2 = pvx_registry_new();
+    g_assert_false(pvx_registry_load_file(reg2, missing, &error));
+    g_assert_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID);
+    if (!strstr(error->message, fragment))
+        g_error("message '%s' lacks '%s'", error->message, fragment);
+    g_assert_null(pvx_registry_find(reg2, kind, name));
+}
+
+static void registry_refuses_missing_required_slot_of_every_kind(void)
+{
+    /* The dataset kind: registry_refuses_invalid_descriptors (get_item). */
+    assert_kind_slot_required(PLUGIN_MODEL, PLUGIN_MODEL_MISSING_SLOT, PVX_KIND_MODEL, "test-model",
+                              "build");
+    assert_kind_slot_required(PLUGIN_PRUNER, PLUGIN_PRUNER_MISSING_SLOT, PVX_KIND_PRUNER,
+                              "test-pruner", "score");
+    assert_kind_slot_required(PLUGIN_EXPLAINER, PLUGIN_EXPLAINER_MISSING_SLOT, PVX_KIND_EXPLAINER,
+                              "test-explainer", "explain");
+    assert_kind_slot_required(PLUGIN_METRIC, PLUGIN_METRIC_MISSING_SLOT, PVX_KIND_METRIC,
+                              "test-metric", "compute");
+}
+
+/* Loads @path into @reg and returns its plugin of @kind named @name. */
+static const PvxPlugin *load_one(PvxRegistry *reg, const char *path, PvxPluginKind kind,
+                                 const char *name)
+{
+    g_autoptr(GError) error = NULL;
+    g_assert_true(pvx_registry_load_file(reg, path, &error));
+    g_assert_no_error(error);
+    const PvxPlugin *p = pvx_registry_find(reg, kind, name);
+    g_assert_nonnull(p);
+    return p;
+}
+
+/* The plugin's own count of close calls. */
+static int closed_count(const PvxPlugin *p)
+{
+    gpointer sym = NULL;
+    g_assert_true(g_module_symbol(p->module, "pvx_test_closed", &sym));
+    return *(const int *)sym;
+}
+
+static void registry_opens_stateless_plugin_with_null_state(void)
+{
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    const PvxPlugin *p = load_one(reg, PLUGIN_STATELESS, PVX_KIND_DATASET, "stateless");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxParams) params = pvx_params_new_defaults(p->params, "dataset stateless", &error);
+    g_assert_no_error(error);
+    gpointer state = GINT_TO_POINTER(1);
+    g_assert_true(pvx_plugin_open_instance(p, params, &state, &error));
+    g_assert_no_error(error);
+    g_assert_null(state);
+    pvx_plugin_close_instance(p, state);
+    g_assert_cmpint(closed_count(p), ==, 0);
+    /* And through the dataset handle, which passes self = NULL to every callback. */
+    g_autoptr(PvxDataset) ds = pvx_dataset_open(p, params, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(pvx_dataset_num_classes(ds), ==, 2);
+    PvxDatasetItem item = {0};
+    g_assert_true(pvx_dataset_get_item(ds, PVX_SPLIT_TEST, 3, &item, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(item.label, ==, 1);
+    pvx_dataset_item_clear(&item);
+}
+
+static void registry_open_failing_silently_gets_a_core_error(void)
+{
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    const PvxPlugin *p = load_one(reg, PLUGIN_OPEN_SILENT_FAILURE, PVX_KIND_DATASET, "silent");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxParams) params = pvx_params_new_defaults(p->params, "dataset silent", &error);
+    g_assert_no_error(error);
+    gpointer state = NULL;
+    g_assert_false(pvx_plugin_open_instance(p, params, &state, &error));
+    g_assert_error(error, PVX_ERROR, PVX_ERROR_FAILED);
+    g_assert_true(g_str_has_prefix(error->message, "dataset silent: "));
+    g_assert_nonnull(strstr(error->message, "no state and no error"));
+    g_assert_nonnull(strstr(error->message, "pvx-test-open-silent-failure.so"));
+    g_clear_error(&error);
+    g_assert_null(pvx_dataset_open(p, params, &error));
+    g_assert_error(error, PVX_ERROR, PVX_ERROR_FAILED);
+    g_assert_cmpint(closed_count(p), ==, 0);
+}
+
+static void registry_open_returning_state_and_error_is_closed_and_fails(void)
+{
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    const PvxPlugin *p = load_one(reg, PLUGIN_OPEN_STATE_AND_ERROR, PVX_KIND_DATASET, "both");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxParams) params = pvx_params_new_defaults(p->params, "dataset both", &error);
+    g_assert_no_error(error);
+    gpointer state = NULL;
+    g_assert_false(pvx_plugin_open_instance(p, params, &state, &error));
+    /* The plugin's own error, prefixed; its state closed at once. */
+    g_assert_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE);
+    g_assert_cmpstr(error->message, ==, "dataset both: default: not today");
+    g_assert_null(state);
+    g_assert_cmpint(closed_count(p), ==, 1);
+    g_clear_error(&error);
+    g_assert_null(pvx_dataset_open(p, params, &error));
+    g_assert_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE);
+    g_assert_cmpint(closed_count(p), ==, 2);
+}
+
+static void registry_reads_spec_table_at_the_plugins_stride(void)
+{
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    const PvxPlugin *p = load_one(reg, PLUGIN_WIDE_SPECS, PVX_KIND_DATASET, "wide");
+    g_assert_cmpuint(p->desc->param_spec_size, >, sizeof(PvxParamSpec));
+    /* Copied into the core's layout: two entries and the end. */
+    g_assert_cmpstr(p->params[0].name, ==, "classes");
+    g_assert_cmpstr(p->params[0].default_value, ==, "3");
+    g_assert_cmpfloat(p->params[0].max, ==, 10);
+    g_assert_cmpstr(p->params[1].name, ==, "mode");
+    g_assert_cmpint(p->params[1].type, ==, PVX_PARAM_CHOICE);
+    g_assert_cmpstr(p->params[1].choices[1], ==, "b");
+    g_assert_null(p->params[2].name);
+    g_autoptr(GError) error = NULL;
+    const char *pairs[] = {"mode=a", NULL};
+    g_autoptr(PvxParams) params =
+        pvx_params_new_from_pairs(p->params, "dataset wide", pairs, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(pvx_params_get_string(params, "mode"), ==, "a");
+    g_autoptr(PvxDataset) ds = pvx_dataset_open(p, params, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(pvx_dataset_num_classes(ds), ==, 3);
+}
+
+static void registry_loads_and_runs_abi_1_0_dataset(void)
+{
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    const PvxPlugin *p = load_one(reg, PLUGIN_ABI10_DATASET, PVX_KIND_DATASET, "old-dataset");
+    g_assert_cmpuint(p->desc->abi_minor, ==, 0);
+    g_assert_cmpuint(p->desc->param_spec_size, ==, 0);
+    g_assert_cmpstr(p->params[1].name, ==, "label");
+    g_assert_null(p->params[2].name);
+    g_autoptr(GError) error = NULL;
+    const char *pairs[] = {"classes=4", NULL};
+    g_autoptr(PvxParams) params =
+        pvx_params_new_from_pairs(p->params, "dataset old-dataset", pairs, &error);
+    g_assert_no_error(error);
+    PvxDataset *ds = pvx_dataset_open(p, params, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(pvx_dataset_num_classes(ds), ==, 4);
+    g_assert_cmpint(pvx_dataset_split_size(ds, PVX_SPLIT_TEST), ==, 6);
+    PvxDatasetItem item = {0};
+    g_assert_true(pvx_dataset_get_item(ds, PVX_SPLIT_TEST, 5, &item, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(item.label, ==, 1);
+    g_assert_cmpfloat(item.image->data[2], ==, 2.5f);
+    pvx_dataset_item_clear(&item);
+    g_assert_cmpint(closed_count(p), ==, 0);
+    pvx_dataset_close(ds);
+    g_assert_cmpint(closed_count(p), ==, 1);
+}
+
+static void registry_loads_and_runs_abi_1_0_pruner(void)
+{
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    const PvxPlugin *p = load_one(reg, PLUGIN_ABI10_PRUNER, PVX_KIND_PRUNER, "old-pruner");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxParams) params = pvx_params_new_defaults(p->params, "pruner old-pruner", &error);
+    g_assert_no_error(error);
+    g_autoptr(PvxModel) m = pvx_model_new("test");
+    PvxLayer *fc1 = pvx_model_add_linear(m, "fc1", 4, 2, FALSE);
+    PvxLayer *fc2 = pvx_model_add_linear(m, "fc2", 2, 2, FALSE);
+    for (int i = 0; i < 8; i++)
+        fc1->weight->data[i] = (float)(i + 1);
+    for (int i = 0; i < 4; i++)
+        fc2->weight->data[i] = 1e-3f * (float)(i + 1);
+    PvxPruner *pr = pvx_pruner_open(p, params, &error);
+    g_assert_no_error(error);
+    const char *layers[] = {"fc1", "fc2", NULL};
+    g_assert_true(pvx_prune_step(m, layers, pr, PVX_PRUNE_SCOPE_LOCAL, 1, 2, 0, 0, NULL, &error));
+    g_assert_no_error(error);
+    /* Local, as the core was told: each layer keeps half. Had the plugin's 1.0 scope slot
+     * (global) been obeyed, fc2's tiny weights would all have gone and fc1 kept 6. */
+    for (int i = 0; i < 8; i++)
+        g_assert_cmpfloat(fc1->mask->data[i], ==, i >= 4 ? 1.0f : 0.0f);
+    for (int i = 0; i < 4; i++)
+        g_assert_cmpfloat(fc2->mask->data[i], ==, i >= 2 ? 1.0f : 0.0f);
+    g_assert_cmpint(closed_count(p), ==, 0);
+    pvx_pruner_close(pr);
+    g_assert_cmpint(closed_count(p), ==, 1);
 }
 
 static char *copy_into(const char *dir, const char *src)
@@ -198,6 +416,24 @@ int main(int argc, char **argv)
                     registry_refuses_other_abi_major_naming_both_versions);
     g_test_add_func("/registry/refuses_newer_abi_minor", registry_refuses_newer_abi_minor);
     g_test_add_func("/registry/refuses_invalid_descriptors", registry_refuses_invalid_descriptors);
+    g_test_add_func("/registry/loads_table_of_exactly_the_required_slots",
+                    registry_loads_table_of_exactly_the_required_slots);
+    g_test_add_func("/registry/refuses_open_and_close_apart",
+                    registry_refuses_open_and_close_apart);
+    g_test_add_func("/registry/refuses_missing_required_slot_of_every_kind",
+                    registry_refuses_missing_required_slot_of_every_kind);
+    g_test_add_func("/registry/opens_stateless_plugin_with_null_state",
+                    registry_opens_stateless_plugin_with_null_state);
+    g_test_add_func("/registry/open_failing_silently_gets_a_core_error",
+                    registry_open_failing_silently_gets_a_core_error);
+    g_test_add_func("/registry/open_returning_state_and_error_is_closed_and_fails",
+                    registry_open_returning_state_and_error_is_closed_and_fails);
+    g_test_add_func("/registry/reads_spec_table_at_the_plugins_stride",
+                    registry_reads_spec_table_at_the_plugins_stride);
+    g_test_add_func("/registry/loads_and_runs_abi_1_0_dataset",
+                    registry_loads_and_runs_abi_1_0_dataset);
+    g_test_add_func("/registry/loads_and_runs_abi_1_0_pruner",
+                    registry_loads_and_runs_abi_1_0_pruner);
     g_test_add_func("/registry/refuses_duplicate_in_one_folder",
                     registry_refuses_duplicate_in_one_folder);
     g_test_add_func("/registry/earlier_folder_shadows_later",

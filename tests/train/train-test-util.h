@@ -28,7 +28,7 @@ static inline PvxDataset *test_fashion_mnist(PvxRegistry *reg, const char *const
         test_plugin(reg, PVX_KIND_DATASET, "datasets/idx/pvx-dataset-idx.so", "idx");
     g_autoptr(GError) error = NULL;
     g_autoptr(PvxParams) params =
-        pvx_params_new_from_pairs(p->desc->params, "dataset idx", pairs, &error);
+        pvx_params_new_from_pairs(p->params, "dataset idx", pairs, &error);
     g_assert_no_error(error);
     PvxDataset *ds = pvx_dataset_open(p, params, &error);
     g_assert_no_error(error);
@@ -40,8 +40,7 @@ static inline PvxModel *test_vgg_mini(PvxRegistry *reg, const char *const *pairs
 {
     const PvxPlugin *p = test_plugin(reg, PVX_KIND_MODEL, "models/vgg/pvx-model-vgg.so", "vgg");
     g_autoptr(GError) error = NULL;
-    g_autoptr(PvxParams) params =
-        pvx_params_new_from_pairs(p->desc->params, "model vgg", pairs, &error);
+    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(p->params, "model vgg", pairs, &error);
     g_assert_no_error(error);
     PvxModel *m = pvx_model_build(p, params, chw, classes, &error);
     g_assert_no_error(error);

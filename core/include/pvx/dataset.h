@@ -3,7 +3,8 @@
  * A dataset plugin opens an instance from validated params and then answers questions about it:
  * how many classes and what they are called, how large each split is, the shape of an item, and
  * item i of a split. get_item must be safe to call from several threads at once on the same
- * instance (the data pipeline loads in parallel); open/close are called from one thread.
+ * instance (the data pipeline loads in parallel); open/close (when declared) are called from one
+ * thread.
  */
 #pragma once
 
@@ -43,8 +44,10 @@ void pvx_dataset_item_clear(PvxDatasetItem *item);
 typedef struct {
     uint32_t size; /* sizeof(PvxDatasetClass) as the plugin saw it */
 
-    /* Opens an instance. Returns: (transfer full) plugin state, NULL + error on failure. The
-     * error should name the param (pvx_params_where) or file that is wrong. */
+    /* Optional since ABI 1.1, and only as a pair: a stateless plugin declares neither and its
+     * callbacks get self = NULL. open returns (transfer full) the plugin's state, or NULL + error
+     * naming the param (pvx_params_where) or file that is wrong (the core opens through
+     * pvx_plugin_open_instance); close frees it. */
     gpointer (*open)(const PvxParams *params, GError **error);
     void (*close)(gpointer self);
 

@@ -12,7 +12,7 @@
  *
  *     static const PvxExplainerClass klass = {
  *         .size = sizeof klass, .flags = PVX_EXPLAINER_GRADIENTS | PVX_EXPLAINER_LAYER,
- *         .open = my_open, .close = my_close, .explain = my_explain,
+ *         .explain = my_explain,   // stateless: no open/close (ABI 1.1)
  *     };
  *     PVX_PLUGIN_DEFINE(PVX_KIND_EXPLAINER, "gradcam", "1.0.0", "Grad-CAM", my_params, &klass)
  *
@@ -63,7 +63,10 @@ typedef struct {
 typedef struct {
     uint32_t size; /* sizeof(PvxExplainerClass) as the plugin saw it */
     guint32 flags; /* PVX_EXPLAINER_* */
-    /* Returns: (transfer full) plugin state, NULL + error naming the param (pvx_params_where). */
+    /* Optional since ABI 1.1, and only as a pair: a stateless plugin declares neither and its
+     * callbacks get self = NULL. open returns (transfer full) the plugin's state, or NULL + error
+     * naming the param (pvx_params_where) (the core opens through pvx_plugin_open_instance); close
+     * frees it. */
     gpointer (*open)(const PvxParams *params, GError **error);
     void (*close)(gpointer self);
     /* Computes maps for the request. *maps_out receives (transfer full) [N, h, w] float32 raw

@@ -102,7 +102,10 @@ typedef struct {
     uint32_t size; /* sizeof(PvxMetricClass) as the plugin saw it */
     /* PVX_METRIC_NEEDS_* flags. */
     guint32 needs;
-    /* Returns: (transfer full) plugin state, NULL + error. */
+    /* Optional since ABI 1.1, and only as a pair: a stateless plugin declares neither and its
+     * callbacks get self = NULL. open returns (transfer full) the plugin's state, or NULL + error
+     * naming the param (pvx_params_where) (the core opens through pvx_plugin_open_instance); close
+     * frees it. */
     gpointer (*open)(const PvxParams *params, GError **error);
     void (*close)(gpointer self);
     /* Computes the metric over @in into @out. */

@@ -11,6 +11,7 @@
 #include "api.h"
 
 #include <glib.h>
+#include <stddef.h>
 #include <stdint.h>
 
 PVX_BEGIN_DECLS
@@ -36,6 +37,9 @@ enum {
     PVX_PARAM_NULLABLE = 1 << 3, /* `null` (or `~`) is allowed and means "not set" */
 };
 
+/* One declared parameter. Plugins hand the core a table of these, terminated by
+ * PVX_PARAM_SPEC_END; the descriptor records sizeof(PvxParamSpec) (param_spec_size), so fields
+ * may only be appended and the core reads each entry with the plugin's stride. */
 typedef struct {
     const char *name;
     PvxParamType type;
@@ -47,6 +51,10 @@ typedef struct {
     const char *const *choices; /* PVX_PARAM_CHOICE: NULL-terminated list */
     const char *doc;            /* one line */
 } PvxParamSpec;
+
+/* sizeof(PvxParamSpec) in ABI 1.0 (x86-64, and any LP64 target): the smallest entry the core
+ * reads, and the stride it assumes when a descriptor's param_spec_size is 0. */
+#define PVX_PARAM_SPEC_SIZE_1_0 (offsetof(PvxParamSpec, doc) + sizeof(const char *))
 
 /* Convenience initialisers for spec tables. */
 #define PVX_PARAM_SPEC_END                                                                         \

@@ -7,7 +7,19 @@
  * own size in bytes: slots are only ever appended, and the core reads a slot only when the
  * table is large enough to hold it.
  *
- * Compatibility rule: same ABI major, and plugin minor <= core minor.
+ * Compatibility rule: same ABI major, and plugin minor <= core minor. A 1.0 plugin loads into a
+ * 1.1 core unchanged (tests/registry/abi-1.0/ keeps the 1.0 headers and builds one to prove it).
+ *
+ * ABI 1.1 (docs/plugins.md has the whole story):
+ *   - `open` and `close` are optional and come as a pair: a stateless plugin declares neither and
+ *     its callbacks receive NULL as `self`. A table with only one of them is refused.
+ *   - the core opens every plugin through pvx_plugin_open_instance (registry.h), which guarantees
+ *     an error is set if and only if opening failed.
+ *   - the descriptor records sizeof(PvxParamSpec) as the plugin saw it (param_spec_size), and
+ *     the core reads the spec table with that stride, so PvxParamSpec can grow.
+ *   - the required slots of each kind are one table in the loader (core/registry/registry.c).
+ *   - the pruners' `scope` is the core's (prune.scope in the config); PvxPrunerClass.scope is
+ *     no longer called.
  *
  * Write a plugin with PVX_PLUGIN_DEFINE, which fills in the ABI version and sizes so no plugin
  * can get them wrong:
@@ -28,7 +40,7 @@
 PVX_BEGIN_DECLS
 
 #define PVX_ABI_MAJOR 1
-#define PVX_ABI_MINOR 0
+#define PVX_ABI_MINOR 1
 #define PVX_PLUGIN_MAGIC 0x31585650u /* "PVX1" little-endian */
 #define PVX_PLUGIN_SYMBOL "pvx_plugin_descriptor"
 
@@ -58,7 +70,11 @@ typedef struct {
     const char *description;    /* one line */
     const PvxParamSpec *params; /* terminated by PVX_PARAM_SPEC_END; NULL means none */
     const void *klass;          /* the kind's function table; begins with uint32_t size */
-    void *reserved[8];          /* room to grow without changing the size check */
+    /* Since 1.1: sizeof(PvxParamSpec) as the plugin saw it, the stride of `params`. 0 (every
+     * 1.0 plugin) means the 1.0 size, PVX_PARAM_SPEC_SIZE_1_0. */
+    uint32_t param_spec_size;
+    uint32_t reserved32; /* 0 */
+    void *reserved[7];   /* room to grow without changing the size check; NULL */
 } PvxPluginDescriptor;
 
 typedef const PvxPluginDescriptor *(*PvxPluginDescribeFunc)(void);
@@ -78,6 +94,7 @@ typedef const PvxPluginDescriptor *(*PvxPluginDescribeFunc)(void);
             .description = (description_),                                                         \
             .params = (params_),                                                                   \
             .klass = (klass_),                                                                     \
+            .param_spec_size = sizeof(PvxParamSpec),                                               \
         };                                                                                         \
         return &desc;                                                                              \
     }

@@ -12,8 +12,7 @@
  *             for (int64_t i = 0; i < n; i++) s[i] = fabsf(w[i]);
  *         return TRUE;
  *     }
- *     static const PvxPrunerClass klass = { .size = sizeof klass, .open = ..., .close = ...,
- *                                           .score = my_score };
+ *     static const PvxPrunerClass klass = { .size = sizeof klass, .score = my_score };
  *     PVX_PLUGIN_DEFINE(PVX_KIND_PRUNER, "my-criterion", "1.0.0", "...", my_params, &klass)
  *
  * Rule the core applies to the scores: lower score = pruned first; among equal scores the
@@ -45,7 +44,8 @@ enum {
     PVX_PRUNER_NEEDS_GRADIENTS = 1 << 1,
 };
 
-/* How the core ranks unstructured scores. */
+/* How the core ranks unstructured scores: the config's prune.scope (the core's, since ABI 1.1;
+ * pruners no longer declare it). */
 typedef enum {
     PVX_PRUNE_SCOPE_LOCAL = 0, /* per layer: every selected layer keeps the same fraction */
     PVX_PRUNE_SCOPE_GLOBAL,    /* one ranking across all selected layers */
@@ -72,14 +72,18 @@ struct _PvxPruneContext {
 typedef struct {
     uint32_t size; /* sizeof(PvxPrunerClass) as the plugin saw it */
     guint32 flags; /* PVX_PRUNER_* */
-    /* Returns: (transfer full) plugin state, NULL + error. */
+    /* Optional since ABI 1.1, and only as a pair: a stateless plugin declares neither and its
+     * callbacks get self = NULL. open returns (transfer full) the plugin's state, or NULL + error
+     * naming the param (pvx_params_where) (the core opens through pvx_plugin_open_instance); close
+     * frees it. */
     gpointer (*open)(const PvxParams *params, GError **error);
     void (*close)(gpointer self);
     /* Fills scores[l] (allocated by the core, zeroed; float32 shaped like layers[l]->weight, or
      * [Cout] with PVX_PRUNER_STRUCTURED) for every selected layer. Higher = more important. */
     gboolean (*score)(gpointer self, const PvxPruneContext *ctx, PvxTensor **scores,
                       GError **error);
-    /* Optional: local or global ranking (unstructured pruners). NULL slot: local. */
+    /* ABI 1.0 only; not called since 1.1, whose core takes the scope from the config
+     * (prune.scope). Leave it NULL. Kept so that tables keep their layout. */
     PvxPruneScope (*scope)(gpointer self);
 } PvxPrunerClass;
 

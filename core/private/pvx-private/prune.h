@@ -103,15 +103,16 @@ typedef struct {
     gpointer data;
 } PvxPruneGradients;
 
-/* Prunes @layers of @model from CR @from_cr to @to_cr (> from_cr ≥ 1) with pruner @p (rules in
- * the header comment). @seed/@step go to the pruner. @grads: required for pruners that need
- * gradients (else PVX_ERROR_INVALID_ARGUMENT naming the pruner). Masks are created where a layer
- * has none. PVX_ERROR_NUMERIC for a NaN score (naming layer and index); structured pruning of a
- * layer that is not conv2d, or a CR structured pruning cannot reach, is
- * PVX_ERROR_INVALID_ARGUMENT. On failure the masks are unchanged. */
-gboolean pvx_prune_step(PvxModel *model, const char *const *layers, PvxPruner *p, double from_cr,
-                        double to_cr, guint64 seed, int step, const PvxPruneGradients *grads,
-                        GError **error);
+/* Prunes @layers of @model from CR @from_cr to @to_cr (> from_cr ≥ 1) with pruner @p, ranking
+ * unstructured scores per layer or over all layers as @scope says (the config's prune.scope;
+ * structured pruners ignore it) — rules in the header comment. @seed/@step go to the pruner.
+ * @grads: required for pruners that need gradients (else PVX_ERROR_INVALID_ARGUMENT naming the
+ * pruner). Masks are created where a layer has none. PVX_ERROR_NUMERIC for a NaN score (naming
+ * layer and index); structured pruning of a layer that is not conv2d, or a CR structured pruning
+ * cannot reach, is PVX_ERROR_INVALID_ARGUMENT. On failure the masks are unchanged. */
+gboolean pvx_prune_step(PvxModel *model, const char *const *layers, PvxPruner *p,
+                        PvxPruneScope scope, double from_cr, double to_cr, guint64 seed, int step,
+                        const PvxPruneGradients *grads, GError **error);
 
 /* ---------------------------------------------------------------------------------------------
  * Schedules.
@@ -123,6 +124,8 @@ typedef enum {
 } PvxPruneSchedule;
 
 const char *const *pvx_prune_schedule_names(void); /* "one-shot", "iterative", "gradual" */
+/* "local" → PVX_PRUNE_SCOPE_LOCAL, "global" → PVX_PRUNE_SCOPE_GLOBAL; FALSE when unknown. */
+gboolean pvx_prune_scope_from_name(const char *name, PvxPruneScope *out);
 gboolean pvx_prune_schedule_from_name(const char *name, PvxPruneSchedule *out);
 
 /* Checks a rate list: at least one rate, each ≥ 1 (an error names the index and value) and

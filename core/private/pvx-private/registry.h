@@ -6,7 +6,9 @@
  *   PVX_ERROR_PLUGIN_NOT_PVX    opened, but no `pvx_plugin_descriptor` symbol
  *   PVX_ERROR_PLUGIN_ABI        compiled for ABI x.y, this pvx is a.b
  *   PVX_ERROR_PLUGIN_INVALID    bad magic, descriptor too small, missing name/version/description,
- *                               unknown kind, function table missing or too small, bad param schema
+ *                               unknown kind, function table missing or too small, a required
+ *                               slot NULL, open without close (or close without open), a
+ *                               parameter spec size below 1.0's or misaligned, bad param schema
  *   PVX_ERROR_PLUGIN_DUPLICATE  the same (kind, name) from two files of one search-path folder
  * The search path, in order: --plugin-dir, PVX_PLUGIN_PATH (colon-separated), the config's
  * plugin_path, the build tree (when the running pvx is the one in the build tree), the install
@@ -26,6 +28,11 @@ typedef struct {
     const PvxPluginDescriptor *desc; /* points into the loaded module */
     char *path;                      /* the .so it came from */
     GModule *module;
+    /* The plugin's parameter specs copied into the core's PvxParamSpec layout (read with the
+     * descriptor's param_spec_size stride), terminated by PVX_PARAM_SPEC_END; NULL when the
+     * plugin declares none. Use this, never desc->params, whose stride may differ. Owned by the
+     * registry. */
+    const PvxParamSpec *params;
 } PvxPlugin;
 
 /* Returns: (transfer full). */
@@ -59,5 +66,22 @@ char *pvx_registry_names_string(const PvxRegistry *reg, PvxPluginKind kind);
 
 /* Typed access to a plugin's function table: NULL if the kind differs. (transfer none) */
 const void *pvx_plugin_klass(const PvxPlugin *plugin, PvxPluginKind kind);
+
+/* Opens an instance of @plugin with validated @params: the one way the core calls a plugin's
+ * `open`, whatever its kind. Guarantee: returns TRUE and leaves @error unset, or returns FALSE
+ * with @error set, whatever the plugin did.
+ *   - no open slot (a stateless plugin, or a model plugin): TRUE, *state_out = NULL;
+ *   - open returns state and no error: TRUE, *state_out = the state (transfer full: give it back
+ *     with pvx_plugin_close_instance);
+ *   - open returns NULL and sets an error: FALSE, that error prefixed with "KIND NAME: ";
+ *   - open returns NULL without an error: FALSE, PVX_ERROR_FAILED naming the plugin and
+ *     its file ("open returned no state and no error");
+ *   - open returns state AND sets an error: the state is closed at once, FALSE with the
+ *     plugin's error (prefixed), since a plugin that reports an error has failed. */
+gboolean pvx_plugin_open_instance(const PvxPlugin *plugin, const PvxParams *params,
+                                  gpointer *state_out, GError **error);
+/* Closes what pvx_plugin_open_instance opened: calls the plugin's `close` on @state when the
+ * plugin has one (so never for a stateless plugin); nothing otherwise. */
+void pvx_plugin_close_instance(const PvxPlugin *plugin, gpointer state);
 
 G_END_DECLS

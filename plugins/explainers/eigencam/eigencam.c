@@ -5,18 +5,6 @@
  * out by the ReLU of rendering because of a sign flip. */
 #include <pvx/pvx.h>
 
-static gpointer ex_open(const PvxParams *params, GError **error)
-{
-    (void)params;
-    (void)error;
-    return g_new0(int, 1);
-}
-
-static void ex_close(gpointer self)
-{
-    g_free(self);
-}
-
 static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTensor **maps_out,
                            GError **error)
 {
@@ -32,8 +20,6 @@ static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTenso
 static const PvxExplainerClass klass = {
     .size = sizeof(PvxExplainerClass),
     .flags = PVX_EXPLAINER_LAYER | PVX_EXPLAINER_CLASS_AGNOSTIC,
-    .open = ex_open,
-    .close = ex_close,
     .explain = ex_explain,
 };
 

@@ -4,18 +4,6 @@
 
 #include <pvx/pvx.h>
 
-static gpointer ex_open(const PvxParams *params, GError **error)
-{
-    (void)params;
-    (void)error;
-    return g_new0(int, 1);
-}
-
-static void ex_close(gpointer self)
-{
-    g_free(self);
-}
-
 static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTensor **maps_out,
                            GError **error)
 {
@@ -49,8 +37,6 @@ static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTenso
 static const PvxExplainerClass klass = {
     .size = sizeof(PvxExplainerClass),
     .flags = PVX_EXPLAINER_GRADIENTS | PVX_EXPLAINER_LAYER,
-    .open = ex_open,
-    .close = ex_close,
     .explain = ex_explain,
 };
 

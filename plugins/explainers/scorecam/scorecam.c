@@ -18,18 +18,6 @@
 
 #define LOG_DOMAIN "pvx-scorecam"
 
-static gpointer ex_open(const PvxParams *params, GError **error)
-{
-    (void)params;
-    (void)error;
-    return g_new0(int, 1);
-}
-
-static void ex_close(gpointer self)
-{
-    g_free(self);
-}
-
 /* Scores of @count masked copies of image @x (C×H×W) with masks @masks (count × H×W). */
 static gboolean masked_scores(PvxModel *model, const float *x, int64_t C, int64_t H, int64_t W,
                               const float *const *masks, int64_t count, int64_t target, int bs,
@@ -129,8 +117,6 @@ static gboolean ex_explain(gpointer self, const PvxExplainRequest *req, PvxTenso
 static const PvxExplainerClass klass = {
     .size = sizeof(PvxExplainerClass),
     .flags = PVX_EXPLAINER_LAYER | PVX_EXPLAINER_PERTURBATION,
-    .open = ex_open,
-    .close = ex_close,
     .explain = ex_explain,
 };
 

@@ -13,18 +13,6 @@
 
 static const PvxParamSpec cx_params[] = {PVX_PARAM_SPEC_END};
 
-static gpointer cx_open(const PvxParams *params, GError **error)
-{
-    (void)params;
-    (void)error;
-    return g_new0(int, 1);
-}
-
-static void cx_close(gpointer self)
-{
-    g_free(self);
-}
-
 static int cmp_float(const void *a, const void *b)
 {
     float x = *(const float *)a, y = *(const float *)b;
@@ -71,8 +59,6 @@ static gboolean cx_compute(gpointer self, const PvxMetricInput *in, PvxMetricRes
 static const PvxMetricClass cx_class = {
     .size = sizeof(PvxMetricClass),
     .needs = PVX_METRIC_NEEDS_MAPS,
-    .open = cx_open,
-    .close = cx_close,
     .compute = cx_compute,
 };
 

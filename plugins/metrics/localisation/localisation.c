@@ -42,17 +42,14 @@ static const PvxParamSpec loc_params[] = {
     PVX_PARAM_SPEC_END,
 };
 
+#if LOC_KIND == 0 || LOC_KIND == 2
+/* The one parameter (tolerance, fraction); the energy pointing game and rank accuracy have none
+ * and no state. */
 static gpointer loc_open(const PvxParams *params, GError **error)
 {
     (void)error;
     double *v = g_new0(double, 1);
-#if LOC_KIND == 0
-    *v = pvx_params_get_double(params, "tolerance");
-#elif LOC_KIND == 2
-    *v = pvx_params_get_double(params, "fraction");
-#else
-    (void)params;
-#endif
+    *v = pvx_params_get_double(params, LOC_KIND == 0 ? "tolerance" : "fraction");
     return v;
 }
 
@@ -60,6 +57,7 @@ static void loc_close(gpointer self)
 {
     g_free(self);
 }
+#endif
 
 static double score(double param, const float *e, const uint8_t *m, int64_t h, int64_t w)
 {
@@ -105,7 +103,7 @@ static gboolean loc_compute(gpointer self, const PvxMetricInput *in, PvxMetricRe
                             GError **error)
 {
     (void)error;
-    double param = *(double *)self;
+    double param = self ? *(const double *)self : 0.0;
     int64_t n = in->n, h = in->masks->shape[1], w = in->masks->shape[2];
     g_autofree double *v = g_new(double, n);
     g_autofree uint8_t *m = g_new(uint8_t, h * w);
@@ -122,8 +120,10 @@ static gboolean loc_compute(gpointer self, const PvxMetricInput *in, PvxMetricRe
 static const PvxMetricClass loc_class = {
     .size = sizeof(PvxMetricClass),
     .needs = PVX_METRIC_NEEDS_MAPS | PVX_METRIC_NEEDS_MASKS,
+#if LOC_KIND == 0 || LOC_KIND == 2
     .open = loc_open,
     .close = loc_close,
+#endif
     .compute = loc_compute,
 };
 

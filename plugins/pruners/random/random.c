@@ -3,19 +3,13 @@
  * same weights whatever the thread count; pruned weights stay pruned, as with every pruner. */
 #include <pvx/pvx.h>
 
-static const char *const scopes[] = {"local", "global", NULL};
-
 static const PvxParamSpec random_params[] = {
-    {"scope", PVX_PARAM_CHOICE, "local", 0, 0, 0, scopes,
-     "local: every selected layer keeps the same fraction; global: one ranking across all "
-     "selected layers (layers then keep different fractions by chance)"},
     {"seed", PVX_PARAM_INT, NULL, PVX_PARAM_NULLABLE | PVX_PARAM_HAS_MIN, 0, 0, NULL,
      "extra seed mixed into the run's (null: the run's seed alone)"},
     PVX_PARAM_SPEC_END,
 };
 
 typedef struct {
-    PvxPruneScope scope;
     guint64 seed;
 } Random;
 
@@ -23,9 +17,6 @@ static gpointer rnd_open(const PvxParams *params, GError **error)
 {
     (void)error;
     Random *r = g_new0(Random, 1);
-    r->scope = g_strcmp0(pvx_params_get_string(params, "scope"), "global") == 0
-                   ? PVX_PRUNE_SCOPE_GLOBAL
-                   : PVX_PRUNE_SCOPE_LOCAL;
     r->seed = pvx_params_is_set(params, "seed") ? (guint64)pvx_params_get_int(params, "seed") : 0;
     return r;
 }
@@ -51,17 +42,11 @@ static gboolean rnd_score(gpointer self, const PvxPruneContext *ctx, PvxTensor *
     return TRUE;
 }
 
-static PvxPruneScope rnd_scope(gpointer self)
-{
-    return ((Random *)self)->scope;
-}
-
 static const PvxPrunerClass klass = {
     .size = sizeof(PvxPrunerClass),
     .open = rnd_open,
     .close = rnd_close,
     .score = rnd_score,
-    .scope = rnd_scope,
 };
 
 PVX_PLUGIN_DEFINE(PVX_KIND_PRUNER, "random", "1.0.0",

@@ -5,19 +5,14 @@
 
 #include <pvx/pvx.h>
 
-static const char *const scopes[] = {"local", "global", NULL};
-
 static const PvxParamSpec taylor_params[] = {
     {"batches", PVX_PARAM_INT, "8", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1, 100000, NULL,
      "batches of training data (the train section's batch size) the importance is summed over"},
-    {"scope", PVX_PARAM_CHOICE, "local", 0, 0, 0, scopes,
-     "local: every selected layer keeps the same fraction; global: one ranking"},
     PVX_PARAM_SPEC_END,
 };
 
 typedef struct {
     int batches;
-    PvxPruneScope scope;
 } Taylor;
 
 static gpointer ty_open(const PvxParams *params, GError **error)
@@ -25,9 +20,6 @@ static gpointer ty_open(const PvxParams *params, GError **error)
     (void)error;
     Taylor *t = g_new0(Taylor, 1);
     t->batches = (int)pvx_params_get_int(params, "batches");
-    t->scope = g_strcmp0(pvx_params_get_string(params, "scope"), "global") == 0
-                   ? PVX_PRUNE_SCOPE_GLOBAL
-                   : PVX_PRUNE_SCOPE_LOCAL;
     return t;
 }
 
@@ -61,18 +53,12 @@ static gboolean ty_score(gpointer self, const PvxPruneContext *ctx, PvxTensor **
     return TRUE;
 }
 
-static PvxPruneScope ty_scope(gpointer self)
-{
-    return ((Taylor *)self)->scope;
-}
-
 static const PvxPrunerClass klass = {
     .size = sizeof(PvxPrunerClass),
     .flags = PVX_PRUNER_NEEDS_GRADIENTS,
     .open = ty_open,
     .close = ty_close,
     .score = ty_score,
-    .scope = ty_scope,
 };
 
 PVX_PLUGIN_DEFINE(PVX_KIND_PRUNER, "taylor", "1.0.0",
