@@ -53,7 +53,8 @@ void pvx_layer_state_clear(PvxLayerState *s);
 /* Drops the layer's (or every layer's) cached compressed weight and non-zero count. */
 void pvx_layer_sparse_invalidate(PvxLayerState *s);
 void pvx_model_sparse_invalidate(PvxModel *m);
-/* The compressed weight a forward in @mode should run conv2d/linear layer @l on for input @x,
- * or NULL for the dense op; builds and caches it on first use. Sets s->ran_sparse. */
-const PvxSparseWeights *pvx_layer_sparse_choice(PvxModel *m, PvxLayer *l, const PvxTensor *x,
-                                                PvxForwardMode mode);
+/* The compressed weight a forward in @mode should run conv2d/linear layer @l on for an input of
+ * shape @shape (@ndim dimensions), or NULL for the dense op; builds and caches it on first use.
+ * Sets s->ran_sparse. */
+const PvxSparseWeights *pvx_layer_sparse_choice(PvxModel *m, PvxLayer *l, int ndim,
+                                                const int64_t *shape, PvxForwardMode mode);

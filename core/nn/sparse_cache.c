@@ -61,8 +61,8 @@ static int64_t count_nonzero(const PvxTensor *w)
     return nnz;
 }
 
-const PvxSparseWeights *pvx_layer_sparse_choice(PvxModel *m, PvxLayer *l, const PvxTensor *x,
-                                                PvxForwardMode mode)
+const PvxSparseWeights *pvx_layer_sparse_choice(PvxModel *m, PvxLayer *l, int ndim,
+                                                const int64_t *shape, PvxForwardMode mode)
 {
     PvxLayerState *s = l->state;
     s->ran_sparse = FALSE;
@@ -89,13 +89,13 @@ const PvxSparseWeights *pvx_layer_sparse_choice(PvxModel *m, PvxLayer *l, const 
         }
         gboolean pays;
         if (conv) {
-            if (x->ndim != 4)
+            if (ndim != 4)
                 return NULL; /* the dense op reports the shape error */
-            pays = pvx_conv2d_sparse_pays(x->shape, l->weight->shape, &l->conv, s->nnz);
+            pays = pvx_conv2d_sparse_pays(shape, l->weight->shape, &l->conv, s->nnz);
         } else {
-            if (x->ndim != 2)
+            if (ndim != 2)
                 return NULL;
-            pays = pvx_linear_sparse_pays(x->shape, l->weight->shape, s->nnz);
+            pays = pvx_linear_sparse_pays(shape, l->weight->shape, s->nnz);
         }
         if (!pays)
             return NULL;
