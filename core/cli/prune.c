@@ -4,7 +4,7 @@
 
 #include "cli.h"
 #include "pvx-private/prune.h"
-#include "pvx-private/run-layout.h"
+#include "pvx-private/run_layout.h"
 
 static int prune_export(const char *dir, int cr, const char *out, const PvxCliCommon *common)
 {

@@ -2,11 +2,11 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include "pvx-private/explain-stage.h"
-#include "pvx-private/metrics-stage.h"
+#include "pvx-private/explain_stage.h"
+#include "pvx-private/metrics_stage.h"
 #include "pvx-private/report.h"
 #include "pvx-private/study.h"
-#include "pvx-private/run-layout.h"
+#include "pvx-private/run_layout.h"
 
 /* The preview stage: a picture of the data, so the run shows what it worked on. */
 static gboolean stage_preview(PvxRun *run, const PvxDataset *ds, GError **error)

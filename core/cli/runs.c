@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "runs.h"
-#include "pvx-private/run-layout.h"
+#include "pvx-private/run_layout.h"
 
 typedef struct {
     char *name, *started, *state, *top1, *crs;

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "runs.h"
-#include "pvx-private/run-layout.h"
+#include "pvx-private/run_layout.h"
 
 GOptionEntry *pvx_cli_verbosity_entries(PvxCliCommon *c)
 {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "pvx-private/run-layout.h"
+#include "pvx-private/run_layout.h"
 #include "runs.h"
 #include "pvx-private/study.h"
 

@@ -1,5 +1,5 @@
 /* pvx — loading an experiment file (parse + overrides) and reading the validated result. */
-#include "config-private.h"
+#include "config_private.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* pvx — the resolved config as YAML: every value validated, defaults filled in, overrides
  * applied, paths absolute. The text loads and validates back to the same values. */
-#include "config-private.h"
+#include "config_private.h"
 
 #include <math.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * section. New stages add their section to `sections` (before the terminator) and, for core
  * keys, a PvxParamSpec table next to it. docs/config.md describes every key listed here.
  */
-#include "config-private.h"
+#include "config_private.h"
 
 static const char *const preview_splits[] = {"train", "val", "test", NULL};
 

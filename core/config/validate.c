@@ -1,5 +1,5 @@
 /* pvx — validating a loaded experiment tree against the section schema and plugin schemas. */
-#include "config-private.h"
+#include "config_private.h"
 
 #include <string.h>
 

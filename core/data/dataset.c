@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "pvx-private/dataset-handle.h"
+#include "pvx-private/dataset_handle.h"
 #include "pvx/error.h"
 
 void pvx_dataset_item_clear(PvxDatasetItem *item)

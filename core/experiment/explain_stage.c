@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "pvx-private/core.h"
-#include "pvx-private/run-layout.h"
+#include "pvx-private/run_layout.h"
 
 #define STAGE "explain"
 

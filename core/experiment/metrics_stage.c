@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "pvx-private/core.h"
-#include "pvx-private/metrics-stage.h"
-#include "pvx-private/run-layout.h"
+#include "pvx-private/metrics_stage.h"
+#include "pvx-private/run_layout.h"
 
 #define STAGE "metrics"
 #define LIST "metrics.compute"

@@ -1,12 +1,12 @@
 /* pvx — the prune stage of `pvx run`: schedules over the core's pruning step, fine-tuning,
- * evaluation and storage per compression rate (what it writes: pvx/prune-stage.h). */
+ * evaluation and storage per compression rate (what it writes: pvx/prune_stage.h). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "pvx-private/core.h"
-#include "pvx-private/prune-stage.h"
-#include "pvx-private/run-layout.h"
+#include "pvx-private/prune_stage.h"
+#include "pvx-private/run_layout.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Config.

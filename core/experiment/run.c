@@ -4,7 +4,7 @@
 
 #include "pvx-private/core.h"
 #include "pvx-private/experiment.h"
-#include "pvx-private/run-layout.h"
+#include "pvx-private/run_layout.h"
 
 struct _PvxRun {
     const PvxConfig *cfg;

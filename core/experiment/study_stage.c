@@ -5,7 +5,7 @@
 
 #include "pvx-private/core.h"
 #include "pvx-private/study.h"
-#include "pvx-private/run-layout.h"
+#include "pvx-private/run_layout.h"
 
 #define STAGE "study"
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "pvx-private/core.h"
-#include "pvx-private/run-layout.h"
+#include "pvx-private/run_layout.h"
 
 PvxModel *pvx_build_model_from_config(const PvxConfig *cfg, const PvxDataset *ds, GError **error)
 {

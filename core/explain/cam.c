@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "explain-private.h"
+#include "explain_private.h"
 
 /* One-hot gradient of Σ_n logit[n, targets[n]]. Returns: (transfer full). */
 static PvxTensor *one_hot(const PvxTensor *logits, const int64_t *targets)

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "explain-private.h"
+#include "explain_private.h"
 
 struct _PvxExplainer {
     const PvxPlugin *plugin;

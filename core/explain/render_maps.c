@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explain-private.h"
+#include "explain_private.h"
 
 gboolean pvx_colormap_from_name(const char *name, PvxColormap *out)
 {

@@ -4,7 +4,7 @@
  * Built in so that previews and reports render labels with no font library and look the same
  * on every machine.
  */
-#include "font-private.h"
+#include "font_private.h"
 
 static const uint8_t glyphs[95][5] = {
     {0x00, 0x00, 0x00, 0x00, 0x00}, /* space */

@@ -12,7 +12,7 @@
 #include <jerror.h>
 #include <jpeglib.h>
 
-#include "image-private.h"
+#include "image_private.h"
 #include "pvx/error.h"
 
 typedef struct {

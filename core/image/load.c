@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "image-private.h"
+#include "image_private.h"
 #include "pvx/error.h"
 
 PvxImage *pvx_image_load_from_memory(const void *bytes, gsize len, const char *what, GError **error)

@@ -13,7 +13,7 @@
 
 #include <glib/gstdio.h>
 
-#include "image-private.h"
+#include "image_private.h"
 #include "pvx/error.h"
 
 typedef struct {

@@ -1,7 +1,7 @@
 /* pvx — text, mask outlines, nearest-neighbour enlargement and tile grids (see render.h). */
 #include <string.h>
 
-#include "font-private.h"
+#include "font_private.h"
 #include "pvx/error.h"
 #include "pvx-private/render.h"
 

@@ -5,7 +5,7 @@
 #include "pvx/metric.h"
 #include "pvx-private/registry.h"
 #include "pvx-private/store.h"
-#include "pvx-private/metric-run.h"
+#include "pvx-private/metric_run.h"
 
 typedef struct {
     char *name;

@@ -1,8 +1,8 @@
 /* pvx — building models through model plugins; target and prunable layers. */
 #include <string.h>
 
-#include "nn-private.h"
-#include "pvx-private/model-build.h"
+#include "nn_private.h"
+#include "pvx-private/model_build.h"
 
 static char *default_target(const PvxModel *m)
 {

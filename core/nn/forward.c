@@ -1,8 +1,8 @@
 /* pvx — running a model: forward in three modes, backward from any output gradient, taps. */
 #include <string.h>
 
-#include "fusion-private.h"
-#include "nn-private.h"
+#include "fusion_private.h"
+#include "nn_private.h"
 #include "pvx/random.h"
 
 static int64_t shape_numel(int ndim, const int64_t *shape)

@@ -1,6 +1,6 @@
 /* pvx — planning a model's forward and backward: which layers run fused, which kernel each runs
- * (fusion-private.h). */
-#include "fusion-private.h"
+ * (fusion_private.h). */
+#include "fusion_private.h"
 
 static const PvxFusionStep own_step = {PVX_FUSION_OWN, -1, FALSE, FALSE};
 

@@ -1,7 +1,7 @@
 /* pvx — seeded weight initialisation as torchvision's VGG does it. */
 #include <math.h>
 
-#include "nn-private.h"
+#include "nn_private.h"
 #include "pvx/random.h"
 
 /* Block @block of stream @stream: a xoshiro256** stream whose seed mixes (seed, stream, block)

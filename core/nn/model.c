@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "nn-private.h"
+#include "nn_private.h"
 
 static const char *const type_names[] = {
     [PVX_LAYER_CONV2D] = "conv2d",

@@ -1,6 +1,6 @@
 /* pvx — sparse inference in models: the per-layer cache of compressed weights, the mode
  * (PVX_SPARSE / pvx_model_set_sparse_mode) and the per-layer choice (nn.h, docs/sparse.md). */
-#include "nn-private.h"
+#include "nn_private.h"
 
 void pvx_layer_sparse_invalidate(PvxLayerState *s)
 {

@@ -1,7 +1,7 @@
 /* pvx — model weights and masks in the HDF5 store under torchvision's names. */
 #include <string.h>
 
-#include "nn-private.h"
+#include "nn_private.h"
 #include "pvx-private/weights.h"
 
 static char *join(const char *group, const char *name)

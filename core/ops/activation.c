@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ops-private.h"
+#include "ops_private.h"
 #include "pvx/random.h"
 
 /* Element-wise loops split into ranges of at least this many elements per thread: below it a

@@ -17,7 +17,7 @@
 #include <cblas.h>
 #include <string.h>
 
-#include "ops-private.h"
+#include "ops_private.h"
 
 /* Upper bound on one im2col chunk, in floats (4 MiB): measured on VGG-16's layers, large
  * enough that sgemm runs at full speed, small enough to stay in L2/L3 between im2col and

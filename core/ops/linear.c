@@ -1,7 +1,7 @@
 /* pvx — fully connected layer y = x wᵀ + b, forward and backward, on cblas_sgemm. */
 #include <cblas.h>
 
-#include "ops-private.h"
+#include "ops_private.h"
 
 static gboolean check_linear(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
                              GError **error)

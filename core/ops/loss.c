@@ -3,7 +3,7 @@
  * small probabilities. */
 #include <math.h>
 
-#include "ops-private.h"
+#include "ops_private.h"
 
 static gboolean check_ce(const PvxTensor *logits, const int64_t *targets, GError **error)
 {

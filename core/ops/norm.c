@@ -4,7 +4,7 @@
  * would lose the 1e-4 agreement with PyTorch. */
 #include <math.h>
 
-#include "ops-private.h"
+#include "ops_private.h"
 
 typedef struct {
     int64_t n, c, plane;

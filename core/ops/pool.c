@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ops-private.h"
+#include "ops_private.h"
 
 /* Planes per thread below which the pool is not worth waking: ~2^15 input elements. */
 static int64_t plane_grain(int64_t plane)

@@ -46,8 +46,8 @@
  */
 #include <string.h>
 
-#include "ops-private.h"
-#include "sparse-private.h"
+#include "ops_private.h"
+#include "sparse_private.h"
 
 struct _PvxSparseWeights {
     PvxTensor shape; /* the dense weight's shape; no data (for the shape checks) */

@@ -6,7 +6,7 @@
  * -march. */
 #include <string.h>
 
-#include "sparse-private.h"
+#include "sparse_private.h"
 
 #define VW 4
 #define SUFFIX sse2

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "ops-private.h"
+#include "ops_private.h"
 
 #define PVX_MAX_THREADS 256
 

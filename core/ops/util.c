@@ -1,7 +1,7 @@
 /* pvx — shape checks, output preparation and scratch buffers shared by the op kernels. */
 #include <string.h>
 
-#include "ops-private.h"
+#include "ops_private.h"
 
 typedef struct {
     float *data[PVX_OPS_SCRATCH_SLOTS];

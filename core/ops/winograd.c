@@ -56,8 +56,8 @@
 #include <cblas.h>
 #include <string.h>
 
-#include "ops-private.h"
-#include "winograd-private.h"
+#include "ops_private.h"
+#include "winograd_private.h"
 
 #define NE PVX_WINOGRAD_NE
 

@@ -1,4 +1,4 @@
-/* pvx — the Winograd F(2×2, 3×3) convolution's kernels (winograd-private.h): the weight transforms,
+/* pvx — the Winograd F(2×2, 3×3) convolution's kernels (winograd_private.h): the weight transforms,
  * the tile transforms and the layout copies between NCHW and channels-last rows, in plain C and
  * in AVX-512. The blocking, threading and GEMMs that drive them are in winograd.c, whose top
  * comment gives the method.
@@ -8,8 +8,8 @@
  */
 #include <string.h>
 
-#include "ops-private.h"
-#include "winograd-private.h"
+#include "ops_private.h"
+#include "winograd_private.h"
 
 #define NE PVX_WINOGRAD_NE
 

@@ -1,6 +1,6 @@
 /* pvx — Hydra-style overrides: "train.epochs=1", "pruning.rates=[2,4]", "explain.0.plugin=x".
  * The value is YAML flow text; the key path may create missing mappings. */
-#include "pvx-private/params-internal.h"
+#include "pvx-private/params_internal.h"
 
 #include <string.h>
 

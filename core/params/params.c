@@ -1,6 +1,6 @@
 /* pvx — declared parameters: building validated PvxParams from a spec table and a YAML node,
- * and checking spec tables themselves. The getters live in params-get.c. */
-#include "pvx-private/params-internal.h"
+ * and checking spec tables themselves. The getters live in params_get.c. */
+#include "pvx-private/params_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -8,7 +8,7 @@
 #include "pvx/error.h"
 #include "pvx/image.h"
 
-#include "plot-private.h"
+#include "plot_private.h"
 
 static double *dup_doubles(const double *v, gsize n)
 {

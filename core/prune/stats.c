@@ -6,7 +6,7 @@
 #include "pvx/error.h"
 #include "pvx/model.h"
 #include "pvx-private/prune.h"
-#include "pvx-private/run-layout.h"
+#include "pvx-private/run_layout.h"
 
 static int64_t kept_of(const PvxLayer *l)
 {

@@ -4,8 +4,8 @@
 
 #include "pvx/error.h"
 #include "pvx-private/plot.h"
-#include "pvx-private/run-layout.h"
-#include "report-private.h"
+#include "pvx-private/run_layout.h"
+#include "report_private.h"
 
 static gboolean save_all(const PvxPlot *p, const ReportData *d, const char *name, GError **error)
 {

@@ -8,9 +8,9 @@
 
 #include "pvx/error.h"
 #include "pvx-private/report.h"
-#include "pvx-private/run-layout.h"
+#include "pvx-private/run_layout.h"
 #include "pvx-private/escape.h"
-#include "report-private.h"
+#include "report_private.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Reading the store.

@@ -1,8 +1,8 @@
-/* pvx — the HDF5 layout of a run's results.h5, spelled once (pvx/run-layout.h). */
+/* pvx — the HDF5 layout of a run's results.h5, spelled once (pvx/run_layout.h). */
 #include <errno.h>
 #include <stdlib.h>
 
-#include "pvx-private/run-layout.h"
+#include "pvx-private/run_layout.h"
 
 #define MODELS "/models"
 #define MAPS "/maps"

@@ -6,7 +6,7 @@
 #include "pvx-private/config.h"
 #include "pvx/error.h"
 #include "pvx-private/study.h"
-#include "study-private.h"
+#include "study_private.h"
 
 const char *pvx_study_type_name(PvxStudyType type)
 {

@@ -7,9 +7,9 @@
 
 #include "pvx-private/core.h"
 #include "pvx-private/study.h"
-#include "pvx-private/run-layout.h"
+#include "pvx-private/run_layout.h"
 #include "pvx-private/escape.h"
-#include "study-private.h"
+#include "study_private.h"
 
 void pvx_study_design_clear(PvxStudyDesign *d)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "pvx-private/plot.h"
-#include "study-private.h"
+#include "study_private.h"
 
 static gboolean save(PvxPlot *p, const char *dir, const char *name, GError **error)
 {

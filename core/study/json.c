@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "pvx-private/escape.h"
-#include "study-private.h"
+#include "study_private.h"
 
 void pvx_json_init(PvxJson *j)
 {

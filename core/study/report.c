@@ -6,7 +6,7 @@
 
 #include "pvx/error.h"
 #include "pvx-private/study.h"
-#include "study-private.h"
+#include "study_private.h"
 
 static const char *alpha_names[] = {"nominal", "ordinal", "interval"};
 

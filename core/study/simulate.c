@@ -5,7 +5,7 @@
 
 #include "pvx/error.h"
 #include "pvx-private/study.h"
-#include "study-private.h"
+#include "study_private.h"
 
 void pvx_study_sim_options_init(PvxStudySimOptions *o)
 {

@@ -5,8 +5,8 @@
 
 #include "pvx/error.h"
 #include "pvx-private/store.h"
-#include "pvx-private/run-layout.h"
-#include "study-private.h"
+#include "pvx-private/run_layout.h"
+#include "study_private.h"
 
 /* One column of the answers as a string dataset. */
 static gboolean write_answer_column(PvxStore *store, const char *path,

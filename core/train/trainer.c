@@ -7,7 +7,7 @@
 #include "pvx-private/progress.h"
 #include "pvx-private/train.h"
 #include "pvx-private/weights.h"
-#include "pvx-private/run-layout.h"
+#include "pvx-private/run_layout.h"
 
 /* Stream tags of the seeded choices (see train.h, "Determinism"). */
 #define STREAM_VAL 0x7661ull   /* val split carving */

@@ -8,7 +8,7 @@
 
 #include "pvx-private/core.h"
 
-#include "../common/pvx-test-cli.h"
+#include "../common/pvx_test_cli.h"
 
 typedef PvxTestResult Result;
 #define result_clear pvx_test_result_clear

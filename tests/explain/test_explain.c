@@ -2,7 +2,7 @@
  * and the rendering of maps (colormaps, heat maps, occlusion maps, resizing). */
 #include <stdio.h>
 
-#include "explain-test-util.h"
+#include "explain_test_util.h"
 
 #include "pvx-private/viridis.h"
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "explain-test-util.h"
+#include "explain_test_util.h"
 
 static char *out_dir;
 

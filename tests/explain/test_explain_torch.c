@@ -7,7 +7,7 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 
-#include "explain-test-util.h"
+#include "explain_test_util.h"
 
 static char *ref_dir;
 

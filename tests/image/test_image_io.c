@@ -4,7 +4,7 @@
 
 #include <glib/gstdio.h>
 
-#include "test-util.h"
+#include "test_util.h"
 
 /* Writes a PNG with libpng directly, for layouts pvx does not write itself (16-bit, palette,
  * gray+alpha). @rows holds height rows of rowbytes each. */

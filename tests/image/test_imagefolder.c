@@ -4,7 +4,7 @@
 
 #include <jpeglib.h>
 
-#include "test-util.h"
+#include "test_util.h"
 
 #define PLUGIN_PATH PVX_TEST_BUILD_ROOT "/plugins/datasets/imagefolder/pvx-dataset-imagefolder.so"
 

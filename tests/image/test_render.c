@@ -1,7 +1,7 @@
 /* Tests of the rendering helpers: text, mask outlines, nearest enlargement, grids. */
 #include <string.h>
 
-#include "test-util.h"
+#include "test_util.h"
 
 static const uint8_t red[3] = {255, 0, 0};
 

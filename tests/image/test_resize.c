@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "test-util.h"
+#include "test_util.h"
 
 static void resize_matches_pil_bilinear(void)
 {

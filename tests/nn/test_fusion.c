@@ -3,7 +3,7 @@
  * nn-torch tests; this pins the decisions. */
 #include <string.h>
 
-#include "fusion-private.h"
+#include "fusion_private.h"
 
 enum { C = PVX_LAYER_CONV2D, L = PVX_LAYER_LINEAR, R = PVX_LAYER_RELU, P = PVX_LAYER_MAXPOOL2D };
 enum { A = PVX_LAYER_ADAPTIVE_AVGPOOL2D, D = PVX_LAYER_DROPOUT, B = PVX_LAYER_BATCHNORM2D };

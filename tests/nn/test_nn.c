@@ -2,7 +2,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
-#include "nn-test-util.h"
+#include "nn_test_util.h"
 
 static const char *mini_pairs[] = {"arch=vgg-mini", NULL};
 

@@ -10,7 +10,7 @@
  * luck of rounding, not pvx. Every other tensor of that case keeps the 1e-2 floor. */
 #include <glib/gstdio.h>
 
-#include "nn-test-util.h"
+#include "nn_test_util.h"
 
 static char *ref_dir;
 

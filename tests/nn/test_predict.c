@@ -2,7 +2,7 @@
 #include <glib/gstdio.h>
 #include <sys/wait.h>
 
-#include "nn-test-util.h"
+#include "nn_test_util.h"
 
 typedef struct {
     int status;

@@ -20,7 +20,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ops-test-util.h"
+#include "ops_test_util.h"
 
 #define FD_H 1e-2
 #define FD_TOL 2e-3

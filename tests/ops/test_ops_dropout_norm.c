@@ -2,7 +2,7 @@
  * scaling and evaluation identity. */
 #include <math.h>
 
-#include "ops-test-util.h"
+#include "ops_test_util.h"
 
 typedef struct {
     PvxTensor *x;

@@ -2,7 +2,7 @@
  * an out-of-range target. */
 #include <string.h>
 
-#include "ops-test-util.h"
+#include "ops_test_util.h"
 
 typedef struct {
     PvxTensor *x, *w, *b;

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ops-test-util.h"
+#include "ops_test_util.h"
 
 typedef struct {
     PvxTensor *x;

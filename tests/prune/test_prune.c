@@ -2,7 +2,7 @@
  * schedules, and the four pruner plugins. */
 #include <glib/gstdio.h>
 
-#include "prune-test-util.h"
+#include "prune_test_util.h"
 
 static const char *const mini[] = {"arch=vgg-mini", "channels=[8, 8, -1, 16, 16, -1]", "hidden=32",
                                    NULL};

@@ -5,8 +5,8 @@
 
 #include <glib/gstdio.h>
 
-#include "../common/pvx-test-cli.h"
-#include "prune-test-util.h"
+#include "../common/pvx_test_cli.h"
+#include "prune_test_util.h"
 
 #define FMNIST "/usr/share/datasets/fashion-mnist"
 

@@ -5,7 +5,7 @@
  * script). Conv and linear layers of a vgg-mini. */
 #include <glib/gstdio.h>
 
-#include "prune-test-util.h"
+#include "prune_test_util.h"
 
 static char *ref_path;
 static const char *const layer_names[] = {"features.0", "features.2",   "features.5",

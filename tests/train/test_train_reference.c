@@ -2,7 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "train-test-util.h"
+#include "train_test_util.h"
 
 #define STEPS 3
 #define BATCH 16

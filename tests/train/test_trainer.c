@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <sys/wait.h>
 
-#include "train-test-util.h"
+#include "train_test_util.h"
 
 typedef struct {
     int status;

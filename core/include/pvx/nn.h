@@ -33,7 +33,7 @@
 #include <glib.h>
 #include <stdint.h>
 
-#include "layer-params.h"
+#include "layer_params.h"
 #include "tensor.h"
 
 PVX_BEGIN_DECLS

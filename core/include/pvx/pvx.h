@@ -16,7 +16,7 @@
 #include "plugin.h"
 #include "image.h"
 #include "dataset.h"
-#include "layer-params.h"
+#include "layer_params.h"
 #include "nn.h"
 #include "model.h"
 #include "pruner.h"

@@ -12,7 +12,7 @@
 
 #include <glib.h>
 #include "config.h"
-#include "dataset-handle.h"
+#include "dataset_handle.h"
 #include "registry.h"
 #include "store.h"
 #include "train.h"

@@ -34,7 +34,7 @@
 #include <glib.h>
 #include <stdint.h>
 
-#include "pvx/layer-params.h"
+#include "pvx/layer_params.h"
 #include "pvx/tensor.h"
 
 G_BEGIN_DECLS
@@ -88,7 +88,7 @@ void pvx_parallel_for(int64_t n, int64_t grain, PvxRangeFunc fn, void *data);
  * every call (never cached: they change every training step); at batch 8 that is a few percent of
  * the convolution for VGG's 512-channel layers, less elsewhere.
  */
-/* PvxConv2dParams: pvx/layer-params.h */
+/* PvxConv2dParams: pvx/layer_params.h */
 
 /* Fills out_shape[4] with y's shape. FALSE + PVX_ERROR_SHAPE if x, w (and b) do not fit or the
  * output would be empty; PVX_ERROR_INVALID_ARGUMENT for negative parameters. */
@@ -137,7 +137,7 @@ gboolean pvx_relu_backward(const PvxTensor *y, const PvxTensor *dy, PvxTensor **
  *   OH = (H + 2*pad_h - kernel_h) / stride_h + 1. Padding is -inf (never selected). Ties: the
  *   first maximum in scan order (kh, then kw) wins; a NaN wins over numbers, as in PyTorch.
  */
-/* PvxMaxPool2dParams: pvx/layer-params.h */
+/* PvxMaxPool2dParams: pvx/layer_params.h */
 
 /* Positions of the maxima: one int32 per output element, the index ih * W + iw inside its input
  * plane (the same numbers as PyTorch's return_indices). */

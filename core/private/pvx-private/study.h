@@ -18,7 +18,7 @@
 #include <glib.h>
 #include <stdint.h>
 
-#include "dataset-handle.h"
+#include "dataset_handle.h"
 #include "experiment.h"
 #include "registry.h"
 

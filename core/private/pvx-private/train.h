@@ -28,7 +28,7 @@
 #include <glib.h>
 #include <stdint.h>
 
-#include "dataset-handle.h"
+#include "dataset_handle.h"
 #include "pvx/nn.h"
 #include "optim.h"
 #include "store.h"

@@ -9,7 +9,7 @@
  *   increase  1 when O > Y, else 0 (Increase in Confidence is its mean)
  * Lower drop and higher increase are better.
  */
-#include "../xai-metric.h"
+#include "../xai_metric.h"
 
 static const PvxParamSpec drop_params[] = {
     {"baseline", PVX_PARAM_DOUBLE, "0", 0, 0, 0, NULL,

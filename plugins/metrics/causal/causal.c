@@ -17,7 +17,7 @@
  * RISE's blur kernel is scipy's gaussian_filter of an 11 × 11 delta (tails reflected back in);
  * pvx's is the plain sampled Gaussian normalised to sum 1.
  */
-#include "../xai-metric.h"
+#include "../xai_metric.h"
 
 typedef struct {
     double step;

@@ -9,7 +9,7 @@
  */
 #include <stdlib.h>
 
-#include "../xai-metric.h"
+#include "../xai_metric.h"
 
 static const PvxParamSpec cx_params[] = {PVX_PARAM_SPEC_END};
 

@@ -6,7 +6,7 @@
  *   iou_top   IoU of the round(`fraction` · H·W) most relevant pixels of the two maps
  * At CR 1 the maps are their own reference: 1, 1, 1.
  */
-#include "../xai-metric.h"
+#include "../xai_metric.h"
 
 static const PvxParamSpec sim_params[] = {
     {"fraction", PVX_PARAM_DOUBLE, "0.1", PVX_PARAM_HAS_MIN | PVX_PARAM_HAS_MAX, 1e-6, 1, NULL,

@@ -29,7 +29,7 @@
 #define LOC_DOC "relevance rank accuracy: share of the |mask| most relevant pixels inside the mask"
 #endif
 
-#include "../xai-metric.h"
+#include "../xai_metric.h"
 
 static const PvxParamSpec loc_params[] = {
 #if LOC_KIND == 0

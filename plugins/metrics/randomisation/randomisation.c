@@ -12,7 +12,7 @@
  *   spearman, ssim             per item, after the last randomised layer (`depth` layers)
  *   spearman_layers, ssim_layers [n, depth]: after each layer, top layer first
  */
-#include "../xai-metric.h"
+#include "../xai_metric.h"
 
 static const PvxParamSpec rand_params[] = {
     {"depth", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,

@@ -19,7 +19,7 @@
 
 #include <glib.h>
 
-#include "dataset-handle.h"
+#include "dataset_handle.h"
 #include "experiment.h"
 #include "pvx/model.h"
 #include "registry.h"

@@ -24,7 +24,7 @@
 #include <glib.h>
 
 #include "config.h"
-#include "dataset-handle.h"
+#include "dataset_handle.h"
 #include "experiment.h"
 #include "pvx/model.h"
 #include "registry.h"

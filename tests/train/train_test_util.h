@@ -1,7 +1,7 @@
 /* Helpers shared by the training tests: plugins from the build tree, temp folders, python. */
 #pragma once
 
-#include "../common/pvx-test-cli.h"
+#include "../common/pvx_test_cli.h"
 
 #include <string.h>
 #include <unistd.h>

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "plot-private.h"
+#include "plot_private.h"
 #include "pvx-private/viridis.h"
 
 /* Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour

@@ -1,4 +1,4 @@
-/* pvx — the figure description shared by plot.c (building it) and plot-render.c (drawing it). */
+/* pvx — the figure description shared by plot.c (building it) and plot_render.c (drawing it). */
 #pragma once
 
 #include <cairo.h>

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "pvx/error.h"
-#include "pvx-private/explainer-handle.h"
+#include "pvx-private/explainer_handle.h"
 #include "pvx-private/heatmap.h"
 #include "pvx-private/ops.h"
 #include "pvx-private/viridis.h"

@@ -1,10 +1,10 @@
-/* Helpers shared by the tests in tests/image (see test-util.h). */
+/* Helpers shared by the tests in tests/image (see test_util.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
 
-#include "test-util.h"
+#include "test_util.h"
 
 #define PYTHON "/usr/bin/python3"
 

@@ -1,10 +1,10 @@
 /* pvx — private: what the files of core/config share (the validated sections, emission). The
- * parameter tables they build on are core/params' (pvx-private/params-internal.h). */
+ * parameter tables they build on are core/params' (pvx-private/params_internal.h). */
 #pragma once
 
 #include "pvx-private/config.h"
 #include "pvx-private/node.h"
-#include "pvx-private/params-internal.h"
+#include "pvx-private/params_internal.h"
 #include "pvx/params.h"
 
 G_BEGIN_DECLS

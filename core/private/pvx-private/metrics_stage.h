@@ -20,7 +20,7 @@
 #include <glib.h>
 
 #include "config.h"
-#include "dataset-handle.h"
+#include "dataset_handle.h"
 #include "experiment.h"
 #include "pvx/nn.h"
 #include "registry.h"

@@ -1,6 +1,6 @@
 /* pvx — reading validated parameters. Asking for an undeclared name, or with the getter of
  * another type, is a programmer error (g_critical). */
-#include "pvx-private/params-internal.h"
+#include "pvx-private/params_internal.h"
 
 #include <string.h>
 
