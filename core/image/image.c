@@ -3,9 +3,6 @@
 
 #include "pvx/image.h"
 
-const float pvx_imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
-const float pvx_imagenet_std[3] = {0.229f, 0.224f, 0.225f};
-
 PvxImage *pvx_image_new(int width, int height, int channels)
 {
     g_return_val_if_fail(width > 0 && height > 0, NULL);

@@ -57,6 +57,13 @@ def dynamic_symbols(path):
     return syms
 
 
+def data_symbols(path):
+    out = subprocess.run(["nm", "-D", "--defined-only", path], check=True, capture_output=True,
+                         text=True).stdout
+    return {line.split()[2] for line in out.splitlines()
+            if len(line.split()) == 3 and line.split()[1] in "DdBbRrVv"}
+
+
 headers = sorted(f for f in os.listdir(os.path.join(include_dir, "pvx")) if f.endswith(".h"))
 declared = {}
 for h in headers:
@@ -70,6 +77,9 @@ check(not extra, "every symbol libpvx exports is declared in an installed header
 missing = sorted(f for f in declared if f not in exported)
 check(not missing, "every function and variable an installed header declares is exported",
       "declared but not exported: " + ", ".join(f"{f} ({declared[f]})" for f in missing))
+data = sorted(s for s in data_symbols(libpvx))
+check(not data, "libpvx exports functions only, no data (a plugin in the pvx program would see "
+      "two copies of it)", "exported data: " + ", ".join(data))
 check(len(exported) > 50, f"libpvx exports the plugin surface ({len(exported)} functions)",
       "suspiciously few exports")
 

@@ -64,8 +64,9 @@ void pvx_image_blit(PvxImage *dst, const PvxImage *src, int x, int y);
 /* Fills a rectangle with a colour (rgba[0..channels-1] used). */
 void pvx_image_fill_rect(PvxImage *img, int x, int y, int w, int h, const uint8_t *rgba);
 
-/* ImageNet statistics, as torchvision uses them. */
-extern const float pvx_imagenet_mean[3];
-extern const float pvx_imagenet_std[3];
+/* ImageNet statistics, as torchvision uses them. Constants in the header, not exported data: the
+ * plugin surface is functions only (pvx/api.h says why). */
+static const float pvx_imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
+static const float pvx_imagenet_std[3] = {0.229f, 0.224f, 0.225f};
 
 PVX_END_DECLS
