@@ -51,6 +51,37 @@ static PvxPruneSchedule schedule_of(const PvxConfig *cfg)
     return s;
 }
 
+/* The ranking of this run: prune.scope, or what an ABI 1.0 pruner asks for through its own scope
+ * slot when prune.scope is left at its default (1.0 pruners declared the scope as their own
+ * parameter). Both given and different is an error naming both, so a 1.0 config never silently
+ * changes its masks. */
+static gboolean resolve_scope(const PvxConfig *cfg, const PvxPruner *pruner, gboolean say,
+                              PvxPruneScope *out, GError **error)
+{
+    const PvxParams *p = pvx_config_section(cfg, "prune");
+    /* The schema allows only the scope names. */
+    pvx_prune_scope_from_name(pvx_params_get_string(p, "scope"), out);
+    PvxPruneScope legacy;
+    if (!pvx_pruner_legacy_scope(pruner, &legacy) || legacy == *out)
+        return TRUE;
+    const char *asked = legacy == PVX_PRUNE_SCOPE_GLOBAL ? "global" : "local";
+    if (pvx_params_is_set(p, "scope")) {
+        g_set_error(
+            error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE,
+            "%s: prune.scope is %s, but pruner %s (plugin ABI 1.0) ranks %s through its own "
+            "scope parameter: make them agree (since ABI 1.1 the scope is prune.scope)",
+            pvx_params_where(p, "scope"), pvx_params_get_string(p, "scope"),
+            pvx_pruner_name(pruner), asked);
+        return FALSE;
+    }
+    if (say)
+        g_message("prune: pruner %s (plugin ABI 1.0) ranks %s through its own scope parameter; "
+                  "following it (prune.scope is not set)",
+                  pvx_pruner_name(pruner), asked);
+    *out = legacy;
+    return TRUE;
+}
+
 gboolean pvx_prune_check_config(const PvxConfig *cfg, const PvxModel *model, GError **error)
 {
     if (!pvx_config_has_section(cfg, "prune"))
@@ -79,6 +110,10 @@ gboolean pvx_prune_check_config(const PvxConfig *cfg, const PvxModel *model, GEr
         return FALSE;
     const PvxParams *pp = NULL;
     const PvxPlugin *plugin = pvx_config_plugin(cfg, "prune", 0, &pp);
+    g_autoptr(PvxPruner) pruner = pvx_pruner_open(plugin, pp, error);
+    PvxPruneScope scope;
+    if (!pruner || !resolve_scope(cfg, pruner, FALSE, &scope, error))
+        return FALSE;
     const PvxPrunerClass *k = plugin->desc->klass;
     if (k->flags & PVX_PRUNER_STRUCTURED)
         for (char **l = layers; *l; l++) {
@@ -396,9 +431,10 @@ gboolean pvx_stage_prune(PvxRun *run, const PvxRegistry *reg, const PvxDataset *
         .schedule = pvx_params_get_string(pvx_config_section(cfg, "prune"), "schedule"),
         .table = g_string_new(NULL),
     };
-    /* The schema allows only the scope names. */
-    pvx_prune_scope_from_name(pvx_params_get_string(pvx_config_section(cfg, "prune"), "scope"),
-                              &p.scope);
+    if (!resolve_scope(cfg, pruner, TRUE, &p.scope, error)) {
+        g_string_free(p.table, TRUE);
+        return FALSE;
+    }
     p.layers = select_layers(cfg, model, error);
     if (!p.layers) {
         g_string_free(p.table, TRUE);

@@ -46,6 +46,17 @@ guint32 pvx_pruner_flags(const PvxPruner *p)
     return p->klass->flags;
 }
 
+gboolean pvx_pruner_legacy_scope(const PvxPruner *p, PvxPruneScope *out)
+{
+    const PvxPrunerClass *k = p->klass;
+    if (p->plugin->desc->abi_minor >= 1 ||
+        k->size < offsetof(PvxPrunerClass, scope) + sizeof(void *) || !k->scope)
+        return FALSE;
+    *out = k->scope(p->self) == PVX_PRUNE_SCOPE_GLOBAL ? PVX_PRUNE_SCOPE_GLOBAL
+                                                       : PVX_PRUNE_SCOPE_LOCAL;
+    return TRUE;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Selection of the k lowest scores.
  */

@@ -148,23 +148,49 @@ static gboolean check_klass(const char *path, const PvxPluginDescriptor *d, cons
     return TRUE;
 }
 
-/* Copies the plugin's spec table into the core's layout, reading entries @stride bytes apart
- * (the plugin's sizeof(PvxParamSpec)): fields the core does not know are skipped, fields the
- * plugin did not have stay zero. NULL + error for a stride below 1.0's or misaligned. */
+/* Largest spec entry and longest spec table the loader reads: far above any real plugin, low
+ * enough that a corrupt size or a missing PVX_PARAM_SPEC_END is refused, not followed through
+ * memory. */
+#define PARAM_SPEC_SIZE_MAX 4096
+#define PARAM_SPECS_MAX 1024
+
+/* The plugin's sizeof(PvxParamSpec). Recorded since ABI 1.1; a 1.0 descriptor had reserved room
+ * there (not necessarily zero) and may end before it, so 1.0 plugins are read at 1.0's stride. */
+static size_t param_spec_stride(const PvxPluginDescriptor *d)
+{
+    size_t end = offsetof(PvxPluginDescriptor, param_spec_size) + sizeof d->param_spec_size;
+    if (d->abi_minor < 1 || d->size < end || d->param_spec_size == 0)
+        return PVX_PARAM_SPEC_SIZE_1_0;
+    return d->param_spec_size;
+}
+
+/* Copies the plugin's spec table into the core's layout, reading entries a stride apart (the
+ * plugin's sizeof(PvxParamSpec)): fields the core does not know are skipped, fields the plugin
+ * did not have stay zero. NULL + error for a stride below 1.0's, above PARAM_SPEC_SIZE_MAX or
+ * misaligned, and for a table without its end within PARAM_SPECS_MAX entries. */
 static PvxParamSpec *copy_param_specs(const PvxPluginDescriptor *d, GError **error)
 {
-    size_t stride = d->param_spec_size ? d->param_spec_size : PVX_PARAM_SPEC_SIZE_1_0;
-    if (stride < PVX_PARAM_SPEC_SIZE_1_0 || stride % G_ALIGNOF(PvxParamSpec) != 0) {
+    size_t stride = param_spec_stride(d);
+    if (stride < PVX_PARAM_SPEC_SIZE_1_0 || stride > PARAM_SPEC_SIZE_MAX ||
+        stride % G_ALIGNOF(PvxParamSpec) != 0) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
                     "parameter spec size %zu is %s (ABI 1.0's is %zu)", stride,
                     stride < PVX_PARAM_SPEC_SIZE_1_0 ? "too small"
-                                                     : "not a multiple of its "
-                                                       "alignment",
+                    : stride > PARAM_SPEC_SIZE_MAX   ? "implausibly large"
+                                                     : "not a multiple of its alignment",
                     (size_t)PVX_PARAM_SPEC_SIZE_1_0);
         return NULL;
     }
     GArray *specs = g_array_new(TRUE, TRUE, sizeof(PvxParamSpec));
-    for (const char *entry = (const char *)d->params;; entry += stride) {
+    const char *entry = (const char *)d->params;
+    for (int i = 0;; i++, entry += stride) {
+        if (i == PARAM_SPECS_MAX) {
+            g_array_free(specs, TRUE);
+            g_set_error(error, PVX_ERROR, PVX_ERROR_PLUGIN_INVALID,
+                        "more than %d parameters: is the table missing PVX_PARAM_SPEC_END?",
+                        PARAM_SPECS_MAX);
+            return NULL;
+        }
         PvxParamSpec spec = {0};
         memcpy(&spec, entry, MIN(stride, sizeof spec));
         if (!spec.name)

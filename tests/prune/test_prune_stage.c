@@ -380,6 +380,59 @@ static void expect_refused(const char *prune, const char *message)
     remove_tree(dir);
 }
 
+/* A pruner built for ABI 1.0 declared `scope` as its own parameter and answered through its scope
+ * slot (the test plugin asks for global). The core follows it while prune.scope is not set, and
+ * refuses before any work when prune.scope says otherwise — a 1.0 config never changes its masks
+ * silently. */
+static void prune_abi_1_0_pruner_scope_is_followed_or_refused(void)
+{
+    if (!g_file_test(FMNIST, G_FILE_TEST_IS_DIR)) {
+        g_test_skip("dataset-fashion-mnist is not installed");
+        return;
+    }
+    g_autofree char *dir = g_dir_make_tmp("pvx-prune-abi10-XXXXXX", NULL);
+    g_autofree char *plugins = g_build_filename(dir, "plugins10", NULL);
+    g_assert_cmpint(g_mkdir(plugins, 0755), ==, 0);
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(PLUGIN_ABI10_PRUNER, &bytes, &len, NULL));
+    g_autofree char *copy = g_build_filename(plugins, "pvx-test-abi10-pruner.so", NULL);
+    g_assert_true(g_file_set_contents(copy, bytes, (gssize)len, NULL));
+    const char *sections[] = {
+        "prune: {plugin: old-pruner, scope: local, rates: [2]}\n",
+        "prune: {plugin: old-pruner, rates: [2], finetune: {epochs: 1, lr: 0.01}}\n",
+    };
+    for (int i = 0; i < 2; i++) {
+        /* both plugin folders: the build tree's and the 1.0 pruner's */
+        g_autofree char *base = config_text(sections[i]);
+        g_autofree char *tree = g_strdup_printf("plugin_path: [%s/plugins]", PVX_TEST_BUILD_ROOT);
+        g_autofree char *both =
+            g_strdup_printf("plugin_path: [%s/plugins, %s]", PVX_TEST_BUILD_ROOT, plugins);
+        g_auto(GStrv) parts = g_strsplit(base, tree, 2);
+        g_assert_cmpuint(g_strv_length(parts), ==, 2);
+        g_autofree char *cfg_text = g_strjoinv(both, parts);
+        g_autofree char *cfg = g_build_filename(dir, "exp.yaml", NULL);
+        g_assert_true(g_file_set_contents(cfg, cfg_text, -1, NULL));
+        const char *args[] = {"run", cfg, "--run-id", "r", NULL};
+        Result r = run_pvx(dir, args);
+        if (i == 0) {
+            if (r.status != 2 || !strstr(r.err, "prune.scope is local, but pruner old-pruner "
+                                                "(plugin ABI 1.0) ranks global"))
+                g_error("expected exit 2 naming both scopes, got %d:\n%s\n%s", r.status, r.out,
+                        r.err);
+            g_autofree char *out = g_build_filename(dir, "out", NULL);
+            g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+        } else {
+            if (r.status != 0)
+                g_error("pvx run failed (%d):\n%s\n%s", r.status, r.out, r.err);
+            g_assert_nonnull(strstr(r.err, "pruner old-pruner (plugin ABI 1.0) ranks global "
+                                           "through its own scope parameter; following it"));
+        }
+        result_clear(&r);
+    }
+    remove_tree(dir);
+}
+
 static void prune_bad_sections_are_refused_before_any_work(void)
 {
     if (!g_file_test(FMNIST, G_FILE_TEST_IS_DIR)) {
@@ -415,6 +468,8 @@ int main(int argc, char **argv)
                     prune_one_shot_and_gradual_schedules_reach_their_rates);
     g_test_add_func("/prune/filter_norm_run_exports_a_smaller_model",
                     prune_filter_norm_run_exports_a_smaller_model);
+    g_test_add_func("/prune/abi_1_0_pruner_scope_is_followed_or_refused",
+                    prune_abi_1_0_pruner_scope_is_followed_or_refused);
     g_test_add_func("/prune/bad_sections_are_refused_before_any_work",
                     prune_bad_sections_are_refused_before_any_work);
     return g_test_run();

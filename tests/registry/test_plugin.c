@@ -137,7 +137,7 @@ G_MODULE_EXPORT int not_a_descriptor(void)
     return (int)(GPOINTER_TO_SIZE(&klass) & 1) + (int)G_N_ELEMENTS(params);
 }
 #elif defined(ABI_MAJOR) || defined(ABI_MINOR) || defined(NULL_NAME) || defined(WIDE_SPECS) ||     \
-    defined(NARROW_SPECS)
+    defined(NARROW_SPECS) || defined(HUGE_SPECS) || defined(ABI10_JUNK)
 /* Hand-written descriptor, as a plugin built against another pvx would carry. */
 G_MODULE_EXPORT const PvxPluginDescriptor *pvx_plugin_descriptor(void);
 G_MODULE_EXPORT const PvxPluginDescriptor *pvx_plugin_descriptor(void)
@@ -151,6 +151,8 @@ G_MODULE_EXPORT const PvxPluginDescriptor *pvx_plugin_descriptor(void)
 #endif
 #ifdef ABI_MINOR
         .abi_minor = PVX_ABI_MINOR + 1,
+#elif defined(ABI10_JUNK)
+        .abi_minor = 0,
 #else
         .abi_minor = PVX_ABI_MINOR,
 #endif
@@ -169,6 +171,10 @@ G_MODULE_EXPORT const PvxPluginDescriptor *pvx_plugin_descriptor(void)
         .param_spec_size = sizeof(WideSpec),
 #elif defined(NARROW_SPECS)
         .param_spec_size = offsetof(PvxParamSpec, doc),
+#elif defined(HUGE_SPECS)
+        .param_spec_size = 1u << 20, /* a corrupt size: stepping by it leaves the table */
+#elif defined(ABI10_JUNK)
+        .param_spec_size = 12345, /* 1.0's reserved room held anything: not a stride */
 #else
         .param_spec_size = sizeof(PvxParamSpec),
 #endif

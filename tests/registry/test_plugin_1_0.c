@@ -117,8 +117,9 @@ static gboolean old_score(gpointer self, const PvxPruneContext *ctx, PvxTensor *
     return TRUE;
 }
 
-/* The 1.0 slot: asks for a global ranking. A 1.1 core no longer calls it (the scope is the
- * config's prune.scope), which the test checks. */
+/* The 1.0 slot: asks for a global ranking. A 1.1 core reads it only to reconcile it with the
+ * config's prune.scope before a run (tests/prune: followed when prune.scope is not set, refused
+ * when it disagrees); pvx_prune_step ranks as it is told. */
 static PvxPruneScope old_scope(gpointer self)
 {
     (void)self;

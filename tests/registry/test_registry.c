@@ -83,6 +83,22 @@ static void registry_refuses_invalid_descriptors(void)
     assert_refused(PLUGIN_MISSING_SLOT, PVX_ERROR_PLUGIN_INVALID, "'get_item' is NULL");
     assert_refused(PLUGIN_BROKEN_PARAMS, PVX_ERROR_PLUGIN_INVALID, "parameter schema");
     assert_refused(PLUGIN_NARROW_SPECS, PVX_ERROR_PLUGIN_INVALID, "parameter spec size 56");
+    assert_refused(PLUGIN_HUGE_SPECS, PVX_ERROR_PLUGIN_INVALID, "implausibly large");
+}
+
+/* A 1.0 descriptor's param_spec_size was reserved room, and 1.0's loader never looked at it: the
+ * core reads a 1.0 plugin's table at 1.0's stride whatever that room holds. */
+static void registry_reads_abi_1_0_specs_at_1_0_stride_whatever_the_reserved_room_holds(void)
+{
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    g_autoptr(GError) error = NULL;
+    g_assert_true(pvx_registry_load_file(reg, PLUGIN_ABI10_JUNK, &error));
+    g_assert_no_error(error);
+    const PvxPlugin *p = pvx_registry_find(reg, PVX_KIND_DATASET, "junk");
+    g_assert_nonnull(p);
+    g_assert_cmpuint(p->desc->param_spec_size, ==, 12345);
+    g_assert_nonnull(p->params);
+    g_assert_cmpstr(p->params[0].name, ==, "classes");
 }
 
 static void registry_loads_table_of_exactly_the_required_slots(void)
@@ -289,11 +305,15 @@ static void registry_loads_and_runs_abi_1_0_pruner(void)
         fc2->weight->data[i] = 1e-3f * (float)(i + 1);
     PvxPruner *pr = pvx_pruner_open(p, params, &error);
     g_assert_no_error(error);
+    /* What the 1.0 slot asks for is readable (the prune stage reconciles it with prune.scope). */
+    PvxPruneScope asked = PVX_PRUNE_SCOPE_LOCAL;
+    g_assert_true(pvx_pruner_legacy_scope(pr, &asked));
+    g_assert_cmpint(asked, ==, PVX_PRUNE_SCOPE_GLOBAL);
     const char *layers[] = {"fc1", "fc2", NULL};
     g_assert_true(pvx_prune_step(m, layers, pr, PVX_PRUNE_SCOPE_LOCAL, 1, 2, 0, 0, NULL, &error));
     g_assert_no_error(error);
-    /* Local, as the core was told: each layer keeps half. Had the plugin's 1.0 scope slot
-     * (global) been obeyed, fc2's tiny weights would all have gone and fc1 kept 6. */
+    /* Local, as pvx_prune_step was told: each layer keeps half (global would have taken all of
+     * fc2's tiny weights and left fc1 6). */
     for (int i = 0; i < 8; i++)
         g_assert_cmpfloat(fc1->mask->data[i], ==, i >= 4 ? 1.0f : 0.0f);
     for (int i = 0; i < 4; i++)
@@ -416,6 +436,8 @@ int main(int argc, char **argv)
                     registry_refuses_other_abi_major_naming_both_versions);
     g_test_add_func("/registry/refuses_newer_abi_minor", registry_refuses_newer_abi_minor);
     g_test_add_func("/registry/refuses_invalid_descriptors", registry_refuses_invalid_descriptors);
+    g_test_add_func("/registry/reads_abi_1_0_specs_at_1_0_stride_whatever_the_reserved_room_holds",
+                    registry_reads_abi_1_0_specs_at_1_0_stride_whatever_the_reserved_room_holds);
     g_test_add_func("/registry/loads_table_of_exactly_the_required_slots",
                     registry_loads_table_of_exactly_the_required_slots);
     g_test_add_func("/registry/refuses_open_and_close_apart",

@@ -95,6 +95,10 @@ void pvx_pruner_close(PvxPruner *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PvxPruner, pvx_pruner_close)
 const char *pvx_pruner_name(const PvxPruner *p);
 guint32 pvx_pruner_flags(const PvxPruner *p);
+/* The ranking an ABI 1.0 pruner asked for through its own `scope` slot (1.0 pruners declared the
+ * scope as their parameter; since 1.1 it is the core's prune.scope). FALSE, @out untouched, for a
+ * 1.1 pruner or a 1.0 pruner without the slot. */
+gboolean pvx_pruner_legacy_scope(const PvxPruner *p, PvxPruneScope *out);
 
 /* Where the gradients of PVX_PRUNER_NEEDS_GRADIENTS pruners come from (see PvxPruneContext). */
 typedef struct {
