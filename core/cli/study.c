@@ -473,54 +473,79 @@ static gboolean parse_int_list(const char *spec, GArray *out)
     return out->len > 0;
 }
 
-static int study_simulate(int argc, char **argv)
+/* The options of `pvx study simulate`. */
+typedef struct {
+    char *key_path, *out, *tasks_path, *prefer, *accuracy, *field, *power;
+    int raters, workers, scale, reps;
+    double noise, dont_know, level;
+    gint64 seed;
+    gboolean one_hot, long_format;
+    GArray *counts; /* int: --power's rater counts; empty without --power */
+} SimulateOptions;
+
+static void simulate_options_clear(SimulateOptions *o)
 {
-    char *key_path = NULL, *out = NULL, *tasks_path = NULL, *prefer = NULL, *accuracy = NULL;
-    char *field = NULL, *power = NULL;
-    int raters = 0, workers = 0, scale = 0, reps = 200;
-    double noise = 1.0, dont_know = 0.1, level = 0.05;
-    gint64 seed = 1;
-    gboolean one_hot = FALSE, long_format = FALSE;
+    g_free(o->key_path);
+    g_free(o->out);
+    g_free(o->tasks_path);
+    g_free(o->prefer);
+    g_free(o->accuracy);
+    g_free(o->field);
+    g_free(o->power);
+    if (o->counts)
+        g_array_unref(o->counts);
+}
+
+/* Parses the command line into @o; prints why on stderr and returns FALSE when it is unusable. */
+static gboolean parse_simulate_options(int argc, char **argv, SimulateOptions *o)
+{
+    o->reps = 200;
+    o->noise = 1.0;
+    o->dont_know = 0.1;
+    o->level = 0.05;
+    o->seed = 1;
+    o->counts = g_array_new(FALSE, FALSE, sizeof(int));
     GOptionEntry entries[] = {
-        {"key", 0, 0, G_OPTION_ARG_FILENAME, &key_path, "key.csv of the study (required)", "FILE"},
-        {"out", 0, 0, G_OPTION_ARG_FILENAME, &out,
+        {"key", 0, 0, G_OPTION_ARG_FILENAME, &o->key_path, "key.csv of the study (required)",
+         "FILE"},
+        {"out", 0, 0, G_OPTION_ARG_FILENAME, &o->out,
          "Results CSV to write (required; with --power: the power table)", "FILE"},
-        {"tasks", 0, 0, G_OPTION_ARG_FILENAME, &tasks_path,
+        {"tasks", 0, 0, G_OPTION_ARG_FILENAME, &o->tasks_path,
          "tasks.csv for the Input.* columns (default: upload/tasks.csv next to the key)", "FILE"},
-        {"raters", 0, 0, G_OPTION_ARG_INT, &raters,
+        {"raters", 0, 0, G_OPTION_ARG_INT, &o->raters,
          "Raters per task (default: the design's raters, else 5)", "N"},
-        {"workers", 0, 0, G_OPTION_ARG_INT, &workers,
+        {"workers", 0, 0, G_OPTION_ARG_INT, &o->workers,
          "Size of the worker pool (default 4 x "
          "raters)",
          "N"},
-        {"prefer", 0, 0, G_OPTION_ARG_STRING, &prefer,
+        {"prefer", 0, 0, G_OPTION_ARG_STRING, &o->prefer,
          "Pairwise: latent quality per model in scale units, e.g. cr1=0,cr2=0.5 (default 0)",
          "SPEC"},
-        {"noise", 0, 0, G_OPTION_ARG_DOUBLE, &noise, "Pairwise: rater noise sigma (default 1)",
+        {"noise", 0, 0, G_OPTION_ARG_DOUBLE, &o->noise, "Pairwise: rater noise sigma (default 1)",
          "S"},
-        {"accuracy", 0, 0, G_OPTION_ARG_STRING, &accuracy,
+        {"accuracy", 0, 0, G_OPTION_ARG_STRING, &o->accuracy,
          "Identify: probability of a correct answer per model, e.g. cr1=0.9 (default 0.85)",
          "SPEC"},
-        {"dont-know-rate", 0, 0, G_OPTION_ARG_DOUBLE, &dont_know,
+        {"dont-know-rate", 0, 0, G_OPTION_ARG_DOUBLE, &o->dont_know,
          "Identify: probability of \"I don't know\" (default 0.1)", "P"},
-        {"scale", 0, 0, G_OPTION_ARG_INT, &scale,
+        {"scale", 0, 0, G_OPTION_ARG_INT, &o->scale,
          "Pairwise scale 3, 5 or 7 (default: the "
          "design's)",
          "N"},
-        {"field", 0, 0, G_OPTION_ARG_STRING, &field, "Answer field (default: the design's)",
+        {"field", 0, 0, G_OPTION_ARG_STRING, &o->field, "Answer field (default: the design's)",
          "FIELD"},
-        {"one-hot", 0, 0, G_OPTION_ARG_NONE, &one_hot,
+        {"one-hot", 0, 0, G_OPTION_ARG_NONE, &o->one_hot,
          "Write one-hot Answer.FIELD.<value> true/false columns", NULL},
-        {"long", 0, 0, G_OPTION_ARG_NONE, &long_format,
+        {"long", 0, 0, G_OPTION_ARG_NONE, &o->long_format,
          "Write a long CSV worker_id,task_id,answer instead", NULL},
-        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed (default 1)", "N"},
-        {"power", 0, 0, G_OPTION_ARG_STRING, &power,
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &o->seed, "Seed (default 1)", "N"},
+        {"power", 0, 0, G_OPTION_ARG_STRING, &o->power,
          "Power by simulation for these rater counts, e.g. 1,3,5,10", "LIST"},
-        {"reps", 0, 0, G_OPTION_ARG_INT, &reps,
+        {"reps", 0, 0, G_OPTION_ARG_INT, &o->reps,
          "--power: studies simulated per rater count "
          "(default 200)",
          "N"},
-        {"level", 0, 0, G_OPTION_ARG_DOUBLE, &level,
+        {"level", 0, 0, G_OPTION_ARG_DOUBLE, &o->level,
          "--power: significance level (default "
          "0.05)",
          "A"},
@@ -534,153 +559,215 @@ static int study_simulate(int argc, char **argv)
              "or accuracy difference (identify) for each\nnumber of raters.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) error = NULL;
-    int rc = PVX_EXIT_BAD_INPUT;
-    PvxStudySimOptions o;
-    pvx_study_sim_options_init(&o);
-    PvxStudyCoding coding;
-    pvx_study_coding_init_defaults(&coding);
-    g_autoptr(PvxStudyKey) key = NULL;
-    g_autoptr(PvxCsv) tasks = NULL;
-    g_autoptr(PvxStudyAnswers) answers = NULL;
-    g_autoptr(GHashTable) quality = NULL;
-    g_autofree char *design_field = NULL, *dk_label = NULL;
-    g_autoptr(GArray) counts = g_array_new(FALSE, FALSE, sizeof(int));
-    g_autofree char *design_path = NULL;
-    g_autoptr(GPtrArray) labels = g_ptr_array_new();
-    int design_scale = 0, design_raters = 0;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 1 || !key_path || !out) {
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 1 || !o->key_path ||
+        !o->out) {
         fprintf(stderr, "pvx study simulate: %s\n",
                 error ? error->message : "needs --key FILE and --out FILE");
-        goto done;
+        return FALSE;
     }
-    if (power && !parse_int_list(power, counts)) {
-        fprintf(stderr, "pvx study simulate: --power %s: give rater counts like 1,3,5,10\n", power);
-        goto done;
+    if (o->power && !parse_int_list(o->power, o->counts)) {
+        fprintf(stderr, "pvx study simulate: --power %s: give rater counts like 1,3,5,10\n",
+                o->power);
+        return FALSE;
     }
-    if (!(noise >= 0) || !(dont_know >= 0 && dont_know <= 1) || reps < 1 ||
-        !(level > 0 && level < 1) || raters < 0 || workers < 0) {
+    if (!(o->noise >= 0) || !(o->dont_know >= 0 && o->dont_know <= 1) || o->reps < 1 ||
+        !(o->level > 0 && o->level < 1) || o->raters < 0 || o->workers < 0) {
         fprintf(stderr, "pvx study simulate: --noise >= 0, --dont-know-rate in [0, 1], --reps "
                         ">= 1, --level in (0, 1), --raters and --workers >= 0\n");
-        goto done;
+        return FALSE;
     }
-    key = pvx_study_key_load(key_path, &error);
-    if (!key) {
-        rc = fail(error);
-        goto done;
-    }
-    design_path = design_next_to(key_path);
+    return TRUE;
+}
+
+/* The study being simulated: its key, the design next to it (if any) and its tasks. */
+typedef struct {
+    PvxStudyKey *key;
+    PvxStudyCoding coding;           /* the defaults, then the design's */
+    char *design_field;              /* the design's answer field, or NULL */
+    char *dont_know_label;           /* the design's first "I don't know" answer, or NULL */
+    int design_scale, design_raters; /* 0 where no design sets them */
+    PvxCsv *tasks;                   /* tasks.csv for the Input.* columns, or NULL */
+} SimulatedStudy;
+
+static void simulated_study_clear(SimulatedStudy *st)
+{
+    g_clear_pointer(&st->tasks, pvx_csv_free);
+    g_free(st->dont_know_label);
+    g_free(st->design_field);
+    pvx_study_coding_clear(&st->coding);
+    g_clear_pointer(&st->key, pvx_study_key_free);
+}
+
+/* Loads the key of @o, the design.yaml next to it and the tasks (--tasks, else upload/tasks.csv
+ * next to the key; not for --long) into @st, whose coding holds the defaults. Returns an exit
+ * code: PVX_EXIT_OK when all of it is usable. */
+static int load_simulated_study(const SimulateOptions *o, SimulatedStudy *st)
+{
+    g_autoptr(GError) error = NULL;
+    st->key = pvx_study_key_load(o->key_path, &error);
+    if (!st->key)
+        return fail(error);
+    g_autofree char *design_path = design_next_to(o->key_path);
     if (design_path) {
-        if (!pvx_study_coding_load_design(&coding, design_path, &design_field, &design_raters,
-                                          &error)) {
-            rc = fail(error);
-            goto done;
-        }
-        design_scale = coding.scale;
-        if (coding.dont_know && coding.dont_know[0])
-            dk_label = g_strdup(coding.dont_know[0]);
+        if (!pvx_study_coding_load_design(&st->coding, design_path, &st->design_field,
+                                          &st->design_raters, &error))
+            return fail(error);
+        st->design_scale = st->coding.scale;
+        if (st->coding.dont_know && st->coding.dont_know[0])
+            st->dont_know_label = g_strdup(st->coding.dont_know[0]);
     }
+    g_autofree char *tasks_path = g_strdup(o->tasks_path);
     if (!tasks_path) {
-        g_autofree char *kd = g_path_get_dirname(key_path);
+        g_autofree char *kd = g_path_get_dirname(o->key_path);
         g_autofree char *t = g_build_filename(kd, "upload", "tasks.csv", NULL);
         if (g_file_test(t, G_FILE_TEST_IS_REGULAR))
             tasks_path = g_strdup(t);
     }
-    if (tasks_path && !long_format && !(tasks = pvx_csv_read(tasks_path, &error))) {
-        rc = fail(error);
-        goto done;
-    }
-    o.raters = raters ? raters : design_raters ? design_raters : 5;
-    o.workers = workers;
-    o.noise = noise;
-    o.scale = scale ? scale : design_scale ? design_scale : 5;
-    o.dont_know = dont_know;
-    if (dk_label)
-        o.dont_know_label = dk_label;
-    o.classes = (const char *const *)coding.classes;
-    o.seed = (guint64)seed;
-    const char *spec = key->type == PVX_STUDY_PAIRWISE ? prefer : accuracy;
-    if (spec && !(quality = parse_model_values(
-                      key->type == PVX_STUDY_PAIRWISE ? "--prefer" : "--accuracy", spec, &error))) {
-        rc = fail(error);
-        goto done;
-    }
-    o.quality = quality;
-    if (power) {
-        g_autofree double *pw = NULL;
-        g_auto(GStrv) pairs = NULL;
-        if (!pvx_study_power(key, &o, &coding, (int *)(void *)counts->data, (int)counts->len, reps,
-                             level, &pw, &pairs, &error)) {
-            rc = fail(error);
-            goto done;
-        }
-        int P = (int)g_strv_length(pairs);
-        g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-        if (key->type == PVX_STUDY_PAIRWISE)
-            printf("power (share of %d simulated studies with chi-squared p < %g), noise %g:\n",
-                   reps, level, noise);
-        else
-            printf("power (share of %d simulated studies in which the chi-squared test of two "
-                   "models' correct answers gives p < %g):\n",
-                   reps, level);
-        printf("%8s", "raters");
-        for (int p = 0; p < P; p++)
-            printf("  %14s", pairs[p]);
+    if (tasks_path && !o->long_format && !(st->tasks = pvx_csv_read(tasks_path, &error)))
+        return fail(error);
+    return PVX_EXIT_OK;
+}
+
+/* The simulator's options @so from the command line @o, else the design of @st, else the
+ * defaults; *@quality: --prefer (pairwise) or --accuracy (identify) per model, or NULL (transfer
+ * full; @so points to it, and into @st). Returns an exit code: PVX_EXIT_OK when they are usable. */
+static int simulation_options(const SimulateOptions *o, const SimulatedStudy *st,
+                              PvxStudySimOptions *so, GHashTable **quality)
+{
+    so->raters = o->raters ? o->raters : st->design_raters ? st->design_raters : 5;
+    so->workers = o->workers;
+    so->noise = o->noise;
+    so->scale = o->scale ? o->scale : st->design_scale ? st->design_scale : 5;
+    so->dont_know = o->dont_know;
+    if (st->dont_know_label)
+        so->dont_know_label = st->dont_know_label;
+    so->classes = (const char *const *)st->coding.classes;
+    so->seed = (guint64)o->seed;
+    gboolean pairwise = st->key->type == PVX_STUDY_PAIRWISE;
+    const char *spec = pairwise ? o->prefer : o->accuracy;
+    g_autoptr(GError) error = NULL;
+    if (spec &&
+        !(*quality = parse_model_values(pairwise ? "--prefer" : "--accuracy", spec, &error)))
+        return fail(error);
+    so->quality = *quality;
+    return PVX_EXIT_OK;
+}
+
+/* Prints the power table: @pw[r * n_pairs + p] for the rater counts of @o (rows) and @pairs. */
+static void print_power(const SimulateOptions *o, PvxStudyType type, const double *pw, char **pairs,
+                        int n_pairs)
+{
+    if (type == PVX_STUDY_PAIRWISE)
+        printf("power (share of %d simulated studies with chi-squared p < %g), noise %g:\n",
+               o->reps, o->level, o->noise);
+    else
+        printf("power (share of %d simulated studies in which the chi-squared test of two "
+               "models' correct answers gives p < %g):\n",
+               o->reps, o->level);
+    printf("%8s", "raters");
+    for (int p = 0; p < n_pairs; p++)
+        printf("  %14s", pairs[p]);
+    printf("\n");
+    for (guint r = 0; r < o->counts->len; r++) {
+        printf("%8d", g_array_index(o->counts, int, r));
+        for (int p = 0; p < n_pairs; p++)
+            printf("  %14.3f", pw[r * n_pairs + p]);
         printf("\n");
-        for (guint r = 0; r < counts->len; r++) {
-            printf("%8d", g_array_index(counts, int, r));
-            for (int p = 0; p < P; p++) {
-                printf("  %14.3f", pw[r * P + p]);
-                char **row = g_new0(char *, 4);
-                row[0] = g_strdup_printf("%d", g_array_index(counts, int, r));
-                row[1] = g_strdup(pairs[p]);
-                row[2] = g_strdup_printf("%.4f", pw[r * P + p]);
-                g_ptr_array_add(rows, row);
-            }
-            printf("\n");
-        }
-        const char *h[] = {"raters", "pair", "power", NULL};
-        if (!pvx_csv_write(out, h, rows, &error)) {
-            rc = fail(error);
-            goto done;
-        }
-        rc = PVX_EXIT_OK;
-        goto done;
     }
-    answers = pvx_study_simulate(key, &o, &error);
-    if (!answers) {
-        rc = fail(error);
-        goto done;
-    }
-    const char *f = field                             ? field
-                    : design_field                    ? design_field
-                    : key->type == PVX_STUDY_PAIRWISE ? "choice"
-                                                      : "category.label";
-    if (key->type == PVX_STUDY_PAIRWISE) {
-        for (const char *const *l = pvx_study_scale_labels(o.scale, NULL); l && *l; l++)
+}
+
+/* Writes the power table as the CSV @o->out: raters,pair,power, one row per count and pair. */
+static gboolean write_power(const SimulateOptions *o, const double *pw, char **pairs, int n_pairs,
+                            GError **error)
+{
+    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+    for (guint r = 0; r < o->counts->len; r++)
+        for (int p = 0; p < n_pairs; p++) {
+            char **row = g_new0(char *, 4);
+            row[0] = g_strdup_printf("%d", g_array_index(o->counts, int, r));
+            row[1] = g_strdup(pairs[p]);
+            row[2] = g_strdup_printf("%.4f", pw[r * n_pairs + p]);
+            g_ptr_array_add(rows, row);
+        }
+    const char *h[] = {"raters", "pair", "power", NULL};
+    return pvx_csv_write(o->out, h, rows, error);
+}
+
+/* --power: the power by simulation, printed and written to --out. Returns an exit code. */
+static int simulate_power(const SimulateOptions *o, const SimulatedStudy *st,
+                          const PvxStudySimOptions *so)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree double *pw = NULL;
+    g_auto(GStrv) pairs = NULL;
+    if (!pvx_study_power(st->key, so, &st->coding, (int *)(void *)o->counts->data,
+                         (int)o->counts->len, o->reps, o->level, &pw, &pairs, &error))
+        return fail(error);
+    int n_pairs = (int)g_strv_length(pairs);
+    print_power(o, st->key->type, pw, pairs, n_pairs);
+    if (!write_power(o, pw, pairs, n_pairs, &error))
+        return fail(error);
+    return PVX_EXIT_OK;
+}
+
+/* The answer labels the results are written with: the scale's (pairwise) or the classes and
+ * "I don't know" (identify). Returns: (transfer container) NULL-terminated; they point into @st
+ * and @so. */
+static GPtrArray *answer_labels(const SimulatedStudy *st, const PvxStudySimOptions *so)
+{
+    GPtrArray *labels = g_ptr_array_new();
+    if (st->key->type == PVX_STUDY_PAIRWISE) {
+        for (const char *const *l = pvx_study_scale_labels(so->scale, NULL); l && *l; l++)
             g_ptr_array_add(labels, (gpointer)*l);
     } else {
-        for (char **c = coding.classes; c && *c; c++)
+        for (char **c = st->coding.classes; c && *c; c++)
             g_ptr_array_add(labels, *c);
-        g_ptr_array_add(labels, (gpointer)o.dont_know_label);
+        g_ptr_array_add(labels, (gpointer)so->dont_know_label);
     }
     g_ptr_array_add(labels, NULL);
-    if (!pvx_study_answers_write(answers, tasks, f, (const char *const *)labels->pdata, one_hot,
-                                 long_format, out, &error)) {
-        rc = fail(error);
+    return labels;
+}
+
+/* The simulated answers, written to --out and summed up on stdout. Returns an exit code. */
+static int simulate_answers(const SimulateOptions *o, const SimulatedStudy *st,
+                            const PvxStudySimOptions *so)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxStudyAnswers) answers = pvx_study_simulate(st->key, so, &error);
+    if (!answers)
+        return fail(error);
+    const char *f = o->field                              ? o->field
+                    : st->design_field                    ? st->design_field
+                    : st->key->type == PVX_STUDY_PAIRWISE ? "choice"
+                                                          : "category.label";
+    g_autoptr(GPtrArray) labels = answer_labels(st, so);
+    if (!pvx_study_answers_write(answers, st->tasks, f, (const char *const *)labels->pdata,
+                                 o->one_hot, o->long_format, o->out, &error))
+        return fail(error);
+    printf("%u answers of %d raters per task for %u tasks -> %s\n", answers->answers->len,
+           so->raters, st->key->rows->len, o->out);
+    return PVX_EXIT_OK;
+}
+
+static int study_simulate(int argc, char **argv)
+{
+    SimulateOptions o = {0};
+    SimulatedStudy st = {0};
+    pvx_study_coding_init_defaults(&st.coding);
+    PvxStudySimOptions so;
+    pvx_study_sim_options_init(&so);
+    g_autoptr(GHashTable) quality = NULL;
+    int rc = PVX_EXIT_BAD_INPUT;
+    if (!parse_simulate_options(argc, argv, &o))
         goto done;
-    }
-    printf("%u answers of %d raters per task for %u tasks -> %s\n", answers->answers->len, o.raters,
-           key->rows->len, out);
-    rc = PVX_EXIT_OK;
+    rc = load_simulated_study(&o, &st);
+    if (rc == PVX_EXIT_OK)
+        rc = simulation_options(&o, &st, &so, &quality);
+    if (rc == PVX_EXIT_OK)
+        rc = o.power ? simulate_power(&o, &st, &so) : simulate_answers(&o, &st, &so);
 done:
-    pvx_study_coding_clear(&coding);
-    g_free(key_path);
-    g_free(out);
-    g_free(tasks_path);
-    g_free(prefer);
-    g_free(accuracy);
-    g_free(field);
-    g_free(power);
+    simulated_study_clear(&st);
+    simulate_options_clear(&o);
     return rc;
 }
 

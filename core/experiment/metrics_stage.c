@@ -217,27 +217,115 @@ static char *format_cell(const PvxMetricSummary *s, double p)
     return g_string_free(g, FALSE);
 }
 
-static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics, char **methods,
-                              const int *crs, int64_t n_items, const PvxParams *p, guint64 seed,
+/* The summary of one per-item result of one metric and method at one CR. */
+typedef struct {
+    int mi, me, c;      /* metric, method and CR index */
+    const char *rname;  /* the result's name, pointing into the results */
+    PvxMetricSummary s; /* mean, std and bootstrap CI */
+    gboolean tested;    /* against CR 1 (not at CR 1, and CR 1 has the result) */
+    double p, stat;     /* Wilcoxon signed-rank p and statistic; p NaN when not tested */
+    int64_t used;       /* Wilcoxon: pairs used */
+} Summary;
+
+/* What write_results works on: the results, what they are of, and the summary settings. */
+typedef struct {
+    Results *res;
+    const Metric *metrics;
+    char **methods;
+    const int *crs;
+    int cr1;       /* index of CR 1 in @crs, -1 when absent */
+    int resamples; /* bootstrap */
+    double level;  /* confidence */
+    guint64 seed;
+} Summarizing;
+
+/* Summaries of every per-item result, in the order of the table's rows (metric, result, method)
+ * and, within a row, of the CRs: one line of res->n_crs summaries per row. Per-item result
+ * names are taken from each metric's first cell. Returns: (transfer full) an array of Summary. */
+static GArray *summarize(const Summarizing *z)
+{
+    Results *res = z->res;
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(Summary));
+    for (int mi = 0; mi < res->n_metrics; mi++) {
+        g_autoptr(GPtrArray) names = pvx_metric_result_names(*cell(res, mi, 0, 0));
+        for (guint k = 0; k < names->len; k++) {
+            const char *rname = names->pdata[k];
+            if (!pvx_metric_result_is_per_item(*cell(res, mi, 0, 0), rname))
+                continue;
+            for (int me = 0; me < res->n_methods; me++) {
+                const double *ref = z->cr1 >= 0 ? pvx_metric_result_get_matrix(
+                                                      *cell(res, mi, me, z->cr1), rname, NULL, NULL)
+                                                : NULL;
+                for (int c = 0; c < res->n_crs; c++) {
+                    int64_t rows = 0;
+                    const double *v =
+                        pvx_metric_result_get_matrix(*cell(res, mi, me, c), rname, &rows, NULL);
+                    Summary sm = {.mi = mi, .me = me, .c = c, .rname = rname, .p = NAN};
+                    pvx_metric_summarize(
+                        v, rows, z->resamples, z->level,
+                        mix(z->seed, z->metrics[mi].name, z->methods[me], z->crs[c], rname), &sm.s);
+                    sm.tested = ref && z->crs[c] != 1;
+                    if (sm.tested)
+                        sm.p = pvx_metric_wilcoxon(v, ref, rows, &sm.stat, &sm.used);
+                    g_array_append_val(out, sm);
+                }
+            }
+        }
+    }
+    return out;
+}
+
+/* Writes /metrics anew: every cell's results, with its CR, and the summaries @sums as
+ * attributes of each per-item result. */
+static gboolean store_results(PvxStore *store, const Summarizing *z, const GArray *sums,
                               GError **error)
 {
-    PvxStore *store = pvx_run_store(run);
-    int resamples = (int)pvx_params_get_int(p, "bootstrap");
-    double level = pvx_params_get_double(p, "confidence");
-    int cr1 = -1;
-    for (int c = 0; c < res->n_crs; c++)
-        if (crs[c] == 1)
-            cr1 = c;
-    g_autofree char *tp = NULL, *cp = NULL;
+    Results *res = z->res;
+    if (!pvx_store_delete(store, pvx_layout_metrics(), error))
+        return FALSE;
+    for (int mi = 0; mi < res->n_metrics; mi++)
+        for (int me = 0; me < res->n_methods; me++)
+            for (int c = 0; c < res->n_crs; c++) {
+                g_autofree char *group =
+                    pvx_layout_metric_group(z->metrics[mi].name, z->methods[me], z->crs[c]);
+                if (!pvx_metric_result_write(*cell(res, mi, me, c), store, group, error) ||
+                    !pvx_store_set_attr_int(store, group, "compression_rate", z->crs[c], error))
+                    return FALSE;
+            }
+    for (guint i = 0; i < sums->len; i++) {
+        const Summary *sm = &g_array_index(sums, Summary, i);
+        g_autofree char *path = pvx_layout_metric_result(
+            z->metrics[sm->mi].name, z->methods[sm->me], z->crs[sm->c], sm->rname);
+        if (!pvx_store_set_attr_int(store, path, "n", sm->s.n, error) ||
+            !pvx_store_set_attr_double(store, path, "mean", sm->s.mean, error) ||
+            !pvx_store_set_attr_double(store, path, "std", sm->s.std, error) ||
+            !pvx_store_set_attr_double(store, path, "ci_low", sm->s.ci_low, error) ||
+            !pvx_store_set_attr_double(store, path, "ci_high", sm->s.ci_high, error) ||
+            !pvx_store_set_attr_double(store, path, "confidence", z->level, error))
+            return FALSE;
+        if (sm->tested &&
+            (!pvx_store_set_attr_double(store, path, "wilcoxon_p", sm->p, error) ||
+             !pvx_store_set_attr_double(store, path, "wilcoxon_stat", sm->stat, error) ||
+             !pvx_store_set_attr_int(store, path, "wilcoxon_n", sm->used, error)))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* The table of metrics.txt: a row per metric result and method, a column per CR with mean, CI
+ * and significance stars, then (when CR 1 and another CR are there) the Wilcoxon p-values.
+ * Returns: (transfer full). */
+static char *format_table(const Summarizing *z, const GArray *sums, int64_t n_items)
+{
+    Results *res = z->res;
     GString *table = g_string_new(NULL);
     GString *ptable = g_string_new(NULL);
-    GString *csv = g_string_new("metric,result,method,cr,n,mean,std,ci_low,ci_high,wilcoxon_p\n");
     g_string_append(ptable, "\nWilcoxon signed-rank p-values, each CR against CR 1 (paired per "
                             "image, two-sided)\n");
     g_string_append_printf(ptable, "%-30s %-22s", "metric", "method");
     for (int c = 0; c < res->n_crs; c++)
-        if (crs[c] != 1) {
-            g_autofree char *h = g_strdup_printf("CR %d", crs[c]);
+        if (z->crs[c] != 1) {
+            g_autofree char *h = g_strdup_printf("CR %d", z->crs[c]);
             g_string_append_printf(ptable, " %-9s", h);
         }
     g_string_append_c(ptable, '\n');
@@ -245,102 +333,83 @@ static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics, 
                            "metrics of %" G_GINT64_FORMAT " explained images: mean [%g %% "
                            "bootstrap CI]; * p < 0.05, ** p < 0.01, *** p < 0.001 (Wilcoxon "
                            "signed-rank vs CR 1)\n",
-                           n_items, 100 * level);
+                           n_items, 100 * z->level);
     g_string_append_printf(table, "%-30s %-22s", "metric", "method");
     for (int c = 0; c < res->n_crs; c++) {
-        g_autofree char *h = g_strdup_printf("CR %d", crs[c]);
+        g_autofree char *h = g_strdup_printf("CR %d", z->crs[c]);
         g_string_append_printf(table, " %-24s", h);
     }
     g_string_append_c(table, '\n');
-    if (!pvx_store_delete(store, pvx_layout_metrics(), error))
-        goto fail;
-    for (int mi = 0; mi < res->n_metrics; mi++)
-        for (int me = 0; me < res->n_methods; me++)
-            for (int c = 0; c < res->n_crs; c++) {
-                g_autofree char *group =
-                    pvx_layout_metric_group(metrics[mi].name, methods[me], crs[c]);
-                if (!pvx_metric_result_write(*cell(res, mi, me, c), store, group, error) ||
-                    !pvx_store_set_attr_int(store, group, "compression_rate", crs[c], error))
-                    goto fail;
-            }
-    for (int mi = 0; mi < res->n_metrics; mi++) {
-        /* per-item result names, from the first cell that has results */
-        g_autoptr(GPtrArray) names = pvx_metric_result_names(*cell(res, mi, 0, 0));
-        for (guint k = 0; k < names->len; k++) {
-            const char *rname = names->pdata[k];
-            if (!pvx_metric_result_is_per_item(*cell(res, mi, 0, 0), rname))
-                continue;
-            for (int me = 0; me < res->n_methods; me++) {
-                g_autofree char *label = g_strdup_printf("%s.%s", metrics[mi].name, rname);
-                g_string_append_printf(table, "%-30s %-22s", label, methods[me]);
-                g_string_append_printf(ptable, "%-30s %-22s", label, methods[me]);
-                const double *ref = cr1 >= 0 ? pvx_metric_result_get_matrix(*cell(res, mi, me, cr1),
-                                                                            rname, NULL, NULL)
-                                             : NULL;
-                for (int c = 0; c < res->n_crs; c++) {
-                    PvxMetricResult *r = *cell(res, mi, me, c);
-                    int64_t rows = 0;
-                    const double *v = pvx_metric_result_get_matrix(r, rname, &rows, NULL);
-                    PvxMetricSummary s;
-                    pvx_metric_summarize(v, rows, resamples, level,
-                                         mix(seed, metrics[mi].name, methods[me], crs[c], rname),
-                                         &s);
-                    g_autofree char *path =
-                        pvx_layout_metric_result(metrics[mi].name, methods[me], crs[c], rname);
-                    double pval = NAN;
-                    if (!pvx_store_set_attr_int(store, path, "n", s.n, error) ||
-                        !pvx_store_set_attr_double(store, path, "mean", s.mean, error) ||
-                        !pvx_store_set_attr_double(store, path, "std", s.std, error) ||
-                        !pvx_store_set_attr_double(store, path, "ci_low", s.ci_low, error) ||
-                        !pvx_store_set_attr_double(store, path, "ci_high", s.ci_high, error) ||
-                        !pvx_store_set_attr_double(store, path, "confidence", level, error))
-                        goto fail;
-                    if (ref && crs[c] != 1) {
-                        double stat;
-                        int64_t used;
-                        pval = pvx_metric_wilcoxon(v, ref, rows, &stat, &used);
-                        if (!pvx_store_set_attr_double(store, path, "wilcoxon_p", pval, error) ||
-                            !pvx_store_set_attr_double(store, path, "wilcoxon_stat", stat, error) ||
-                            !pvx_store_set_attr_int(store, path, "wilcoxon_n", used, error))
-                            goto fail;
-                    }
-                    g_autofree char *txt = format_cell(&s, pval);
-                    g_string_append_printf(table, " %-24s", txt);
-                    if (crs[c] != 1) {
-                        g_autofree char *pt =
-                            isfinite(pval) ? g_strdup_printf("%.3g", pval) : g_strdup("-");
-                        g_string_append_printf(ptable, " %-9s", pt);
-                    }
-                    g_string_append_printf(
-                        csv, "%s,%s,%s,%d,%" G_GINT64_FORMAT ",%.17g,%.17g,%.17g,%.17g,%.17g\n",
-                        metrics[mi].name, rname, methods[me], crs[c], s.n, s.mean, s.std, s.ci_low,
-                        s.ci_high, pval);
-                }
-                g_string_append_c(table, '\n');
-                g_string_append_c(ptable, '\n');
-            }
+    for (guint i = 0; i < sums->len; i++) {
+        const Summary *sm = &g_array_index(sums, Summary, i);
+        if (sm->c == 0) {
+            g_autofree char *label = g_strdup_printf("%s.%s", z->metrics[sm->mi].name, sm->rname);
+            g_string_append_printf(table, "%-30s %-22s", label, z->methods[sm->me]);
+            g_string_append_printf(ptable, "%-30s %-22s", label, z->methods[sm->me]);
+        }
+        g_autofree char *txt = format_cell(&sm->s, sm->p);
+        g_string_append_printf(table, " %-24s", txt);
+        if (z->crs[sm->c] != 1) {
+            g_autofree char *pt = isfinite(sm->p) ? g_strdup_printf("%.3g", sm->p) : g_strdup("-");
+            g_string_append_printf(ptable, " %-9s", pt);
+        }
+        if (sm->c == res->n_crs - 1) {
+            g_string_append_c(table, '\n');
+            g_string_append_c(ptable, '\n');
         }
     }
-    if (cr1 >= 0 && res->n_crs > 1)
+    if (z->cr1 >= 0 && res->n_crs > 1)
         g_string_append(table, ptable->str);
-    fputs(table->str, stdout);
+    g_string_free(ptable, TRUE);
+    return g_string_free(table, FALSE);
+}
+
+/* metrics.csv: a header and one line per summary. Returns: (transfer full). */
+static char *format_csv(const Summarizing *z, const GArray *sums)
+{
+    GString *csv = g_string_new("metric,result,method,cr,n,mean,std,ci_low,ci_high,wilcoxon_p\n");
+    for (guint i = 0; i < sums->len; i++) {
+        const Summary *sm = &g_array_index(sums, Summary, i);
+        g_string_append_printf(
+            csv, "%s,%s,%s,%d,%" G_GINT64_FORMAT ",%.17g,%.17g,%.17g,%.17g,%.17g\n",
+            z->metrics[sm->mi].name, sm->rname, z->methods[sm->me], z->crs[sm->c], sm->s.n,
+            sm->s.mean, sm->s.std, sm->s.ci_low, sm->s.ci_high, sm->p);
+    }
+    return g_string_free(csv, FALSE);
+}
+
+/* Summarizes the results (bootstrap CIs, Wilcoxon against CR 1), stores them under /metrics,
+ * prints the table and writes it to metrics.txt and /metrics@table, and the summaries to
+ * metrics.csv. */
+static gboolean write_results(PvxRun *run, Results *res, const Metric *metrics, char **methods,
+                              const int *crs, int64_t n_items, const PvxParams *p, guint64 seed,
+                              GError **error)
+{
+    PvxStore *store = pvx_run_store(run);
+    Summarizing z = {
+        .res = res,
+        .metrics = metrics,
+        .methods = methods,
+        .crs = crs,
+        .cr1 = -1,
+        .resamples = (int)pvx_params_get_int(p, "bootstrap"),
+        .level = pvx_params_get_double(p, "confidence"),
+        .seed = seed,
+    };
+    for (int c = 0; c < res->n_crs; c++)
+        if (crs[c] == 1)
+            z.cr1 = c;
+    g_autoptr(GArray) sums = summarize(&z);
+    if (!store_results(store, &z, sums, error))
+        return FALSE;
+    g_autofree char *table = format_table(&z, sums, n_items);
+    g_autofree char *csv = format_csv(&z, sums);
+    fputs(table, stdout);
     fflush(stdout);
-    tp = g_build_filename(pvx_run_dir(run), "metrics.txt", NULL);
-    cp = g_build_filename(pvx_run_dir(run), "metrics.csv", NULL);
-    if (!g_file_set_contents(tp, table->str, -1, error) ||
-        !g_file_set_contents(cp, csv->str, -1, error))
-        goto fail;
-    if (!pvx_store_set_attr_string(store, pvx_layout_metrics(), "table", table->str, error))
-        goto fail;
-    g_string_free(table, TRUE);
-    g_string_free(ptable, TRUE);
-    g_string_free(csv, TRUE);
-    return TRUE;
-fail:
-    g_string_free(table, TRUE);
-    g_string_free(ptable, TRUE);
-    g_string_free(csv, TRUE);
-    return FALSE;
+    g_autofree char *tp = g_build_filename(pvx_run_dir(run), "metrics.txt", NULL);
+    g_autofree char *cp = g_build_filename(pvx_run_dir(run), "metrics.csv", NULL);
+    return g_file_set_contents(tp, table, -1, error) && g_file_set_contents(cp, csv, -1, error) &&
+           pvx_store_set_attr_string(store, pvx_layout_metrics(), "table", table, error);
 }
 
 /* The methods to score: those with maps in the store, filtered by metrics.methods (every

@@ -117,20 +117,54 @@ static int strv_index(char **v, const char *s, gboolean fold)
     return -1;
 }
 
-static void analyse_pairwise(PvxStudyAnalysis *an, const PvxStudyKey *key, GArray *coded,
-                             char **models, int M, const int *row_class)
+/* A pairwise analysis at work: each key row seen from its pair of models (a before b in model
+ * order), and the coded answers counted per row. */
+typedef struct {
+    GArray *coded;        /* Coded */
+    char **models;        /* model order */
+    const int *row_class; /* [R] class index of each row */
+    int R, M, V, C;       /* rows, models, values, classes */
+    int *ra, *rb;         /* [R] the models of each row, ra < rb */
+    int *sign;            /* [R] +1 when a is the row's left model, else -1 */
+    double *ca, *cb;      /* [R, V] answers per value from a's and from b's side */
+    GPtrArray *per_row;   /* [R] GArray of double: the row's codes from a's side */
+    int *pair_of;         /* [M, M] index in an->pairs of the pair (a, b), -1 when none */
+    double *wins;         /* [M, M] wins of the row's model over the column's, ties as halves */
+} Pairwise;
+
+static void pairwise_clear(Pairwise *pw)
 {
-    int R = (int)key->rows->len, C = an->n_classes;
-    /* the two models of each row, a before b */
-    g_autofree int *ra = g_new(int, R), *rb = g_new(int, R), *sign = g_new(int, R);
-    for (int r = 0; r < R; r++) {
+    g_free(pw->ra);
+    g_free(pw->rb);
+    g_free(pw->sign);
+    g_free(pw->ca);
+    g_free(pw->cb);
+    if (pw->per_row)
+        g_ptr_array_unref(pw->per_row);
+    g_free(pw->pair_of);
+    g_free(pw->wins);
+}
+
+/* The two models of each row, a before b. */
+static void pairwise_rows(Pairwise *pw, const PvxStudyKey *key)
+{
+    pw->ra = g_new(int, pw->R);
+    pw->rb = g_new(int, pw->R);
+    pw->sign = g_new(int, pw->R);
+    for (int r = 0; r < pw->R; r++) {
         const PvxStudyKeyRow *k = key->rows->pdata[r];
-        int l = strv_index(models, k->left, FALSE), rr = strv_index(models, k->right, FALSE);
-        ra[r] = MIN(l, rr);
-        rb[r] = MAX(l, rr);
-        sign[r] = l < rr ? 1 : -1;
+        int l = strv_index(pw->models, k->left, FALSE),
+            rr = strv_index(pw->models, k->right, FALSE);
+        pw->ra[r] = MIN(l, rr);
+        pw->rb[r] = MAX(l, rr);
+        pw->sign[r] = l < rr ? 1 : -1;
     }
-    /* value domain: the full scale when known, and every value that occurs, with negatives */
+}
+
+/* The value domain into an->values and an->n_values: the full scale when known (an->n_values
+ * holds K on entry), and every value that occurs, with negatives; sorted, each once. */
+static void pairwise_values(PvxStudyAnalysis *an, const GArray *coded)
+{
     g_autoptr(GArray) dom = g_array_new(FALSE, FALSE, sizeof(double));
     for (int v = -(an->n_values); v <= an->n_values; v++) {
         double d = v;
@@ -151,26 +185,35 @@ static void analyse_pairwise(PvxStudyAnalysis *an, const PvxStudyKey *key, GArra
         if (an->n_values == 0 || an->values[an->n_values - 1] != d)
             an->values[an->n_values++] = d;
     }
-    int V = an->n_values;
-    /* counts per row from a's side and from b's side */
-    g_autofree double *ca = g_new0(double, (gsize)R *V), *cb = g_new0(double, (gsize)R *V);
-    g_autoptr(GPtrArray) per_row = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
-    for (int r = 0; r < R; r++)
-        g_ptr_array_add(per_row, g_array_new(FALSE, FALSE, sizeof(double)));
-    for (guint i = 0; i < coded->len; i++) {
-        const Coded *c = &g_array_index(coded, Coded, i);
-        double va = sign[c->row] * c->v + 0.0, vb = -va + 0.0;
-        ca[(gsize)c->row * V + value_index(an->values, V, va)] += 1;
-        cb[(gsize)c->row * V + value_index(an->values, V, vb)] += 1;
-        g_array_append_val(g_ptr_array_index(per_row, c->row), va);
+}
+
+/* The counts per row from a's side and from b's side, and each row's codes. */
+static void pairwise_counts(Pairwise *pw, const PvxStudyAnalysis *an)
+{
+    int V = pw->V;
+    pw->ca = g_new0(double, (gsize)pw->R *V);
+    pw->cb = g_new0(double, (gsize)pw->R *V);
+    pw->per_row = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
+    for (int r = 0; r < pw->R; r++)
+        g_ptr_array_add(pw->per_row, g_array_new(FALSE, FALSE, sizeof(double)));
+    for (guint i = 0; i < pw->coded->len; i++) {
+        const Coded *c = &g_array_index(pw->coded, Coded, i);
+        double va = pw->sign[c->row] * c->v + 0.0, vb = -va + 0.0;
+        pw->ca[(gsize)c->row * V + value_index(an->values, V, va)] += 1;
+        pw->cb[(gsize)c->row * V + value_index(an->values, V, vb)] += 1;
+        g_array_append_val(g_ptr_array_index(pw->per_row, c->row), va);
     }
-    alpha3(ca, R, V, an->values, an->alpha);
-    /* per-task agreement */
-    an->task_std = g_new(double, R);
+}
+
+/* Per-task agreement: an->tasks answered, an->task_std (population std of each task's codes,
+ * NaN under two answers) and their mean. */
+static void pairwise_task_agreement(const Pairwise *pw, PvxStudyAnalysis *an)
+{
+    an->task_std = g_new(double, pw->R);
     double std_sum = 0;
     int std_n = 0;
-    for (int r = 0; r < R; r++) {
-        GArray *vals = g_ptr_array_index(per_row, r);
+    for (int r = 0; r < pw->R; r++) {
+        GArray *vals = g_ptr_array_index(pw->per_row, r);
         if (vals->len > 0)
             an->tasks++;
         if (vals->len < 2) {
@@ -182,51 +225,69 @@ static void analyse_pairwise(PvxStudyAnalysis *an, const PvxStudyKey *key, GArra
         std_n++;
     }
     an->mean_task_std = std_n ? std_sum / std_n : NAN;
-    /* pairs */
-    g_autofree int *pair_of = g_new(int, (gsize)M *M);
+}
+
+/* A pair into an->pairs for every two models some row compares, in model order. */
+static void pairwise_add_pairs(Pairwise *pw, PvxStudyAnalysis *an)
+{
+    int M = pw->M;
+    pw->pair_of = g_new(int, (gsize)M *M);
     for (int i = 0; i < M * M; i++)
-        pair_of[i] = -1;
-    for (int r = 0; r < R; r++)
-        pair_of[ra[r] * M + rb[r]] = 0;
+        pw->pair_of[i] = -1;
+    for (int r = 0; r < pw->R; r++)
+        pw->pair_of[pw->ra[r] * M + pw->rb[r]] = 0;
     for (int a = 0; a < M; a++)
         for (int b = a + 1; b < M; b++) {
-            if (pair_of[a * M + b] < 0)
+            if (pw->pair_of[a * M + b] < 0)
                 continue;
-            pair_of[a * M + b] = (int)an->pairs->len;
+            pw->pair_of[a * M + b] = (int)an->pairs->len;
             PvxStudyPair *p = g_new0(PvxStudyPair, 1);
-            p->a = g_strdup(models[a]);
-            p->b = g_strdup(models[b]);
-            p->distribution = g_new0(int, V);
-            p->class_answers = g_new0(int, C);
-            p->class_mean = g_new0(double, C);
+            p->a = g_strdup(pw->models[a]);
+            p->b = g_strdup(pw->models[b]);
+            p->distribution = g_new0(int, pw->V);
+            p->class_answers = g_new0(int, pw->C);
+            p->class_mean = g_new0(double, pw->C);
             g_ptr_array_add(an->pairs, p);
         }
-    g_autofree double *wins = g_new0(double, (gsize)M *M);
-    for (guint i = 0; i < coded->len; i++) {
-        const Coded *c = &g_array_index(coded, Coded, i);
+}
+
+/* Every answer counted into its pair (sums, not yet means) and into the wins. */
+static void pairwise_tally(Pairwise *pw, PvxStudyAnalysis *an)
+{
+    int M = pw->M;
+    const int *ra = pw->ra, *rb = pw->rb;
+    pw->wins = g_new0(double, (gsize)M *M);
+    for (guint i = 0; i < pw->coded->len; i++) {
+        const Coded *c = &g_array_index(pw->coded, Coded, i);
         int r = c->row;
-        PvxStudyPair *p = an->pairs->pdata[pair_of[ra[r] * M + rb[r]]];
-        double va = sign[r] * c->v;
+        PvxStudyPair *p = an->pairs->pdata[pw->pair_of[ra[r] * M + rb[r]]];
+        double va = pw->sign[r] * c->v;
         p->answers++;
         p->mean += va;
-        p->distribution[value_index(an->values, V, va + 0.0)]++;
-        p->class_answers[row_class[r]]++;
-        p->class_mean[row_class[r]] += va;
+        p->distribution[value_index(an->values, pw->V, va + 0.0)]++;
+        p->class_answers[pw->row_class[r]]++;
+        p->class_mean[pw->row_class[r]] += va;
         if (va > 0) {
             p->n_a++;
-            wins[ra[r] * M + rb[r]] += 1;
+            pw->wins[ra[r] * M + rb[r]] += 1;
         } else if (va < 0) {
             p->n_b++;
-            wins[rb[r] * M + ra[r]] += 1;
+            pw->wins[rb[r] * M + ra[r]] += 1;
         } else {
             p->n_equal++;
-            wins[ra[r] * M + rb[r]] += 0.5;
-            wins[rb[r] * M + ra[r]] += 0.5;
+            pw->wins[ra[r] * M + rb[r]] += 0.5;
+            pw->wins[rb[r] * M + ra[r]] += 0.5;
         }
     }
+}
+
+/* Each pair's means, shares, chi-squared test, tasks and α from its rows. */
+static void pairwise_finish_pairs(const Pairwise *pw, PvxStudyAnalysis *an)
+{
+    int V = pw->V;
     for (guint pi = 0; pi < an->pairs->len; pi++) {
         PvxStudyPair *p = an->pairs->pdata[pi];
-        int a = strv_index(models, p->a, FALSE), b = strv_index(models, p->b, FALSE);
+        int a = strv_index(pw->models, p->a, FALSE), b = strv_index(pw->models, p->b, FALSE);
         p->mean = p->answers ? p->mean / p->answers : NAN;
         int ne = p->n_a + p->n_b;
         p->a_preferred = ne ? (double)p->n_a / ne : NAN;
@@ -234,60 +295,97 @@ static void analyse_pairwise(PvxStudyAnalysis *an, const PvxStudyKey *key, GArra
         p->equal = p->answers ? (double)p->n_equal / p->answers : NAN;
         double obs[2] = {p->n_a, p->n_b};
         p->chi2 = pvx_chi2_gof(obs, NULL, 2, &p->p);
-        for (int k = 0; k < C; k++)
+        for (int k = 0; k < pw->C; k++)
             p->class_mean[k] = p->class_answers[k] ? p->class_mean[k] / p->class_answers[k] : NAN;
         g_autoptr(GArray) sub = g_array_new(FALSE, FALSE, sizeof(double));
-        for (int r = 0; r < R; r++) {
-            if (ra[r] != a || rb[r] != b)
+        for (int r = 0; r < pw->R; r++) {
+            if (pw->ra[r] != a || pw->rb[r] != b)
                 continue;
-            g_array_append_vals(sub, ca + (gsize)r * V, V);
-            if (((GArray *)g_ptr_array_index(per_row, r))->len > 0)
+            g_array_append_vals(sub, pw->ca + (gsize)r * V, V);
+            if (((GArray *)g_ptr_array_index(pw->per_row, r))->len > 0)
                 p->tasks++;
         }
         alpha3((double *)(void *)sub->data, (int)(sub->len / V), V, an->values, p->alpha);
     }
-    /* models: explainability index, α from the model's side, Bradley–Terry */
-    g_autofree double *theta = g_new0(double, M), *se = g_new0(double, M);
+}
+
+/* Model @m: its explainability index (mean code from its side), overall and per class, α from
+ * its side, and its Bradley–Terry strength @theta ± @se (NaN without @bt_ok). Returns: (transfer
+ * full). */
+static PvxStudyModel *pairwise_model(const Pairwise *pw, const PvxStudyAnalysis *an, int m,
+                                     gboolean bt_ok, double theta, double se)
+{
+    int V = pw->V;
+    const int *ra = pw->ra, *rb = pw->rb;
+    PvxStudyModel *pm = g_new0(PvxStudyModel, 1);
+    pm->model = g_strdup(pw->models[m]);
+    pm->class_answers = g_new0(int, pw->C);
+    pm->class_index = g_new0(double, pw->C);
+    g_autoptr(GArray) sub = g_array_new(FALSE, FALSE, sizeof(double));
+    for (int r = 0; r < pw->R; r++) {
+        if (ra[r] != m && rb[r] != m)
+            continue;
+        g_array_append_vals(sub, (ra[r] == m ? pw->ca : pw->cb) + (gsize)r * V, V);
+        if (((GArray *)g_ptr_array_index(pw->per_row, r))->len > 0)
+            pm->tasks++;
+    }
+    alpha3((double *)(void *)sub->data, (int)(sub->len / V), V, an->values, pm->alpha);
+    for (guint i = 0; i < pw->coded->len; i++) {
+        const Coded *c = &g_array_index(pw->coded, Coded, i);
+        int r = c->row;
+        if (ra[r] != m && rb[r] != m)
+            continue;
+        double va = pw->sign[r] * c->v, vm = ra[r] == m ? va : -va;
+        pm->answers++;
+        pm->index += vm;
+        pm->class_answers[pw->row_class[r]]++;
+        pm->class_index[pw->row_class[r]] += vm;
+    }
+    pm->index = pm->answers ? pm->index / pm->answers : NAN;
+    for (int k = 0; k < pw->C; k++)
+        pm->class_index[k] = pm->class_answers[k] ? pm->class_index[k] / pm->class_answers[k] : NAN;
+    pm->bt = bt_ok ? theta : NAN;
+    pm->bt_se = bt_ok ? se : NAN;
+    pm->bt_lo = pm->bt - 1.959963984540054 * pm->bt_se;
+    pm->bt_hi = pm->bt + 1.959963984540054 * pm->bt_se;
+    pm->accuracy = pm->error_rate = pm->indecisive = pm->alpha_nominal = NAN;
+    return pm;
+}
+
+/* The models: Bradley–Terry from the wins (a failure is noted as an issue), then each model. */
+static void pairwise_models(const Pairwise *pw, PvxStudyAnalysis *an)
+{
+    g_autofree double *theta = g_new0(double, pw->M), *se = g_new0(double, pw->M);
     g_autoptr(GError) bt_error = NULL;
-    gboolean bt_ok = pvx_bradley_terry(M, wins, an->ridge, theta, se, &bt_error);
+    gboolean bt_ok = pvx_bradley_terry(pw->M, pw->wins, an->ridge, theta, se, &bt_error);
     if (!bt_ok)
         pvx_study_issue_note(&an->issues, 1, "Bradley-Terry: %s", bt_error->message);
-    for (int m = 0; m < M; m++) {
-        PvxStudyModel *pm = g_new0(PvxStudyModel, 1);
-        pm->model = g_strdup(models[m]);
-        pm->class_answers = g_new0(int, C);
-        pm->class_index = g_new0(double, C);
-        g_autoptr(GArray) sub = g_array_new(FALSE, FALSE, sizeof(double));
-        for (int r = 0; r < R; r++) {
-            if (ra[r] != m && rb[r] != m)
-                continue;
-            g_array_append_vals(sub, (ra[r] == m ? ca : cb) + (gsize)r * V, V);
-            if (((GArray *)g_ptr_array_index(per_row, r))->len > 0)
-                pm->tasks++;
-        }
-        alpha3((double *)(void *)sub->data, (int)(sub->len / V), V, an->values, pm->alpha);
-        for (guint i = 0; i < coded->len; i++) {
-            const Coded *c = &g_array_index(coded, Coded, i);
-            int r = c->row;
-            if (ra[r] != m && rb[r] != m)
-                continue;
-            double va = sign[r] * c->v, vm = ra[r] == m ? va : -va;
-            pm->answers++;
-            pm->index += vm;
-            pm->class_answers[row_class[r]]++;
-            pm->class_index[row_class[r]] += vm;
-        }
-        pm->index = pm->answers ? pm->index / pm->answers : NAN;
-        for (int k = 0; k < C; k++)
-            pm->class_index[k] =
-                pm->class_answers[k] ? pm->class_index[k] / pm->class_answers[k] : NAN;
-        pm->bt = bt_ok ? theta[m] : NAN;
-        pm->bt_se = bt_ok ? se[m] : NAN;
-        pm->bt_lo = pm->bt - 1.959963984540054 * pm->bt_se;
-        pm->bt_hi = pm->bt + 1.959963984540054 * pm->bt_se;
-        pm->accuracy = pm->error_rate = pm->indecisive = pm->alpha_nominal = NAN;
-        g_ptr_array_add(an->models, pm);
-    }
+    for (int m = 0; m < pw->M; m++)
+        g_ptr_array_add(an->models, pairwise_model(pw, an, m, bt_ok, theta[m], se[m]));
+}
+
+static void analyse_pairwise(PvxStudyAnalysis *an, const PvxStudyKey *key, GArray *coded,
+                             char **models, int M, const int *row_class)
+{
+    Pairwise pw = {
+        .coded = coded,
+        .models = models,
+        .row_class = row_class,
+        .R = (int)key->rows->len,
+        .M = M,
+        .C = an->n_classes,
+    };
+    pairwise_rows(&pw, key);
+    pairwise_values(an, coded);
+    pw.V = an->n_values;
+    pairwise_counts(&pw, an);
+    alpha3(pw.ca, pw.R, pw.V, an->values, an->alpha);
+    pairwise_task_agreement(&pw, an);
+    pairwise_add_pairs(&pw, an);
+    pairwise_tally(&pw, an);
+    pairwise_finish_pairs(&pw, an);
+    pairwise_models(&pw, an);
+    pairwise_clear(&pw);
 }
 
 static void analyse_identify(PvxStudyAnalysis *an, const PvxStudyKey *key, GArray *coded,
