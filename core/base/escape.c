@@ -1,4 +1,4 @@
-/* pvx — text escaping for HTML, CSV, JSON, YAML, JavaScript and Markdown (pvx/escape.h). */
+/* pvx — text escaping for HTML, CSV, JSON, YAML, JavaScript and Markdown (pvx-private/escape.h). */
 #include <string.h>
 
 #include "pvx-private/escape.h"

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "pvx/error.h"
+#include "pvx-private/log.h"
 #include "pvx-private/progress.h"
 
 #define BAR_WIDTH 20

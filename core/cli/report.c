@@ -1,4 +1,4 @@
-/* pvx report RUN_DIR — the run's report.html with its figures (pvx/report.h). */
+/* pvx report RUN_DIR — the run's report.html with its figures (pvx-private/report.h). */
 #include <stdio.h>
 
 #include "cli.h"

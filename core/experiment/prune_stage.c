@@ -1,5 +1,5 @@
 /* pvx — the prune stage of `pvx run`: schedules over the core's pruning step, fine-tuning,
- * evaluation and storage per compression rate (what it writes: pvx/prune_stage.h). */
+ * evaluation and storage per compression rate (what it writes: pvx-private/prune_stage.h). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

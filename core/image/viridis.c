@@ -1,5 +1,5 @@
 /* pvx — matplotlib's viridis (van der Walt & Smith, mpl-colormaps, CC0), 256 entries, and its
- * LUT sampling (pvx/viridis.h). */
+ * LUT sampling (pvx-private/viridis.h). */
 #include "pvx-private/viridis.h"
 
 const float pvx_viridis_table[256][3] = {

@@ -105,20 +105,19 @@ PvxModel *pvx_model_build(const PvxPlugin *plugin, const PvxParams *params, cons
                     plugin->desc->name, chw[0], chw[1], chw[2], num_classes);
         return NULL;
     }
+    /* The open wrapper's guarantee (pvx_plugin_open_instance), for build: an error if and only if
+     * there is no model. A model that comes with an error is discarded, the error kept. */
     GError *local = NULL;
     g_autoptr(PvxModel) m = k->build(params, chw, num_classes, &local);
-    if (!m) {
+    if (!m || local) {
         if (!local)
             g_set_error(&local, PVX_ERROR, PVX_ERROR_FAILED,
                         "%s: model %s failed to build without saying why", plugin->path,
                         plugin->desc->name);
+        else
+            g_prefix_error(&local, "model %s: ", plugin->desc->name);
         g_propagate_error(error, local);
         return NULL;
-    }
-    if (local) {
-        g_warning("model %s returned a model and an error (%s); ignoring the error",
-                  plugin->desc->name, local->message);
-        g_clear_error(&local);
     }
     int nd = 0;
     int64_t out[PVX_TENSOR_MAX_DIMS];

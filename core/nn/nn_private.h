@@ -4,6 +4,7 @@
 #include "pvx/error.h"
 #include "pvx/model.h"
 #include "pvx/nn.h"
+#include "pvx-private/model_core.h"
 #include "pvx-private/ops.h"
 
 struct _PvxLayerState {

@@ -1,4 +1,4 @@
-/* pvx — building a figure description and saving it as PNG, PDF or SVG (see pvx/plot.h). */
+/* pvx — building a figure description and saving it as PNG, PDF or SVG (see pvx-private/plot.h). */
 #include <math.h>
 #include <string.h>
 

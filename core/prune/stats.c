@@ -1,5 +1,5 @@
 /* pvx — compression bookkeeping: CR over the selected layers, whole-model ratio, per-layer
- * density, theoretical FLOP reduction (definitions in pvx/prune.h). */
+ * density, theoretical FLOP reduction (definitions in pvx-private/prune.h). */
 #include <math.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* pvx — one pruning step: scores from a pruner plugin, the core's count and tie rules, masks
- * (rules in pvx/prune.h). */
+ * (rules in pvx-private/prune.h). */
 #include <math.h>
 #include <string.h>
 

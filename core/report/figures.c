@@ -1,4 +1,4 @@
-/* pvx — the report's figures (pvx/plot.h), each saved as PNG, PDF and SVG. */
+/* pvx — the report's figures (pvx-private/plot.h), each saved as PNG, PDF and SVG. */
 #include <math.h>
 #include <string.h>
 

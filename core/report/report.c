@@ -1,4 +1,4 @@
-/* pvx — the run report: gathers what a run stored and writes report.html (pvx/report.h). */
+/* pvx — the run report: gathers what a run stored and writes report.html (pvx-private/report.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>

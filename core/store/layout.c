@@ -1,4 +1,4 @@
-/* pvx — the HDF5 layout of a run's results.h5, spelled once (pvx/run_layout.h). */
+/* pvx — the HDF5 layout of a run's results.h5, spelled once (pvx-private/run_layout.h). */
 #include <errno.h>
 #include <stdlib.h>
 

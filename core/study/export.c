@@ -495,6 +495,13 @@ static gboolean read_inputs(PvxStore *store, const PvxDataset *ds, const PvxStud
     if (!in->index)
         return FALSE;
     int64_t N = in->n = shape[0];
+    if (N < 1) {
+        /* nothing to draw tasks from (and later g_new(…, 0) would read as a failure) */
+        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
+                    "study %s: the run explained no images (%s is empty)", d->name,
+                    pvx_layout_explain_index());
+        return FALSE;
+    }
     g_autofree char *idp = pvx_layout_maps_ids(in->method, d->models[0]);
     in->ids = pvx_store_read_strings(store, idp, error);
     if (!in->ids)

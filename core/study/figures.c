@@ -1,5 +1,6 @@
-/* pvx — figures of a study analysis (pvx/plot.h): answer distribution per pair, explainability
- * index and Bradley–Terry strength per model; identify rates and confusion matrices. */
+/* pvx — figures of a study analysis (pvx-private/plot.h): answer distribution per pair,
+ * explainability index and Bradley–Terry strength per model; identify rates and confusion matrices.
+ */
 #include <math.h>
 #include <string.h>
 

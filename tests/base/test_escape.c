@@ -1,4 +1,4 @@
-/* Tests of pvx/escape.h: each format on the same awkward inputs — quotes, commas, newlines,
+/* Tests of pvx-private/escape.h: each format on the same awkward inputs — quotes, commas, newlines,
  * markup characters, control characters and non-ASCII UTF-8. */
 #include "pvx-private/escape.h"
 

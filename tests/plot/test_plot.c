@@ -1,4 +1,4 @@
-/* Tests of pvx/plot.h: figures in PNG, PDF and SVG, checked by reading the files back. */
+/* Tests of pvx-private/plot.h: figures in PNG, PDF and SVG, checked by reading the files back. */
 #include <math.h>
 #include <string.h>
 

@@ -1,7 +1,8 @@
 /* Test-only plugins of the model, pruner, explainer and metric kinds (the dataset kind is
  * test_plugin.c), compiled once complete and once with the kind's required slot left out
  * (-DMISSING_SLOT): the loader must load the first and refuse the second, naming the slot.
- * Choose the kind with -DKIND_MODEL, -DKIND_PRUNER, -DKIND_EXPLAINER or -DKIND_METRIC. */
+ * Choose the kind with -DKIND_MODEL, -DKIND_PRUNER, -DKIND_EXPLAINER or -DKIND_METRIC. The model
+ * is also built misbehaving: -DBUILD_SILENT (NULL, no error), -DBUILD_MODEL_AND_ERROR (both). */
 #include <pvx/pvx.h>
 
 #if defined(KIND_MODEL)
@@ -9,10 +10,20 @@ G_GNUC_UNUSED static PvxModel *t_build(const PvxParams *params, const int64_t in
                                        int num_classes, GError **error)
 {
     (void)params, (void)error;
+#ifdef BUILD_SILENT
+    /* fails without saying why */
+    (void)input_chw, (void)num_classes;
+    return NULL;
+#else
     PvxModel *m = pvx_model_new("test");
     pvx_model_add_flatten(m, "flatten");
     pvx_model_add_linear(m, "fc", input_chw[0] * input_chw[1] * input_chw[2], num_classes, TRUE);
+#ifdef BUILD_MODEL_AND_ERROR
+    /* a model and an error: the core must not take the model */
+    g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT, "half-built");
+#endif
     return m;
+#endif
 }
 
 static const PvxModelClass klass = {

@@ -154,6 +154,37 @@ static void registry_refuses_missing_required_slot_of_every_kind(void)
                               "test-metric", "compute");
 }
 
+/* pvx_model_build gives the open wrapper's guarantee: an error if and only if there is no model. */
+static void registry_model_build_error_iff_no_model(void)
+{
+    const int64_t chw[3] = {1, 2, 2};
+    const char *paths[] = {PLUGIN_MODEL_BUILD_SILENT, PLUGIN_MODEL_BUILD_BOTH};
+    const char *fragments[] = {"failed to build without saying why",
+                               "model test-model: half-built"};
+    for (int i = 0; i < 2; i++) {
+        g_autoptr(PvxRegistry) reg = pvx_registry_new();
+        g_autoptr(GError) error = NULL;
+        g_assert_true(pvx_registry_load_file(reg, paths[i], &error));
+        const PvxPlugin *p = pvx_registry_find(reg, PVX_KIND_MODEL, "test-model");
+        g_autoptr(PvxParams) params = pvx_params_new_defaults(p->params, "model", &error);
+        g_assert_no_error(error);
+        g_autoptr(PvxModel) m = pvx_model_build(p, params, chw, 2, &error);
+        g_assert_null(m);
+        g_assert_nonnull(error);
+        if (!strstr(error->message, fragments[i]))
+            g_error("message '%s' lacks '%s'", error->message, fragments[i]);
+    }
+    /* and the well-behaved one builds */
+    g_autoptr(PvxRegistry) reg = pvx_registry_new();
+    g_autoptr(GError) error = NULL;
+    g_assert_true(pvx_registry_load_file(reg, PLUGIN_MODEL, &error));
+    const PvxPlugin *p = pvx_registry_find(reg, PVX_KIND_MODEL, "test-model");
+    g_autoptr(PvxParams) params = pvx_params_new_defaults(p->params, "model", &error);
+    g_autoptr(PvxModel) m = pvx_model_build(p, params, chw, 2, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(m);
+}
+
 /* Loads @path into @reg and returns its plugin of @kind named @name. */
 static const PvxPlugin *load_one(PvxRegistry *reg, const char *path, PvxPluginKind kind,
                                  const char *name)
@@ -438,6 +469,8 @@ int main(int argc, char **argv)
     g_test_add_func("/registry/refuses_invalid_descriptors", registry_refuses_invalid_descriptors);
     g_test_add_func("/registry/reads_abi_1_0_specs_at_1_0_stride_whatever_the_reserved_room_holds",
                     registry_reads_abi_1_0_specs_at_1_0_stride_whatever_the_reserved_room_holds);
+    g_test_add_func("/registry/model_build_error_iff_no_model",
+                    registry_model_build_error_iff_no_model);
     g_test_add_func("/registry/loads_table_of_exactly_the_required_slots",
                     registry_loads_table_of_exactly_the_required_slots);
     g_test_add_func("/registry/refuses_open_and_close_apart",

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fails when a C file of core/ other than core/store/layout.c spells a path of the run file's
 HDF5 layout (docs/hdf5-layout.md) in a string literal: those paths have one owner,
-pvx/run_layout.h. Comments are ignored; so are the few literals, listed below, that name paths
+pvx-private/run_layout.h. Comments are ignored; so are the few literals, listed below, that name paths
 of other HDF5 files (a compact weights export, the output of `pvx explain`).
 
 usage: check_layout_literals.py CORE_DIR [FILE...]   (FILEs: check these instead of CORE_DIR)
@@ -77,7 +77,7 @@ def check(path, rel):
             continue
         for why, pattern in PATTERNS:
             if pattern.search(lit):
-                found.append(f'{path}:{line}: "{lit}" {why}; use pvx/run_layout.h')
+                found.append(f'{path}:{line}: "{lit}" {why}; use pvx-private/run_layout.h')
                 break
     return found
 

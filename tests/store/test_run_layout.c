@@ -1,5 +1,6 @@
-/* Pins every path of the run file's layout (pvx/run_layout.h) to the string docs/hdf5-layout.md
- * promises: a change to the layout fails here before it reaches a reader of results.h5. */
+/* Pins every path of the run file's layout (pvx-private/run_layout.h) to the string
+ * docs/hdf5-layout.md promises: a change to the layout fails here before it reaches a reader of
+ * results.h5. */
 #include "pvx-private/run_layout.h"
 
 /* Compares a (transfer full) path with its expected spelling and frees it. */

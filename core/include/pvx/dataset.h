@@ -46,8 +46,8 @@ typedef struct {
 
     /* Optional since ABI 1.1, and only as a pair: a stateless plugin declares neither and its
      * callbacks get self = NULL. open returns (transfer full) the plugin's state, or NULL + error
-     * naming the param (pvx_params_where) or file that is wrong (the core opens through
-     * pvx_plugin_open_instance); close frees it. */
+     * naming the param (pvx_params_where) or file that is wrong (the core opens every
+     * kind the same way); close frees it. */
     gpointer (*open)(const PvxParams *params, GError **error);
     void (*close)(gpointer self);
 

@@ -44,8 +44,4 @@ typedef enum {
  * G_MESSAGES_DEBUG=pvx-idx turns on one plugin's debug output. */
 #define PVX_LOG_DOMAIN "pvx"
 
-/* Verbosity for the CLI: 0 = quiet (warnings and errors only), 1 = normal, 2 = verbose. */
-void pvx_log_set_verbosity(int level);
-int pvx_log_get_verbosity(void);
-
 PVX_END_DECLS

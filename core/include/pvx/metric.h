@@ -104,7 +104,7 @@ typedef struct {
     guint32 needs;
     /* Optional since ABI 1.1, and only as a pair: a stateless plugin declares neither and its
      * callbacks get self = NULL. open returns (transfer full) the plugin's state, or NULL + error
-     * naming the param (pvx_params_where) (the core opens through pvx_plugin_open_instance); close
+     * naming the param (pvx_params_where) (the core opens every kind the same way); close
      * frees it. */
     gpointer (*open)(const PvxParams *params, GError **error);
     void (*close)(gpointer self);

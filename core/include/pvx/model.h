@@ -3,7 +3,7 @@
  * A model plugin builds a PvxModel (see nn.h) from validated params, the dataset's item shape and
  * its number of classes. Layer and state-tensor names follow torchvision where a torchvision
  * model exists, so weights convert both ways (tools/convert_torchvision.py). Weights are either
- * initialised by the plugin (seeded) or loaded afterwards with pvx_model_load_weights.
+ * initialised by the plugin (seeded) or loaded afterwards (pvx_model_load_weights_file).
  *
  *     static const PvxModelClass klass = { .size = sizeof klass, .build = my_build };
  *     PVX_PLUGIN_DEFINE(PVX_KIND_MODEL, "vgg", "1.0.0", "VGG as torchvision", my_params, &klass)
@@ -46,13 +46,9 @@ typedef struct {
 /* The default CAM target layer (set at build, or pvx's default: the ReLU right after the last
  * conv2d, else the last conv2d). NULL for a model without conv layers. (transfer none) */
 const char *pvx_model_target_layer(const PvxModel *model);
-/* Overrides it (the layer must exist: else PVX_ERROR_NOT_FOUND listing the layers). */
-gboolean pvx_model_set_target_layer(PvxModel *model, const char *name, GError **error);
 /* Names of prunable layers (set at build, default every conv2d and linear layer).
  * Returns: (transfer none) NULL-terminated. */
 const char *const *pvx_model_prunable_layers(const PvxModel *model);
-/* Replaces them (each must exist and be conv2d or linear). */
-gboolean pvx_model_set_prunable_layers(PvxModel *model, const char *const *names, GError **error);
 
 /* The input shape and class count the model was built for (zeros when built by hand). */
 void pvx_model_input_shape(const PvxModel *model, int64_t input_chw[3]);

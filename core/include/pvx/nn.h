@@ -10,8 +10,8 @@
  * the forward simply uses the stored weight (it *is* w ⊙ m). Backward multiplies the weight
  * gradient by the mask after accumulating it, so a pruned weight's gradient is exactly 0.
  * Whoever changes weights directly (an optimizer step, a file load) re-applies the masks with
- * pvx_model_apply_masks() — pvx_model_load_weights does it itself — so momentum or weight decay
- * can never bring a pruned weight back. The original value of a pruned weight is not kept.
+ * pvx_model_apply_masks() — pvx_model_load_weights_file does it itself — so momentum or weight
+ * decay can never bring a pruned weight back. The original value of a pruned weight is not kept.
  *
  * Forward modes. INFERENCE keeps nothing and reuses two ping-pong buffers; EXPLAIN behaves like
  * evaluation (dropout off, batch-norm uses its running statistics) but keeps what backward needs;
@@ -165,12 +165,6 @@ gboolean pvx_model_layer_flops(const PvxModel *model, const int64_t input_chw[3]
  * PVX_ERROR_SHAPE / PVX_ERROR_INVALID_ARGUMENT (not a conv/linear layer, a value not 0 or 1). */
 gboolean pvx_model_set_mask(PvxModel *model, const char *name, const PvxTensor *mask,
                             GError **error);
-/* Same from uint8 0/1 data of the weight's numel. */
-gboolean pvx_model_set_mask_u8(PvxModel *model, const char *name, const uint8_t *mask,
-                               GError **error);
-/* Removes every layer's mask (pruned weights stay 0 until new weights are loaded). Before
- * loading a less pruned model's weights: loading re-applies the masks the model holds. */
-void pvx_model_clear_masks(PvxModel *model);
 /* weight *= mask for every masked layer (after an optimizer step or a direct edit). */
 void pvx_model_apply_masks(PvxModel *model);
 
@@ -196,9 +190,6 @@ gboolean pvx_model_backward(PvxModel *model, const PvxTensor *dy, gboolean param
                             PvxTensor **dx, GError **error);
 /* Zeroes every weight_grad and bias_grad. */
 void pvx_model_zero_grad(PvxModel *model);
-/* Drops what the last forward kept (activations, pool indices, dropout masks) and the inference
- * buffers, to give the memory back. */
-void pvx_model_release_buffers(PvxModel *model);
 
 /* ---------------------------------------------------------------------------------------------
  * Taps.
@@ -236,41 +227,9 @@ gboolean pvx_model_load_weights_file(PvxModel *model, const char *path, const ch
 gboolean pvx_model_load_weights_file_except(PvxModel *model, const char *path, const char *group,
                                             const char *const *exclude, GError **error);
 
-/* ---------------------------------------------------------------------------------------------
- * Sparse inference. INFERENCE and EXPLAIN forwards can run a pruned conv2d or linear layer on
- * its non-zero weights only (pvx_conv2d_forward_sparse / pvx_linear_forward_sparse in ops.h;
- * docs/sparse.md): same results within float32 rounding, faster when the layer is sparse
- * enough. Backward always uses the dense weight; TRAIN forwards are always dense.
- *
- * Modes:
- *   AUTO  a layer WITH a mask runs sparse when pvx_conv2d_sparse_pays / pvx_linear_sparse_pays
- *         (its density against a cost model measured on this machine) says it is faster; a
- *         layer without a mask stays dense;
- *   ON    every conv2d and linear layer runs sparse, whatever its density;
- *   OFF   every layer runs dense.
- * A new model has PVX_SPARSE_DEFAULT: the environment variable PVX_SPARSE (auto, on or off,
- * read at every forward; unset means auto, another value warns once and means auto). An explicit
- * mode set with pvx_model_set_sparse_mode takes precedence over the environment.
- *
- * Cache and its invalidation. The compressed weight of a layer is built at the first forward
- * that uses it and kept until the weight or mask can have changed: pvx_model_set_mask,
- * pvx_model_set_mask_u8, pvx_model_clear_masks, pvx_model_apply_masks, pvx_model_init,
- * pvx_model_load_weights (which applies the masks), pvx_model_release_buffers and every TRAIN
- * forward (an optimizer step follows it) drop it. Rule for callers: after changing weight values in
- * place by any other means, call pvx_model_apply_masks() (the masks' rule already asks for that)
- * before the next forward — otherwise a sparse forward may run on the old weights.
- */
-typedef enum {
-    PVX_SPARSE_DEFAULT = 0, /* PVX_SPARSE from the environment, else AUTO */
-    PVX_SPARSE_AUTO,
-    PVX_SPARSE_ON,
-    PVX_SPARSE_OFF,
-} PvxSparseMode;
-
-void pvx_model_set_sparse_mode(PvxModel *model, PvxSparseMode mode);
-/* The mode the next forward uses (DEFAULT resolved through the environment: AUTO, ON or OFF). */
-PvxSparseMode pvx_model_sparse_mode(const PvxModel *model);
-/* Whether the last forward ran layer @name on the sparse kernel (FALSE for an unknown name). */
-gboolean pvx_model_layer_ran_sparse(const PvxModel *model, const char *name);
+/* Sparse inference: INFERENCE and EXPLAIN forwards may run a pruned conv2d or linear layer on its
+ * non-zero weights only, with the same results within float32 rounding (docs/sparse.md). The
+ * core chooses; the rule for callers is the masks' rule above: after changing weight values in
+ * place, call pvx_model_apply_masks() before the next forward. */
 
 PVX_END_DECLS

@@ -13,7 +13,7 @@
  * ABI 1.1 (docs/plugins.md has the whole story):
  *   - `open` and `close` are optional and come as a pair: a stateless plugin declares neither and
  *     its callbacks receive NULL as `self`. A table with only one of them is refused.
- *   - the core opens every plugin through pvx_plugin_open_instance (registry.h), which guarantees
+ *   - the core opens every plugin the same way (one function of its registry), which guarantees
  *     an error is set if and only if opening failed.
  *   - the descriptor records sizeof(PvxParamSpec) as the plugin saw it (param_spec_size), and
  *     the core reads the spec table with that stride, so PvxParamSpec can grow.

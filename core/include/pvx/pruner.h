@@ -2,7 +2,7 @@
  *
  * A pruner says how important each weight (or each conv filter) of the selected layers is; the
  * core does everything else: which layers are selected, how many weights go at each step of the
- * schedule, ties, masks, the never-revive rule, fine-tuning and the bookkeeping (pvx/prune.h).
+ * schedule, ties, masks, the never-revive rule, fine-tuning and the bookkeeping (docs/pruning.md).
  * So a new criterion is one function:
  *
  *     static gboolean my_score(gpointer self, const PvxPruneContext *ctx, PvxTensor **scores,
@@ -74,7 +74,7 @@ typedef struct {
     guint32 flags; /* PVX_PRUNER_* */
     /* Optional since ABI 1.1, and only as a pair: a stateless plugin declares neither and its
      * callbacks get self = NULL. open returns (transfer full) the plugin's state, or NULL + error
-     * naming the param (pvx_params_where) (the core opens through pvx_plugin_open_instance); close
+     * naming the param (pvx_params_where) (the core opens every kind the same way); close
      * frees it. */
     gpointer (*open)(const PvxParams *params, GError **error);
     void (*close)(gpointer self);

@@ -5,9 +5,11 @@
 
 #include <pvx/pvx.h>
 
+#include "log.h"
 #include "registry.h"
 #include "dataset_handle.h"
 #include "model_build.h"
+#include "model_core.h"
 #include "explainer_handle.h"
 #include "weights.h"
 #include "ops.h"

@@ -82,7 +82,7 @@ char *pvx_layout_model_train_checkpoint(int cr);
  * (pvx_layout_model_train()). (transfer full) */
 char *pvx_layout_train_history(const char *train);
 /* "<train>/checkpoint": the trainer's checkpoint while training runs (its contents are the
- * trainer's: pvx/train.h). (transfer full) */
+ * trainer's: pvx-private/train.h). (transfer full) */
 char *pvx_layout_train_checkpoint(const char *train);
 /* "<train>/val_indices": int64[n], the train items carved off as validation. (transfer full) */
 char *pvx_layout_train_val_indices(const char *train);
