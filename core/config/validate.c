@@ -50,7 +50,7 @@ static gboolean specs_declare(const PvxParamSpec *specs, const char *name)
 }
 
 /* A key under a plugin's params that the plugin does not declare but the section itself does
- * (prune.params.scope, the pruners' shared parameter until ABI 1.0) gets an error saying where
+ * (prune.params.scope, the pruners' shared parameter until ABI 1.1) gets an error saying where
  * it belongs, not just "unknown key". */
 static gboolean check_misplaced_keys(const PvxConfigSectionSpec *spec, const char *path,
                                      const PvxPlugin *plugin, const PvxNode *map, GError **error)

@@ -110,6 +110,12 @@ static size_t kind_min_table_size(const KindTable *t)
     return min;
 }
 
+size_t pvx_registry_min_table_size(PvxPluginKind kind)
+{
+    const KindTable *t = kind_table(kind);
+    return t ? kind_min_table_size(t) : 0;
+}
+
 /* The function pointer at @offset of table @klass (which begins with its size); NULL when the
  * table is too small to hold it (an older plugin) or the slot is empty. */
 typedef void (*AnySlot)(void);
@@ -340,11 +346,14 @@ const PvxPlugin *pvx_registry_find(const PvxRegistry *reg, PvxPluginKind kind, c
     return NULL;
 }
 
-/* Registers a checked plugin. Within one folder a second (kind, name) is a duplicate; from a
- * later folder of the search path it is shadowed by the first. */
+/* Registers a checked plugin (*added TRUE). Within one folder a second (kind, name) is a
+ * duplicate (an error); from a later folder of the search path it is shadowed by the first
+ * (TRUE, *added FALSE: the caller closes its module). */
 static gboolean registry_add(PvxRegistry *reg, const char *path, GModule *module,
-                             const PvxPluginDescriptor *d, PvxParamSpec **specs, GError **error)
+                             const PvxPluginDescriptor *d, PvxParamSpec **specs, gboolean *added,
+                             GError **error)
 {
+    *added = FALSE;
     const PvxPlugin *existing = pvx_registry_find(reg, d->kind, d->name);
     if (existing) {
         g_autofree char *key = plugin_key(d->kind, d->name);
@@ -367,6 +376,7 @@ static gboolean registry_add(PvxRegistry *reg, const char *path, GModule *module
     p->params = g_steal_pointer(specs);
     g_ptr_array_add(reg->plugins, p);
     g_hash_table_insert(reg->origin_dir, plugin_key(d->kind, d->name), g_path_get_dirname(path));
+    *added = TRUE;
     return TRUE;
 }
 
@@ -400,9 +410,14 @@ gboolean pvx_registry_load_file(PvxRegistry *reg, const char *path, GError **err
         g_module_close(module);
         return FALSE;
     }
-    if (!registry_add(reg, abs, module, d, &specs, error)) {
+    gboolean added = FALSE;
+    if (!registry_add(reg, abs, module, d, &specs, &added, error)) {
         g_module_close(module);
         return FALSE;
+    }
+    if (!added) {
+        g_module_close(module); /* shadowed: nothing of it is kept */
+        return TRUE;
     }
     /* Descriptors point into the module: keep it for the life of the process. */
     g_module_make_resident(module);

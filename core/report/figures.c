@@ -151,7 +151,7 @@ gboolean report_figure_training(const ReportData *d, gboolean *written, GError *
     g_autoptr(PvxPlot) p = pvx_plot_new("Training of the unpruned model (CR 1)", 360, 220);
     pvx_plot_set_labels(p, "epoch", "loss", "accuracy");
     for (gsize c = 0; c < G_N_ELEMENTS(cols); c++) {
-        g_autofree char *path = g_strdup_printf("%s/%s", base, cols[c]);
+        g_autofree char *path = pvx_layout_join(base, cols[c]);
         if (!pvx_store_exists(d->store, path))
             continue;
         g_autofree double *y = pvx_store_read_f64(d->store, path, &nd, shape, error);

@@ -67,11 +67,15 @@ else
     not_ok "the installed headers are core/include/pvx, nothing else"
 fi
 
-# The installed pvx finds the installed libpvx without LD_LIBRARY_PATH (its RUNPATH).
-if readelf -d "$bindir/pvx" 2>/dev/null | grep -E "R(UN)?PATH" | grep -q -F "${libdir#$dest}"; then
-    ok "the installed pvx carries RUNPATH ${libdir#$dest}"
+# The installed pvx carries the core itself (it needs no libpvx.so), and an installed plugin finds
+# the libpvx.so it names as its dependency without LD_LIBRARY_PATH (its RUNPATH).
+plugin_so="$plugindir/pvx-explainer-gradcam.so"
+if ! readelf -d "$bindir/pvx" 2>/dev/null | grep NEEDED | grep -q libpvx &&
+    readelf -d "$plugin_so" 2>/dev/null | grep -E "R(UN)?PATH" | grep -q -F "${libdir#$dest}"; then
+    ok "the installed pvx needs no libpvx.so; its plugins carry RUNPATH ${libdir#$dest}"
 else
-    readelf -d "$bindir/pvx" >"$tmp/log" 2>&1; not_ok "the installed pvx carries RUNPATH ${libdir#$dest}"
+    { readelf -d "$bindir/pvx"; readelf -d "$plugin_so"; } >"$tmp/log" 2>&1
+    not_ok "the installed pvx needs no libpvx.so; its plugins carry RUNPATH ${libdir#$dest}"
 fi
 
 # libpvx's built-in plugin folder is pvx.pc's plugindir (before the destdir).

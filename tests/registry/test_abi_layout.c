@@ -7,7 +7,7 @@
  * first reserved pointer into param_spec_size and reserved32. */
 #include <stddef.h>
 
-#include <pvx/pvx.h>
+#include "pvx-private/core.h"
 
 typedef struct {
     const char *type, *field; /* field NULL: the struct's size */
@@ -215,6 +215,13 @@ static void abi_minimum_table_sizes_are_pinned(void)
     g_assert_cmpuint(PVX_PRUNER_CLASS_MIN_SIZE, ==, 32);
     g_assert_cmpuint(PVX_EXPLAINER_CLASS_MIN_SIZE, ==, 32);
     g_assert_cmpuint(PVX_METRIC_CLASS_MIN_SIZE, ==, 32);
+    /* and the loader's one table of required slots agrees with the macros */
+    g_assert_cmpuint(pvx_registry_min_table_size(PVX_KIND_DATASET), ==, PVX_DATASET_CLASS_MIN_SIZE);
+    g_assert_cmpuint(pvx_registry_min_table_size(PVX_KIND_MODEL), ==, PVX_MODEL_CLASS_MIN_SIZE);
+    g_assert_cmpuint(pvx_registry_min_table_size(PVX_KIND_PRUNER), ==, PVX_PRUNER_CLASS_MIN_SIZE);
+    g_assert_cmpuint(pvx_registry_min_table_size(PVX_KIND_EXPLAINER), ==,
+                     PVX_EXPLAINER_CLASS_MIN_SIZE);
+    g_assert_cmpuint(pvx_registry_min_table_size(PVX_KIND_METRIC), ==, PVX_METRIC_CLASS_MIN_SIZE);
 #else
     g_test_skip("the pinned layout is x86-64's");
 #endif

