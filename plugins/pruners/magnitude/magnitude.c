@@ -24,6 +24,7 @@ static const PvxPrunerClass klass = {
     .score = mag_score,
 };
 
-PVX_PLUGIN_DEFINE(PVX_KIND_PRUNER, "magnitude", "1.0.0",
-                  "unstructured magnitude pruning: the smallest |w| go first (local or global)",
+PVX_PLUGIN_DEFINE(PVX_KIND_PRUNER, "magnitude", "1.1.0",
+                  "unstructured magnitude pruning: the smallest |w| go first (ranked per layer or "
+                  "globally, as prune.scope says)",
                   NULL, &klass)

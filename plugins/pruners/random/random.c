@@ -49,5 +49,5 @@ static const PvxPrunerClass klass = {
     .score = rnd_score,
 };
 
-PVX_PLUGIN_DEFINE(PVX_KIND_PRUNER, "random", "1.0.0",
+PVX_PLUGIN_DEFINE(PVX_KIND_PRUNER, "random", "1.1.0",
                   "unstructured random pruning (seeded): the baseline", random_params, &klass)

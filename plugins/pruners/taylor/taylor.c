@@ -61,6 +61,6 @@ static const PvxPrunerClass klass = {
     .score = ty_score,
 };
 
-PVX_PLUGIN_DEFINE(PVX_KIND_PRUNER, "taylor", "1.0.0",
+PVX_PLUGIN_DEFINE(PVX_KIND_PRUNER, "taylor", "1.1.0",
                   "first-order Taylor importance |w * dL/dw| over a few training batches",
                   taylor_params, &klass)
