@@ -278,7 +278,8 @@ gboolean pvx_study_power(const PvxStudyKey *key, const PvxStudySimOptions *o,
             so.raters = raters[ri];
             if (so.workers > 0 && so.workers < so.raters)
                 so.workers = so.raters;
-            so.seed = o->seed * 1000003u + (guint64)ri * 7919u + (guint64)rep;
+            /* one study per (rater count, repetition), every pair its own seed */
+            so.seed = pvx_hash64(o->seed, (guint64)ri, (guint64)rep);
             g_autoptr(PvxStudyAnswers) a = pvx_study_simulate(key, &so, error);
             if (!a)
                 goto fail;
