@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pvx/random.h"
 #include "pvx-private/core.h"
 #include "pvx-private/metrics_stage.h"
 #include "pvx-private/run_layout.h"
@@ -193,14 +194,15 @@ static PvxMetricResult **cell(Results *res, int mi, int me, int c)
     return &res->r[((gsize)mi * res->n_methods + me) * res->n_crs + c];
 }
 
-static guint64 mix(guint64 seed, const char *a, const char *b, int cr, const char *c)
+/* The seed of one cell's draws (@what: a result's name for its bootstrap, "input" for the metric's
+ * own): the run seed hashed with the metric, the method, the compression ratio and @what, in this
+ * order — pvx_hash64_str(pvx_hash64(pvx_hash64_str(pvx_hash64_str(seed, metric), method), cr, 0),
+ * what). */
+static guint64 cell_seed(guint64 seed, const char *metric, const char *method, int cr,
+                         const char *what)
 {
-    guint64 h = seed * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
-    const char *parts[] = {a, b, c};
-    for (int i = 0; i < 3; i++)
-        for (const char *p = parts[i]; *p; p++)
-            h = (h ^ (guchar)*p) * 0x100000001b3ULL;
-    return h ^ ((guint64)cr << 32);
+    guint64 h = pvx_hash64_str(pvx_hash64_str(seed, metric), method);
+    return pvx_hash64_str(pvx_hash64(h, (guint64)cr, 0), what);
 }
 
 /* "0.123 [0.101, 0.150]" or "—". */
@@ -263,7 +265,8 @@ static GArray *summarize(const Summarizing *z)
                     Summary sm = {.mi = mi, .me = me, .c = c, .rname = rname, .p = NAN};
                     pvx_metric_summarize(
                         v, rows, z->resamples, z->level,
-                        mix(z->seed, z->metrics[mi].name, z->methods[me], z->crs[c], rname), &sm.s);
+                        cell_seed(z->seed, z->metrics[mi].name, z->methods[me], z->crs[c], rname),
+                        &sm.s);
                     sm.tested = ref && z->crs[c] != 1;
                     if (sm.tested)
                         sm.p = pvx_metric_wilcoxon(v, ref, rows, &sm.stat, &sm.used);
@@ -583,7 +586,7 @@ static gboolean score_method(Scoring *sc, int me, int c, int cr, const PvxTensor
             .explain = sc->ctx[me].ex ? explain_again : NULL,
             .explain_data = &sc->ctx[me],
             .batch_size = sc->bs,
-            .seed = mix(sc->seed, sc->metrics[mi].name, mname, cr, "input"),
+            .seed = cell_seed(sc->seed, sc->metrics[mi].name, mname, cr, "input"),
             .method = mname,
         };
         PvxMetricResult *r =

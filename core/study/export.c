@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "pvx/random.h"
 #include "pvx-private/core.h"
 #include "pvx-private/study.h"
 #include "pvx-private/run_layout.h"
@@ -206,10 +207,10 @@ static PvxImage *presentable(const PvxImage *img, int size, int band, const char
 }
 
 /* A name no rater can read anything from: 16 hex digits drawn from @rng, unique in @used. */
-static char *opaque_name(GRand *rng, GHashTable *used)
+static char *opaque_name(PvxRng *rng, GHashTable *used)
 {
     for (;;) {
-        guint64 v = ((guint64)g_rand_int(rng) << 32) | g_rand_int(rng);
+        guint64 v = pvx_rng_next_u64(rng);
         char *name = g_strdup_printf("%016" G_GINT64_MODIFIER "x.png", v);
         if (g_hash_table_add(used, name))
             return g_strdup(name);
@@ -550,7 +551,7 @@ static gboolean *eligible_items(PvxStore *store, const PvxStudyDesign *d, const 
 /* d->per_class eligible items of every class (all when 0), drawn with @rng, sorted.
  * Returns: (transfer full) int64 positions in 0..N-1. */
 static GArray *choose_items(const PvxDataset *ds, const PvxStudyDesign *d, const Inputs *in,
-                            const gboolean *eligible, GRand *rng, GError **error)
+                            const gboolean *eligible, PvxRng *rng, GError **error)
 {
     g_autoptr(GArray) chosen = g_array_new(FALSE, FALSE, sizeof(int64_t));
     for (int c = 0; c < pvx_dataset_num_classes(ds); c++) {
@@ -558,13 +559,8 @@ static GArray *choose_items(const PvxDataset *ds, const PvxStudyDesign *d, const
         for (int64_t i = 0; i < in->n; i++)
             if (eligible[i] && in->labels[i] == c)
                 g_array_append_val(pool, i);
-        for (guint i = pool->len; i > 1; i--) { /* Fisher–Yates */
-            guint k = (guint)g_rand_int_range(rng, 0, (gint32)i);
-            int64_t t = g_array_index(pool, int64_t, i - 1);
-            g_array_index(pool, int64_t, i - 1) = g_array_index(pool, int64_t, k);
-            g_array_index(pool, int64_t, k) = t;
-        }
         guint take = d->per_class > 0 ? MIN((guint)d->per_class, pool->len) : pool->len;
+        pvx_rng_shuffle(rng, pool->data, pool->len, sizeof(int64_t), take);
         if (d->per_class > 0 && take < (guint)d->per_class)
             g_message("study %s: class %s has %u of %d images that every model classifies "
                       "correctly",
@@ -637,7 +633,7 @@ static void render_options(const PvxParams *ep, PvxMapRenderOptions *ro)
 /* Renders the chosen items' maps (and originals, for pairwise designs) as PNGs with opaque names
  * drawn from @rng into @imgdir; counts them in @ex->pictures. */
 static gboolean render_pictures(const PvxDataset *ds, const PvxStudyDesign *d, const Inputs *in,
-                                const GArray *chosen, const PvxMapRenderOptions *ro, GRand *rng,
+                                const GArray *chosen, const PvxMapRenderOptions *ro, PvxRng *rng,
                                 const char *imgdir, Pictures *pics, PvxStudyExport *ex,
                                 GError **error)
 {
@@ -693,7 +689,7 @@ static gboolean render_pictures(const PvxDataset *ds, const PvxStudyDesign *d, c
 
 /* The tasks of @d over @n_images images: every model (identify) or every pair, each with its
  * sides drawn from @rng (pairwise), then shuffled with @rng. Returns: (transfer full) Task[]. */
-static GArray *draw_tasks(const PvxStudyDesign *d, int n_images, GRand *rng)
+static GArray *draw_tasks(const PvxStudyDesign *d, int n_images, PvxRng *rng)
 {
     int M = d->n_models;
     GArray *tasks = g_array_new(FALSE, FALSE, sizeof(Task));
@@ -711,19 +707,14 @@ static GArray *draw_tasks(const PvxStudyDesign *d, int n_images, GRand *rng)
                     d->models[b] != d->reference)
                     continue;
                 Task t = {i, a, b};
-                if (g_rand_boolean(rng)) {
+                if (pvx_rng_below(rng, 2)) {
                     t.left = b;
                     t.right = a;
                 }
                 g_array_append_val(tasks, t);
             }
     }
-    for (guint i = tasks->len; i > 1; i--) {
-        guint k = (guint)g_rand_int_range(rng, 0, (gint32)i);
-        Task t = g_array_index(tasks, Task, i - 1);
-        g_array_index(tasks, Task, i - 1) = g_array_index(tasks, Task, k);
-        g_array_index(tasks, Task, k) = t;
-    }
+    pvx_rng_shuffle(rng, tasks->data, tasks->len, sizeof(Task), tasks->len);
     return tasks;
 }
 
@@ -801,9 +792,10 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
     Inputs in = {.method = method, .split = ep ? pvx_params_get_string(ep, "split") : "test"};
     in.sp = PVX_SPLIT_TEST;
     pvx_split_from_name(in.split, &in.sp);
-    /* one generator, drawn from in this order: items, picture names, tasks */
-    guint32 seeds[3] = {(guint32)d->seed, (guint32)(d->seed >> 32), g_str_hash(d->name)};
-    g_autoptr(GRand) rng = g_rand_new_with_seed_array(seeds, 3);
+    /* one stream, seeded by the design's seed and name, drawn from in this order: items, picture
+     * names, tasks */
+    PvxRng rng;
+    pvx_rng_init(&rng, pvx_hash64_str(d->seed, d->name));
     g_autoptr(PvxStudyExport) ex = g_new0(PvxStudyExport, 1);
     ex->dir = g_build_filename(out_dir, d->name, NULL);
     g_autofree char *upload = g_build_filename(ex->dir, "upload", NULL);
@@ -816,12 +808,12 @@ PvxStudyExport *pvx_study_export(PvxStore *store, const PvxConfig *cfg, const Pv
     render_options(ep, &ro);
     gboolean ok = read_inputs(store, ds, d, &in, error) &&
                   (eligible = eligible_items(store, d, &in, error)) &&
-                  (chosen = choose_items(ds, d, &in, eligible, rng, error)) &&
+                  (chosen = choose_items(ds, d, &in, eligible, &rng, error)) &&
                   fresh_image_dir(imgdir, error) &&
-                  render_pictures(ds, d, &in, chosen, &ro, rng, imgdir, &pics, ex, error);
+                  render_pictures(ds, d, &in, chosen, &ro, &rng, imgdir, &pics, ex, error);
     if (ok) {
         ex->images = (int)chosen->len;
-        tasks = draw_tasks(d, ex->images, rng);
+        tasks = draw_tasks(d, ex->images, &rng);
         fill_task_tables(d, &in, chosen, &pics, tasks, ex);
         ok = write_files(store, ds, d, method, upload, ex, error);
     }

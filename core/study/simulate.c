@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "pvx/error.h"
+#include "pvx/random.h"
 #include "pvx-private/study.h"
 #include "study_private.h"
 
@@ -16,13 +17,6 @@ void pvx_study_sim_options_init(PvxStudySimOptions *o)
     o->dont_know = 0.1;
     o->dont_know_label = "I do not know";
     o->seed = 1;
-}
-
-static double gaussian(GRand *rng)
-{
-    /* Box–Muller; 1 − U keeps the logarithm finite */
-    double u = 1.0 - g_rand_double(rng), v = g_rand_double(rng);
-    return sqrt(-2.0 * log(u)) * cos(2 * G_PI * v);
 }
 
 static double quality(const PvxStudySimOptions *o, const char *model, double fallback)
@@ -50,14 +44,16 @@ PvxStudyAnswers *pvx_study_simulate(const PvxStudyKey *key, const PvxStudySimOpt
                     o->raters, W);
         return NULL;
     }
-    guint32 seeds[2] = {(guint32)o->seed, (guint32)(o->seed >> 32)};
-    g_autoptr(GRand) rng = g_rand_new_with_seed_array(seeds, 2);
+    /* one stream, drawn from in this order: worker ids, then for every key row its raters and
+     * their answers */
+    PvxRng rng;
+    pvx_rng_init(&rng, pvx_hash64_str(o->seed, "simulate"));
     static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     g_auto(GStrv) workers = g_new0(char *, W + 1);
     for (int w = 0; w < W; w++) {
         char id[15] = "A";
         for (int k = 1; k < 14; k++)
-            id[k] = alnum[g_rand_int_range(rng, 0, 36)];
+            id[k] = alnum[pvx_rng_below(&rng, 36)];
         workers[w] = g_strdup(id);
     }
     /* classes a wrong answer is drawn from */
@@ -82,21 +78,18 @@ PvxStudyAnswers *pvx_study_simulate(const PvxStudyKey *key, const PvxStudySimOpt
         const PvxStudyKeyRow *k = key->rows->pdata[r];
         for (int w = 0; w < W; w++)
             pool[w] = w;
+        pvx_rng_shuffle(&rng, pool, (gsize)W, sizeof(int), (gsize)o->raters);
         for (int a = 0; a < o->raters; a++) {
-            int j = a + g_rand_int_range(rng, 0, W - a);
-            int t = pool[a];
-            pool[a] = pool[j];
-            pool[j] = t;
             const char *value;
             if (key->type == PVX_STUDY_PAIRWISE) {
-                double d =
-                    quality(o, k->left, 0) - quality(o, k->right, 0) + o->noise * gaussian(rng);
+                double d = quality(o, k->left, 0) - quality(o, k->right, 0) +
+                           o->noise * pvx_rng_gaussian(&rng);
                 int c = (int)CLAMP(lround(d), -K, K);
                 value = labels[K - c]; /* labels run from +K down to −K */
                 g_assert(codes[K - c] == c);
             } else {
                 double q = CLAMP(quality(o, k->model, 0.85), 0, 1);
-                double u = g_rand_double(rng);
+                double u = pvx_rng_uniform(&rng);
                 if (u < q) {
                     value = k->class_name;
                 } else if (u < q + o->dont_know || classes->len < 2) {
@@ -104,7 +97,7 @@ PvxStudyAnswers *pvx_study_simulate(const PvxStudyKey *key, const PvxStudySimOpt
                 } else {
                     const char *wrong;
                     do
-                        wrong = classes->pdata[g_rand_int_range(rng, 0, (gint32)classes->len)];
+                        wrong = classes->pdata[pvx_rng_below(&rng, classes->len)];
                     while (strcmp(wrong, k->class_name) == 0);
                     value = wrong;
                 }
@@ -285,7 +278,8 @@ gboolean pvx_study_power(const PvxStudyKey *key, const PvxStudySimOptions *o,
             so.raters = raters[ri];
             if (so.workers > 0 && so.workers < so.raters)
                 so.workers = so.raters;
-            so.seed = o->seed * 1000003u + (guint64)ri * 7919u + (guint64)rep;
+            /* one study per (rater count, repetition), every pair its own seed */
+            so.seed = pvx_hash64(o->seed, (guint64)ri, (guint64)rep);
             g_autoptr(PvxStudyAnswers) a = pvx_study_simulate(key, &so, error);
             if (!a)
                 goto fail;

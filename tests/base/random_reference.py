@@ -3,6 +3,8 @@
 Blackman & Vigna's C reference (prng.di.unimi.it), in Python integers masked to 64 bits. Prints
 the values the C test pins; run it to regenerate them."""
 
+import math
+
 M = (1 << 64) - 1
 
 
@@ -73,6 +75,49 @@ def permutation(n, seed):
     return out
 
 
+FNV_OFFSET = 0xCBF29CE484222325
+FNV_PRIME = 0x100000001B3
+
+
+def fnv1a64(data):
+    h = FNV_OFFSET
+    for byte in data:
+        h = ((h ^ byte) * FNV_PRIME) & M
+    return h
+
+
+# the published FNV-1a 64 test vectors (Fowler, Noll & Vo; draft-eastlake-fnv)
+assert fnv1a64(b"") == 0xCBF29CE484222325
+assert fnv1a64(b"a") == 0xAF63DC4C8601EC8C
+assert fnv1a64(b"foobar") == 0x85944171F73967E8
+
+
+def hash64_str(seed, text):
+    data = text.encode("utf-8")
+    return hash64(seed, fnv1a64(data), len(data))
+
+
+def uniform(rng):
+    return (rng.next() >> 11) / 2.0**53
+
+
+def gaussian(rng):
+    u = 1.0 - uniform(rng)
+    v = uniform(rng)
+    return math.sqrt(-2.0 * math.log(u)) * math.cos(2.0 * math.pi * v)
+
+
+def shuffle(rng, values, k):
+    out = list(values)
+    n = len(out)
+    i = 0
+    while i + 1 < n and i < k:
+        j = i + below(rng, n - i)
+        out[i], out[j] = out[j], out[i]
+        i += 1
+    return out
+
+
 def c_list(values):
     return ", ".join("G_GUINT64_CONSTANT(%d)" % v if v > 0x7FFFFFFF else str(v) for v in values)
 
@@ -92,3 +137,10 @@ if __name__ == "__main__":
     print("uniform seed 7:", [(seeded(7).next() >> 11) / 2.0**53])
     print("hash64:", [hash64(0, 0, 0), hash64(1, 2, 3), hash64(0xDEADBEEF, 0x5F1E, 12345)])
     print("permutation(10, 99):", permutation(10, 99))
+    print("hash64_str:", [hash64_str(0, ""), hash64_str(1, "a"), hash64_str(3, "pairwise"),
+                          hash64_str(3, "pairwisf"), hash64_str(7, "Grad-CAM \u00e9")])
+    r = seeded(5)
+    print("gaussian seed 5:", [repr(gaussian(r)) for _ in range(6)])
+    print("shuffle(0..9, k=10) seed 99:", shuffle(seeded(99), range(10), 10))
+    print("shuffle(0..9, k=3) seed 99:", shuffle(seeded(99), range(10), 3))
+    print("shuffle(0..4, k=4) seed 3:", shuffle(seeded(3), range(5), 4))

@@ -1,7 +1,11 @@
-/* Tests of pvx/random.h: the stream, the hash and the permutation against reference values.
+/* Tests of pvx/random.h: the stream, its Gaussian draws and shuffle, the hashes and the
+ * permutation against reference values.
  * The xoshiro256** and splitmix64 vectors are the published first outputs of Blackman & Vigna's
  * reference code; the others come from the independent Python implementation in
  * random_reference.py (run it to print them). */
+#include <math.h>
+#include <string.h>
+
 #include "pvx-private/core.h"
 
 static void assert_u64_equal(const guint64 *got, const guint64 *want, int n)
@@ -124,6 +128,92 @@ static void permutation_matches_reference(void)
     g_assert_cmpint(one, ==, 0);
 }
 
+static void hash64_str_matches_reference(void)
+{
+    g_assert_cmpuint(pvx_hash64_str(0, ""), ==, G_GUINT64_CONSTANT(3682906323375480693));
+    g_assert_cmpuint(pvx_hash64_str(1, "a"), ==, G_GUINT64_CONSTANT(10661624595792884747));
+    g_assert_cmpuint(pvx_hash64_str(3, "pairwise"), ==, G_GUINT64_CONSTANT(18405476170156633005));
+    g_assert_cmpuint(pvx_hash64_str(3, "pairwisf"), ==, G_GUINT64_CONSTANT(11209620807781747254));
+    /* bytes above 0x7f count as unsigned: "é" is 0xc3 0xa9 in UTF-8 */
+    g_assert_cmpuint(pvx_hash64_str(7, "Grad-CAM \xc3\xa9"), ==,
+                     G_GUINT64_CONSTANT(3386988572085848612));
+    /* it is pvx_hash64 of the published FNV-1a 64 values and the length */
+    g_assert_cmpuint(pvx_hash64_str(0, ""), ==,
+                     pvx_hash64(0, G_GUINT64_CONSTANT(0xcbf29ce484222325), 0));
+    g_assert_cmpuint(pvx_hash64_str(9, "a"), ==,
+                     pvx_hash64(9, G_GUINT64_CONSTANT(0xaf63dc4c8601ec8c), 1));
+    g_assert_cmpuint(pvx_hash64_str(9, "foobar"), ==,
+                     pvx_hash64(9, G_GUINT64_CONSTANT(0x85944171f73967e8), 6));
+    g_assert_cmpuint(pvx_hash64_str(3, "pairwise"), !=, pvx_hash64_str(4, "pairwise"));
+}
+
+static void rng_gaussian_matches_reference_and_draws_two(void)
+{
+    static const double want[6] = {
+        -0.6609817491416791, 0.6293137312379913,  0.25954642531212807,
+        0.42659547260972774, -0.6955963958592527, -0.013375343185479678,
+    };
+    PvxRng r, copy;
+    pvx_rng_init(&r, 5);
+    for (int i = 0; i < 6; i++) {
+        copy = r;
+        g_assert_cmpfloat_with_epsilon(pvx_rng_gaussian(&r), want[i], 1e-14);
+        pvx_rng_next_u64(&copy);
+        pvx_rng_next_u64(&copy);
+        g_assert_true(memcmp(&r, &copy, sizeof r) == 0);
+    }
+    /* mean 0 and variance 1: with 200000 draws the standard errors are 0.0022 and 0.0032 */
+    double s = 0, ss = 0;
+    int n = 200000;
+    for (int i = 0; i < n; i++) {
+        double z = pvx_rng_gaussian(&r);
+        s += z;
+        ss += z * z;
+    }
+    g_assert_cmpfloat(fabs(s / n), <, 0.012);
+    g_assert_cmpfloat(fabs(ss / n - 1), <, 0.017);
+}
+
+static void rng_shuffle_matches_reference(void)
+{
+    static const int full[10] = {3, 6, 5, 8, 0, 1, 7, 2, 9, 4};
+    static const int part[10] = {3, 6, 5, 0, 4, 2, 1, 7, 8, 9};
+    int a[10];
+    PvxRng r;
+    for (int i = 0; i < 10; i++)
+        a[i] = i;
+    pvx_rng_init(&r, 99);
+    pvx_rng_shuffle(&r, a, 10, sizeof(int), 10);
+    for (int i = 0; i < 10; i++)
+        g_assert_cmpint(a[i], ==, full[i]);
+    /* k = 3 makes the first three draws of the full shuffle, so they open both the same way */
+    for (int i = 0; i < 10; i++)
+        a[i] = i;
+    pvx_rng_init(&r, 99);
+    pvx_rng_shuffle(&r, a, 10, sizeof(int), 3);
+    for (int i = 0; i < 10; i++)
+        g_assert_cmpint(a[i], ==, part[i]);
+    /* any element size: three-byte records move whole */
+    static const int order[5] = {3, 0, 2, 4, 1};
+    guchar rec[5][3];
+    for (int i = 0; i < 5; i++)
+        for (int c = 0; c < 3; c++)
+            rec[i][c] = (guchar)(i + 10 * c);
+    pvx_rng_init(&r, 3);
+    pvx_rng_shuffle(&r, rec, 5, 3, 4);
+    for (int i = 0; i < 5; i++)
+        for (int c = 0; c < 3; c++)
+            g_assert_cmpint(rec[i][c], ==, order[i] + 10 * c);
+    /* nothing to shuffle draws nothing */
+    PvxRng before;
+    pvx_rng_init(&r, 1);
+    before = r;
+    pvx_rng_shuffle(&r, a, 1, sizeof(int), 1);
+    pvx_rng_shuffle(&r, NULL, 0, sizeof(int), 5);
+    pvx_rng_shuffle(&r, a, 10, sizeof(int), 0);
+    g_assert_true(memcmp(&r, &before, sizeof r) == 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -137,5 +227,9 @@ int main(int argc, char **argv)
                     rng_below_matches_reference_and_rejects);
     g_test_add_func("/random/hash64_matches_reference", hash64_matches_reference);
     g_test_add_func("/random/permutation_matches_reference", permutation_matches_reference);
+    g_test_add_func("/random/hash64_str_matches_reference", hash64_str_matches_reference);
+    g_test_add_func("/random/rng_gaussian_matches_reference_and_draws_two",
+                    rng_gaussian_matches_reference_and_draws_two);
+    g_test_add_func("/random/rng_shuffle_matches_reference", rng_shuffle_matches_reference);
     return g_test_run();
 }

@@ -76,9 +76,28 @@ static inline double pvx_rng_uniform(PvxRng *r)
  * draws one output, or more when one is rejected. @n ≥ 1. */
 int64_t pvx_rng_below(PvxRng *r, int64_t n);
 
+/* A standard normal deviate (mean 0, variance 1) by Box–Muller, from two uniforms drawn in this
+ * order: u = 1 − pvx_rng_uniform(r) (in (0, 1], so the logarithm is finite), then
+ * v = pvx_rng_uniform(r); returns √(−2 ln u) · cos(2πv). The sine half is discarded, so every
+ * call draws exactly two outputs. */
+double pvx_rng_gaussian(PvxRng *r);
+
+/* Shuffles the first @k places of @base (an array of @n elements of @size bytes each) in place,
+ * the forward Fisher–Yates way: for i = 0 … min(@k, @n − 1) − 1, swap element i with element
+ * j = i + pvx_rng_below(r, n − i). Afterwards the first min(k, n) elements are a uniformly drawn
+ * ordered sample without replacement of the array, and the whole array is a permutation of what
+ * it held; @k ≥ @n − 1 shuffles it all. Draws min(k, n − 1) bounded values (none when n ≤ 1). */
+void pvx_rng_shuffle(PvxRng *r, void *base, gsize n, gsize size, gsize k);
+
 /* A well-mixed 64-bit value from (@seed, @a, @b): three splitmix64 steps starting from @seed, with
  * a and b (each times 0xd1342543de82ef95) xored in after the first and the second. */
 guint64 pvx_hash64(guint64 seed, guint64 a, guint64 b);
+
+/* A well-mixed 64-bit value from (@seed, the string @s): pvx_hash64(seed, f, strlen(s)), where f is
+ * the 64-bit FNV-1a hash of s's bytes (offset basis 0xcbf29ce484222325, prime 0x100000001b3; each
+ * byte, as unsigned, xored in before the multiply). Fixed by its definition, unlike g_str_hash,
+ * so seeds derived from names stay the same across GLib versions. @s may be empty, not NULL. */
+guint64 pvx_hash64_str(guint64 seed, const char *s);
 
 /* An integer in [0, @bound) drawn by counter: ⌊pvx_hash64(seed, counter, 0x5eed) · bound / 2⁶⁴⌋
  * (Lemire's multiply-shift without rejection: bias below 2⁻³² for bounds under 2³²). */

@@ -13,6 +13,7 @@
  *   spearman_layers, ssim_layers [n, depth]: after each layer, top layer first
  */
 #include "../xai_metric.h"
+#include <pvx/random.h>
 
 static const PvxParamSpec rand_params[] = {
     {"depth", PVX_PARAM_INT, "0", PVX_PARAM_HAS_MIN, 0, 0, NULL,
@@ -50,16 +51,10 @@ static double std_of(const PvxTensor *t, const PvxTensor *mask)
     return sqrt(fmax(0, ss / k - mean * mean));
 }
 
-static double normal(GRand *r)
-{
-    double u = g_rand_double(r), v = g_rand_double(r);
-    return sqrt(-2 * log(1 - u)) * cos(2 * G_PI * v);
-}
-
-static void redraw(PvxTensor *t, double sigma, GRand *r)
+static void redraw(PvxTensor *t, double sigma, PvxRng *r)
 {
     for (int64_t i = 0; i < pvx_tensor_numel(t); i++)
-        t->data[i] = (float)(sigma * normal(r));
+        t->data[i] = (float)(sigma * pvx_rng_gaussian(r));
 }
 
 static gboolean rand_compute(gpointer self, const PvxMetricInput *in, PvxMetricResult *out,
@@ -91,16 +86,17 @@ static gboolean rand_compute(gpointer self, const PvxMetricInput *in, PvxMetricR
         g_ptr_array_add(saved, pvx_tensor_copy(L->weight));
         g_ptr_array_add(saved, L->bias ? pvx_tensor_copy(L->bias) : NULL);
     }
-    GRand *rng = g_rand_new_with_seed_array(
-        (const guint32[]){(guint32)in->seed, (guint32)(in->seed >> 32), 0x4d505254u}, 3);
+    /* one stream for all redrawn layers, from the top down, weight before bias */
+    PvxRng rng;
+    pvx_rng_init(&rng, pvx_hash64_str(in->seed, "randomisation"));
     g_autofree double *sp = g_new(double, n *MAX(depth, 1));
     g_autofree double *ss = g_new(double, n *MAX(depth, 1));
     gboolean ok = TRUE;
     for (int64_t l = 0; l < depth && ok; l++) {
         PvxLayer *L = layers->pdata[l];
-        redraw(L->weight, std_of(L->weight, L->mask), rng);
+        redraw(L->weight, std_of(L->weight, L->mask), &rng);
         if (L->bias)
-            redraw(L->bias, std_of(L->bias, NULL), rng);
+            redraw(L->bias, std_of(L->bias, NULL), &rng);
         pvx_model_apply_masks(model);
         g_autoptr(PvxTensor) maps = NULL;
         ok = in->explain(in->explain_data, model, in->images, in->targets, &maps, error);
@@ -117,7 +113,6 @@ static gboolean rand_compute(gpointer self, const PvxMetricInput *in, PvxMetricR
         }
         g_debug("layer %s randomised", L->name);
     }
-    g_rand_free(rng);
     for (int64_t l = 0; l < depth; l++) {
         PvxLayer *L = layers->pdata[l];
         memcpy(L->weight->data, ((PvxTensor *)saved->pdata[2 * l])->data,
