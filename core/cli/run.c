@@ -153,6 +153,11 @@ int pvx_cli_run(int argc, char **argv)
         goto out;
     }
     pvx_cli_apply_verbosity(&common);
+    /* before any work: a run id is one folder under <output>/<name>/, never a way out of it */
+    if (run_id && !pvx_folder_name_check("pvx run: --run-id", run_id, &error)) {
+        fprintf(stderr, "%s\n", error->message);
+        goto out;
+    }
 
     cfg = resume ? pvx_cli_load_run_config(resume, &common, &reg)
                  : pvx_cli_load_config(argv[1], &common, &reg);

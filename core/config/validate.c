@@ -1,5 +1,6 @@
 /* pvx — validating a loaded experiment tree against the section schema and plugin schemas. */
 #include "config_private.h"
+#include "pvx-private/names.h"
 
 #include <string.h>
 
@@ -230,16 +231,14 @@ static gboolean validate_block(Validator *v, const PvxConfigSectionSpec *spec, c
 static gboolean check_name(const PvxConfig *cfg, GError **error)
 {
     const char *name = pvx_params_get_string(pvx_config_section_value(cfg, "")->params, "name");
-    for (const char *c = name; *c; c++)
-        if (!g_ascii_isalnum(*c) && !strchr("_.-", *c))
-            goto bad;
-    if (*name)
+    if (pvx_folder_name_is_safe(name))
         return TRUE;
-bad:;
     const PvxNodeEntry *e = pvx_node_map_lookup(cfg->root, "name");
     g_autofree char *esc = g_strescape(name, NULL);
     pvx_node_set_error(e->value, error, PVX_ERROR_CONFIG_RANGE,
-                       "'name' must be letters, digits, '_', '.' or '-' only, got \"%s\"", esc);
+                       "'name' must be letters, digits, '_', '.' or '-' only, and not '.' or '..' "
+                       "(it is a folder of the output), got \"%s\"",
+                       esc);
     return FALSE;
 }
 

@@ -85,6 +85,10 @@ PvxRun *pvx_run_create(const PvxConfig *cfg, const PvxRegistry *reg, const char 
 {
     const PvxParams *root = pvx_config_section(cfg, "");
     g_return_val_if_fail(root != NULL, NULL);
+    /* A run stays inside <output>/<name>/: both names are one folder each. */
+    if ((run_id && !pvx_folder_name_check("--run-id", run_id, error)) ||
+        !pvx_folder_name_check("the experiment's name", pvx_params_get_string(root, "name"), error))
+        return NULL;
     /* Runs go under the folder pvx runs in (not the config's), as researchers expect of
      * `pvx run configs/x.yaml` from the project root. */
     g_autofree char *output = g_canonicalize_filename(pvx_params_get_string(root, "output"), NULL);

@@ -76,6 +76,30 @@ static void cli_run_unknown_key_exits_2_with_location(void)
     remove_tree(dir);
 }
 
+/* A run stays inside <output>/<name>/: a run id that leaves it is refused before any work. */
+static void cli_run_id_cannot_leave_the_output_folder(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("pvx-cli-XXXXXX", NULL);
+    g_autofree char *cfg = write_config(dir, "exp.yaml",
+                                        "name: exp\n"
+                                        "dataset:\n"
+                                        "  plugin: kandinsky\n");
+    const char *ids[] = {"../../x", "..", ".", "a/b", ""};
+    for (gsize i = 0; i < G_N_ELEMENTS(ids); i++) {
+        Result r = run_pvx(dir, "run", cfg, "--run-id", ids[i], NULL);
+        if (r.status != 2 || !strstr(r.err, "--run-id must be one folder name"))
+            g_error("--run-id '%s': expected exit 2 naming --run-id, got %d:\n%s", ids[i], r.status,
+                    r.err);
+        result_clear(&r);
+    }
+    /* Nothing was written, inside the folder or beside it. */
+    g_autofree char *results = g_build_filename(dir, "results", NULL);
+    g_autofree char *x = g_build_filename(dir, "..", "x", NULL);
+    g_assert_false(g_file_test(results, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(x, G_FILE_TEST_EXISTS));
+    remove_tree(dir);
+}
+
 static void cli_run_unknown_plugin_lists_available(void)
 {
     g_autofree char *dir = g_dir_make_tmp("pvx-cli-XXXXXX", NULL);
@@ -186,6 +210,8 @@ int main(int argc, char **argv)
                     cli_broken_plugin_is_reported_not_fatal);
     g_test_add_func("/cli/run_unknown_key_exits_2_with_location",
                     cli_run_unknown_key_exits_2_with_location);
+    g_test_add_func("/cli/run_id_cannot_leave_the_output_folder",
+                    cli_run_id_cannot_leave_the_output_folder);
     g_test_add_func("/cli/run_unknown_plugin_lists_available",
                     cli_run_unknown_plugin_lists_available);
     g_test_add_func("/cli/run_writes_results_and_preview", cli_run_writes_results_and_preview);

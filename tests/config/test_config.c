@@ -170,8 +170,18 @@ static void config_root_must_be_a_mapping(void)
 static void config_name_must_be_folder_safe(void)
 {
     assert_config_error("name: my exp\ndataset:\n  plugin: cfgds\n", NULL, PVX_ERROR_CONFIG_RANGE,
-                        "exp.yaml:1:7: 'name' must be letters, digits, '_', '.' or '-' only, got "
-                        "\"my exp\"");
+                        "exp.yaml:1:7: 'name' must be letters, digits, '_', '.' or '-' only, and "
+                        "not '.' or '..' (it is a folder of the output), got \"my exp\"");
+    /* the name is one folder of the output: never the output's parent or the output itself */
+    assert_config_error("name: ..\ndataset:\n  plugin: cfgds\n", NULL, PVX_ERROR_CONFIG_RANGE,
+                        "exp.yaml:1:7: 'name' must be letters, digits, '_', '.' or '-' only, and "
+                        "not '.' or '..' (it is a folder of the output), got \"..\"");
+    assert_config_error("name: .\ndataset:\n  plugin: cfgds\n", NULL, PVX_ERROR_CONFIG_RANGE,
+                        "exp.yaml:1:7: 'name' must be letters, digits, '_', '.' or '-' only, and "
+                        "not '.' or '..' (it is a folder of the output), got \".\"");
+    assert_config_error("name: ../x\ndataset:\n  plugin: cfgds\n", NULL, PVX_ERROR_CONFIG_RANGE,
+                        "exp.yaml:1:7: 'name' must be letters, digits, '_', '.' or '-' only, and "
+                        "not '.' or '..' (it is a folder of the output), got \"../x\"");
 }
 
 static const char *base_text = "name: exp1\n"

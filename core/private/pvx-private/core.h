@@ -6,6 +6,7 @@
 #include <pvx/pvx.h>
 
 #include "log.h"
+#include "names.h"
 #include "registry.h"
 #include "dataset_handle.h"
 #include "model_build.h"
