@@ -1,9 +1,23 @@
-/* pvx — layers and models: a model is an ordered list of named layers, with taps.
+/* pvx — layers and models: a model is a graph of named layers, with taps.
  *
- * A PvxModel runs its layers one after the other (torchvision's nn.Sequential view of a network:
- * "features.0", "features.1", ..., "avgpool", "flatten", "classifier.0", ...). Each layer owns its
- * parameters (weight, bias, BN running statistics), their gradients and, for conv2d and linear,
- * an optional pruning mask.
+ * A PvxModel is a directed acyclic graph of named layers (torchvision's module names:
+ * "features.0", "layer1.0.conv1", ..., "avgpool", "flatten", "fc"). Each layer reads the outputs
+ * of the layers it names as its inputs; by default a new layer reads the layer added just before
+ * it (the model's input for the first), so a sequential network (VGG) is built by adding its
+ * layers in order and nothing else. A residual join names its inputs: pvx_model_add_add(model,
+ * "layer1.0.add", (const char *[]){"layer1.0.bn2", "layer1.0.downsample.1", NULL}); a layer's
+ * inputs can also be changed after it was added (pvx_model_set_inputs). The model's output is the
+ * output of the last layer added; every other layer must feed it.
+ *
+ * Running order. Forward runs the layers in a topological order: the order in which they were
+ * added, moved only where a layer names a layer added after it. pvx_model_layer(model, i) and
+ * pvx_model_layer_index speak of that order. Backward runs it in reverse and sums the gradients
+ * of an output that feeds several layers (the residual branch and the skip). In INFERENCE a
+ * layer's output buffer goes back to the model's pool as soon as the last layer reading it has
+ * run, so peak memory stays near the widest cut of the graph, not its total.
+ *
+ * Each layer owns its parameters (weight, bias, BN running statistics), their gradients and, for
+ * conv2d and linear, an optional pruning mask.
  *
  * Masks. A mask is a float32 tensor of 0s and 1s with the weight's shape (NULL = dense). pvx keeps
  * the invariant weight == weight ⊙ mask: setting a mask multiplies the weight by it in place, so
@@ -21,8 +35,10 @@
  * the input gradient, parameter gradients, or a tapped layer's gradient.
  *
  * Taps. pvx_model_tap(model, "features.29") makes every later forward keep that layer's output
- * activation and every backward keep dL/d(that output). A ReLU directly after a tapped layer runs
- * out of place, so the tapped activation is the layer's own output, not the ReLU's.
+ * activation and every backward keep dL/d(that output). A layer that would run in place on a
+ * tapped layer's output (a ReLU, an add) runs out of place, so the tapped activation is the
+ * layer's own output. Any layer can be tapped, and so can an alias (pvx_model_add_alias: "layer4"
+ * for the last block's output, as practitioners name torchvision's module).
  *
  * Threads: one model is used from one thread at a time (the ops inside use both cores).
  */
@@ -48,7 +64,19 @@ typedef enum {
     PVX_LAYER_DROPOUT,
     PVX_LAYER_BATCHNORM2D,
     PVX_LAYER_FLATTEN,
+    /* Since ABI 1.2: */
+    PVX_LAYER_ADD,              /* sum of n ≥ 2 inputs of one shape (a residual join) */
+    PVX_LAYER_CONCAT,           /* inputs [N, Ci, H, W] joined along channels */
+    PVX_LAYER_MUL,              /* x ⊙ s, s [N, C, 1, 1] broadcast (squeeze-and-excitation) */
+    PVX_LAYER_RELU6,            /* min(max(x, 0), 6) */
+    PVX_LAYER_SIGMOID,          /* 1 / (1 + e^-x) */
+    PVX_LAYER_SILU,             /* x · sigmoid(x) (swish) */
+    PVX_LAYER_HARDSIGMOID,      /* relu6(x + 3) / 6 */
+    PVX_LAYER_HARDSWISH,        /* x · relu6(x + 3) / 6 */
+    PVX_LAYER_IDENTITY,         /* passes its input on */
+    PVX_LAYER_STOCHASTIC_DEPTH, /* torchvision.ops.StochasticDepth(p, "row") */
 } PvxLayerType;
+#define PVX_LAYER_TYPE_LAST PVX_LAYER_STOCHASTIC_DEPTH
 
 /* "conv2d", "linear", ... (transfer none). */
 const char *pvx_layer_type_name(PvxLayerType type);
@@ -66,7 +94,7 @@ typedef struct {
     PvxConv2dParams conv;              /* conv2d */
     PvxMaxPool2dParams pool;           /* maxpool2d */
     int out_h, out_w;                  /* adaptive_avgpool2d */
-    double p;                          /* dropout probability */
+    double p;                          /* dropout, stochastic_depth: probability */
     double eps, momentum;              /* batchnorm2d */
     /* Parameters (NULL where the type or the configuration has none). PyTorch's shapes. */
     PvxTensor *weight, *bias;              /* conv2d, linear, batchnorm2d */
@@ -77,7 +105,15 @@ typedef struct {
     PvxTensor *weight_grad, *bias_grad;
     int64_t num_batches_tracked; /* batchnorm2d: TRAIN forwards so far */
     PvxLayerState *state;        /* private: what forward keeps for backward */
+    /* Since ABI 1.2 (appended; a 1.1 plugin never reads past `state`): */
+    int groups;    /* conv2d: PyTorch's groups (1: dense; = in_features: depthwise) */
+    int n_inputs;  /* how many layers this one reads (≥ 1) */
+    char **inputs; /* their names in order, NULL-terminated; PVX_MODEL_INPUT = the model's input.
+                    * Change them with pvx_model_set_inputs only. */
 } PvxLayer;
+
+/* The name that stands for the model's input among a layer's inputs (no layer may take it). */
+#define PVX_MODEL_INPUT "input"
 
 typedef struct _PvxModel PvxModel;
 
@@ -113,6 +149,52 @@ PvxLayer *pvx_model_add_dropout(PvxModel *model, const char *name, double p);
 PvxLayer *pvx_model_add_batchnorm2d(PvxModel *model, const char *name, int64_t channels);
 PvxLayer *pvx_model_add_flatten(PvxModel *model, const char *name);
 
+/* Since ABI 1.2: the graph and its layer types. */
+
+/* conv2d in full: a @kernel_h×@kernel_w kernel, stride, padding and dilation per direction from
+ * @p (NULL: stride 1, no padding, dilation 1) and @groups (≥ 1, dividing both channel counts;
+ * groups = in_channels is a depthwise convolution). Weight [out, in/groups, KH, KW] as PyTorch's.
+ */
+PvxLayer *pvx_model_add_conv2d_full(PvxModel *model, const char *name, int64_t in_channels,
+                                    int64_t out_channels, int kernel_h, int kernel_w,
+                                    const PvxConv2dParams *p, int groups, gboolean bias);
+/* A layer without parameters applying @type elementwise: PVX_LAYER_RELU, _RELU6, _SIGMOID,
+ * _SILU, _HARDSIGMOID, _HARDSWISH or _IDENTITY (another type is a programmer error). */
+PvxLayer *pvx_model_add_activation(PvxModel *model, const char *name, PvxLayerType type);
+/* The sum of @inputs (NULL-terminated, at least two layer names or PVX_MODEL_INPUT), which must
+ * have one shape. */
+PvxLayer *pvx_model_add_add(PvxModel *model, const char *name, const char *const *inputs);
+/* @inputs [N, Ci, H, W] (at least two) concatenated along channels: [N, ΣCi, H, W]. */
+PvxLayer *pvx_model_add_concat(PvxModel *model, const char *name, const char *const *inputs);
+/* @x [N, C, H, W] times @scale [N, C, 1, 1] channel by channel: squeeze-and-excitation's last
+ * step (torchvision's SqueezeExcitation returns scale * input). */
+PvxLayer *pvx_model_add_mul(PvxModel *model, const char *name, const char *x, const char *scale);
+/* torchvision.ops.StochasticDepth(@p, mode "row"): identity in INFERENCE and EXPLAIN; in TRAIN
+ * each sample's input is kept with probability 1 - @p and then divided by 1 - @p, or zeroed
+ * (drawn from the dropout seed, pvx_model_set_dropout_seed). 0 ≤ @p < 1. */
+PvxLayer *pvx_model_add_stochastic_depth(PvxModel *model, const char *name, double p);
+
+/* Replaces the inputs of layer @name by @inputs (NULL-terminated layer names or PVX_MODEL_INPUT;
+ * exactly one for one-input layers, two for mul, at least two for add and concat). The names may
+ * be of layers added later; they are resolved when the model is checked or run.
+ * PVX_ERROR_NOT_FOUND (no layer @name), PVX_ERROR_INVALID_ARGUMENT (wrong count). */
+gboolean pvx_model_set_inputs(PvxModel *model, const char *name, const char *const *inputs,
+                              GError **error);
+/* Makes @alias another name of layer @name (found by pvx_model_find_layer, pvx_model_tap, target
+ * and prunable layer names; not listed among the layers): "layer4" for "layer4.1", the output of
+ * torchvision's module layer4. PVX_ERROR_NOT_FOUND / PVX_ERROR_INVALID_ARGUMENT (the alias is
+ * already a layer's name or another alias). */
+gboolean pvx_model_add_alias(PvxModel *model, const char *alias, const char *name, GError **error);
+/* Checks the graph: every input names a layer or PVX_MODEL_INPUT (PVX_ERROR_NOT_FOUND naming the
+ * layer and the input), no cycle (PVX_ERROR_INVALID_ARGUMENT naming the layers on it), every
+ * layer feeds the output (naming the one that does not). Shapes are checked with an input shape:
+ * pvx_model_check_input. Model plugins' models are checked by the core after build. */
+gboolean pvx_model_check_graph(const PvxModel *model, GError **error);
+/* The layers that read layer @name's output (PVX_MODEL_INPUT: the model's input), in running
+ * order. Returns: (transfer container) PvxLayer* (owned by the model); empty for an unknown
+ * name. */
+GPtrArray *pvx_model_consumers(const PvxModel *model, const char *name);
+
 /* Seeded initialisation as torchvision's VGG does it: conv weights Kaiming-normal
  * (mode fan_out, ReLU gain: std = sqrt(2 / (Cout·KH·KW))), linear weights normal(0, 0.01), all
  * biases 0, BN weight 1 / bias 0 / running mean 0 / running var 1. The numbers come from pvx's
@@ -144,7 +226,8 @@ GPtrArray *pvx_model_state(const PvxModel *model, char ***names_out);
 int64_t pvx_model_num_params(const PvxModel *model);
 
 /* Output shape for an input of shape [N, C, H, W] (@ndim 4), layer by layer; FALSE +
- * PVX_ERROR_SHAPE naming the first layer that does not fit. @out_shape may be NULL; it receives
+ * PVX_ERROR_SHAPE naming the first layer that does not fit (at a join: the layers and both
+ * shapes), or the graph's error (pvx_model_check_graph). @out_shape may be NULL; it receives
  * @out_ndim (may be NULL) dimensions. */
 gboolean pvx_model_check_input(const PvxModel *model, const int64_t input_chw[3], int *out_ndim,
                                int64_t out_shape[PVX_TENSOR_MAX_DIMS], GError **error);
@@ -152,8 +235,8 @@ gboolean pvx_model_check_input(const PvxModel *model, const int64_t input_chw[3]
  * of conv2d and linear layers (what papers quote as "FLOPs" ×2; VGG-16 at 224: 30.9e9). Other
  * layers are not counted. Masks are not taken into account. -1 if the input does not fit. */
 double pvx_model_flops(const PvxModel *model, const int64_t input_chw[3]);
-/* The same per layer: @per_layer (pvx_model_n_layers entries) receives each layer's FLOPs (0 for
- * layers other than conv2d and linear). FALSE if the input does not fit. */
+/* The same per layer: @per_layer (pvx_model_n_layers entries, running order) receives each
+ * layer's FLOPs (0 for layers other than conv2d and linear). FALSE if the input does not fit. */
 gboolean pvx_model_layer_flops(const PvxModel *model, const int64_t input_chw[3],
                                double *per_layer);
 

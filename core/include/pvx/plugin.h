@@ -40,7 +40,7 @@
 PVX_BEGIN_DECLS
 
 #define PVX_ABI_MAJOR 1
-#define PVX_ABI_MINOR 1
+#define PVX_ABI_MINOR 2
 #define PVX_PLUGIN_MAGIC 0x31585650u /* "PVX1" little-endian */
 #define PVX_PLUGIN_SYMBOL "pvx_plugin_descriptor"
 
