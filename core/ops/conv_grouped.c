@@ -9,20 +9,24 @@
  *   tensor and run through pvx_conv2d_forward / _backward (so im2col + sgemm, or Winograd),
  *   and the group's output (input gradient) copied back into place.
  *
- * The depthwise kernels work on one input plane at a time, zero-padded and split by column
- * phase: padded row r (H + 2·pad_h rows) holds the sw phases of the padded columns, phase
- * q = c mod sw at [q·wq, q·wq + wq), column c at index c / sw (wq = ⌈(W + 2·pad_w) / sw⌉). An
- * output column ox under tap kx reads padded column ox·sw + kx·dw: phase (kx·dw) mod sw, index
- * ox + (kx·dw) / sw, so every tap is a unit-stride run over ox whatever the stride and dilation
- * (stride 2 included), and loops over output columns vectorise. The padded plane of a 112×112
- * input is 51 KB and stays in L2 while all k outputs of the channel are computed from it.
- *   forward     per output row, y[ox] = b + Σ_taps w · P[row(oy, ky)][off(kx) + ox]; 3×3 as
- *               one expression of nine loads per vector, other sizes one row of KW taps at a
- *               time added into y's row;
- *   input grad  the transpose: every dy row is added, times each tap's weight, into a padded
- *               phase-split accumulation plane, which is then cropped into dx;
- *   weight grad per output channel and tap, dot products of dy's rows with the shifted rows,
- *               in 16 float lanes per plane, summed in double over the batch.
+ * The depthwise kernels work on one input plane at a time, zero-padded and split into its
+ * sh·sw phase planes (rows ≡ py mod sh, columns ≡ px mod sw), each hq × wq (wq = ⌈(W + 2·pad_w) /
+ * sw⌉, hq likewise) plus a spare zero row. Output (oy, ox) under tap (ky, kx) reads padded
+ * (oy·sh + ky·dh, ox·sw + kx·dw): in phase ((ky·dh) mod sh, (kx·dw) mod sw) at row oy + ky·dh / sh,
+ * column ox + kx·dw / sw. So with the output laid out wq wide ("extended": columns ow .. wq-1
+ * are junk, computed and dropped), output position i = oy·wq + ox reads position i + off(tap) of
+ * one phase plane: every tap is one long unit-stride run, whatever the stride and dilation, and
+ * the loops vectorise even for 7×7 planes (the sparse convolution in sparse.c does the same).
+ *   forward     per chunk of output rows (in L1), e[i] = b + Σ_taps w · P[i + off]: 3×3 as one
+ *               expression of nine loads per vector, 5×5 one kernel row of five at a time,
+ *               others one tap at a time; then e's rows are copied into y;
+ *   input grad  the transpose: dy laid out wq wide (zeros in the junk columns) is added, times
+ *               each tap's weight, into a zeroed phase-split plane at the tap's offset, which is
+ *               then cropped into dx;
+ *   weight grad per output channel and tap, one dot product of the extended dy with the phase
+ *               plane at the tap's offset, in 16 float lanes per plane, double over the batch.
+ * The padded plane of a 112×112 input is 51 KB and stays in L2 while all k outputs of its
+ * channel are computed from it.
  */
 #include <string.h>
 
@@ -106,120 +110,163 @@ static gboolean geom_init(const PvxTensor *x, const PvxTensor *w, const PvxTenso
 
 /* ---- depthwise ------------------------------------------------------------------------------ */
 
-/* Kernel widths the depthwise kernels take (wider ones go through the dense path). */
-#define DW_MAX_KW 64
+/* Kernel widths and heights the depthwise kernels take (larger ones go through the dense path). */
+#define DW_MAX_K 16
+/* The helpers below are inlined into each ISA's clone of the range functions (GCC would
+ * otherwise build them once, for the baseline, and call them from every clone). */
+#if defined(__GNUC__)
+#define DW_INLINE static inline __attribute__((always_inline))
+#else
+#define DW_INLINE static inline
+#endif
 
-/* The padded, phase-split plane (see the top comment): hp rows of rs = sw·wq floats. */
+/* Output rows per chunk of the extended output: about 2048 floats, so that it stays in L1. */
+#define DW_CHUNK_FLOATS 2048
+
+/* One input plane padded and split into sh·sw phase planes (see the top comment): phase
+ * (py, px) at (py·sw + px)·sub, hq rows of wq floats plus a spare zero row, so that the junk
+ * columns of the last output row read inside the buffer. */
 typedef struct {
     const Geom *g;
     const float *x, *w, *bias, *dy;
     float *y, *dx, *dw, *db;
-    int64_t hp, wq, rs;
-    int64_t off[DW_MAX_KW]; /* per kx: phase · wq + (kx·dw) / sw */
+    int64_t hq, wq, sub;
+    int64_t off[DW_MAX_K * DW_MAX_K]; /* per tap (ky, kx): where it reads, relative to i */
 } DwJob;
 
 static void dw_job_init(DwJob *j, const Geom *g)
 {
     j->g = g;
-    j->hp = g->h + 2 * g->ph;
+    j->hq = (g->h + 2 * g->ph + g->sh - 1) / g->sh;
     j->wq = (g->w + 2 * g->pw + g->sw - 1) / g->sw;
-    j->rs = g->sw * j->wq;
-    for (int64_t kx = 0; kx < g->kw; kx++)
-        j->off[kx] = (kx * g->dw) % g->sw * j->wq + (kx * g->dw) / g->sw;
+    j->sub = (j->hq + 1) * j->wq;
+    for (int64_t ky = 0; ky < g->kh; ky++) {
+        for (int64_t kx = 0; kx < g->kw; kx++) {
+            int64_t ry = ky * g->dh, rx = kx * g->dw;
+            j->off[ky * g->kw + kx] =
+                (ry % g->sh * g->sw + rx % g->sw) * j->sub + ry / g->sh * j->wq + rx / g->sw;
+        }
+    }
 }
 
 static int64_t dw_plane(const DwJob *j)
 {
-    return j->hp * j->rs;
+    return j->g->sh * j->g->sw * j->sub;
+}
+
+/* Output rows per chunk. */
+static int64_t dw_chunk_rows(const DwJob *j)
+{
+    return CLAMP(DW_CHUNK_FLOATS / j->wq, 1, j->g->oh);
+}
+
+/* A short run of floats: an inline loop rather than a call. */
+DW_INLINE void copy_floats(float *restrict dst, const float *restrict src, int64_t n)
+{
+    for (int64_t t = 0; t < n; t++)
+        dst[t] = src[t];
+}
+
+DW_INLINE void zero_floats(float *dst, int64_t n)
+{
+    for (int64_t t = 0; t < n; t++)
+        dst[t] = 0.0f;
 }
 
 /* Writes input plane @src (H × W) into @dst, padded and phase-split. */
-static void pad_plane(const DwJob *j, const float *src, float *dst)
+DW_INLINE void pad_plane(const DwJob *j, const float *src, float *dst)
 {
     const Geom *g = j->g;
-    for (int64_t r = 0; r < j->hp; r++) {
-        float *row = dst + r * j->rs;
-        int64_t iy = r - g->ph;
-        if (iy < 0 || iy >= g->h) {
-            memset(row, 0, (size_t)j->rs * sizeof(float));
-            continue;
-        }
-        const float *in = src + iy * g->w;
-        if (g->sw == 1) {
-            memset(row, 0, (size_t)g->pw * sizeof(float));
-            memcpy(row + g->pw, in, (size_t)g->w * sizeof(float));
-            memset(row + g->pw + g->w, 0, (size_t)(j->wq - g->pw - g->w) * sizeof(float));
-            continue;
-        }
-        for (int64_t q = 0; q < g->sw; q++) {
-            float *ph = row + q * j->wq;
-            for (int64_t v = 0; v < j->wq; v++) {
-                int64_t ix = v * g->sw + q - g->pw;
-                ph[v] = ix >= 0 && ix < g->w ? in[ix] : 0.0f;
+    for (int64_t py = 0; py < g->sh; py++) {
+        for (int64_t px = 0; px < g->sw; px++) {
+            float *pl = dst + (py * g->sw + px) * j->sub;
+            /* Phase column v reads input column v·sw + px - pw: valid for v in [lo, hi). */
+            int64_t o = px - g->pw;
+            int64_t lo = o >= 0 ? 0 : (-o + g->sw - 1) / g->sw;
+            int64_t hi = g->w - o <= 0 ? 0 : (g->w - o + g->sw - 1) / g->sw;
+            hi = MIN(hi, j->wq);
+            lo = MIN(lo, hi);
+            for (int64_t u = 0; u <= j->hq; u++) {
+                float *row = pl + u * j->wq;
+                int64_t iy = u * g->sh + py - g->ph;
+                if (u == j->hq || iy < 0 || iy >= g->h) {
+                    zero_floats(row, j->wq);
+                    continue;
+                }
+                const float *in = src + iy * g->w + o;
+                zero_floats(row, lo);
+                if (g->sw == 1) {
+                    copy_floats(row + lo, in + lo, hi - lo);
+                } else if (g->sw == 2) {
+                    for (int64_t v = lo; v < hi; v++)
+                        row[v] = in[2 * v];
+                } else {
+                    for (int64_t v = lo; v < hi; v++)
+                        row[v] = in[v * g->sw];
+                }
+                zero_floats(row + hi, j->wq - hi);
             }
         }
     }
 }
 
-/* y[ox] = b + the 3×3 taps over rows r0..r2 at offsets o0..o2: nine loads per vector, no
- * partial sums through memory. */
-static inline void row3x3(float *restrict y, const float *restrict r0, const float *restrict r1,
-                          const float *restrict r2, const int64_t *o, const float *wt, float b,
-                          int64_t n)
+/* e[i] = b + the nine 3×3 taps at i: nine loads per vector, no partial sums through memory. */
+DW_INLINE void taps3x3(float *restrict e, const float *restrict p, const int64_t *o, float b,
+                       const float *wt, int64_t n)
 {
-    const float *a0 = r0 + o[0], *a1 = r0 + o[1], *a2 = r0 + o[2];
-    const float *b0 = r1 + o[0], *b1 = r1 + o[1], *b2 = r1 + o[2];
-    const float *c0 = r2 + o[0], *c1 = r2 + o[1], *c2 = r2 + o[2];
+    const float *a0 = p + o[0], *a1 = p + o[1], *a2 = p + o[2], *a3 = p + o[3], *a4 = p + o[4];
+    const float *a5 = p + o[5], *a6 = p + o[6], *a7 = p + o[7], *a8 = p + o[8];
     float w0 = wt[0], w1 = wt[1], w2 = wt[2], w3 = wt[3], w4 = wt[4], w5 = wt[5], w6 = wt[6],
           w7 = wt[7], w8 = wt[8];
-    for (int64_t t = 0; t < n; t++)
-        y[t] = b + w0 * a0[t] + w1 * a1[t] + w2 * a2[t] + w3 * b0[t] + w4 * b1[t] + w5 * b2[t] +
-               w6 * c0[t] + w7 * c1[t] + w8 * c2[t];
+    for (int64_t i = 0; i < n; i++)
+        e[i] = b + w0 * a0[i] + w1 * a1[i] + w2 * a2[i] + w3 * a3[i] + w4 * a4[i] + w5 * a5[i] +
+               w6 * a6[i] + w7 * a7[i] + w8 * a8[i];
 }
 
-/* y[ox] (+)= the 5 taps of one kernel row over row r: five loads per vector. */
-static inline void row_add5(float *restrict y, const float *restrict r, const int64_t *o,
-                            const float *wt, float b, gboolean first, int64_t n)
+/* e[i] (first: b +, else e[i] +) the five taps of one kernel row at i. */
+DW_INLINE void taps5(float *restrict e, const float *restrict p, const int64_t *o, float b,
+                     const float *wt, gboolean first, int64_t n)
 {
-    const float *a0 = r + o[0], *a1 = r + o[1], *a2 = r + o[2], *a3 = r + o[3], *a4 = r + o[4];
+    const float *a0 = p + o[0], *a1 = p + o[1], *a2 = p + o[2], *a3 = p + o[3], *a4 = p + o[4];
     float w0 = wt[0], w1 = wt[1], w2 = wt[2], w3 = wt[3], w4 = wt[4];
     if (first) {
-        for (int64_t t = 0; t < n; t++)
-            y[t] = b + w0 * a0[t] + w1 * a1[t] + w2 * a2[t] + w3 * a3[t] + w4 * a4[t];
+        for (int64_t i = 0; i < n; i++)
+            e[i] = b + w0 * a0[i] + w1 * a1[i] + w2 * a2[i] + w3 * a3[i] + w4 * a4[i];
     } else {
-        for (int64_t t = 0; t < n; t++)
-            y[t] = y[t] + w0 * a0[t] + w1 * a1[t] + w2 * a2[t] + w3 * a3[t] + w4 * a4[t];
+        for (int64_t i = 0; i < n; i++)
+            e[i] = e[i] + w0 * a0[i] + w1 * a1[i] + w2 * a2[i] + w3 * a3[i] + w4 * a4[i];
     }
 }
 
-/* y[ox] += v · r[ox]. */
-static inline void axpy(float *restrict y, const float *restrict r, float v, int64_t n)
+/* e[i] += v · p[i]. */
+DW_INLINE void axpy(float *restrict e, const float *restrict p, float v, int64_t n)
 {
-    for (int64_t t = 0; t < n; t++)
-        y[t] += v * r[t];
+    for (int64_t i = 0; i < n; i++)
+        e[i] += v * p[i];
 }
 
-/* One output plane from the padded input plane @xp. */
-static inline void dw_forward_plane(const DwJob *j, const float *xp, const float *wk, float b,
-                                    float *y)
+/* One output plane from the phase-split input plane @xp, through the extended chunk @e. */
+DW_INLINE void dw_forward_plane(const DwJob *j, const float *xp, const float *wk, float b, float *e,
+                                float *y)
 {
     const Geom *g = j->g;
-    for (int64_t oy = 0; oy < g->oh; oy++) {
-        float *yr = y + oy * g->ow;
-        const float *base = xp + oy * g->sh * j->rs;
-        int64_t step = g->dh * j->rs;
+    int64_t rows = dw_chunk_rows(j), taps = g->kh * g->kw;
+    for (int64_t oy0 = 0; oy0 < g->oh; oy0 += rows) {
+        int64_t nr = MIN(rows, g->oh - oy0), n = nr * j->wq;
+        const float *p = xp + oy0 * j->wq;
         if (g->kh == 3 && g->kw == 3) {
-            row3x3(yr, base, base + step, base + 2 * step, j->off, wk, b, g->ow);
+            taps3x3(e, p, j->off, b, wk, n);
         } else if (g->kw == 5) {
             for (int64_t ky = 0; ky < g->kh; ky++)
-                row_add5(yr, base + ky * step, j->off, wk + ky * 5, b, ky == 0, g->ow);
+                taps5(e, p, j->off + ky * 5, b, wk + ky * 5, ky == 0, n);
         } else {
-            for (int64_t t = 0; t < g->ow; t++)
-                yr[t] = b;
-            for (int64_t ky = 0; ky < g->kh; ky++)
-                for (int64_t kx = 0; kx < g->kw; kx++)
-                    axpy(yr, base + ky * step + j->off[kx], wk[ky * g->kw + kx], g->ow);
+            for (int64_t i = 0; i < n; i++)
+                e[i] = b;
+            for (int64_t t = 0; t < taps; t++)
+                axpy(e, p + j->off[t], wk[t], n);
         }
+        for (int64_t r = 0; r < nr; r++)
+            copy_floats(y + (oy0 + r) * g->ow, e + r * j->wq, g->ow);
     }
 }
 
@@ -229,6 +276,7 @@ PVX_KERNEL_CLONES static void dw_forward_planes(int64_t i0, int64_t i1, void *da
     const DwJob *j = data;
     const Geom *g = j->g;
     float *xp = pvx_ops_scratch(2, (size_t)dw_plane(j));
+    float *e = pvx_ops_scratch(3, (size_t)(dw_chunk_rows(j) * j->wq));
     int64_t taps = g->kh * g->kw, out_plane = g->oh * g->ow;
     for (int64_t i = i0; i < i1; i++) {
         int64_t n = i / g->cin, ci = i % g->cin;
@@ -236,70 +284,89 @@ PVX_KERNEL_CLONES static void dw_forward_planes(int64_t i0, int64_t i1, void *da
         for (int64_t m = 0; m < g->cout_g; m++) {
             int64_t co = ci * g->cout_g + m;
             float b = j->bias != NULL ? j->bias[co] : 0.0f;
-            dw_forward_plane(j, xp, j->w + co * taps, b, j->y + (n * g->cout + co) * out_plane);
+            dw_forward_plane(j, xp, j->w + co * taps, b, e, j->y + (n * g->cout + co) * out_plane);
         }
     }
 }
 
-/* Range over N·Cin input planes: dx's plane from its cout_g output gradients. */
+/* dy's plane laid out wq wide with zeros in the junk columns (and a zero spare row). */
+DW_INLINE void extend_plane(const DwJob *j, const float *dy, float *e)
+{
+    const Geom *g = j->g;
+    for (int64_t oy = 0; oy < g->oh; oy++) {
+        copy_floats(e + oy * j->wq, dy + oy * g->ow, g->ow);
+        zero_floats(e + oy * j->wq + g->ow, j->wq - g->ow);
+    }
+}
+
+/* Range over N·Cin input planes: dx's plane from its cout_g output gradients, every tap's
+ * weight times the extended dy added into the phase-split plane at the tap's offset. */
 PVX_KERNEL_CLONES static void dw_input_grad_planes(int64_t i0, int64_t i1, void *data)
 {
     const DwJob *j = data;
     const Geom *g = j->g;
     float *acc = pvx_ops_scratch(2, (size_t)dw_plane(j));
-    int64_t taps = g->kh * g->kw, out_plane = g->oh * g->ow;
+    float *e = pvx_ops_scratch(3, (size_t)(g->oh * j->wq));
+    int64_t taps = g->kh * g->kw, out_plane = g->oh * g->ow, len = g->oh * j->wq;
     for (int64_t i = i0; i < i1; i++) {
         int64_t n = i / g->cin, ci = i % g->cin;
-        memset(acc, 0, (size_t)dw_plane(j) * sizeof(float));
+        zero_floats(acc, dw_plane(j));
         for (int64_t m = 0; m < g->cout_g; m++) {
             int64_t co = ci * g->cout_g + m;
+            extend_plane(j, j->dy + (n * g->cout + co) * out_plane, e);
             const float *wk = j->w + co * taps;
-            const float *dy = j->dy + (n * g->cout + co) * out_plane;
-            for (int64_t oy = 0; oy < g->oh; oy++) {
-                const float *d = dy + oy * g->ow;
-                for (int64_t ky = 0; ky < g->kh; ky++) {
-                    float *row = acc + (oy * g->sh + ky * g->dh) * j->rs;
-                    for (int64_t kx = 0; kx < g->kw; kx++)
-                        axpy(row + j->off[kx], d, wk[ky * g->kw + kx], g->ow);
-                }
-            }
+            for (int64_t t = 0; t < taps; t++)
+                axpy(acc + j->off[t], e, wk[t], len);
         }
         float *dx = j->dx + i * g->h * g->w;
         for (int64_t iy = 0; iy < g->h; iy++) {
-            const float *row = acc + (iy + g->ph) * j->rs;
+            int64_t r = iy + g->ph, py = r % g->sh;
             float *out = dx + iy * g->w;
-            if (g->sw == 1) {
-                memcpy(out, row + g->pw, (size_t)g->w * sizeof(float));
-                continue;
-            }
-            for (int64_t ix = 0; ix < g->w; ix++) {
-                int64_t c = ix + g->pw;
-                out[ix] = row[c % g->sw * j->wq + c / g->sw];
+            for (int64_t px = 0; px < g->sw; px++) {
+                const float *row = acc + (py * g->sw + px) * j->sub + r / g->sh * j->wq;
+                /* dx column ix = v·sw + px - pw for the phase's columns v in [lo, hi) */
+                int64_t o = px - g->pw;
+                int64_t lo = o >= 0 ? 0 : (-o + g->sw - 1) / g->sw;
+                int64_t hi = g->w - o <= 0 ? 0 : (g->w - o + g->sw - 1) / g->sw;
+                hi = MIN(hi, j->wq);
+                if (g->sw == 1) {
+                    copy_floats(out + lo + o, row + lo, hi - lo);
+                } else {
+                    for (int64_t v = lo; v < hi; v++)
+                        out[v * g->sw + o] = row[v];
+                }
             }
         }
     }
 }
 
-/* Σ a·b over @n floats into 16 running lane sums. */
-static inline void dot16(float *restrict acc, const float *restrict a, const float *restrict b,
-                         int64_t n)
+/* Σ a·b over @n floats in 16 running lane sums, then their sum. */
+DW_INLINE float dot(const float *restrict a, const float *restrict b, int64_t n)
 {
+    float acc[16] = {0};
     int64_t t = 0;
     for (; t + 16 <= n; t += 16)
         for (int l = 0; l < 16; l++)
             acc[l] += a[t + l] * b[t + l];
     for (int l = 0; t < n; t++, l++)
         acc[l] += a[t] * b[t];
+    float s = 0.0f;
+    for (int l = 0; l < 16; l++)
+        s += acc[l];
+    return s;
 }
 
-/* Range over Cout: dw[co] += Σ_n dy[n, co] ⋆ x[n, co / cout_g], db[co] += Σ dy[n, co]. */
+/* Range over Cout: dw[co] += Σ_n dy[n, co] ⋆ x[n, co / cout_g] (per tap one dot product of the
+ * extended dy with the phase plane at the tap's offset: the junk columns hold zeros),
+ * db[co] += Σ dy[n, co]. Float within a plane, double over the batch. */
 PVX_KERNEL_CLONES static void dw_weight_grad_channels(int64_t c0, int64_t c1, void *data)
 {
     const DwJob *j = data;
     const Geom *g = j->g;
     float *xp = pvx_ops_scratch(2, (size_t)dw_plane(j));
-    int64_t taps = g->kh * g->kw, out_plane = g->oh * g->ow;
-    double *sum = g_newa(double, taps);
+    float *e = pvx_ops_scratch(3, (size_t)(g->oh * j->wq));
+    int64_t taps = g->kh * g->kw, out_plane = g->oh * g->ow, len = g->oh * j->wq;
+    double sum[DW_MAX_K * DW_MAX_K];
     for (int64_t co = c0; co < c1; co++) {
         int64_t ci = co / g->cout_g;
         memset(sum, 0, (size_t)taps * sizeof(double));
@@ -311,18 +378,9 @@ PVX_KERNEL_CLONES static void dw_weight_grad_channels(int64_t c0, int64_t c1, vo
             if (j->dw == NULL)
                 continue;
             pad_plane(j, j->x + (n * g->cin + ci) * g->h * g->w, xp);
-            for (int64_t ky = 0; ky < g->kh; ky++) {
-                for (int64_t kx = 0; kx < g->kw; kx++) {
-                    float acc[16] = {0};
-                    for (int64_t oy = 0; oy < g->oh; oy++)
-                        dot16(acc, dy + oy * g->ow,
-                              xp + (oy * g->sh + ky * g->dh) * j->rs + j->off[kx], g->ow);
-                    float part = 0.0f;
-                    for (int l = 0; l < 16; l++)
-                        part += acc[l];
-                    sum[ky * g->kw + kx] += part;
-                }
-            }
+            extend_plane(j, dy, e);
+            for (int64_t t = 0; t < taps; t++)
+                sum[t] += dot(e, xp + j->off[t], len);
         }
         if (j->dw != NULL)
             for (int64_t t = 0; t < taps; t++)
@@ -334,7 +392,7 @@ PVX_KERNEL_CLONES static void dw_weight_grad_channels(int64_t c0, int64_t c1, vo
 
 static gboolean is_depthwise(const Geom *g)
 {
-    return g->cin_g == 1 && g->groups > 1 && g->kw <= DW_MAX_KW;
+    return g->cin_g == 1 && g->groups > 1 && g->kh <= DW_MAX_K && g->kw <= DW_MAX_K;
 }
 
 /* Planes per pool range: about 32 K multiply-adds each, so that small planes (7×7) batch up. */
