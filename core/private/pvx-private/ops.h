@@ -122,10 +122,10 @@ gboolean pvx_conv2d_relu_backward(const PvxTensor *x, const PvxTensor *w, const 
  *   pvx_conv2d_forward); Cin and Cout multiples of g. Stride, padding and dilation from @p (NULL
  *   = stride 1, no padding).
  * - g = 1 is pvx_conv2d_forward / pvx_conv2d_backward themselves (all their algorithms).
- * - Depthwise (g = Cin, Cout = k·Cin, KW ≤ 64): direct kernels on pvx's pool over the N·Cin
+ * - Depthwise (g = Cin, Cout = k·Cin, KH, KW ≤ 16): direct kernels on pvx's pool over the N·Cin
  *   input planes (the weight gradient over the Cout channels), any stride and dilation; each
- *   plane is padded once and split by column phase so that stride 2 is unit-stride too; 3×3 and
- *   5×5 have unrolled rows (core/ops/conv_grouped.c).
+ *   plane is padded once and split into stride phases so that every tap is one unit-stride run;
+ *   3×3 and 5×5 have unrolled taps (core/ops/conv_grouped.c).
  * - Any other g: each group's channels are copied out, run through pvx_conv2d_forward /
  *   _backward (im2col + sgemm, or Winograd) and copied back.
  * PVX_ERROR_SHAPE names x's and w's shapes when they do not fit @groups;
