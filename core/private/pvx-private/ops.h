@@ -368,4 +368,22 @@ gboolean pvx_conv2d_sparse_pays(const int64_t x_shape[4], const int64_t w_shape[
                                 const PvxConv2dParams *p, int64_t nnz);
 gboolean pvx_linear_sparse_pays(const int64_t x_shape[2], const int64_t w_shape[2], int64_t nnz);
 
+/* Grouped conv2d (see pvx_conv2d_grouped_forward) on weights [Cout, Cin/g, KH, KW] compressed by
+ * pvx_sparse_weights_new. groups = 1 is pvx_conv2d_forward_sparse. Otherwise the non-zeros are
+ * moved to the columns of their group's input channels (a block-diagonal [Cout, Cin, KH, KW]
+ * weight, built on each call at O(nnz) cost) and run by the same direct sparse convolution, so
+ * every grouped conv, 1×1 included, costs its non-zeros. Same shape rules and errors as the
+ * dense op. Returns: (transfer full). */
+PvxTensor *pvx_conv2d_grouped_forward_sparse(const PvxTensor *x, const PvxSparseWeights *w,
+                                             const PvxTensor *b, const PvxConv2dParams *p,
+                                             int groups, PvxTensor *out, GError **error);
+/* pvx_conv2d_sparse_pays for a grouped conv (@w_shape [Cout, Cin/g, KH, KW]); for groups = 1 it
+ * is that function. The dense side is costed as g convolutions of one group each. Depthwise
+ * (Cin/g = 1) never pays: the sparse kernel's fixed cost per output position (bias fill,
+ * partial sums, the copy into y: SPARSE_S_PER_OUT_LANE, 10 multiply-adds' worth) already
+ * exceeds the depthwise direct kernel's 9 or 25 multiply-adds per output, so this returns
+ * FALSE there (and for shapes that do not fit). */
+gboolean pvx_conv2d_grouped_sparse_pays(const int64_t x_shape[4], const int64_t w_shape[4],
+                                        const PvxConv2dParams *p, int groups, int64_t nnz);
+
 G_END_DECLS
