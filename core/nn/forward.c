@@ -339,7 +339,8 @@ static Flow forward_layer(Forward *f, guint i, GError **error)
         /* The same result within float rounding as the dense op. */
         y = layer_out(f, l, nd, os);
         r = l->type == PVX_LAYER_CONV2D
-                ? pvx_conv2d_forward_sparse(x, st->sparse, l->bias, &l->conv, y.t, error)
+                ? pvx_conv2d_grouped_forward_sparse(x, st->sparse, l->bias, &l->conv, l->groups,
+                                                    y.t, error)
                 : pvx_linear_forward_sparse(x, st->sparse, l->bias, y.t, error);
         goto done;
     case PVX_FUSION_CONV_RELU:

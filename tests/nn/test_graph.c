@@ -350,6 +350,39 @@ static void graph_input_gradient_matches_finite_differences(void)
     g_assert_cmpint(misses * 20, <=, tried);
 }
 
+/* Sparse kernels take every pruned conv of the graph (grouped and 1x1 included; depthwise ones
+ * stay dense by the cost rule under AUTO but run sparse under ON) with the dense results. */
+static void graph_sparse_kernels_match_dense(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxModel) m = kitchen_sink(0.3);
+    pvx_model_init(m, 21);
+    for (int i = 0; i < pvx_model_n_layers(m); i++) {
+        PvxLayer *l = pvx_model_layer(m, i);
+        if (l->type != PVX_LAYER_CONV2D && l->type != PVX_LAYER_LINEAR)
+            continue;
+        g_autoptr(PvxTensor) mask = pvx_tensor_new_like(l->weight);
+        for (int64_t k = 0; k < pvx_tensor_numel(mask); k++)
+            mask->data[k] = (k * 7919) % 10 < 3; /* 30 % kept */
+        g_assert_true(pvx_model_set_mask(m, l->name, mask, &error));
+    }
+    g_autoptr(PvxTensor) x =
+        pvx_tensor_new_shape(4, (int64_t)2, (int64_t)3, (int64_t)12, (int64_t)12);
+    PvxRng r;
+    pvx_rng_init(&r, 2);
+    for (int64_t i = 0; i < pvx_tensor_numel(x); i++)
+        x->data[i] = (float)pvx_rng_gaussian(&r);
+    pvx_model_set_sparse_mode(m, PVX_SPARSE_OFF);
+    g_autoptr(PvxTensor) dense = pvx_model_forward(m, x, PVX_FORWARD_INFERENCE, &error);
+    pvx_model_set_sparse_mode(m, PVX_SPARSE_ON);
+    g_autoptr(PvxTensor) sparse = pvx_model_forward(m, x, PVX_FORWARD_INFERENCE, &error);
+    g_assert_no_error(error);
+    static const char *const convs[] = {"b1.conv2", "b1.conv3", "se.fc1", "br.a", "fc", NULL};
+    for (const char *const *c = convs; *c; c++)
+        g_assert_true(pvx_model_layer_ran_sparse(m, *c));
+    nn_test_expect_close("sparse logits", sparse, dense);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -364,5 +397,6 @@ int main(int argc, char **argv)
     g_test_add_func("/graph/stochastic_depth_drops_rows", graph_stochastic_depth_drops_rows);
     g_test_add_func("/graph/input_gradient_matches_finite_differences",
                     graph_input_gradient_matches_finite_differences);
+    g_test_add_func("/graph/sparse_kernels_match_dense", graph_sparse_kernels_match_dense);
     return g_test_run();
 }
