@@ -210,3 +210,21 @@ gboolean pvx_model_propagate_shapes(PvxModel *m, const int64_t input_shape[4], i
     }
     return TRUE;
 }
+
+gboolean pvx_model_layer_shape(const PvxModel *cm, const int64_t input_shape[4], const char *name,
+                               int *ndim, int64_t shape[PVX_TENSOR_MAX_DIMS], GError **error)
+{
+    PvxModel *m = (PvxModel *)cm;
+    const PvxLayer *l = pvx_model_find_layer(m, name, error);
+    if (!l || !pvx_model_resolve(m, error))
+        return FALSE;
+    guint n = m->layers->len;
+    g_autofree int *nds = g_new(int, n);
+    g_autofree PvxShape *shapes = g_new(PvxShape, n);
+    if (!pvx_model_propagate_shapes(m, input_shape, nds, shapes, error))
+        return FALSE;
+    int i = pvx_model_layer_index(m, l->name);
+    *ndim = nds[i];
+    memcpy(shape, shapes[i], sizeof(int64_t) * nds[i]);
+    return TRUE;
+}

@@ -22,6 +22,12 @@ void pvx_model_clear_masks(PvxModel *model);
  * buffers, to give the memory back. */
 void pvx_model_release_buffers(PvxModel *model);
 
+/* The output shape of layer @name (alias resolved) for an input of @input_shape [N, C, H, W],
+ * from the layers' hyper-parameters (no forward). FALSE + the shape or graph error. */
+gboolean pvx_model_layer_shape(const PvxModel *model, const int64_t input_shape[4],
+                               const char *name, int *ndim, int64_t shape[PVX_TENSOR_MAX_DIMS],
+                               GError **error);
+
 /* Runs the layers after @layer on @act standing for @layer's output (evaluation behaviour, keeps
  * nothing): what pvx_explain_forward_from needs. @layer must cut the graph: every layer after it
  * in running order reads only it or layers after it (else PVX_ERROR_INVALID_ARGUMENT naming the
