@@ -179,7 +179,10 @@ def roundtrip_case(f, arch):
     pth = os.path.join(out, arch + "-back.pth")
     convert.h5_to_pth(src, pth, "/weights")
     model = make(arch)
-    model.load_state_dict(torch.load(pth), strict=True)
+    sd = torch.load(pth)
+    if list(sd.keys()) != list(model.state_dict().keys()):
+        sys.exit("%s: --to-pth key order differs from torchvision's" % arch)
+    model.load_state_dict(sd, strict=True)
     os.unlink(pth)
     m = model.double().eval()
     x = torch.randn(2, *input_shape(arch))
