@@ -9,6 +9,7 @@
  * Criterion as in tests/nn: max |pvx - torch| / max(|torch|, 1e-2 · max|torch|) <= 1e-4, the
  * reference in float64 on the same float32 weights. */
 #include <glib/gstdio.h>
+#include <sys/wait.h>
 
 #include "models_test_util.h"
 
@@ -236,6 +237,35 @@ static void models_state_names_match_torchvision(void)
     }
 }
 
+/* The command docs/models.md shows, on the resnet18 weights the script converted from a
+ * torchvision .pth: pvx predict --model resnet --param arch=resnet18 --weights resnet18.h5
+ * --classes 1000 cat.png (plus --plugin-dir for the build tree). */
+static void models_doc_predict_command_runs(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxImage) img = pvx_image_new(300, 240, 3);
+    for (int i = 0; i < 300 * 240 * 3; i++)
+        img->data[i] = (uint8_t)((i * 37) % 251);
+    g_autofree char *png = g_build_filename(ref_dir, "cat.png", NULL);
+    g_assert_true(pvx_image_save_png(img, png, &error));
+    g_assert_no_error(error);
+    g_autofree char *weights = g_build_filename(ref_dir, "resnet18.h5", NULL);
+    const char *argv[] = {PVX_EXE,     "predict", "--plugin-dir", PVX_TEST_BUILD_ROOT "/plugins",
+                          "--model",   "resnet",  "--param",      "arch=resnet18",
+                          "--weights", weights,   "--classes",    "1000",
+                          png,         NULL};
+    g_autofree char *out = NULL, *err = NULL;
+    int ws = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                               &ws, &error));
+    g_assert_no_error(error);
+    g_test_message("stdout:\n%s\nstderr:\n%s", out, err);
+    g_assert_true(WIFEXITED(ws));
+    g_assert_cmpint(WEXITSTATUS(ws), ==, 0);
+    g_assert_nonnull(strstr(out, png));
+    g_assert_nonnull(strstr(out, "  5. "));
+}
+
 /* What the script reads: pvx's own seeded weights of each case, OUTDIR/pvx/<arch>.h5:/weights. */
 static void write_pvx_weights(void)
 {
@@ -291,6 +321,7 @@ int main(int argc, char **argv)
             g_strdup_printf("/models/%s/pvx_weights_load_in_torchvision", cases[i].arch);
         g_test_add_data_func(r, &cases[i], check_roundtrip);
     }
+    g_test_add_func("/models/doc_predict_command_runs", models_doc_predict_command_runs);
     const char *train[] = {"resnet18", "mobilenet_v2", "resnet20", NULL};
     for (const char *const *t = train; *t; t++) {
         g_autofree char *p = g_strdup_printf("/models/%s/train_step_matches_torch", *t);
