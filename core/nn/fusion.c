@@ -42,8 +42,8 @@ void pvx_fusion_plan_forward(const PvxFusionLayer *layers, int n, PvxFusionStep 
                 plan[i].kernel = PVX_FUSION_SPARSE;
             /* The conv2d's own output is then the ReLU's, which a tapped conv2d must not see;
              * the sparse kernels have no fused form. */
-            else if (l->type == PVX_LAYER_CONV2D && !l->tapped && is_free_relu(layers, n, i + 1) &&
-                     chained(layers, n, i)) {
+            else if (l->type == PVX_LAYER_CONV2D && !l->grouped && !l->tapped &&
+                     is_free_relu(layers, n, i + 1) && chained(layers, n, i)) {
                 plan[i] = (PvxFusionStep){PVX_FUSION_CONV_RELU, i + 1, FALSE, FALSE};
                 plan[i + 1] = (PvxFusionStep){PVX_FUSION_IDENTITY, i, FALSE, FALSE};
                 i++;
@@ -92,7 +92,7 @@ int pvx_fusion_plan_backward(const PvxFusionLayer *layers, int n, gboolean param
         gboolean fold = s->want_dx && is_free_relu(layers, n, i - 1) && chained(layers, n, i - 1);
         switch (l->type) {
         case PVX_LAYER_CONV2D:
-            if (fold)
+            if (fold && !l->grouped)
                 s->kernel = PVX_FUSION_CONV_RELU;
             break;
         case PVX_LAYER_MAXPOOL2D:

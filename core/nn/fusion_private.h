@@ -36,6 +36,7 @@ typedef struct {
      * drew one (TRAIN, p > 0, a mask kept). */
     gboolean drops;
     gboolean has_params; /* a weight or a bias (conv2d, linear, batchnorm2d) */
+    gboolean grouped;    /* a conv2d with groups > 1: the fused kernels are dense-only */
     /* Backward: the last forward kept this layer's input (keeping modes keep every layer's). */
     gboolean input_kept;
     /* The graph. n_inputs 0: one input, the layer before (the model's input for layer 0);
