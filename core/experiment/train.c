@@ -44,6 +44,24 @@ PvxModel *pvx_stage_build_model(PvxRun *run, const PvxRegistry *reg, const PvxDa
     return pvx_build_model_from_config(pvx_run_config(run), ds, error);
 }
 
+/* What the report says of the architecture: the model plugin, its size, depth and cost, and the
+ * layer CAM methods explain by default. */
+static gboolean record_architecture(PvxRun *run, const PvxDataset *ds, const PvxModel *model,
+                                    const char *group, GError **error)
+{
+    PvxStore *store = pvx_run_store(run);
+    const PvxPlugin *plugin = pvx_config_plugin(pvx_run_config(run), "model", 0, NULL);
+    int64_t chw[3];
+    pvx_dataset_item_shape(ds, chw);
+    const char *target = pvx_model_target_layer(model);
+    return pvx_store_set_attr_string(store, group, "model_plugin", plugin ? plugin->desc->name : "",
+                                     error) &&
+           pvx_store_set_attr_int(store, group, "num_params", pvx_model_num_params(model), error) &&
+           pvx_store_set_attr_int(store, group, "num_layers", pvx_model_n_layers(model), error) &&
+           pvx_store_set_attr_double(store, group, "flops", pvx_model_flops(model, chw), error) &&
+           pvx_store_set_attr_string(store, group, "target_layer", target ? target : "", error);
+}
+
 /* The section a key of @path comes from: @path when it sets the key, else `train`. */
 static const PvxParams *pick(const PvxConfig *cfg, const char *path, const char *key)
 {
@@ -123,7 +141,8 @@ gboolean pvx_stage_train(PvxRun *run, const PvxDataset *ds, PvxModel *model, GEr
         !pvx_store_set_attr_int(store, train, "final_epoch", final, error) ||
         !pvx_store_set_attr_double(store, train, "train_seconds", seconds, error) ||
         !pvx_store_set_attr_string(store, group, "arch", pvx_model_arch(model), error) ||
-        !pvx_store_set_attr_int(store, group, "compression_rate", 1, error))
+        !pvx_store_set_attr_int(store, group, "compression_rate", 1, error) ||
+        !record_architecture(run, ds, model, group, error))
         return FALSE;
     if (!pvx_run_stage_end(run, error))
         return FALSE;

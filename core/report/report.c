@@ -278,6 +278,35 @@ static void section_config(GString *h, ReportData *d)
     }
 }
 
+/* The architecture the run trained (attributes the train stage wrote on the CR 1 model). */
+static void section_model(GString *h, ReportData *d)
+{
+    g_autofree char *group = pvx_layout_model(1);
+    g_autofree char *plugin = attr_string(d->store, group, "model_plugin");
+    g_autofree char *arch = attr_string(d->store, group, "arch");
+    if (!arch)
+        return;
+    g_autofree char *ep = pvx_escape_html_new(plugin && *plugin ? plugin : "?");
+    g_autofree char *ea = pvx_escape_html_new(arch);
+    g_string_append_printf(h, "<h2>Model</h2>\n<p>architecture <b>%s</b> (model plugin %s)", ea,
+                           ep);
+    double params = attr_or_nan(d->store, group, "num_params");
+    double layers = attr_or_nan(d->store, group, "num_layers");
+    double flops = attr_or_nan(d->store, group, "flops");
+    if (!isnan(params))
+        g_string_append_printf(h, " · %.0f parameters", params);
+    if (!isnan(layers))
+        g_string_append_printf(h, " · %.0f layers", layers);
+    if (!isnan(flops))
+        g_string_append_printf(h, " · %.1f MFLOPs per image", flops / 1e6);
+    g_autofree char *target = attr_string(d->store, group, "target_layer");
+    if (target && *target) {
+        g_autofree char *et = pvx_escape_html_new(target);
+        g_string_append_printf(h, " · CAM layer <code>%s</code>", et);
+    }
+    g_string_append(h, "</p>\n");
+}
+
 static void section_dataset(GString *h, ReportData *d)
 {
     g_autofree char *name = attr_string(d->store, pvx_layout_dataset(), "plugin");
@@ -569,6 +598,7 @@ gboolean pvx_report_write(const char *run_dir, char **html_out, GError **error)
     section_gallery(h, &d);
     section_study(h, &d);
     section_dataset(h, &d);
+    section_model(h, &d);
     section_config(h, &d);
     g_string_append(h, "<p class=\"sub\">written by pvx report</p>\n</body></html>\n");
     html = g_build_filename(run_dir, "report.html", NULL);
