@@ -13,7 +13,7 @@
 #include <pvx/pvx.h>
 
 static const PvxParamSpec exported_params[] = {
-    {"path", PVX_PARAM_PATH, NULL, 0, 0, 0, NULL,
+    {"path", PVX_PARAM_PATH, NULL, PVX_PARAM_REQUIRED, 0, 0, NULL,
      "HDF5 file written by `pvx prune export` (/architecture and /weights)"},
     PVX_PARAM_SPEC_END,
 };
