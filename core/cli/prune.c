@@ -86,8 +86,10 @@ static int prune_export(const char *dir, int cr, const char *out, const PvxCliCo
            out, after, before, (double)before / (double)MAX(after, 1), list->str, out);
     if (strcmp(plugin->desc->name, "vgg") == 0)
         printf("or, with the vgg plugin:\n  model:\n    plugin: vgg\n    params:\n"
-               "      arch: vgg-mini\n      channels: %s\n    weights: %s\n",
-               vgg->str, out);
+               "      arch: vgg-mini\n      channels: %s\n%s    weights: %s\n",
+               vgg->str,
+               g_str_has_suffix(pvx_model_arch(model), "+bn") ? "      batch_norm: true\n" : "",
+               out);
     return PVX_EXIT_OK;
 }
 
