@@ -131,47 +131,76 @@ def write_weights(f, model):
             f["weights/" + k] = v.detach().float().numpy()
 
 
-def eval_case(f, arch, model):
-    m = model.double().eval()
-    x = torch.randn(2, *input_shape(arch))
-    classes = torch.tensor([3, 7])
+def run_eval(model, arch, x, classes, dtype):
+    m = model.to(dtype).eval()
     store = {}
     handle = tap(m, TAP[arch], store)
-    xd = x.double().requires_grad_(True)
+    xd = x.to(dtype).requires_grad_(True)
     logits = m(xd)
     onehot = torch.zeros_like(logits)
-    onehot[torch.arange(2), classes] = 1.0
+    onehot[torch.arange(len(classes)), classes] = 1.0
     logits.backward(onehot)
     handle.remove()
-    f["eval/input"] = x.numpy()
-    f["eval/classes"] = classes.numpy().astype(np.int64)
-    f["eval/logits"] = logits.detach().float().numpy()
-    f["eval/dx"] = xd.grad.float().numpy()
-    f["eval/tap/act"] = store["act"].float().numpy()
-    f["eval/tap/grad"] = store["grad"].float().numpy()
+    return {"eval/logits": logits.detach(), "eval/dx": xd.grad,
+            "eval/tap/act": store["act"], "eval/tap/grad": store["grad"]}
 
 
-def train_case(f, arch, model):
-    m = model.double().train()
+def run_train(model, x, targets, dtype):
+    m = model.to(dtype).train()
     no_dropout(m)
-    classes = 10 if arch in CIFAR else 1000
-    x = torch.randn(4, *input_shape(arch))
-    targets = torch.randint(0, classes, (4,))
-    xd = x.double().requires_grad_(True)
+    xd = x.to(dtype).requires_grad_(True)
     m.zero_grad()
     logits = m(xd)
     loss = nn.functional.cross_entropy(logits, targets)
     loss.backward()
-    f["train/input"] = x.numpy()
-    f["train/targets"] = targets.numpy().astype(np.int64)
-    f["train/logits"] = logits.detach().float().numpy()
-    f["train/loss"] = np.array([loss.item()])
-    f["train/dx"] = xd.grad.float().numpy()
+    res = {"train/logits": logits.detach(), "train/dx": xd.grad,
+           "train/loss": loss.detach().reshape(1)}
     for k, p in m.named_parameters():
-        f["train/grad/" + k] = p.grad.float().numpy()
+        res["train/grad/" + k] = p.grad
     for k, v in m.state_dict().items():
         if "running" in k:
-            f["train/after/" + k] = v.float().numpy()
+            res["train/after/" + k] = v
+    return res
+
+
+def rel_err(got, ref):
+    """The C test's criterion: max |got - ref| / max(|ref|, 1e-2 max|ref|)."""
+    got, ref = got.double(), ref.double()
+    floor = 1e-2 * ref.abs().max()
+    if floor == 0:
+        return 0.0 if got.abs().max() == 0 else float("inf")
+    return ((got - ref).abs() / torch.clamp(ref.abs(), min=floor)).max().item()
+
+
+def write_results(f, state, arch, run):
+    """Runs @run(model, dtype) in float64 (the reference) and in float32 on the same float32
+    weights; writes the float64 results and PyTorch's own float32 error on each: under f32err/
+    by the C test's criterion, under f32abs/ the largest absolute difference."""
+    res = {}
+    for dtype in (torch.float64, torch.float32):
+        model = make(arch)
+        model.load_state_dict(state)
+        res[dtype] = run(model, dtype)
+    for k, v in res[torch.float64].items():
+        f[k] = v.numpy() if k == "train/loss" else v.float().numpy()
+        f["f32err/" + k] = np.array([rel_err(res[torch.float32][k], v)])
+        f["f32abs/" + k] = np.array([(res[torch.float32][k].double() - v).abs().max().item()])
+
+
+def eval_case(f, arch, state):
+    x = torch.randn(2, *input_shape(arch))
+    classes = torch.tensor([3, 7])
+    f["eval/input"] = x.numpy()
+    f["eval/classes"] = classes.numpy().astype(np.int64)
+    write_results(f, state, arch, lambda m, dt: run_eval(m, arch, x, classes, dt))
+
+
+def train_case(f, arch, state):
+    x = torch.randn(4, *input_shape(arch))
+    targets = torch.randint(0, 10 if arch in CIFAR else 1000, (4,))
+    f["train/input"] = x.numpy()
+    f["train/targets"] = targets.numpy().astype(np.int64)
+    write_results(f, state, arch, lambda m, dt: run_train(m, x, targets, dt))
 
 
 def roundtrip_case(f, arch):
@@ -212,11 +241,9 @@ for i, arch in enumerate(CASES):
             write_weights(f, model)
     state = {k: v.clone() for k, v in model.state_dict().items()}
     with h5py.File(path, "a") as f:
-        eval_case(f, arch, model)
+        eval_case(f, arch, state)
         if arch in TRAIN:
-            model = make(arch)
-            model.load_state_dict(state)
-            train_case(f, arch, model)
+            train_case(f, arch, state)
         roundtrip_case(f, arch)
 
 # State-dict keys of every architecture, without paying for the initialisation.
