@@ -1,6 +1,8 @@
 /* pvx prune export RUN_DIR --cr K --out FILE — the physically smaller model of a run whose
- * filters were pruned (pvx_prune_export_compact). */
+ * filters were pruned (pvx_prune_compact_model), with its architecture, so that the model plugin
+ * "exported" rebuilds it whatever the original architecture. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "pvx-private/prune.h"
@@ -51,39 +53,43 @@ static int prune_export(const char *dir, int cr, const char *out, const PvxCliCo
         pvx_cli_error(error);
         return PVX_EXIT_FAILED;
     }
-    g_autoptr(PvxStore) dst = pvx_store_create(out, &error);
-    int n = 0;
-    g_autofree int64_t *channels = NULL;
+    g_autoptr(PvxModel) small = pvx_prune_compact_model(model, &error);
+    g_autoptr(PvxStore) dst = small ? pvx_store_create(out, &error) : NULL;
     if (!dst || !pvx_store_begin(dst, &error) ||
-        !(channels = pvx_prune_export_compact(model, dst, "/weights", &n, &error)) ||
-        !pvx_store_commit(dst, &error)) {
+        !pvx_model_save_architecture(small, chw, (int)g_strv_length(classes), dst, "/architecture",
+                                     &error) ||
+        !pvx_model_save_weights(small, dst, "/weights", &error) || !pvx_store_commit(dst, &error)) {
         pvx_cli_error(error);
         return PVX_EXIT_FAILED;
     }
-    /* The vgg plugin's channel list: -1 wherever the model has a max-pool between convs. */
+    /* Conv output channels; for the vgg plugin as its channel list (-1: a max-pool). */
     g_autoptr(GString) list = g_string_new("[");
-    int conv = 0;
-    for (int i = 0; i < pvx_model_n_layers(model); i++) {
-        const PvxLayer *l = pvx_model_layer(model, i);
-        if (l->type == PVX_LAYER_CONV2D)
+    g_autoptr(GString) vgg = g_string_new("[");
+    for (int i = 0; i < pvx_model_n_layers(small); i++) {
+        const PvxLayer *l = pvx_model_layer(small, i);
+        if (l->type == PVX_LAYER_CONV2D) {
             g_string_append_printf(list, "%s%" G_GINT64_FORMAT, list->len > 1 ? ", " : "",
-                                   channels[conv++]);
-        else if (l->type == PVX_LAYER_MAXPOOL2D && conv > 0 && conv <= n)
-            g_string_append(list, ", -1");
+                                   l->out_features);
+            g_string_append_printf(vgg, "%s%" G_GINT64_FORMAT, vgg->len > 1 ? ", " : "",
+                                   l->out_features);
+        } else if (l->type == PVX_LAYER_MAXPOOL2D && vgg->len > 1) {
+            g_string_append(vgg, ", -1");
+        }
     }
     g_string_append_c(list, ']');
-    int64_t before = pvx_model_num_params(model), after = 0;
-    g_auto(GStrv) names = pvx_store_list(dst, "/weights", NULL);
-    for (char **nm = names; nm && *nm; nm++) {
-        g_autofree char *p = g_strdup_printf("/weights/%s", *nm);
-        g_autoptr(PvxTensor) t = pvx_store_read_tensor(dst, p, NULL);
-        after += t ? pvx_tensor_numel(t) : 0;
-    }
+    g_string_append_c(vgg, ']');
+    int64_t before = pvx_model_num_params(model), after = pvx_model_num_params(small);
     printf("wrote %s: %" G_GINT64_FORMAT " parameters (%" G_GINT64_FORMAT " before, %.2fx fewer)\n"
            "conv output channels: %s\n"
-           "model section for it (vgg plugin):\n  model:\n    plugin: vgg\n    params:\n"
-           "      arch: vgg-mini\n      channels: %s\n    weights: %s\n",
-           out, after, before, (double)before / (double)MAX(after, 1), list->str, list->str, out);
+           "model section for it (any architecture):\n  model:\n    plugin: exported\n"
+           "    params: {path: %s}\n",
+           out, after, before, (double)before / (double)MAX(after, 1), list->str, out);
+    if (strcmp(plugin->desc->name, "vgg") == 0)
+        printf("or, with the vgg plugin:\n  model:\n    plugin: vgg\n    params:\n"
+               "      arch: vgg-mini\n      channels: %s\n%s    weights: %s\n",
+               vgg->str,
+               g_str_has_suffix(pvx_model_arch(model), "+bn") ? "      batch_norm: true\n" : "",
+               out);
     return PVX_EXIT_OK;
 }
 
@@ -103,9 +109,11 @@ int pvx_cli_prune(int argc, char **argv)
         g_option_context_new("export RUN_DIR --cr K --out FILE — a physically smaller model");
     g_option_context_set_summary(
         ctx, "After structured (filter-norm) pruning, writes the model of CR K of the run without "
-             "its dead\nchannels: smaller conv weights and biases, batch-norm parameters, the next "
-             "layer's input\nchannels. Prints the channel counts and a model section that builds "
-             "it; the smaller model\ncomputes the same logits as the masked one.\n"
+             "its dead\nchannels (smaller conv weights and biases, batch-norm parameters, the "
+             "next layers' input\nchannels) together with its architecture (/architecture: every "
+             "layer's type,\nhyper-parameters and inputs). Prints the channel counts and a model "
+             "section that builds it\n(plugin: exported); the smaller model computes the same "
+             "logits as the masked one.\n"
              "Exit codes: 0 success, 1 failure, 2 bad input.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_add_main_entries(ctx, prune_entries, NULL);

@@ -138,7 +138,8 @@ static const PvxParamSpec prune_params[] = {
      "unstructured pruners: local, every selected layer keeps the same fraction (the paper); "
      "global, one ranking of the scores across all selected layers"},
     {"kinds", PVX_PARAM_STRING_LIST, "[conv]", 0, 0, 0, NULL,
-     "layer kinds to prune: conv, linear (the paper: conv only)"},
+     "layer kinds to prune: conv2d (every conv that is not depthwise; conv is the same), "
+     "depthwise, linear (the paper: conv only)"},
     {"include", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL,
      "more layers to prune, by name or glob (features.1*)"},
     {"exclude", PVX_PARAM_STRING_LIST, "[]", 0, 0, 0, NULL,

@@ -121,7 +121,7 @@ gboolean pvx_prune_check_config(const PvxConfig *cfg, const PvxModel *model, GEr
             if (layer->type != PVX_LAYER_CONV2D) {
                 g_set_error(error, PVX_ERROR, PVX_ERROR_CONFIG_RANGE,
                             "%s: pruner %s removes whole conv filters, but the selection includes "
-                            "%s, a %s layer (use kinds: [conv])",
+                            "%s, a %s layer (use kinds: [conv2d, depthwise])",
                             pvx_params_where(p, "kinds"), plugin->desc->name, *l,
                             pvx_layer_type_name(layer->type));
                 return FALSE;

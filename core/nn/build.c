@@ -77,6 +77,21 @@ gboolean pvx_model_set_prunable_layers(PvxModel *m, const char *const *names, GE
     return TRUE;
 }
 
+char **pvx_model_aliases(const PvxModel *m)
+{
+    g_return_val_if_fail(m != NULL, NULL);
+    GList *keys =
+        m->aliases ? g_list_sort(g_hash_table_get_keys(m->aliases), (GCompareFunc)strcmp) : NULL;
+    GPtrArray *out = g_ptr_array_new();
+    for (GList *k = keys; k; k = k->next) {
+        g_ptr_array_add(out, g_strdup(k->data));
+        g_ptr_array_add(out, g_strdup(g_hash_table_lookup(m->aliases, k->data)));
+    }
+    g_list_free(keys);
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
+
 void pvx_model_input_shape(const PvxModel *m, int64_t chw[3])
 {
     memcpy(chw, m->input_chw, sizeof m->input_chw);

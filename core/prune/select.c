@@ -5,10 +5,23 @@
 #include "pvx/model.h"
 #include "pvx-private/prune.h"
 
-static gboolean kind_matches(const char *kind, PvxLayerType type)
+static const char *const kind_names[] = {"conv2d", "depthwise", "linear", "conv", NULL};
+
+/* A depthwise convolution: one filter per input channel (groups = Cin > 1, Cout = Cin). A conv
+ * with a single input channel and groups 1 is an ordinary conv2d. */
+static gboolean is_depthwise(const PvxLayer *l)
 {
-    return (strcmp(kind, "conv") == 0 && type == PVX_LAYER_CONV2D) ||
-           (strcmp(kind, "linear") == 0 && type == PVX_LAYER_LINEAR);
+    return l->type == PVX_LAYER_CONV2D && l->groups > 1 && l->groups == l->in_features &&
+           l->out_features == l->in_features;
+}
+
+static gboolean kind_matches(const char *kind, const PvxLayer *l)
+{
+    if (strcmp(kind, "conv2d") == 0 || strcmp(kind, "conv") == 0)
+        return l->type == PVX_LAYER_CONV2D && !is_depthwise(l);
+    if (strcmp(kind, "depthwise") == 0)
+        return is_depthwise(l);
+    return strcmp(kind, "linear") == 0 && l->type == PVX_LAYER_LINEAR;
 }
 
 /* Every pattern of @patterns must match at least one prunable layer; a typo in an exclude list
@@ -44,9 +57,10 @@ char **pvx_prune_select_layers(const PvxModel *model, const PvxLayerSelection *s
     g_return_val_if_fail(model != NULL && sel != NULL, NULL);
     const char *const *prunable = pvx_model_prunable_layers(model);
     for (const char *const *k = sel->kinds; k && *k; k++)
-        if (strcmp(*k, "conv") != 0 && strcmp(*k, "linear") != 0) {
+        if (!g_strv_contains(kind_names, *k)) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
-                        "layer kind '%s' is not one of conv, linear", *k);
+                        "layer kind '%s' is not one of conv2d, depthwise, linear (conv: conv2d)",
+                        *k);
             return NULL;
         }
     if (!check_patterns(sel->include, prunable, "include", error) ||
@@ -57,7 +71,7 @@ char **pvx_prune_select_layers(const PvxModel *model, const PvxLayerSelection *s
         const PvxLayer *l = pvx_model_find_layer(model, *n, NULL);
         gboolean by_kind = FALSE;
         for (const char *const *k = sel->kinds; k && *k && !by_kind; k++)
-            by_kind = kind_matches(*k, l->type);
+            by_kind = kind_matches(*k, l);
         if ((by_kind || matches_any(sel->include, *n)) && !matches_any(sel->exclude, *n))
             g_ptr_array_add(out, g_strdup(*n));
     }

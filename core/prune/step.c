@@ -8,6 +8,8 @@
 #include "pvx-private/prune.h"
 #include "pvx-private/registry.h"
 
+#include "depgraph_private.h"
+
 struct _PvxPruner {
     const PvxPlugin *plugin;
     const PvxPrunerClass *klass;
@@ -142,217 +144,304 @@ static int64_t round_even(double x)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Structured: whole filters.
+ * Structured: whole coupled channels (depgraph_private.h).
  */
 
 typedef struct {
     PvxLayer *layer;
-    int64_t cout, cin, kk; /* weight [cout, cin, kk] (kk = KH·KW, or 1 for linear) */
-    int64_t *cnt;          /* [cout · cin] kept entries of the old mask per (filter, channel) */
-    gboolean *alive;       /* [cout] filter alive before the step */
+    int64_t cout, cpg, kk; /* weight [cout, cpg, kk]: cpg input channels per group */
+    int64_t out_per_group;
+    gboolean depthwise;
+    int64_t *cnt;      /* [cout · cpg] kept entries of the old mask per (filter, column) */
+    const int *out_ch; /* coupled channel of each output channel */
+    const int *in_ch;  /* coupled channel of each input channel of the layer's input */
+} SelLayer;
+
+/* The input channel that column @c of filter @o reads. */
+static int64_t input_channel(const SelLayer *s, int64_t o, int64_t c)
+{
+    if (s->depthwise)
+        return o;
+    return (o / s->out_per_group) * s->cpg + c;
+}
+
+/* Channels pruned together (one coupled channel per entry), with the same producers. */
+typedef struct {
+    GArray *members; /* int: coupled channels */
+    int *order;      /* alive members, lowest score first */
     int64_t n_alive;
-    int64_t *order;       /* alive filters, lowest score first (ties: lower index) */
-    gboolean *pruned_out; /* [cout] for the candidate */
-    int next;             /* index in @conv of the layer that consumes this one, or -1 */
-    PvxLayer *next_layer; /* the consumer (conv2d or linear), selected or not */
-    int64_t next_block;   /* features per channel when next_layer is linear */
-    gboolean selected;
-} FilterLayer;
+} ChannelGroup;
 
 static const float *order_scores;
 static int compare_by_score(const void *a, const void *b)
 {
-    int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
+    int i = *(const int *)a, j = *(const int *)b;
     float si = order_scores[i], sj = order_scores[j];
     if (si != sj)
         return si < sj ? -1 : 1;
     return (i > j) - (i < j);
 }
 
-static void fill_counts(FilterLayer *f)
-{
-    PvxLayer *l = f->layer;
-    f->cnt = g_new0(int64_t, f->cout * f->cin);
-    const float *m = l->mask ? l->mask->data : NULL;
-    for (int64_t o = 0; o < f->cout; o++)
-        for (int64_t c = 0; c < f->cin; c++) {
-            int64_t n = 0;
-            for (int64_t k = 0; k < f->kk; k++)
-                n += m ? m[(o * f->cin + c) * f->kk + k] != 0.0f : 1;
-            f->cnt[o * f->cin + c] = n;
-        }
-}
+typedef struct {
+    PvxModel *model;
+    PvxDepGraph *g;
+    SelLayer *sel;
+    int n_sel;
+    int *sel_of;        /* running index → index in sel, or -1 */
+    gboolean *prunable; /* per coupled channel */
+    gboolean *alive;    /* per coupled channel */
+    gboolean *dead;     /* per coupled channel, the candidate */
+    float *score;       /* per coupled channel: sum of its selected producers' filter scores */
+    GPtrArray *groups;  /* ChannelGroup* */
+} Structured;
 
-/* Kept weights of selected layer @f with the candidate pruned filters of itself and of its
- * producer @prev (NULL if its input is not a selected conv's output). */
-static int64_t candidate_kept(const FilterLayer *f, const FilterLayer *prev)
+static void choose_channels(Structured *st, double frac)
 {
-    int64_t n = 0;
-    for (int64_t o = 0; o < f->cout; o++) {
-        if (f->pruned_out[o])
-            continue;
-        for (int64_t c = 0; c < f->cin; c++)
-            if (!prev || !prev->pruned_out[c])
-                n += f->cnt[o * f->cin + c];
-    }
-    return n;
-}
-
-static void choose_filters(FilterLayer *fl, int n, double frac)
-{
-    for (int i = 0; i < n; i++) {
-        FilterLayer *f = &fl[i];
-        for (int64_t o = 0; o < f->cout; o++)
-            f->pruned_out[o] = !f->alive[o];
-        int64_t k = MIN(round_even(frac * (double)f->n_alive), f->n_alive - 1);
+    for (int c = 0; c < st->g->n_channels; c++)
+        st->dead[c] = st->prunable[c] && !st->alive[c];
+    for (guint i = 0; i < st->groups->len; i++) {
+        const ChannelGroup *grp = g_ptr_array_index(st->groups, i);
+        int64_t k = MIN(round_even(frac * (double)grp->n_alive), grp->n_alive - 1);
         for (int64_t j = 0; j < k; j++)
-            f->pruned_out[f->order[j]] = TRUE;
+            st->dead[grp->order[j]] = TRUE;
     }
 }
 
-static double candidate_cr(FilterLayer *fl, int n, int64_t total, double frac)
+static double candidate_cr(Structured *st, int64_t total, double frac)
 {
-    choose_filters(fl, n, frac);
+    choose_channels(st, frac);
     int64_t kept = 0;
-    for (int i = 0; i < n; i++) {
-        const FilterLayer *prev = NULL;
-        for (int j = 0; j < n; j++)
-            if (fl[j].next == i)
-                prev = &fl[j];
-        kept += candidate_kept(&fl[i], prev);
+    for (int i = 0; i < st->n_sel; i++) {
+        const SelLayer *s = &st->sel[i];
+        for (int64_t o = 0; o < s->cout; o++) {
+            if (st->dead[s->out_ch[o]])
+                continue;
+            for (int64_t c = 0; c < s->cpg; c++)
+                if (!st->dead[s->in_ch[input_channel(s, o, c)]])
+                    kept += s->cnt[o * s->cpg + c];
+        }
     }
     return kept > 0 ? (double)total / (double)kept : INFINITY;
 }
 
-/* New masks for every layer touched (selected layers and their consumers), keyed by layer. */
+static float *new_mask_of(GHashTable *new_masks, PvxLayer *l)
+{
+    PvxTensor *m = g_hash_table_lookup(new_masks, l);
+    if (!m) {
+        m = l->mask ? pvx_tensor_copy(l->mask) : pvx_tensor_new(l->weight->ndim, l->weight->shape);
+        if (!l->mask)
+            pvx_tensor_fill(m, 1.0f);
+        g_hash_table_insert(new_masks, l, m);
+    }
+    return m->data;
+}
+
+/* Masks of the dead coupled channels: every producer's filter, every consumer's input slice. */
+static void write_masks(Structured *st, GHashTable *new_masks)
+{
+    for (int c = 0; c < st->g->n_channels; c++) {
+        if (!st->dead[c])
+            continue;
+        const PvxDepChannel *ch = &st->g->channels[c];
+        for (guint k = 0; k < ch->producers->len; k++) {
+            const PvxDepMember *p = &g_array_index(ch->producers, PvxDepMember, k);
+            PvxLayer *l = pvx_model_layer(st->model, p->layer);
+            int64_t row = pvx_tensor_numel(l->weight) / l->weight->shape[0];
+            memset(new_mask_of(new_masks, l) + p->channel * row, 0, sizeof(float) * row);
+        }
+        for (guint k = 0; k < ch->consumers->len; k++) {
+            const PvxDepMember *p = &g_array_index(ch->consumers, PvxDepMember, k);
+            PvxLayer *l = pvx_model_layer(st->model, p->layer);
+            float *m = new_mask_of(new_masks, l);
+            int64_t rows = l->weight->shape[0], cols = l->weight->shape[1];
+            int64_t kk =
+                l->type == PVX_LAYER_CONV2D ? l->weight->shape[2] * l->weight->shape[3] : p->block;
+            for (int64_t o = 0; o < rows; o++) {
+                float *at = l->type == PVX_LAYER_CONV2D ? m + (o * cols + p->channel) * kk
+                                                        : m + o * cols + p->channel * p->block;
+                memset(at, 0, sizeof(float) * kk);
+            }
+        }
+    }
+}
+
+/* Coupled channels that can go: not fixed, read by some layer, made by at least one selected
+ * layer, and by no unselected layer other than a depthwise conv (which follows its input). */
+static void find_prunable(Structured *st)
+{
+    for (int c = 0; c < st->g->n_channels; c++) {
+        const PvxDepChannel *ch = &st->g->channels[c];
+        gboolean ok = !ch->fixed && ch->consumers->len > 0, any = FALSE;
+        for (guint k = 0; k < ch->producers->len && ok; k++) {
+            const PvxDepMember *p = &g_array_index(ch->producers, PvxDepMember, k);
+            const PvxLayer *l = pvx_model_layer(st->model, p->layer);
+            if (st->sel_of[p->layer] >= 0)
+                any = TRUE;
+            else if (!(l->groups > 1 && l->groups == l->in_features))
+                ok = FALSE;
+        }
+        st->prunable[c] = ok && any;
+    }
+}
+
+static void build_groups(Structured *st, PvxTensor **scores)
+{
+    GHashTable *by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (int c = 0; c < st->g->n_channels; c++) {
+        if (!st->prunable[c])
+            continue;
+        const PvxDepChannel *ch = &st->g->channels[c];
+        g_autoptr(GString) key = g_string_new(NULL);
+        st->score[c] = 0.0f;
+        st->alive[c] = FALSE;
+        for (guint k = 0; k < ch->producers->len; k++) {
+            const PvxDepMember *p = &g_array_index(ch->producers, PvxDepMember, k);
+            int si = st->sel_of[p->layer];
+            g_string_append_printf(key, "%d,", p->layer);
+            if (si < 0)
+                continue;
+            const SelLayer *s = &st->sel[si];
+            st->score[c] += scores[si]->data[p->channel];
+            for (int64_t j = 0; j < s->cpg && !st->alive[c]; j++)
+                st->alive[c] = s->cnt[p->channel * s->cpg + j] > 0;
+        }
+        ChannelGroup *grp = g_hash_table_lookup(by_key, key->str);
+        if (!grp) {
+            grp = g_new0(ChannelGroup, 1);
+            grp->members = g_array_new(FALSE, FALSE, sizeof(int));
+            g_ptr_array_add(st->groups, grp);
+            g_hash_table_insert(by_key, g_strdup(key->str), grp);
+        }
+        g_array_append_val(grp->members, c);
+    }
+    g_hash_table_unref(by_key);
+    order_scores = st->score;
+    for (guint i = 0; i < st->groups->len; i++) {
+        ChannelGroup *grp = g_ptr_array_index(st->groups, i);
+        grp->order = g_new(int, grp->members->len);
+        for (guint k = 0; k < grp->members->len; k++) {
+            int c = g_array_index(grp->members, int, k);
+            if (st->alive[c])
+                grp->order[grp->n_alive++] = c;
+        }
+        qsort(grp->order, grp->n_alive, sizeof(int), compare_by_score);
+    }
+}
+
+static void group_free(gpointer p)
+{
+    ChannelGroup *grp = p;
+    g_array_free(grp->members, TRUE);
+    g_free(grp->order);
+    g_free(grp);
+}
+
+/* New masks for every layer touched (selected layers, tied producers, consumers), keyed by
+ * layer. */
 static gboolean structured_masks(PvxModel *model, PvxLayer **layers, int n, PvxTensor **scores,
                                  double to_cr, GHashTable *new_masks, GError **error)
 {
-    FilterLayer *fl = g_new0(FilterLayer, n);
-    gboolean ok = FALSE;
     int64_t total = 0;
     for (int i = 0; i < n; i++) {
         PvxLayer *l = layers[i];
         if (l->type != PVX_LAYER_CONV2D) {
             g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
                         "structured (filter) pruning works on conv layers; %s is a %s layer — "
-                        "select conv layers only (kinds: [conv])",
+                        "select conv layers only (kinds: [conv2d, depthwise])",
                         l->name, pvx_layer_type_name(l->type));
-            goto out;
+            return FALSE;
         }
         total += pvx_tensor_numel(l->weight);
-    }
-    for (int i = 0; i < n; i++) {
-        FilterLayer *f = &fl[i];
-        PvxLayer *l = layers[i];
-        f->layer = l;
-        f->cout = l->weight->shape[0];
-        f->cin = l->weight->shape[1];
-        f->kk = l->weight->shape[2] * l->weight->shape[3];
-        f->next = -1;
-        fill_counts(f);
-        f->alive = g_new0(gboolean, f->cout);
-        f->pruned_out = g_new0(gboolean, f->cout);
-        f->order = g_new(int64_t, f->cout);
-        for (int64_t o = 0; o < f->cout; o++) {
-            for (int64_t c = 0; c < f->cin && !f->alive[o]; c++)
-                f->alive[o] = f->cnt[o * f->cin + c] > 0;
-            if (f->alive[o])
-                f->order[f->n_alive++] = o;
-        }
         const float *s = scores[i]->data;
-        for (int64_t o = 0; o < f->cout; o++)
+        for (int64_t o = 0; o < l->out_features; o++)
             if (isnan(s[o])) {
                 g_set_error(error, PVX_ERROR, PVX_ERROR_NUMERIC,
                             "the pruner's score of filter %" G_GINT64_FORMAT " of %s is NaN", o,
                             l->name);
-                goto out;
+                return FALSE;
             }
-        order_scores = s;
-        qsort(f->order, f->n_alive, sizeof(int64_t), compare_by_score);
-        /* The consumer: the next conv2d or linear layer in running order. */
-        int idx = pvx_model_layer_index(model, l->name);
-        for (int j = idx + 1; j < pvx_model_n_layers(model); j++) {
-            PvxLayer *c = pvx_model_layer(model, j);
-            if (c->type != PVX_LAYER_CONV2D && c->type != PVX_LAYER_LINEAR)
-                continue;
-            f->next_layer = c;
-            if (c->type == PVX_LAYER_CONV2D && c->in_features != f->cout) {
-                f->next_layer = NULL; /* not a plain chain: leave it alone */
-            } else if (c->type == PVX_LAYER_LINEAR) {
-                if (c->in_features % f->cout != 0)
-                    f->next_layer = NULL;
-                else
-                    f->next_block = c->in_features / f->cout;
-            }
-            for (int k = 0; k < n && f->next_layer; k++)
-                if (layers[k] == c && c->type == PVX_LAYER_CONV2D)
-                    f->next = k;
-            break;
-        }
     }
-    /* The smallest fraction of the alive filters that reaches the target. */
+    g_autoptr(PvxDepGraph) g = pvx_dep_graph_new(model, error);
+    if (!g)
+        return FALSE;
+    int nl = pvx_model_n_layers(model);
+    Structured st = {
+        .model = model,
+        .g = g,
+        .sel = g_new0(SelLayer, n),
+        .n_sel = n,
+        .sel_of = g_new(int, nl),
+        .prunable = g_new0(gboolean, g->n_channels),
+        .alive = g_new0(gboolean, g->n_channels),
+        .dead = g_new0(gboolean, g->n_channels),
+        .score = g_new0(float, g->n_channels),
+        .groups = g_ptr_array_new_with_free_func(group_free),
+    };
+    for (int i = 0; i < nl; i++)
+        st.sel_of[i] = -1;
+    for (int i = 0; i < n; i++) {
+        SelLayer *s = &st.sel[i];
+        PvxLayer *l = layers[i];
+        int idx = pvx_model_layer_index(model, l->name);
+        st.sel_of[idx] = i;
+        s->layer = l;
+        s->cout = l->weight->shape[0];
+        s->cpg = l->weight->shape[1];
+        s->kk = l->weight->shape[2] * l->weight->shape[3];
+        s->out_per_group = s->cout / MAX(l->groups, 1);
+        s->depthwise = l->groups > 1 && l->groups == l->in_features;
+        s->out_ch = g->value_channel[idx + 1];
+        int in_v = strcmp(l->inputs[0], PVX_MODEL_INPUT) == 0
+                       ? 0
+                       : pvx_model_layer_index(
+                             model, pvx_model_find_layer(model, l->inputs[0], NULL)->name) +
+                             1;
+        s->in_ch = g->value_channel[in_v];
+        s->cnt = g_new0(int64_t, s->cout * s->cpg);
+        const float *m = l->mask ? l->mask->data : NULL;
+        for (int64_t o = 0; o < s->cout; o++)
+            for (int64_t c = 0; c < s->cpg; c++) {
+                int64_t k = 0;
+                for (int64_t e = 0; e < s->kk; e++)
+                    k += m ? m[(o * s->cpg + c) * s->kk + e] != 0.0f : 1;
+                s->cnt[o * s->cpg + c] = k;
+            }
+    }
+    find_prunable(&st);
+    build_groups(&st, scores);
+    gboolean ok = FALSE;
+    /* The smallest fraction of each group's alive channels that reaches the target. */
     double lo = 0.0, hi = 1.0;
-    double best = candidate_cr(fl, n, total, 1.0);
+    double best = candidate_cr(&st, total, 1.0);
     if (best < to_cr * (1.0 - 1e-12)) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
-                    "filter pruning cannot reach CR %g: keeping one filter per layer gives CR %.3g",
+                    "filter pruning cannot reach CR %g: keeping one channel per group of tied "
+                    "channels gives CR %.3g",
                     to_cr, best);
         goto out;
     }
     for (int it = 0; it < 60; it++) {
         double mid = 0.5 * (lo + hi);
-        if (candidate_cr(fl, n, total, mid) >= to_cr)
+        if (candidate_cr(&st, total, mid) >= to_cr)
             hi = mid;
         else
             lo = mid;
     }
-    choose_filters(fl, n, hi);
-    for (int i = 0; i < n; i++) {
-        FilterLayer *f = &fl[i];
-        PvxLayer *touched[2] = {f->layer, f->next_layer};
-        for (int t = 0; t < 2; t++) {
-            PvxLayer *l = touched[t];
-            if (!l || g_hash_table_contains(new_masks, l))
-                continue;
-            PvxTensor *m = l->mask ? pvx_tensor_copy(l->mask)
-                                   : pvx_tensor_new(l->weight->ndim, l->weight->shape);
-            if (!l->mask)
-                pvx_tensor_fill(m, 1.0f);
-            g_hash_table_insert(new_masks, l, m);
-        }
-        float *m = ((PvxTensor *)g_hash_table_lookup(new_masks, f->layer))->data;
-        int64_t row = f->cin * f->kk;
-        for (int64_t o = 0; o < f->cout; o++)
-            if (f->pruned_out[o])
-                memset(m + o * row, 0, sizeof(float) * row);
-        if (f->next_layer) {
-            PvxLayer *c = f->next_layer;
-            float *nm = ((PvxTensor *)g_hash_table_lookup(new_masks, c))->data;
-            if (c->type == PVX_LAYER_CONV2D) {
-                int64_t ckk = c->weight->shape[2] * c->weight->shape[3];
-                for (int64_t o = 0; o < c->out_features; o++)
-                    for (int64_t ch = 0; ch < f->cout; ch++)
-                        if (f->pruned_out[ch])
-                            memset(nm + (o * c->in_features + ch) * ckk, 0, sizeof(float) * ckk);
-            } else {
-                for (int64_t o = 0; o < c->out_features; o++)
-                    for (int64_t ch = 0; ch < f->cout; ch++)
-                        if (f->pruned_out[ch])
-                            memset(nm + o * c->in_features + ch * f->next_block, 0,
-                                   sizeof(float) * f->next_block);
-            }
-        }
-    }
+    choose_channels(&st, hi);
+    for (int i = 0; i < n; i++) /* selected layers get a mask even when nothing of theirs goes */
+        new_mask_of(new_masks, layers[i]);
+    write_masks(&st, new_masks);
     ok = TRUE;
 out:
-    for (int i = 0; i < n; i++) {
-        g_free(fl[i].cnt);
-        g_free(fl[i].alive);
-        g_free(fl[i].order);
-        g_free(fl[i].pruned_out);
-    }
-    g_free(fl);
+    for (int i = 0; i < n; i++)
+        g_free(st.sel[i].cnt);
+    g_free(st.sel);
+    g_free(st.sel_of);
+    g_free(st.prunable);
+    g_free(st.alive);
+    g_free(st.dead);
+    g_free(st.score);
+    g_ptr_array_unref(st.groups);
     return ok;
 }
 

@@ -1,10 +1,10 @@
 """Reference masks from torch.nn.utils.prune for tests/prune/test_prune_torch.c.
 
-Usage: prune_reference.py FILE.h5 LAYER...
+Usage: prune_reference.py [--rounds K] FILE.h5 LAYER...
 FILE.h5 holds /weights/<layer>.weight (pvx wrote them; only names and shapes are used). This
 script replaces their values by tie-free ones (|w| all distinct across every layer, so the
 selection does not depend on torch.topk's unspecified order among ties), writes them back, and
-writes for each round k = 1..5 of amount 0.5 (CR 2^k):
+writes for each round k = 1..K (default 5) of amount 0.5 (CR 2^k):
   /local/cr<2^k>/<layer>.weight   uint8 masks of prune.l1_unstructured applied k times per layer
   /global/cr<2^k>/<layer>.weight  uint8 masks of prune.global_unstructured(L1Unstructured) k times
 """
@@ -15,7 +15,11 @@ import numpy as np
 import torch
 import torch.nn.utils.prune as prune
 
-path, layers = sys.argv[1], sys.argv[2:]
+args = sys.argv[1:]
+rounds = 5
+if args[0] == "--rounds":
+    rounds, args = int(args[1]), args[2:]
+path, layers = args[0], args[1:]
 rng = np.random.default_rng(20261126)
 with h5py.File(path, "r+") as f:
     shapes = [f["weights"][l + ".weight"].shape for l in layers]
@@ -41,7 +45,7 @@ with h5py.File(path, "r+") as f:
         return ms
 
     local = modules()
-    for k in range(1, 6):
+    for k in range(1, rounds + 1):
         for m in local:
             prune.l1_unstructured(m, "weight", amount=0.5)
         for l, m in zip(layers, local):
@@ -49,7 +53,7 @@ with h5py.File(path, "r+") as f:
                              data=m.weight_mask.numpy().astype(np.uint8))
 
     glob = modules()
-    for k in range(1, 6):
+    for k in range(1, rounds + 1):
         prune.global_unstructured([(m, "weight") for m in glob],
                                   pruning_method=prune.L1Unstructured, amount=0.5)
         for l, m in zip(layers, glob):

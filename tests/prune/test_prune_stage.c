@@ -347,8 +347,16 @@ static void prune_filter_norm_run_exports_a_smaller_model(void)
         g_error("pvx prune export failed (%d):\n%s\n%s", r.status, r.out, r.err);
     g_assert_nonnull(strstr(r.out, "conv output channels: ["));
     g_assert_nonnull(strstr(r.out, "fewer)"));
+    g_assert_nonnull(strstr(r.out, "plugin: exported"));
+    g_assert_nonnull(strstr(r.out, "plugin: vgg"));
     result_clear(&r);
     g_autoptr(GError) error = NULL;
+    {
+        /* The architecture travels with the weights: the file alone rebuilds the model. */
+        g_autoptr(PvxModel) small = pvx_model_new_from_file(out, &error);
+        g_assert_no_error(error);
+        g_assert_true(g_str_has_prefix(pvx_model_arch(small), "vgg-mini"));
+    }
     {
         g_autoptr(PvxStore) s = pvx_store_open(out, FALSE, &error);
         g_assert_no_error(error);

@@ -54,4 +54,12 @@ const char *const *pvx_model_prunable_layers(const PvxModel *model);
 void pvx_model_input_shape(const PvxModel *model, int64_t input_chw[3]);
 int pvx_model_num_classes(const PvxModel *model);
 
+/* Since ABI 1.2: the model an HDF5 file describes — its /architecture (layer names, types,
+ * hyper-parameters and inputs, as `pvx prune export` writes it; layout in docs/pruning.md) —
+ * with the weights of its /weights loaded; its target and prunable layers and aliases as
+ * recorded. Errors: the store's (not HDF5, missing), PVX_ERROR_NOT_FOUND (no /architecture, or
+ * weights missing), PVX_ERROR_INVALID_ARGUMENT (a description pvx cannot build), PVX_ERROR_SHAPE.
+ * Returns: (transfer full). */
+PvxModel *pvx_model_new_from_file(const char *path, GError **error);
+
 PVX_END_DECLS

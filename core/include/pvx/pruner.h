@@ -36,9 +36,10 @@ PVX_BEGIN_DECLS
 
 /* PvxPrunerClass.flags. Append-only. */
 enum {
-    /* Scores whole conv filters (output channels): scores[l] is [Cout] and pruning a filter also
-     * prunes the matching input channel of the next conv/linear layer. Without it scores[l] has
-     * the weight's shape (unstructured). */
+    /* Scores whole conv filters (output channels): scores[l] is [Cout]. The core prunes coupled
+     * channels — filters tied by residual adds, depthwise convs, concats and SE muls go together,
+     * scored by the sum of their filters' scores — and the input channels of every layer reading
+     * them (docs/pruning.md). Without it scores[l] has the weight's shape (unstructured). */
     PVX_PRUNER_STRUCTURED = 1 << 0,
     /* Needs gradients of the training loss: ctx->gradients is set. */
     PVX_PRUNER_NEEDS_GRADIENTS = 1 << 1,

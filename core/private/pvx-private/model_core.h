@@ -41,6 +41,9 @@ gboolean pvx_model_set_target_layer(PvxModel *model, const char *name, GError **
 /* The prunable layers, replaced (each must exist and be conv2d or linear). pvx_model_build sets
  * them from the plugin's prunable_layers slot. */
 gboolean pvx_model_set_prunable_layers(PvxModel *model, const char *const *names, GError **error);
+/* The model's aliases (pvx_model_add_alias) as pairs: alias, layer name, alias, layer name, ...,
+ * sorted by alias. Returns: (transfer full) NULL-terminated (empty when there are none). */
+char **pvx_model_aliases(const PvxModel *model);
 
 /* ---------------------------------------------------------------------------------------------
  * Sparse inference. INFERENCE and EXPLAIN forwards can run a pruned conv2d or linear layer on

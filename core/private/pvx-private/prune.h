@@ -43,7 +43,9 @@ G_BEGIN_DECLS
  * Layer selection.
  */
 typedef struct {
-    const char *const *kinds;   /* "conv", "linear" (NULL-terminated; NULL or empty: none) */
+    /* "conv2d" (every conv2d layer that is not depthwise; "conv" is the same), "depthwise"
+     * (groups = Cin = Cout > 1), "linear" (NULL-terminated; NULL or empty: none) */
+    const char *const *kinds;
     const char *const *include; /* layer names or globs (* ?) added to what kinds select */
     const char *const *exclude; /* names or globs removed at the end */
 } PvxLayerSelection;
@@ -145,15 +147,54 @@ double pvx_prune_agp_cr(double final_cr, int t, int n);
 char *pvx_prune_cr_label(double cr);
 
 /* ---------------------------------------------------------------------------------------------
- * Export of a structurally pruned model without its dead channels.
+ * Export of a structurally pruned model without its dead channels, and the architecture file that
+ * rebuilds it (pvx_model_new_from_file in pvx/model.h).
+ *
+ * Dead channels. A coupled channel (core/prune/depgraph_private.h: the channels tied together by
+ * residual adds, depthwise convs, concats and squeeze-and-excitation muls) is dead when it is not
+ * fixed and every layer that reads it with weights (a conv2d's input channel, a linear layer's
+ * block of input features) has those weights masked to 0: then the channel cannot influence the
+ * output, whatever its producers, biases and batch-norm parameters hold. Structured pruning makes
+ * exactly those (pvx_prune_step); unstructured pruning rarely does.
  */
-/* For a model whose conv layers have whole filters pruned (mask rows all 0): the number of
- * live output channels of every conv layer (in model order, @n_out entries), and writes a
- * physically smaller state dict under @group of @store (torchvision names, smaller shapes: conv
- * weights/biases, batch-norm parameters and statistics, the next conv's input channels, the
- * first linear layer's input features). The smaller model computes the same logits as the masked
- * one. Returns: (transfer full) the channel counts. */
+
+/* The model without its dead channels: every layer keeps its name, type, inputs and
+ * hyper-parameters except the channel counts (conv2d in/out and a depthwise conv's groups,
+ * batch-norm channels, linear in_features), and its weights are the kept rows and columns of the
+ * masked model's (no masks: a pruned weight inside a kept channel is 0). Aliases, target layer
+ * and prunable layers are kept. It computes the masked model's logits up to float32 rounding.
+ * Returns: (transfer full); NULL + error for a graph that cannot be analysed. */
+PvxModel *pvx_prune_compact_model(const PvxModel *model, GError **error);
+
+/* pvx_prune_compact_model's state dict under @group of @store (torchvision names, smaller
+ * shapes). Returns: (transfer full) the output channel count of every conv2d layer in running
+ * order (@n_out entries). */
 int64_t *pvx_prune_export_compact(const PvxModel *model, PvxStore *store, const char *group,
                                   int *n_out, GError **error);
+
+/* The architecture of @model under @group (e.g. "/architecture") of @store, enough to rebuild it
+ * with pvx_model_load_architecture:
+ *   attributes   format "pvx-architecture", version 1, arch, num_classes, target_layer (if any)
+ *   names        strings [n]: layer names in running order
+ *   types        strings [n]: pvx_layer_type_name ("conv2d", "batchnorm2d", "add", ...)
+ *   n_inputs     int64 [n]; inputs: strings [sum n_inputs], each layer's inputs in order
+ *                ("input" = the model's input)
+ *   in_features, out_features, groups, bias (0/1)           int64 [n]
+ *   kernel, stride, padding, dilation                       int64 [n, 2] (h, w; conv2d)
+ *   pool_kernel, pool_stride, pool_padding                  int64 [n, 2] (maxpool2d)
+ *   output_size                                             int64 [n, 2] (adaptive_avgpool2d)
+ *   p (dropout, stochastic depth), eps, momentum (batchnorm2d)  float64 [n]
+ *   aliases      strings [2k]: alias, layer, alias, layer ... (absent when none)
+ *   prunable     strings: the prunable layers
+ *   input_shape  int64 [3]: the C, H, W @input_chw the model was built for
+ * Columns that do not apply to a layer's type hold 0. */
+gboolean pvx_model_save_architecture(const PvxModel *model, const int64_t input_chw[3],
+                                     int num_classes, PvxStore *store, const char *group,
+                                     GError **error);
+/* Builds the model described under @group (pvx_model_save_architecture), parameters zero. The
+ * graph is checked. PVX_ERROR_NOT_FOUND (no architecture there), PVX_ERROR_INVALID_ARGUMENT (a
+ * newer format version, an unknown type, a layer described wrongly, the graph's errors),
+ * PVX_ERROR_SHAPE (columns of the wrong length). Returns: (transfer full). */
+PvxModel *pvx_model_load_architecture(PvxStore *store, const char *group, GError **error);
 
 G_END_DECLS

@@ -1,7 +1,9 @@
 /* pvx pruner "filter-norm": structured — whole conv filters by the Lp norm of their (masked)
  * weights, as torch.nn.utils.prune.ln_structured along dim 0 (Li et al. 2017 with L1). The core
- * also prunes the matching input channels of the next layer, and pvx_prune_export_compact (or
- * `pvx prune export`) writes the physically smaller model. */
+ * prunes filters tied through the graph together (residual adds, depthwise convs, concats, SE
+ * muls; a coupled channel scores the sum of its filters' norms) with the input channels of the
+ * layers reading them, and `pvx prune export` writes the physically smaller model of any
+ * architecture (docs/pruning.md). */
 #include <math.h>
 
 #include <pvx/pvx.h>
