@@ -8,7 +8,9 @@
 #   4. the installed pvx (not the build tree's) lists its installed plugins and the example;
 #   5. it runs a tiny experiment (kandinsky, vgg-mini, 1 epoch) whose config's plugin_path names
 #      the example's folder, explaining with the example plugin, and the raw maps land in
-#      results.h5.
+#      results.h5;
+#   6. examples/model-plugin (resnet-tiny) builds the same way, and the installed pvx trains it and
+#      explains it with Grad-CAM at its default CAM layer (an alias of the last block's output).
 # A destdir install keeps the compiled-in prefix, so pkg-config reads a copy of pvx.pc whose prefix
 # points into the destdir, and the installed pvx gets the installed plugin folder through
 # PVX_PLUGIN_PATH.
@@ -165,6 +167,75 @@ with h5py.File(sys.argv[1], "r") as f:
 PY
     then ok "results.h5 holds the example's raw maps [4, 32, 32], finite, >= 0, not all 0"
     else not_ok "results.h5 holds the example's raw maps"; fi
+else
+    n=$((n + 1)); echo "ok $n # SKIP /usr/bin/python3 with h5py is missing"
+fi
+
+# 6. The example model plugin (examples/model-plugin, resnet-tiny: residual blocks, a projection
+# shortcut, a default CAM layer that is an alias) builds the same way, trains and explains.
+cp -r "$src/examples/model-plugin" "$tmp/model"
+rm -f "$tmp/model"/*.so
+if make -C "$tmp/model" PKG_CONFIG="$PKG_CONFIG" CFLAGS="-O2 -Wall -Wextra -Werror" \
+        >"$tmp/log" 2>&1 && [ -f "$tmp/model/pvx-model-resnet-tiny.so" ] &&
+        meson setup "$tmp/model-meson" "$tmp/model" >>"$tmp/log" 2>&1 &&
+        ninja -C "$tmp/model-meson" >>"$tmp/log" 2>&1 &&
+        [ -f "$tmp/model-meson/pvx-model-resnet-tiny.so" ]; then
+    ok "the example model plugin builds with its Makefile and its meson.build"
+else
+    bail "the example model plugin builds with its Makefile and its meson.build"
+fi
+if "$pvx" plugins --plugin-dir "$tmp/model" resnet-tiny >"$tmp/out" 2>"$tmp/log" &&
+        grep -q "width" "$tmp/out" && grep -q -F "$tmp/model/" "$tmp/out"; then
+    ok "pvx plugins resnet-tiny shows its parameters and file"
+else
+    cat "$tmp/out" >>"$tmp/log"; not_ok "pvx plugins resnet-tiny shows its parameters and file"
+fi
+mkdir -p "$tmp/exp-model"
+cat >"$tmp/exp-model/exp.yaml" <<YAML
+name: install-test-model
+seed: 1
+plugin_path: [../model]
+dataset:
+  plugin: kandinsky
+  params: {size: 32, classes: 2, train_size: 16, val_size: 0, test_size: 8}
+preview:
+  per_class: 1
+model:
+  plugin: resnet-tiny
+  params: {width: 8, seed: 3}
+train:
+  epochs: 1
+  batch_size: 8
+evaluate:
+  split: test
+explain:
+  split: test
+  selection: per_class
+  per_class: 2
+  methods:
+    - plugin: gradcam
+YAML
+if (cd "$tmp/exp-model" && "$pvx" run exp.yaml --run-id r1 >"$tmp/out" 2>"$tmp/log"); then
+    ok "the installed pvx trains and explains the example model (Grad-CAM at its default layer)"
+else
+    cat "$tmp/out" >>"$tmp/log"
+    not_ok "the installed pvx trains and explains the example model (Grad-CAM at its default layer)"
+fi
+h5=$tmp/exp-model/results/install-test-model/r1/results.h5
+if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import h5py, numpy" 2>/dev/null; then
+    if /usr/bin/python3 - "$h5" >"$tmp/log" 2>&1 <<'PY'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f:
+    # Grad-CAM at "block2" (the alias of block2.relu): 32x32 halved by block2's stride.
+    raw = f["/maps/gradcam/cr1/raw"][...]
+    assert raw.shape == (4, 16, 16), raw.shape
+    assert np.isfinite(raw).all(), "non-finite map"
+    w = f["/models/cr1/weights"]
+    assert w["block2.shortcut.conv.weight"].shape == (16, 8, 1, 1), w["block2.shortcut.conv.weight"].shape
+    assert w["fc.weight"].shape == (2, 16), w["fc.weight"].shape
+PY
+    then ok "results.h5 holds Grad-CAM maps [4, 16, 16] at block2 and the shortcut's weights"
+    else not_ok "results.h5 holds Grad-CAM maps at block2 and the shortcut's weights"; fi
 else
     n=$((n + 1)); echo "ok $n # SKIP /usr/bin/python3 with h5py is missing"
 fi
