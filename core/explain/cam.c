@@ -110,59 +110,7 @@ PvxTensor *pvx_explain_layer_activation(PvxModel *model, PvxTensor *x, const cha
 PvxTensor *pvx_explain_forward_from(PvxModel *model, const char *layer, const PvxTensor *act,
                                     GError **error)
 {
-    int start = pvx_model_layer_index(model, layer);
-    if (start < 0) {
-        g_autofree char *names = pvx_model_layer_names_string(model);
-        g_set_error(error, PVX_ERROR, PVX_ERROR_NOT_FOUND, "no layer '%s'; the layers are: %s",
-                    layer, names);
-        return NULL;
-    }
-    PvxTensor *cur = pvx_tensor_copy(act);
-    for (int i = start + 1; i < pvx_model_n_layers(model); i++) {
-        PvxLayer *l = pvx_model_layer(model, i);
-        PvxTensor *y = NULL;
-        switch (l->type) {
-        case PVX_LAYER_CONV2D:
-            y = pvx_conv2d_forward(cur, l->weight, l->bias, &l->conv, NULL, error);
-            break;
-        case PVX_LAYER_LINEAR:
-            y = pvx_linear_forward(cur, l->weight, l->bias, NULL, error);
-            break;
-        case PVX_LAYER_RELU:
-            y = pvx_relu_forward(cur, cur, error); /* cur is ours: in place */
-            break;
-        case PVX_LAYER_MAXPOOL2D:
-            y = pvx_maxpool2d_forward(cur, &l->pool, NULL, NULL, error);
-            break;
-        case PVX_LAYER_ADAPTIVE_AVGPOOL2D:
-            y = pvx_adaptive_avgpool2d_forward(cur, l->out_h, l->out_w, NULL, error);
-            break;
-        case PVX_LAYER_DROPOUT:
-            y = pvx_tensor_ref(cur); /* evaluation: identity */
-            break;
-        case PVX_LAYER_BATCHNORM2D: {
-            PvxBatchNorm2dParams bp = {l->eps, l->momentum, FALSE};
-            y = pvx_batchnorm2d_forward(cur, l->weight, l->bias, l->running_mean, l->running_var,
-                                        &bp, NULL, NULL, NULL, error);
-            break;
-        }
-        case PVX_LAYER_FLATTEN:
-            y = pvx_flatten(cur, error);
-            break;
-        }
-        pvx_tensor_unref(cur);
-        if (!y) {
-            g_prefix_error(error, "layer %s: ", l->name);
-            return NULL;
-        }
-        cur = y;
-    }
-    if (!pvx_tensor_is_contiguous(cur)) {
-        PvxTensor *c = pvx_tensor_copy(cur);
-        pvx_tensor_unref(cur);
-        cur = c;
-    }
-    return cur;
+    return pvx_model_forward_from(model, layer, act, error);
 }
 
 PvxTensor *pvx_explain_weighted_sum(const PvxTensor *act, const double *weights)

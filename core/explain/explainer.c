@@ -119,42 +119,6 @@ static gboolean resolve_layer(PvxExplainer *ex, PvxModel *model, const char *nam
     return TRUE;
 }
 
-/* Output shape of layers [0, @upto] for an input [N, C, H, W], from the layers' hyper-parameters
- * (no forward): *ndim 4 (spatial) or 2. */
-static void layer_shape(PvxModel *model, int upto, const int64_t *in, int *ndim, int64_t *out)
-{
-    int nd = 4;
-    int64_t s[4] = {in[0], in[1], in[2], in[3]};
-    for (int i = 0; i <= upto; i++) {
-        const PvxLayer *l = pvx_model_layer(model, i);
-        if (l->type == PVX_LAYER_CONV2D && nd == 4) {
-            const PvxConv2dParams *c = &l->conv;
-            int sh = c->stride_h ? c->stride_h : 1, sw = c->stride_w ? c->stride_w : 1;
-            int dh = c->dilation_h ? c->dilation_h : 1, dw = c->dilation_w ? c->dilation_w : 1;
-            s[1] = l->out_features;
-            s[2] = (s[2] + 2 * c->pad_h - dh * (l->kernel_h - 1) - 1) / sh + 1;
-            s[3] = (s[3] + 2 * c->pad_w - dw * (l->kernel_w - 1) - 1) / sw + 1;
-        } else if (l->type == PVX_LAYER_MAXPOOL2D && nd == 4) {
-            const PvxMaxPool2dParams *q = &l->pool;
-            int sh = q->stride_h ? q->stride_h : q->kernel_h;
-            int sw = q->stride_w ? q->stride_w : q->kernel_w;
-            s[2] = (s[2] + 2 * q->pad_h - q->kernel_h) / sh + 1;
-            s[3] = (s[3] + 2 * q->pad_w - q->kernel_w) / sw + 1;
-        } else if (l->type == PVX_LAYER_ADAPTIVE_AVGPOOL2D && nd == 4) {
-            s[2] = l->out_h;
-            s[3] = l->out_w;
-        } else if (l->type == PVX_LAYER_FLATTEN && nd == 4) {
-            nd = 2;
-            s[1] = s[1] * s[2] * s[3];
-        } else if (l->type == PVX_LAYER_LINEAR) {
-            nd = 2;
-            s[1] = l->out_features;
-        }
-    }
-    *ndim = nd;
-    memcpy(out, s, sizeof s);
-}
-
 PvxTensor *pvx_explain(PvxExplainer *ex, PvxModel *model, PvxTensor *batch,
                        const PvxExplainOptions *opts, PvxTensor **logits_out, int64_t **targets_out,
                        GError **error)
@@ -184,8 +148,9 @@ PvxTensor *pvx_explain(PvxExplainer *ex, PvxModel *model, PvxTensor *batch,
     int64_t map_h = batch->shape[2], map_w = batch->shape[3];
     if (layer_method) {
         int nd;
-        int64_t ls[4];
-        layer_shape(model, pvx_model_layer_index(model, layer), batch->shape, &nd, ls);
+        int64_t ls[PVX_TENSOR_MAX_DIMS];
+        if (!pvx_model_layer_shape(model, batch->shape, layer, &nd, ls, error))
+            return NULL;
         if (nd != 4) {
             PvxLayer *l = pvx_model_find_layer(model, layer, NULL);
             g_autofree char *shape = pvx_shape_string(nd, ls);

@@ -9,6 +9,25 @@ static gboolean is_free_relu(const PvxFusionLayer *layers, int n, int i)
     return i >= 0 && i < n && layers[i].type == PVX_LAYER_RELU && !layers[i].tapped;
 }
 
+static int n_inputs(const PvxFusionLayer *l)
+{
+    return l->n_inputs ? l->n_inputs : 1;
+}
+
+static int input_of(const PvxFusionLayer *layers, int i, int k)
+{
+    return layers[i].n_inputs ? layers[i].inputs[k] : i - 1;
+}
+
+/* Layer @i's output goes to layer i + 1 alone, which reads nothing else. */
+static gboolean chained(const PvxFusionLayer *layers, int n, int i)
+{
+    if (i < 0 || i + 1 >= n)
+        return FALSE;
+    int consumers = layers[i].n_consumers ? layers[i].n_consumers : 1;
+    return consumers == 1 && n_inputs(&layers[i + 1]) == 1 && input_of(layers, i + 1, 0) == i;
+}
+
 void pvx_fusion_plan_forward(const PvxFusionLayer *layers, int n, PvxFusionStep *plan)
 {
     g_return_if_fail(n == 0 || (layers != NULL && plan != NULL));
@@ -23,7 +42,8 @@ void pvx_fusion_plan_forward(const PvxFusionLayer *layers, int n, PvxFusionStep 
                 plan[i].kernel = PVX_FUSION_SPARSE;
             /* The conv2d's own output is then the ReLU's, which a tapped conv2d must not see;
              * the sparse kernels have no fused form. */
-            else if (l->type == PVX_LAYER_CONV2D && !l->tapped && is_free_relu(layers, n, i + 1)) {
+            else if (l->type == PVX_LAYER_CONV2D && !l->tapped && is_free_relu(layers, n, i + 1) &&
+                     chained(layers, n, i)) {
                 plan[i] = (PvxFusionStep){PVX_FUSION_CONV_RELU, i + 1, FALSE, FALSE};
                 plan[i + 1] = (PvxFusionStep){PVX_FUSION_IDENTITY, i, FALSE, FALSE};
                 i++;
@@ -44,9 +64,16 @@ int pvx_fusion_plan_backward(const PvxFusionLayer *layers, int n, gboolean param
 {
     g_return_val_if_fail(n == 0 || (layers != NULL && plan != NULL), n);
     int lowest = input_grad ? -1 : n;
+    /* need[i + 1]: layer i's output gradient is wanted; need[0]: the model input's. */
+    g_autofree gboolean *need = g_new0(gboolean, n + 1);
+    need[0] = input_grad;
     for (int i = 0; i < n; i++) {
         plan[i] = own_step;
-        if (layers[i].tapped || (param_grads && layers[i].has_params))
+        gboolean w = layers[i].tapped || (param_grads && layers[i].has_params);
+        for (int k = 0; k < n_inputs(&layers[i]) && !w; k++)
+            w = need[input_of(layers, i, k) + 1];
+        need[i + 1] = w;
+        if (w)
             lowest = MIN(lowest, i);
     }
     /* From the top down, as the backward runs: a fused ReLU is the layer below the one that
@@ -56,10 +83,13 @@ int pvx_fusion_plan_backward(const PvxFusionLayer *layers, int n, gboolean param
         PvxFusionStep *s = &plan[i];
         if (s->kernel == PVX_FUSION_IDENTITY)
             continue; /* a ReLU the layer above applies */
-        s->want_dx = i - 1 >= lowest;
+        if (!need[i + 1])
+            continue; /* no gradient reaches it, or none is wanted below it */
+        for (int k = 0; k < n_inputs(l); k++)
+            s->want_dx |= need[input_of(layers, i, k) + 1];
         s->param_grads = param_grads && l->has_params;
         /* Folding needs the ReLU's backward to run at all: the input gradient is wanted. */
-        gboolean fold = s->want_dx && is_free_relu(layers, n, i - 1);
+        gboolean fold = s->want_dx && is_free_relu(layers, n, i - 1) && chained(layers, n, i - 1);
         switch (l->type) {
         case PVX_LAYER_CONV2D:
             if (fold)
@@ -67,8 +97,9 @@ int pvx_fusion_plan_backward(const PvxFusionLayer *layers, int n, gboolean param
             break;
         case PVX_LAYER_MAXPOOL2D:
             if (fold)
-                s->kernel = i + 1 < n && layers[i + 1].input_kept ? PVX_FUSION_MAXPOOL_RELU_OUT
-                                                                  : PVX_FUSION_MAXPOOL_RELU_IN;
+                s->kernel = chained(layers, n, i) && layers[i + 1].input_kept
+                                ? PVX_FUSION_MAXPOOL_RELU_OUT
+                                : PVX_FUSION_MAXPOOL_RELU_IN;
             break;
         case PVX_LAYER_DROPOUT:
             if (!l->drops)
@@ -80,7 +111,8 @@ int pvx_fusion_plan_backward(const PvxFusionLayer *layers, int n, gboolean param
         if (s->kernel == PVX_FUSION_CONV_RELU || s->kernel == PVX_FUSION_MAXPOOL_RELU_OUT ||
             s->kernel == PVX_FUSION_MAXPOOL_RELU_IN) {
             s->fused_with = i - 1;
-            plan[i - 1] = (PvxFusionStep){PVX_FUSION_IDENTITY, i, i - 2 >= lowest, FALSE};
+            plan[i - 1] = (PvxFusionStep){PVX_FUSION_IDENTITY, i,
+                                          need[input_of(layers, i - 1, 0) + 1], FALSE};
         }
     }
     return lowest;

@@ -6,6 +6,10 @@
  * the plan. The planner reads a plain description of the layers (PvxFusionLayer), not the model,
  * so that it depends on nothing else in the library and can be tested on its own.
  *
+ * The planner sees the graph through each layer's inputs and consumer count; a fusion joins two
+ * layers only where they form a chain: layer i's output goes to layer i + 1 alone, and layer
+ * i + 1 reads nothing else. Left zero, those fields describe a sequential model.
+ *
  * The fusions, all bit for bit equal to running the layers one after the other (tests/ops):
  *   forward:  conv2d → ReLU, neither tapped, the conv2d dense: the conv2d applies the ReLU as it
  *             writes its output (pvx_conv2d_relu_forward) and the ReLU passes it on.
@@ -34,6 +38,12 @@ typedef struct {
     gboolean has_params; /* a weight or a bias (conv2d, linear, batchnorm2d) */
     /* Backward: the last forward kept this layer's input (keeping modes keep every layer's). */
     gboolean input_kept;
+    /* The graph. n_inputs 0: one input, the layer before (the model's input for layer 0);
+     * otherwise the running indices of its inputs (-1: the model's input). n_consumers 0: one
+     * consumer, the layer after (none for the last); otherwise how many layers read it. */
+    int n_inputs;
+    const int *inputs;
+    int n_consumers;
 } PvxFusionLayer;
 
 /* Append-only. */
@@ -65,10 +75,12 @@ typedef struct {
 void pvx_fusion_plan_forward(const PvxFusionLayer *layers, int n, PvxFusionStep *plan);
 
 /* Fills plan[0 .. n) for a backward over @layers[0 .. n) that wants the parameter gradients when
- * @param_grads and the model's input gradient when @input_grad. Returns the lowest layer the
- * backward visits: the lowest whose output gradient is wanted (a tapped layer's, a layer with
- * parameters below it), -1 for the input's, n for none. Steps below it are left OWN with
- * nothing wanted; a visited step with neither want_dx nor param_grads runs nothing. */
+ * @param_grads and the model's input gradient when @input_grad. A layer's output gradient is
+ * wanted when it is tapped, has parameters whose gradients are wanted, or one of its inputs'
+ * gradient is wanted; want_dx says whether any of its inputs' gradient is. Returns the lowest
+ * layer the backward visits: the lowest whose output gradient is wanted, -1 for the input's, n
+ * for none. Steps below it are left OWN with nothing wanted; a visited step with neither want_dx
+ * nor param_grads runs nothing. */
 int pvx_fusion_plan_backward(const PvxFusionLayer *layers, int n, gboolean param_grads,
                              gboolean input_grad, PvxFusionStep *plan);
 

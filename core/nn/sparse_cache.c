@@ -91,7 +91,8 @@ const PvxSparseWeights *pvx_layer_sparse_choice(PvxModel *m, PvxLayer *l, int nd
         if (conv) {
             if (ndim != 4)
                 return NULL; /* the dense op reports the shape error */
-            pays = pvx_conv2d_sparse_pays(shape, l->weight->shape, &l->conv, s->nnz);
+            pays = pvx_conv2d_grouped_sparse_pays(shape, l->weight->shape, &l->conv, l->groups,
+                                                  s->nnz);
         } else {
             if (ndim != 2)
                 return NULL;

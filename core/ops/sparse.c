@@ -569,6 +569,28 @@ static PvxTensor shape_tensor(int ndim, const int64_t *shape)
     return t;
 }
 
+/* The cost model's predictions, in seconds, of the sparse forward with @nnz non-zeros and of the
+ * dense forward of the convolution @g describes. */
+static double sparse_cost(const SparseGeom *g, int64_t nnz)
+{
+    const PvxSparseKernels *k = pvx_sparse_kernels();
+    double lanes = (double)g->n * (double)g->tiles * (double)k->tile;
+    double isa = g_str_equal(k->isa, "sse2") ? SPARSE_SSE2_FACTOR : 1.0;
+    return isa * SPARSE_S_PER_LANE * (double)nnz * lanes +
+           SPARSE_S_PER_OUT_LANE * (double)g->cout * lanes +
+           SPARSE_S_PER_PAD * (double)(g->n * g->cin * g->sh * g->sw * g->hq * g->wq) *
+               (double)((g->kw - 1) * g->dw / g->sw + 1);
+}
+
+static double dense_cost(const SparseGeom *g)
+{
+    int64_t depth = g->cin * g->kh * g->kw;
+    double macs = (double)(g->n * g->cout * g->oh * g->ow) * (double)depth;
+    return macs * (dense_uses_winograd(g) ? DENSE_S_PER_MAC_WINOGRAD
+                   : depth >= 64          ? DENSE_S_PER_MAC_IM2COL
+                                          : DENSE_S_PER_MAC_IM2COL_SHALLOW);
+}
+
 gboolean pvx_conv2d_sparse_pays(const int64_t x_shape[4], const int64_t w_shape[4],
                                 const PvxConv2dParams *p, int64_t nnz)
 {
@@ -577,19 +599,7 @@ gboolean pvx_conv2d_sparse_pays(const int64_t x_shape[4], const int64_t w_shape[
     SparseGeom g;
     if (!sparse_geom(&xs, &ws, NULL, p, &g, NULL))
         return FALSE;
-    const PvxSparseKernels *k = pvx_sparse_kernels();
-    double lanes = (double)g.n * (double)g.tiles * (double)k->tile;
-    double isa = g_str_equal(k->isa, "sse2") ? SPARSE_SSE2_FACTOR : 1.0;
-    double sparse = isa * SPARSE_S_PER_LANE * (double)nnz * lanes +
-                    SPARSE_S_PER_OUT_LANE * (double)g.cout * lanes +
-                    SPARSE_S_PER_PAD * (double)(g.n * g.cin * g.sh * g.sw * g.hq * g.wq) *
-                        (double)((g.kw - 1) * g.dw / g.sw + 1);
-    int64_t depth = g.cin * g.kh * g.kw;
-    double macs = (double)(g.n * g.cout * g.oh * g.ow) * (double)depth;
-    double dense = macs * (dense_uses_winograd(&g) ? DENSE_S_PER_MAC_WINOGRAD
-                           : depth >= 64           ? DENSE_S_PER_MAC_IM2COL
-                                                   : DENSE_S_PER_MAC_IM2COL_SHALLOW);
-    return sparse < SPARSE_MARGIN * dense;
+    return sparse_cost(&g, nnz) < SPARSE_MARGIN * dense_cost(&g);
 }
 
 gboolean pvx_linear_sparse_pays(const int64_t x_shape[2], const int64_t w_shape[2], int64_t nnz)
@@ -603,4 +613,100 @@ gboolean pvx_linear_sparse_pays(const int64_t x_shape[2], const int64_t w_shape[
     double dense =
         weights * (DENSE_S_PER_WEIGHT_LINEAR + DENSE_S_PER_MAC_LINEAR * (double)x_shape[0]);
     return sparse < SPARSE_MARGIN * dense;
+}
+
+/* ---- grouped convolution ------------------------------------------------------------------- */
+
+/* The grouped weight [Cout, Cin/g, KH, KW] as the block-diagonal weight [Cout, Cin, KH, KW] of
+ * the same convolution: output channel co's non-zeros move to the columns of its group's input
+ * channels. The zeros outside the blocks are never stored, so the direct sparse convolution
+ * runs the grouped convolution at the cost of its own non-zeros. (transfer full) */
+static PvxSparseWeights *block_diagonal(const PvxSparseWeights *w, int64_t groups)
+{
+    PvxSparseWeights *s = g_new0(PvxSparseWeights, 1);
+    s->shape = w->shape;
+    s->shape.shape[1] = w->shape.shape[1] * groups;
+    int64_t stride = 1;
+    for (int d = 3; d >= 0; d--) {
+        s->shape.stride[d] = stride;
+        stride *= s->shape.shape[d];
+    }
+    s->rows = w->rows;
+    s->cols = w->cols * groups;
+    s->nnz = w->nnz;
+    s->rowptr = g_memdup2(w->rowptr, (gsize)(w->rows + 1) * sizeof(int64_t));
+    s->col = g_new(int32_t, MAX(w->nnz, 1));
+    s->val = g_memdup2(w->val, (gsize)MAX(w->nnz, 1) * sizeof(float));
+    int64_t cout_g = w->rows / groups, taps = w->shape.shape[2] * w->shape.shape[3];
+    s->used = g_new0(uint8_t, s->shape.shape[1]);
+    for (int64_t co = 0; co < w->rows; co++) {
+        int64_t shift = co / cout_g * w->cols;
+        for (int64_t j = w->rowptr[co]; j < w->rowptr[co + 1]; j++) {
+            s->col[j] = (int32_t)(w->col[j] + shift);
+            s->used[s->col[j] / taps] = 1;
+        }
+    }
+    return s;
+}
+
+/* FALSE + error (PVX_ERROR_SHAPE naming both shapes) unless @w_shape is a conv weight with
+ * @groups groups for @x_shape's channels. */
+static gboolean check_grouped(const int64_t *x_shape, const PvxTensor *w_shape, int groups,
+                              GError **error)
+{
+    if (groups < 1) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
+                    "sparse conv2d: groups must be at least 1, got %d", groups);
+        return FALSE;
+    }
+    if (w_shape->ndim != 4 || w_shape->shape[0] % groups != 0 ||
+        w_shape->shape[1] * groups != x_shape[1] ||
+        x_shape[1] * w_shape->shape[2] * w_shape->shape[3] > G_MAXINT32) {
+        g_autofree char *xs = pvx_shape_string(4, x_shape);
+        g_autofree char *ws = pvx_tensor_shape_string(w_shape);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
+                    "sparse conv2d with %d groups: input %s and weight %s do not fit (the weight "
+                    "must be [Cout, Cin/groups, KH, KW], Cout a multiple of groups)",
+                    groups, xs, ws);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+PvxTensor *pvx_conv2d_grouped_forward_sparse(const PvxTensor *x, const PvxSparseWeights *w,
+                                             const PvxTensor *b, const PvxConv2dParams *p,
+                                             int groups, PvxTensor *out, GError **error)
+{
+    g_return_val_if_fail(x != NULL && w != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+    if (groups == 1)
+        return pvx_conv2d_forward_sparse(x, w, b, p, out, error);
+    if (!pvx_ops_check_tensor(x, 4, "conv2d input", error) ||
+        !check_grouped(x->shape, &w->shape, groups, error))
+        return NULL;
+    g_autoptr(PvxSparseWeights) full = block_diagonal(w, groups);
+    return pvx_conv2d_forward_sparse(x, full, b, p, out, error);
+}
+
+gboolean pvx_conv2d_grouped_sparse_pays(const int64_t x_shape[4], const int64_t w_shape[4],
+                                        const PvxConv2dParams *p, int groups, int64_t nnz)
+{
+    g_return_val_if_fail(x_shape != NULL && w_shape != NULL, FALSE);
+    if (groups == 1)
+        return pvx_conv2d_sparse_pays(x_shape, w_shape, p, nnz);
+    PvxTensor ws = shape_tensor(4, w_shape);
+    if (!check_grouped(x_shape, &ws, groups, NULL))
+        return FALSE;
+    if (w_shape[1] == 1) /* depthwise: never (see ops.h) */
+        return FALSE;
+    int64_t full_shape[4] = {w_shape[0], x_shape[1], w_shape[2], w_shape[3]};
+    PvxTensor xs = shape_tensor(4, x_shape), fs = shape_tensor(4, full_shape);
+    SparseGeom g;
+    if (!sparse_geom(&xs, &fs, NULL, p, &g, NULL))
+        return FALSE;
+    /* The dense side runs group by group: one group's convolution, groups times. */
+    SparseGeom dg = g;
+    dg.cin = x_shape[1] / groups;
+    dg.cout = w_shape[0] / groups;
+    return sparse_cost(&g, nnz) < SPARSE_MARGIN * (double)groups * dense_cost(&dg);
 }

@@ -82,6 +82,49 @@ conv("conv_wino_5x6_pad0", 2, 16, 5, 6, 33, 3, 3, bias=False)
 conv("conv_wino_64_56x56", 2, 64, 56, 56, 64, 3, 3, pad=(1, 1))
 
 
+def conv_grouped(name, n, cin, h, w, cout, kh, kw, groups, stride=(1, 1), pad=(0, 0),
+                 dil=(1, 1), bias=True):
+    x = rand(n, cin, h, w)
+    wt = rand(cout, cin // groups, kh, kw) * (1.0 / (cin // groups * kh * kw)) ** 0.5
+    b = rand(cout) if bias else None
+    xd, wd = leaf(x), leaf(wt)
+    bd = leaf(b) if bias else None
+    y = F.conv2d(xd, wd, bd, stride=stride, padding=pad, dilation=dil, groups=groups)
+    dy = rand(*y.shape)
+    y.backward(dy.double())
+    case(name, "conv2d_grouped", stride_h=stride[0], stride_w=stride[1], pad_h=pad[0],
+         pad_w=pad[1], dil_h=dil[0], dil_w=dil[1], bias=int(bias), groups=groups)
+    for role, t in (("x", x), ("w", wt), ("dy", dy), ("y", y), ("dx", xd.grad), ("dw", wd.grad)):
+        save(name, role, t)
+    if bias:
+        save(name, "b", b)
+        save(name, "db", bd.grad)
+
+
+# Depthwise (groups = Cin): the direct kernels' 3x3 and 5x5 rows at stride 1 and 2 (MobileNet's
+# and EfficientNet's), a channel multiplier, dilation, non-square strides and the generic rows.
+conv_grouped("dw_k3_s1_p1", 2, 5, 9, 8, 5, 3, 3, 5, pad=(1, 1))
+conv_grouped("dw_k3_s2_p1", 2, 4, 9, 10, 4, 3, 3, 4, stride=(2, 2), pad=(1, 1))
+conv_grouped("dw_k3_s2_p1_even", 1, 3, 12, 12, 3, 3, 3, 3, stride=(2, 2), pad=(1, 1))
+conv_grouped("dw_k5_s1_p2", 2, 3, 11, 9, 3, 5, 5, 3, pad=(2, 2))
+conv_grouped("dw_k5_s2_p2_nobias", 2, 3, 12, 11, 3, 5, 5, 3, stride=(2, 2), pad=(2, 2),
+             bias=False)
+conv_grouped("dw_mult2_k3_s1_p1", 2, 3, 7, 7, 6, 3, 3, 3, pad=(1, 1))
+conv_grouped("dw_k3_dil2_p2", 2, 4, 10, 9, 4, 3, 3, 4, pad=(2, 2), dil=(2, 2))
+conv_grouped("dw_k3_s2x1_p0x1", 2, 3, 10, 7, 3, 3, 3, 3, stride=(2, 1), pad=(0, 1))
+conv_grouped("dw_k7x1_s1_p3x0", 2, 3, 9, 6, 3, 7, 1, 3, pad=(3, 0))
+conv_grouped("dw_k4_s3_p1_mult3", 1, 2, 13, 11, 6, 4, 4, 2, stride=(3, 3), pad=(1, 1))
+conv_grouped("dw_k3_s1_p1_mobilenet", 1, 32, 56, 56, 32, 3, 3, 32, pad=(1, 1))
+conv_grouped("dw_k5_s2_p2_efficientnet", 2, 24, 28, 28, 24, 5, 5, 24, stride=(2, 2), pad=(2, 2))
+# Other groups: per group through the dense kernels (1x1, 3x3 on Winograd's size, strided).
+conv_grouped("grouped_g2_k3_s1_p1", 2, 4, 8, 7, 6, 3, 3, 2, pad=(1, 1))
+conv_grouped("grouped_g4_k1", 2, 8, 5, 6, 12, 1, 1, 4, bias=False)
+conv_grouped("grouped_g3_k3_s2_p1_dil2", 2, 6, 11, 9, 3, 3, 3, 3, stride=(2, 2), pad=(1, 1),
+             dil=(2, 2))
+conv_grouped("grouped_g2_k3_wino", 2, 32, 16, 16, 32, 3, 3, 2, pad=(1, 1))
+conv_grouped("grouped_g1_k3", 2, 3, 8, 8, 4, 3, 3, 1, pad=(1, 1))
+
+
 def linear(name, n, fin, fout):
     x, wt, b = rand(n, fin), rand(fout, fin) * (1.0 / fin) ** 0.5, rand(fout)
     xd, wd, bd = leaf(x), leaf(wt), leaf(b)
@@ -113,6 +156,37 @@ unary("relu", "relu", rand(2, 3, 5, 5), F.relu)
 unary("softmax", "softmax", rand(4, 10, lo=-3, hi=3), lambda t: F.softmax(t, dim=1))
 unary("log_softmax", "log_softmax", rand(4, 10, lo=-3, hi=3),
       lambda t: F.log_softmax(t, dim=1))
+
+
+# The mobile networks' activations, on values that include each kink exactly (0 and 6 for relu6,
+# -3 and 3 for the hard ones): the gradient there must be PyTorch's choice.
+def with_kinks(t):
+    flat = t.view(-1)
+    kinks = torch.tensor([-6.0, -3.0, 0.0, 3.0, 6.0, -3.5, 7.0, 2.5])
+    flat[:kinks.numel()] = kinks
+    return t
+
+
+for act, fn in (("relu6", F.relu6), ("sigmoid", torch.sigmoid), ("silu", F.silu),
+                ("hardsigmoid", F.hardsigmoid), ("hardswish", F.hardswish)):
+    unary(f"act_{act}", act, with_kinks(rand(2, 3, 5, 7, lo=-8, hi=8)), fn)
+unary("act_sigmoid_wide", "sigmoid", rand(3, 1000, lo=-100, hi=100), torch.sigmoid)
+unary("act_silu_wide", "silu", rand(3, 1000, lo=-100, hi=100), F.silu)
+
+
+def channel_mul(name, n, c, h, w):
+    x, s = rand(n, c, h, w), rand(n, c, 1, 1, lo=0, hi=1)
+    xd, sd = leaf(x), leaf(s)
+    y = xd * sd
+    dy = rand(*y.shape)
+    y.backward(dy.double())
+    case(name, "channel_mul")
+    for role, t in (("x", x), ("s", s), ("dy", dy), ("y", y), ("dx", xd.grad), ("ds", sd.grad)):
+        save(name, role, t)
+
+
+channel_mul("channel_mul_small", 2, 5, 4, 3)
+channel_mul("channel_mul_se_14x14", 2, 96, 14, 14)
 
 
 def maxpool(name, x, k, s, p):

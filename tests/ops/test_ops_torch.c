@@ -11,7 +11,9 @@
  * 1e-3: PyTorch's own float32 conv2d, measured against its float64 on these shapes, reaches
  * 2e-4 (y, dx) and 6e-4 (dw) with a 1e-3 floor, so that floor would reject PyTorch itself; with
  * 1e-2 it is within 3e-5 (y, dx). A wrong element is off by O(max|torch|) and still fails by
- * orders of magnitude. Max-pool indices must match exactly. */
+ * orders of magnitude. Max-pool indices must match exactly. The activations' cases hold each kink
+ * (relu6's 0 and 6, the hard ones' -3 and 3) exactly, so their gradients there must be PyTorch's
+ * own choice, not merely close. */
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
@@ -114,6 +116,69 @@ static void run_conv2d(const Case *c)
     g_unsetenv("PVX_CONV_ALGO");
 }
 
+/* Grouped and depthwise cases: the grouped entry points, all gradients, then the input
+ * gradient alone and the weight gradient alone (the depthwise kernels run them separately). */
+static void run_conv2d_grouped(const Case *c)
+{
+    PvxConv2dParams p = {(int)param(c, "stride_h"), (int)param(c, "stride_w"),
+                         (int)param(c, "pad_h"),    (int)param(c, "pad_w"),
+                         (int)param(c, "dil_h"),    (int)param(c, "dil_w")};
+    int groups = (int)param(c, "groups");
+    gboolean bias = param(c, "bias") != 0.0;
+    PvxTensor *x = get(c, "x"), *w = get(c, "w"), *b = bias ? get(c, "b") : NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxTensor) y = pvx_conv2d_grouped_forward(x, w, b, &p, groups, NULL, &error);
+    g_assert_no_error(error);
+    expect_close(c, "y", y);
+    g_autoptr(PvxTensor) dx = NULL;
+    g_autoptr(PvxTensor) dw = pvx_tensor_new_like(w);
+    g_autoptr(PvxTensor) db = bias ? pvx_tensor_new_like(b) : NULL;
+    g_assert_true(pvx_conv2d_grouped_backward(x, w, get(c, "dy"), &p, groups, &dx, dw, db, &error));
+    expect_close(c, "dx", dx);
+    expect_close(c, "dw", dw);
+    if (bias)
+        expect_close(c, "db", db);
+    g_autoptr(PvxTensor) dx_only = NULL;
+    g_autoptr(PvxTensor) dw_only = pvx_tensor_new_like(w);
+    g_assert_true(
+        pvx_conv2d_grouped_backward(x, w, get(c, "dy"), &p, groups, &dx_only, NULL, NULL, &error));
+    g_assert_true(
+        pvx_conv2d_grouped_backward(x, w, get(c, "dy"), &p, groups, NULL, dw_only, NULL, &error));
+    expect_close(c, "dx", dx_only);
+    expect_close(c, "dw", dw_only);
+}
+
+static void run_channel_mul(const Case *c)
+{
+    PvxTensor *x = get(c, "x"), *s = get(c, "s");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxTensor) y = pvx_channel_mul_forward(x, s, NULL, &error);
+    g_assert_no_error(error);
+    expect_close(c, "y", y);
+    g_autoptr(PvxTensor) dx = NULL;
+    g_autoptr(PvxTensor) ds = NULL;
+    g_assert_true(pvx_channel_mul_backward(x, s, get(c, "dy"), &dx, &ds, &error));
+    expect_close(c, "dx", dx);
+    expect_close(c, "ds", ds);
+}
+
+/* The activation for an op name of the reference script, or 0. */
+static PvxActivation activation_of(const char *op)
+{
+    static const struct {
+        const char *name;
+        PvxActivation act;
+    } acts[] = {{"relu6", PVX_ACT_RELU6},
+                {"sigmoid", PVX_ACT_SIGMOID},
+                {"silu", PVX_ACT_SILU},
+                {"hardsigmoid", PVX_ACT_HARDSIGMOID},
+                {"hardswish", PVX_ACT_HARDSWISH}};
+    for (guint i = 0; i < G_N_ELEMENTS(acts); i++)
+        if (g_str_equal(op, acts[i].name))
+            return acts[i].act;
+    return 0;
+}
+
 static void run_linear(const Case *c)
 {
     PvxTensor *x = get(c, "x"), *w = get(c, "w"), *b = get(c, "b");
@@ -137,7 +202,11 @@ static void run_unary(const Case *c)
     g_autoptr(PvxTensor) y = NULL;
     g_autoptr(PvxTensor) dx = NULL;
     gboolean ok = FALSE;
-    if (g_str_equal(c->op, "relu")) {
+    PvxActivation act = activation_of(c->op);
+    if (act != 0) {
+        y = pvx_activation_forward(act, x, NULL, &error);
+        ok = y != NULL && pvx_activation_backward(act, x, dy, &dx, &error);
+    } else if (g_str_equal(c->op, "relu")) {
         y = pvx_relu_forward(x, NULL, &error);
         ok = y != NULL && pvx_relu_backward(y, dy, &dx, &error);
     } else if (g_str_equal(c->op, "softmax")) {
@@ -219,6 +288,10 @@ static void run_case(gconstpointer data)
     const Case *c = data;
     if (g_str_equal(c->op, "conv2d"))
         run_conv2d(c);
+    else if (g_str_equal(c->op, "conv2d_grouped"))
+        run_conv2d_grouped(c);
+    else if (g_str_equal(c->op, "channel_mul"))
+        run_channel_mul(c);
     else if (g_str_equal(c->op, "linear"))
         run_linear(c);
     else if (g_str_equal(c->op, "batchnorm2d"))

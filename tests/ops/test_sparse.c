@@ -170,6 +170,90 @@ static void sparse_conv_shape_errors(void)
     g_assert_error(error, PVX_ERROR, PVX_ERROR_SHAPE);
 }
 
+/* Grouped convs (depthwise, channel multiplier, 1×1 and 3×3 groups, strided) against the dense
+ * grouped op with the same pruned weight; groups = 1 through the grouped entry point too. */
+static void sparse_grouped_conv_matches_dense(void)
+{
+    static const struct {
+        ConvCase c; /* c.cin: input channels; the weight has cin / groups */
+        int groups;
+    } cases[] = {
+        /* n  cin  h   w  cout kh kw sh sw ph pw dh dw */
+        {{2, 8, 9, 11, 8, 3, 3, 1, 1, 1, 1, 1, 1}, 8},    /* depthwise 3×3 */
+        {{1, 6, 12, 12, 6, 5, 5, 2, 2, 2, 2, 1, 1}, 6},   /* depthwise 5×5 stride 2 */
+        {{2, 4, 7, 9, 8, 3, 3, 1, 2, 1, 1, 1, 1}, 4},     /* depthwise, multiplier 2 */
+        {{2, 8, 10, 10, 12, 1, 1, 1, 1, 0, 0, 1, 1}, 4},  /* 1×1, 4 groups */
+        {{2, 16, 14, 14, 16, 3, 3, 1, 1, 1, 1, 1, 1}, 2}, /* 3×3, 2 groups */
+        {{1, 12, 11, 13, 6, 3, 3, 2, 2, 1, 1, 2, 2}, 3},  /* strided, dilated */
+        {{2, 6, 8, 9, 4, 1, 1, 2, 2, 0, 0, 1, 1}, 1},     /* 1×1 stride 2, one group */
+    };
+    static const double densities[] = {0.0, 0.05, 0.4, 1.0};
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const ConvCase *c = &cases[i].c;
+        int groups = cases[i].groups;
+        for (gsize d = 0; d < G_N_ELEMENTS(densities); d++) {
+            int64_t xs[4] = {c->n, c->cin, c->h, c->w};
+            int64_t ws[4] = {c->cout, c->cin / groups, c->kh, c->kw};
+            g_autoptr(PvxTensor) x = pvx_tensor_new(4, xs);
+            g_autoptr(PvxTensor) w = pvx_tensor_new(4, ws);
+            g_autoptr(PvxTensor) b = d % 2 == 0 ? pvx_tensor_new(1, &c->cout) : NULL;
+            fill(x, 1.0f);
+            fill(w, 0.5f);
+            if (b)
+                fill(b, 0.5f);
+            prune_random(w, densities[d]);
+            PvxConv2dParams p = {c->sh, c->sw, c->ph, c->pw, c->dh, c->dw};
+            g_autoptr(GError) error = NULL;
+            g_autoptr(PvxTensor) ref =
+                pvx_conv2d_grouped_forward(x, w, b, &p, groups, NULL, &error);
+            g_assert_no_error(error);
+            g_autoptr(PvxSparseWeights) sw = pvx_sparse_weights_new(w);
+            g_autoptr(PvxTensor) out = pvx_tensor_new_like(ref);
+            pvx_tensor_fill(out, NAN);
+            g_autoptr(PvxTensor) y =
+                pvx_conv2d_grouped_forward_sparse(x, sw, b, &p, groups, out, &error);
+            g_assert_no_error(error);
+            g_assert_true(y == out);
+            g_autofree char *what =
+                g_strdup_printf("grouped case %u, %d groups, density %.2f", (unsigned)i, groups,
+                                pvx_sparse_weights_density(sw));
+            expect_close(what, y, ref);
+        }
+    }
+    /* shapes that do not fit name both */
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PvxTensor) x =
+        pvx_tensor_new_shape(4, (int64_t)1, (int64_t)6, (int64_t)8, (int64_t)8);
+    g_autoptr(PvxTensor) w =
+        pvx_tensor_new_shape(4, (int64_t)6, (int64_t)2, (int64_t)3, (int64_t)3);
+    g_autoptr(PvxSparseWeights) sw = pvx_sparse_weights_new(w);
+    g_assert_null(pvx_conv2d_grouped_forward_sparse(x, sw, NULL, NULL, 2, NULL, &error));
+    g_assert_error(error, PVX_ERROR, PVX_ERROR_SHAPE);
+    g_assert_nonnull(strstr(error->message, "[1, 6, 8, 8]"));
+    g_assert_nonnull(strstr(error->message, "[6, 2, 3, 3]"));
+}
+
+/* The grouped rule: groups = 1 is the plain rule; depthwise never; other groups dense when
+ * unpruned and sparse when very sparse on large layers. */
+static void sparse_grouped_rule(void)
+{
+    PvxConv2dParams p = {.pad_h = 1, .pad_w = 1};
+    int64_t xs[4] = {8, 128, 56, 56}, ws[4] = {128, 128, 3, 3};
+    for (int64_t nnz = 128 * 128 * 9; nnz > 100; nnz /= 4)
+        g_assert_cmpint(pvx_conv2d_grouped_sparse_pays(xs, ws, &p, 1, nnz), ==,
+                        pvx_conv2d_sparse_pays(xs, ws, &p, nnz));
+    int64_t dws[4] = {128, 1, 3, 3};
+    g_assert_false(pvx_conv2d_grouped_sparse_pays(xs, dws, &p, 128, 1));
+    int64_t gws[4] = {128, 64, 3, 3}, g1[4] = {256, 64, 1, 1};
+    PvxConv2dParams p0 = {0};
+    g_assert_false(pvx_conv2d_grouped_sparse_pays(xs, gws, &p, 2, 128 * 64 * 9));
+    g_assert_true(pvx_conv2d_grouped_sparse_pays(xs, gws, &p, 2, 128 * 64 * 9 / 32));
+    g_assert_false(pvx_conv2d_grouped_sparse_pays(xs, g1, &p0, 2, 256 * 64));
+    g_assert_true(pvx_conv2d_grouped_sparse_pays(xs, g1, &p0, 2, 256 * 64 / 64));
+    /* shapes that do not fit */
+    g_assert_false(pvx_conv2d_grouped_sparse_pays(xs, gws, &p, 3, 1));
+}
+
 static void sparse_weights_count_nonzeros(void)
 {
     g_autoptr(PvxTensor) w =
@@ -475,6 +559,8 @@ int main(int argc, char **argv)
     g_test_add_func("/sparse/conv_skips_zero_filters_and_input_channels",
                     sparse_conv_skips_zero_filters_and_input_channels);
     g_test_add_func("/sparse/conv_shape_errors", sparse_conv_shape_errors);
+    g_test_add_func("/sparse/grouped_conv_matches_dense", sparse_grouped_conv_matches_dense);
+    g_test_add_func("/sparse/grouped_rule", sparse_grouped_rule);
     g_test_add_func("/sparse/weights_count_nonzeros", sparse_weights_count_nonzeros);
     g_test_add_func("/sparse/linear_matches_dense", sparse_linear_matches_dense);
     g_test_add_func("/sparse/rule_dense_when_unpruned_sparse_when_very_sparse",

@@ -234,7 +234,7 @@ static void abi_enums_are_pinned(void)
 {
     /* Values a plugin compiles in: append-only. */
     g_assert_cmpint(PVX_ABI_MAJOR, ==, 1);
-    g_assert_cmpint(PVX_ABI_MINOR, ==, 1);
+    g_assert_cmpint(PVX_ABI_MINOR, ==, 2);
     g_assert_cmpuint(PVX_PLUGIN_MAGIC, ==, 0x31585650u);
     g_assert_cmpint(PVX_KIND_DATASET, ==, 1);
     g_assert_cmpint(PVX_KIND_MODEL, ==, 2);
@@ -249,6 +249,8 @@ static void abi_enums_are_pinned(void)
     g_assert_cmpint(PVX_PRUNE_SCOPE_GLOBAL, ==, 1);
     g_assert_cmpint(PVX_LAYER_CONV2D, ==, 1);
     g_assert_cmpint(PVX_LAYER_FLATTEN, ==, 8);
+    g_assert_cmpint(PVX_LAYER_ADD, ==, 9);
+    g_assert_cmpint(PVX_LAYER_STOCHASTIC_DEPTH, ==, 18);
     /* The stride the core assumes for a 1.0 plugin's spec table. */
     g_assert_cmpuint(PVX_PARAM_SPEC_SIZE_1_0, ==, 64);
 }

@@ -100,7 +100,9 @@ gboolean pvx_explain_target_scores(PvxModel *model, PvxTensor *x, const int64_t 
 PvxTensor *pvx_explain_layer_activation(PvxModel *model, PvxTensor *x, const char *layer,
                                         PvxTensor **logits_out, GError **error);
 /* Runs the layers after @layer on @act (the layer's output, any batch size), evaluation
- * behaviour, keeping nothing: the model "from @layer on". Returns: (transfer full) logits. */
+ * behaviour, keeping nothing: the model "from @layer on". @layer must cut the graph (no layer
+ * after it reads a layer before it, as a skip connection around it would): else
+ * PVX_ERROR_INVALID_ARGUMENT naming the layer that does. Returns: (transfer full) logits. */
 PvxTensor *pvx_explain_forward_from(PvxModel *model, const char *layer, const PvxTensor *act,
                                     GError **error);
 /* maps[n] = Σ_k weights[n, k] · act[n, k] for act [N, K, h, w], weights N×K (row-major).

@@ -22,6 +22,19 @@ void pvx_model_clear_masks(PvxModel *model);
  * buffers, to give the memory back. */
 void pvx_model_release_buffers(PvxModel *model);
 
+/* The output shape of layer @name (alias resolved) for an input of @input_shape [N, C, H, W],
+ * from the layers' hyper-parameters (no forward). FALSE + the shape or graph error. */
+gboolean pvx_model_layer_shape(const PvxModel *model, const int64_t input_shape[4],
+                               const char *name, int *ndim, int64_t shape[PVX_TENSOR_MAX_DIMS],
+                               GError **error);
+
+/* Runs the layers after @layer on @act standing for @layer's output (evaluation behaviour, keeps
+ * nothing): what pvx_explain_forward_from needs. @layer must cut the graph: every layer after it
+ * in running order reads only it or layers after it (else PVX_ERROR_INVALID_ARGUMENT naming the
+ * layer that reads past it). Returns: (transfer full) the contiguous output, NULL + error. */
+PvxTensor *pvx_model_forward_from(PvxModel *model, const char *layer, const PvxTensor *act,
+                                  GError **error);
+
 /* The CAM target layer, overridden (the layer must exist: else PVX_ERROR_NOT_FOUND listing the
  * layers). pvx_model_build sets it from the plugin's target_layer slot. */
 gboolean pvx_model_set_target_layer(PvxModel *model, const char *name, GError **error);

@@ -119,6 +119,32 @@ gboolean pvx_conv2d_relu_backward(const PvxTensor *x, const PvxTensor *w, const 
                                   PvxTensor *db, GError **error);
 
 /* ---------------------------------------------------------------------------------------------
+ * Grouped convolution 2d, PyTorch's Conv2d with groups = g ≥ 1: input channels and output
+ * channels are split into g groups, and output group k sees only input group k.
+ *   x [N, Cin, H, W], w [Cout, Cin/g, KH, KW], b [Cout] or NULL, y [N, Cout, OH, OW] (OH, OW as
+ *   pvx_conv2d_forward); Cin and Cout multiples of g. Stride, padding and dilation from @p (NULL
+ *   = stride 1, no padding).
+ * - g = 1 is pvx_conv2d_forward / pvx_conv2d_backward themselves (all their algorithms).
+ * - Depthwise (g = Cin, Cout = k·Cin, KH, KW ≤ 16): direct kernels on pvx's pool over the N·Cin
+ *   input planes (the weight gradient over the Cout channels), any stride and dilation; each
+ *   plane is padded once and split into stride phases so that every tap is one unit-stride run;
+ *   3×3 and 5×5 have unrolled taps (core/ops/conv_grouped.c).
+ * - Any other g: each group's channels are copied out, run through pvx_conv2d_forward /
+ *   _backward (im2col + sgemm, or Winograd) and copied back.
+ * PVX_ERROR_SHAPE names x's and w's shapes when they do not fit @groups;
+ * PVX_ERROR_INVALID_ARGUMENT for groups < 1 or negative parameters.
+ */
+/* Returns: (transfer full) y, or NULL + error. @b, @out nullable (see conventions). */
+PvxTensor *pvx_conv2d_grouped_forward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
+                                      const PvxConv2dParams *p, int groups, PvxTensor *out,
+                                      GError **error);
+/* From dy [N, Cout, OH, OW]: dx (overwritten, as pvx_conv2d_backward), dw += dL/dw, db += dL/db;
+ * each NULL when not wanted. */
+gboolean pvx_conv2d_grouped_backward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *dy,
+                                     const PvxConv2dParams *p, int groups, PvxTensor **dx,
+                                     PvxTensor *dw, PvxTensor *db, GError **error);
+
+/* ---------------------------------------------------------------------------------------------
  * Linear: y = x wᵀ + b. x [N, in], w [out, in] (PyTorch's layout), b [out] or NULL, y [N, out].
  */
 PvxTensor *pvx_linear_forward(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
@@ -134,6 +160,46 @@ PvxTensor *pvx_relu_forward(const PvxTensor *x, PvxTensor *out, GError **error);
 /* dx = dy where y > 0, else 0. @y is the forward's output (or its input: same sign test), so an
  * in-place forward loses nothing backward needs. @dx may point at @dy (in place). */
 gboolean pvx_relu_backward(const PvxTensor *y, const PvxTensor *dy, PvxTensor **dx, GError **error);
+
+/* ---------------------------------------------------------------------------------------------
+ * The activations of the mobile networks, element-wise, any shape (contiguous), PyTorch 1.13's
+ * formulas and its gradients at the kinks (core/ops/activation_kinds.c):
+ *   relu6        min(max(x, 0), 6)          grad dy on 0 < x < 6, else 0
+ *   sigmoid      1 / (1 + e^-x)             grad dy · s (1 - s)
+ *   silu         x · sigmoid(x)             grad dy · s (1 + x (1 - s))
+ *   hardsigmoid  relu6(x + 3) / 6           grad dy / 6 on -3 < x < 3, else 0
+ *   hardswish    x · relu6(x + 3) / 6       grad 0 for x < -3, dy (x / 3 + 1/2) for -3 ≤ x < 3,
+ *                                           dy for x ≥ 3 (PyTorch's vectorised loop; its scalar
+ *                                           tail loop gives 1.5 dy at x = 3)
+ * e^x is computed by a polynomial within 2 ulp (vectorised), not libm's expf.
+ */
+typedef enum {
+    PVX_ACT_RELU6 = 1,
+    PVX_ACT_SIGMOID,
+    PVX_ACT_SILU,
+    PVX_ACT_HARDSIGMOID,
+    PVX_ACT_HARDSWISH
+} PvxActivation;
+/* y = act(x). @out NULL = allocate; may be @x itself (in place). An unknown @act gives
+ * PVX_ERROR_INVALID_ARGUMENT. Returns: (transfer full). */
+PvxTensor *pvx_activation_forward(PvxActivation act, const PvxTensor *x, PvxTensor *out,
+                                  GError **error);
+/* dx = dy · act'(x), from the forward's INPUT @x (so an in-place forward must keep its input
+ * elsewhere). *dx may be @dy's tensor (in place: pass a pointer to a variable holding dy). */
+gboolean pvx_activation_backward(PvxActivation act, const PvxTensor *x, const PvxTensor *dy,
+                                 PvxTensor **dx, GError **error);
+
+/* ---------------------------------------------------------------------------------------------
+ * Squeeze-and-excitation's scale: y[n, c, h, w] = x[n, c, h, w] · s[n, c, 0, 0], x [N, C, H, W],
+ * s [N, C, 1, 1] (PVX_ERROR_SHAPE naming both otherwise). @out may be @x (in place).
+ */
+PvxTensor *pvx_channel_mul_forward(const PvxTensor *x, const PvxTensor *s, PvxTensor *out,
+                                   GError **error);
+/* dx = dy ⊙ s (when @dx is non-NULL; overwritten, may be @dy's tensor); ds[n, c] = Σ_hw dy · x
+ * (when @ds is non-NULL: *ds NULL = allocate [N, C, 1, 1], transfer full; else overwritten).
+ * The factor gradient is taken before dx is written, so dx in place of dy is safe. */
+gboolean pvx_channel_mul_backward(const PvxTensor *x, const PvxTensor *s, const PvxTensor *dy,
+                                  PvxTensor **dx, PvxTensor **ds, GError **error);
 
 /* ---------------------------------------------------------------------------------------------
  * Max-pool 2d, PyTorch's MaxPool2d with ceil_mode = False, dilation 1.
@@ -304,5 +370,23 @@ PvxTensor *pvx_linear_forward_sparse(const PvxTensor *x, const PvxSparseWeights 
 gboolean pvx_conv2d_sparse_pays(const int64_t x_shape[4], const int64_t w_shape[4],
                                 const PvxConv2dParams *p, int64_t nnz);
 gboolean pvx_linear_sparse_pays(const int64_t x_shape[2], const int64_t w_shape[2], int64_t nnz);
+
+/* Grouped conv2d (see pvx_conv2d_grouped_forward) on weights [Cout, Cin/g, KH, KW] compressed by
+ * pvx_sparse_weights_new. groups = 1 is pvx_conv2d_forward_sparse. Otherwise the non-zeros are
+ * moved to the columns of their group's input channels (a block-diagonal [Cout, Cin, KH, KW]
+ * weight, built on each call at O(nnz) cost) and run by the same direct sparse convolution, so
+ * every grouped conv, 1×1 included, costs its non-zeros. Same shape rules and errors as the
+ * dense op. Returns: (transfer full). */
+PvxTensor *pvx_conv2d_grouped_forward_sparse(const PvxTensor *x, const PvxSparseWeights *w,
+                                             const PvxTensor *b, const PvxConv2dParams *p,
+                                             int groups, PvxTensor *out, GError **error);
+/* pvx_conv2d_sparse_pays for a grouped conv (@w_shape [Cout, Cin/g, KH, KW]); for groups = 1 it
+ * is that function. The dense side is costed as g convolutions of one group each. Depthwise
+ * (Cin/g = 1) never pays: the sparse kernel's fixed cost per output position (bias fill,
+ * partial sums, the copy into y: SPARSE_S_PER_OUT_LANE, 10 multiply-adds' worth) already
+ * exceeds the depthwise direct kernel's 9 or 25 multiply-adds per output, so this returns
+ * FALSE there (and for shapes that do not fit). */
+gboolean pvx_conv2d_grouped_sparse_pays(const int64_t x_shape[4], const int64_t w_shape[4],
+                                        const PvxConv2dParams *p, int groups, int64_t nnz);
 
 G_END_DECLS
