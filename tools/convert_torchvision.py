@@ -76,14 +76,21 @@ def h5_to_pth(src, dst, group):
         if group not in f:
             die("%s has no group %s" % (src, group))
         sd = {}
-        # HDF5 lists names sorted; torchvision's order is features.N by N, avgpool, classifier.
-        top = {"features": 0, "avgpool": 1, "classifier": 2}
+        # HDF5 lists names sorted; torchvision registers modules in forward order. Top level:
+        # VGG/MobileNet/EfficientNet features, avgpool, classifier; ResNet conv1, bn1,
+        # layer1..4, fc. Inside a ResNet block conv1, bn1, conv2, bn2, conv3, bn3, downsample;
+        # numbered children by number; other names (SqueezeExcitation's fc1, fc2) by name.
+        top = {"conv1": 0, "bn1": 1, "features": 2, "layer1": 3, "layer2": 4, "layer3": 5,
+               "layer4": 6, "avgpool": 7, "classifier": 8, "fc": 9}
+        inner = {"conv1": 0, "bn1": 1, "conv2": 2, "bn2": 3, "conv3": 4, "bn3": 5,
+                 "downsample": 6}
         slot = {"weight": 0, "bias": 1, "running_mean": 2, "running_var": 3}
 
         def order(k):
             parts = k.split(".")
-            return [(top.get(parts[0], 3), parts[0])] + \
-                   [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts[1:-1]] + \
+            return [(top.get(parts[0], 10), parts[0])] + \
+                   [(0, int(p), "") if p.isdigit() else (1, inner.get(p, 7), p)
+                    for p in parts[1:-1]] + \
                    [(slot.get(parts[-1], 9), parts[-1])]
         names = [k for k in f[group] if isinstance(f[group][k], h5py.Dataset)]
         for k in sorted(names, key=order):

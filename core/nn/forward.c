@@ -346,7 +346,13 @@ static Flow forward_layer(Forward *f, guint i, GError **error)
     case PVX_FUSION_CONV_RELU:
         /* Writes what the ReLU after it would have overwritten in place anyway. */
         y = layer_out(f, l, nd, os);
-        r = pvx_conv2d_relu_forward(x, l->weight, l->bias, &l->conv, y.t, error);
+        if (l->groups > 1) { /* no fused grouped kernel: the conv, then the ReLU in place */
+            r = pvx_conv2d_grouped_forward(x, l->weight, l->bias, &l->conv, l->groups, y.t, error);
+            if (r)
+                r = pvx_relu_forward(r, r, error);
+        } else {
+            r = pvx_conv2d_relu_forward(x, l->weight, l->bias, &l->conv, y.t, error);
+        }
         goto done;
     case PVX_FUSION_MAXPOOL_RELU_OUT:
     case PVX_FUSION_MAXPOOL_RELU_IN:
@@ -746,7 +752,12 @@ static gboolean backward_layer(PvxModel *m, int i, const PvxFusionStep *step, Fl
     case PVX_FUSION_CONV_RELU:
         /* The ReLU before: its output, this layer's input, gives the gate. */
         NEW_DX();
-        ok = pvx_conv2d_relu_backward(in, l->weight, gt, &l->conv, &d[0].t, dw, db, error);
+        if (l->groups > 1) /* no fused grouped kernel: the conv's backward, then the gate */
+            ok = pvx_conv2d_grouped_backward(in, l->weight, gt, &l->conv, l->groups, &d[0].t, dw,
+                                             db, error) &&
+                 pvx_relu_backward(in, d[0].t, &d[0].t, error);
+        else
+            ok = pvx_conv2d_relu_backward(in, l->weight, gt, &l->conv, &d[0].t, dw, db, error);
         if (ok && pg)
             mask_grad(l);
         goto out;
