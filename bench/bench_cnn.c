@@ -16,14 +16,17 @@
  * own seeded weights and ORT is skipped (it needs the export).
  *
  * Each time is the median of --reps repetitions after one warm-up, with the same thread count
- * on every side (PVX_NUM_THREADS, torch.set_num_threads, intraOpNumThreads). Speed-ups are peer
- * time / pvx time. GF/s counts 2 × the multiply-adds of conv2d and linear layers
+ * on every side; with --rounds N the three sides take N turns, one after the other, and each
+ * time is the median of its rounds (on a machine shared with other work, load that comes and
+ * goes then falls on all sides alike) (PVX_NUM_THREADS, torch.set_num_threads, intraOpNumThreads).
+ * Speed-ups are peer time / pvx time. GF/s counts 2 × the multiply-adds of conv2d and linear layers
  * (pvx_model_flops; the training step as 3 × forward) and is compared with cblas_sgemm's
  * measured speed (the ceiling of GEMM-based convolution). Also measured: the peak memory of
  * building each model and one batch-1 inference, in a process of its own.
  *
  *   build/bench/bench-cnn [--models resnet50,mobilenet_v2,vgg16] [--batch 8] [--reps 5]
- *                         [--threads N] [--no-torch] [--no-ort] [--all-workloads] [--cache DIR]
+ *                         [--rounds 1] [--threads N] [--no-torch] [--no-ort] [--all-workloads]
+ * [--cache DIR]
  */
 #include <cblas.h>
 #include <math.h>
@@ -33,6 +36,9 @@
 #include <sys/wait.h>
 
 #include "pvx-private/core.h"
+
+/* At most this many --rounds. */
+#define MAX_ROUNDS 15
 
 static double now(void)
 {
@@ -156,6 +162,20 @@ static double median_of(void (*fn)(Work *), Work *w, int reps)
     return reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
 }
 
+/* The median of the values of @v[0..n) that are not NaN; NaN if none is. */
+static double median_nan(const double *v, int n)
+{
+    double t[MAX_ROUNDS];
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(v[i]))
+            t[k++] = v[i];
+    if (k == 0)
+        return NAN;
+    qsort(t, (size_t)k, sizeof *t, cmp_double);
+    return k % 2 ? t[k / 2] : 0.5 * (t[k / 2 - 1] + t[k / 2]);
+}
+
 /* Peak resident memory of building @arch and one batch-1 inference, in a child; -1 if the
  * child failed (no plugin). */
 static double measure_peak_mb(const char *self, const char *arch)
@@ -250,7 +270,7 @@ static void fmt_ratio(char *buf, size_t n, double peer, double pvx)
 
 int main(int argc, char **argv)
 {
-    int batch = 8, reps = 5, threads = 0;
+    int batch = 8, reps = 5, threads = 0, rounds = 1;
     gboolean no_torch = FALSE, no_ort = FALSE, all_workloads = FALSE;
     char *models_opt = NULL, *cache_opt = NULL, *memory_child = NULL;
     GOptionEntry entries[] = {
@@ -258,6 +278,10 @@ int main(int argc, char **argv)
          "torchvision model names, comma-separated (resnet50,mobilenet_v2,vgg16)", "LIST"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size of the batched workloads (8)", "B"},
         {"reps", 'r', 0, G_OPTION_ARG_INT, &reps, "Timed repetitions; the median counts (5)", "N"},
+        {"rounds", 0, 0, G_OPTION_ARG_INT, &rounds,
+         "Rounds of all three sides in turn; the median round counts (1; more on a shared "
+         "machine, at most 15)",
+         "N"},
         {"threads", 't', 0, G_OPTION_ARG_INT, &threads,
          "Threads for every side (PVX_NUM_THREADS, default the cores)", "N"},
         {"no-torch", 0, 0, G_OPTION_ARG_NONE, &no_torch,
@@ -275,8 +299,9 @@ int main(int argc, char **argv)
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, NULL))
         return 2;
-    if (batch < 1 || reps < 1) {
-        fprintf(stderr, "bench-cnn: --batch and --reps must be at least 1\n");
+    if (batch < 1 || reps < 1 || rounds < 1 || rounds > MAX_ROUNDS) {
+        fprintf(stderr, "bench-cnn: --batch and --reps must be at least 1, --rounds 1 to %d\n",
+                MAX_ROUNDS);
         return 2;
     }
     if (threads > 0) {
@@ -380,7 +405,8 @@ int main(int argc, char **argv)
                 g_string_append_printf(notes, " torch: export failed (%s);", why);
         }
 
-        /* pvx. */
+        /* pvx: the model once; then --rounds rounds of pvx, PyTorch and ONNX Runtime in turn,
+         * each side's time the median of its rounds' medians. */
         g_autoptr(GError) error = NULL;
         g_autoptr(PvxModel) m = build_model(reg, arch, &error);
         if (m && prepared && !pvx_model_load_weights_file(m, h5, "/weights", &error)) {
@@ -388,94 +414,106 @@ int main(int argc, char **argv)
                                    error->message);
             g_clear_error(&error);
         }
+        g_autoptr(PvxSgd) sgd = NULL;
+        g_autofree int64_t *targets = g_new(int64_t, batch);
+        for (int i = 0; i < batch; i++)
+            targets[i] = (i * 137) % 1000;
         if (!m) {
             g_string_append_printf(notes, " pvx: not available (%s);", error->message);
         } else {
             int64_t chw[3] = {3, 224, 224};
             double flops = pvx_model_flops(m, chw);
-            Work w1 = {.model = m, .x = x1}, wb = {.model = m, .x = xb};
             rows[0].flops = flops, rows[1].flops = flops * batch, rows[2].flops = 3 * flops * batch;
-            {
-                g_autoptr(PvxTensor) y = pvx_model_forward(m, x1, PVX_FORWARD_INFERENCE, &error);
-                if (!y)
-                    g_error("%s", error->message);
-                if (prepared)
-                    g_string_append_printf(notes, " logits vs torch: pvx %.1e",
-                                           logits_diff(y, logits));
-            }
-            rows[0].pvx = median_of(run_forward, &w1, reps);
-            if (full) {
-                rows[1].pvx = median_of(run_forward, &wb, reps);
-                pvx_model_release_buffers(m);
-                PvxSgdParams sp = {.momentum = 0.9, .weight_decay = 5e-4};
-                g_autoptr(PvxSgd) sgd = pvx_sgd_new(&sp, NULL);
-                for (int i = 0; i < pvx_model_n_layers(m); i++) {
-                    PvxLayer *l = pvx_model_layer(m, i);
-                    if (l->weight && l->weight_grad)
-                        pvx_sgd_add_param(sgd, l->name, l->weight, l->weight_grad, l->mask, TRUE);
-                    if (l->bias && l->bias_grad) {
-                        g_autofree char *bn = g_strconcat(l->name, ".bias", NULL);
-                        pvx_sgd_add_param(sgd, bn, l->bias, l->bias_grad, NULL, TRUE);
-                    }
+            g_autoptr(PvxTensor) y = pvx_model_forward(m, x1, PVX_FORWARD_INFERENCE, &error);
+            if (!y)
+                g_error("%s", error->message);
+            if (prepared)
+                g_string_append_printf(notes, " logits vs torch: pvx %.1e", logits_diff(y, logits));
+            PvxSgdParams sp = {.momentum = 0.9, .weight_decay = 5e-4};
+            sgd = pvx_sgd_new(&sp, NULL);
+            for (int i = 0; i < pvx_model_n_layers(m); i++) {
+                PvxLayer *l = pvx_model_layer(m, i);
+                if (l->weight && l->weight_grad)
+                    pvx_sgd_add_param(sgd, l->name, l->weight, l->weight_grad, l->mask, TRUE);
+                if (l->bias && l->bias_grad) {
+                    g_autofree char *bn = g_strconcat(l->name, ".bias", NULL);
+                    pvx_sgd_add_param(sgd, bn, l->bias, l->bias_grad, NULL, TRUE);
                 }
-                g_autofree int64_t *targets = g_new(int64_t, batch);
-                for (int i = 0; i < batch; i++)
-                    targets[i] = (i * 137) % 1000;
-                wb.sgd = sgd;
-                wb.targets = targets;
-                rows[2].pvx = median_of(run_train_step, &wb, reps);
             }
-            pvx_model_release_buffers(m);
         }
-        g_clear_pointer(&m, pvx_model_free);
+        double tp[3][MAX_ROUNDS], tt[3][MAX_ROUNDS], to[3][MAX_ROUNDS];
+        for (int round = 0; round < rounds; round++) {
+            for (int r = 0; r < 3; r++)
+                tp[r][round] = tt[r][round] = to[r][round] = NAN;
+            if (m) {
+                Work w1 = {.model = m, .x = x1},
+                     wb = {.model = m, .x = xb, .sgd = sgd, .targets = targets};
+                tp[0][round] = median_of(run_forward, &w1, reps);
+                if (full) {
+                    tp[1][round] = median_of(run_forward, &wb, reps);
+                    pvx_model_release_buffers(m);
+                    tp[2][round] = median_of(run_train_step, &wb, reps);
+                }
+                pvx_model_release_buffers(m);
+            }
 
-        /* PyTorch. */
-        if (prepared) {
-            g_autoptr(GHashTable) t =
-                g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-            const char *targv[] = {"/usr/bin/python3",
-                                   torch_script,
-                                   "time",
-                                   arch,
-                                   cache,
-                                   input_path,
-                                   s_threads,
-                                   full ? s_batch : "1",
-                                   s_reps,
-                                   full ? "1" : "0",
-                                   NULL};
-            g_autofree char *why = NULL;
-            int st;
-            if (run_peer(targv, t, &st, &why))
-                for (int r = 0; r < n_rows; r++)
-                    rows[r].torch = lookup(t, rows[r].key);
-            else
-                g_string_append_printf(notes, " torch: failed (%s);", why);
-        }
+            /* PyTorch. */
+            if (prepared) {
+                g_autoptr(GHashTable) t =
+                    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+                const char *targv[] = {"/usr/bin/python3",
+                                       torch_script,
+                                       "time",
+                                       arch,
+                                       cache,
+                                       input_path,
+                                       s_threads,
+                                       full ? s_batch : "1",
+                                       s_reps,
+                                       full ? "1" : "0",
+                                       NULL};
+                g_autofree char *why = NULL;
+                int st;
+                if (run_peer(targv, t, &st, &why))
+                    for (int r = 0; r < n_rows; r++)
+                        tt[r][round] = lookup(t, rows[r].key);
+                else if (round == 0)
+                    g_string_append_printf(notes, " torch: failed (%s);", why);
+            }
 
-        /* ONNX Runtime (inference only). */
-        if (no_ort) {
-        } else if (!node) {
-            g_string_append(notes, " onnxruntime: not installed (no node);");
-        } else if (!prepared) {
-            g_string_append(notes, " onnxruntime: skipped (needs the PyTorch export);");
-        } else {
-            g_autoptr(GHashTable) t =
-                g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-            const char *oargv[] = {node,       ort_script, onnx,
-                                   input_path, s_threads,  full ? s_batch : "1",
-                                   s_reps,     logits,     NULL};
-            g_autofree char *why = NULL;
-            int st;
-            if (run_peer(oargv, t, &st, &why)) {
-                for (int r = 0; r < MIN(n_rows, 2); r++)
-                    rows[r].ort = lookup(t, rows[r].key);
-                g_string_append_printf(notes, " ort %.1e", lookup(t, "maxdiff"));
-            } else if (st == 3) {
-                g_string_append(notes, " onnxruntime: not installed;");
+            /* ONNX Runtime (inference only). */
+            if (no_ort) {
+            } else if (!node) {
+                if (round == 0)
+                    g_string_append(notes, " onnxruntime: not installed (no node);");
+            } else if (!prepared) {
+                if (round == 0)
+                    g_string_append(notes, " onnxruntime: skipped (needs the PyTorch export);");
             } else {
-                g_string_append_printf(notes, " onnxruntime: failed (%s);", why);
+                g_autoptr(GHashTable) t =
+                    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+                const char *oargv[] = {node,       ort_script, onnx,
+                                       input_path, s_threads,  full ? s_batch : "1",
+                                       s_reps,     logits,     NULL};
+                g_autofree char *why = NULL;
+                int st;
+                if (run_peer(oargv, t, &st, &why)) {
+                    for (int r = 0; r < MIN(n_rows, 2); r++)
+                        to[r][round] = lookup(t, rows[r].key);
+                    if (round == 0)
+                        g_string_append_printf(notes, " ort %.1e;", lookup(t, "maxdiff"));
+                } else if (round == 0) {
+                    if (st == 3)
+                        g_string_append(notes, " onnxruntime: not installed;");
+                    else
+                        g_string_append_printf(notes, " onnxruntime: failed (%s);", why);
+                }
             }
+        }
+        for (int r = 0; r < 3; r++) {
+            rows[r].pvx = median_nan(tp[r], rounds);
+            rows[r].torch = median_nan(tt[r], rounds);
+            rows[r].ort = median_nan(to[r], rounds);
         }
         if (peak[mi] > 0)
             g_string_append_printf(notes, " peak memory, batch-1 inference: %.0f MB", peak[mi]);
@@ -501,10 +539,11 @@ int main(int argc, char **argv)
         g_string_truncate(table, 0);
         fflush(stdout);
     }
-    printf("(ms per call, median of %d after a warm-up; vs X = X's time / pvx's time; training "
+    printf("(ms per call, median of %d after a warm-up, median of %d rounds; vs X = X's time / "
+           "pvx's time; training "
            "step counted as 3x the forward's FLOPs; GF/s above 100%% of sgemm means fewer "
            "multiplications than direct convolution, e.g. Winograd)\n%s",
-           reps, notes->str);
+           reps, rounds, notes->str);
     g_string_free(table, TRUE);
     g_string_free(notes, TRUE);
     return 0;
