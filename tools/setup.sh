@@ -26,6 +26,20 @@ if [ -n "$missing" ]; then
     apt-get install -y -qq $missing
 fi
 
+# Optional: ONNX Runtime, bench-cnn's second peer (bench/package.json). Debian's nodejs and npm
+# if there is no npm yet; `npm install --ignore-scripts` because onnxruntime-node's install script
+# only fetches GPU parts (and fails offline) while its CPU library is inside the package. Nothing
+# here can fail the setup: without it bench-cnn prints "onnxruntime: not installed".
+if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: installing nodejs npm (optional, for bench-cnn)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm ||
+        echo "setup: nodejs/npm not installed; bench-cnn will skip ONNX Runtime"
+fi
+if command -v npm >/dev/null 2>&1 && [ ! -d bench/node_modules/onnxruntime-node ]; then
+    (cd bench && npm install --ignore-scripts --no-audit --no-fund) ||
+        echo "setup: onnxruntime-node not installed; bench-cnn will skip ONNX Runtime"
+fi
+
 if [ ! -f build/build.ninja ]; then
     meson setup build
 fi

@@ -29,8 +29,13 @@
 #define WINOGRAD_MIN_CHANNELS 16
 /* ... and at least this many 2×2 output tiles over the batch: below it (VGG-16's 14×14 layers at
  * batch 1: 49 tiles) the Winograd GEMMs are too narrow and im2col's single GEMM wins (measured:
- * 5.0 against 6.9 ms; at batch 2, 98 tiles, Winograd wins 8.8 against 10.2 ms). */
+ * 5.0 against 6.9 ms; at batch 2, 98 tiles, Winograd wins 8.8 against 10.2 ms). Except in the
+ * forward where the Winograd kernels share out output channels instead of tiles
+ * (pvx_winograd_forward_splits) and there are at least WINOGRAD_SPLIT_MIN_TILES tiles: 512
+ * channels at 14×14, batch 1, 4.3 against im2col's 5.5 ms; at 7×7 (16 tiles), 4.2 against 4.6
+ * (best of 31 calls, taking turns; bench-layers measures VGG-16's layers). */
 #define WINOGRAD_MIN_TILES 96
+#define WINOGRAD_SPLIT_MIN_TILES 16
 
 typedef struct {
     int64_t n, cin, h, w; /* input */
@@ -287,30 +292,36 @@ static void direct_begin(DirectJob *j, const Geom *g, const float *x)
 }
 
 /* Whether to run on the Winograd kernels, and their description of the convolution. */
-static gboolean use_winograd(const Geom *g, PvxWinograd *wg)
+/* Whether to run on the Winograd kernels, and their description of the convolution. @forward:
+ * for the forward only (else for the backward too). */
+static gboolean use_winograd(const Geom *g, gboolean forward, PvxWinograd *wg)
 {
     if (g->kh != 3 || g->kw != 3 || g->sh != 1 || g->sw != 1 || g->dh != 1 || g->dw != 1)
         return FALSE;
+    PvxWinograd c = {.n = g->n,
+                     .cin = g->cin,
+                     .h = g->h,
+                     .w = g->w,
+                     .cout = g->cout,
+                     .oh = g->oh,
+                     .ow = g->ow,
+                     .ph = g->ph,
+                     .pw = g->pw};
+    int64_t tiles = g->n * ((g->oh + 1) / 2) * ((g->ow + 1) / 2);
     switch (pvx_ops_conv_algo()) {
     case PVX_CONV_ALGO_IM2COL:
         return FALSE;
     case PVX_CONV_ALGO_AUTO:
-        if (g->cin < WINOGRAD_MIN_CHANNELS || g->cout < WINOGRAD_MIN_CHANNELS ||
-            g->n * ((g->oh + 1) / 2) * ((g->ow + 1) / 2) < WINOGRAD_MIN_TILES)
+        if (g->cin < WINOGRAD_MIN_CHANNELS || g->cout < WINOGRAD_MIN_CHANNELS)
+            return FALSE;
+        if (tiles < WINOGRAD_MIN_TILES &&
+            !(forward && tiles >= WINOGRAD_SPLIT_MIN_TILES && pvx_winograd_forward_splits(&c)))
             return FALSE;
         break;
     case PVX_CONV_ALGO_WINOGRAD:
         break;
     }
-    *wg = (PvxWinograd){.n = g->n,
-                        .cin = g->cin,
-                        .h = g->h,
-                        .w = g->w,
-                        .cout = g->cout,
-                        .oh = g->oh,
-                        .ow = g->ow,
-                        .ph = g->ph,
-                        .pw = g->pw};
+    *wg = c;
     return TRUE;
 }
 
@@ -482,7 +493,7 @@ static PvxTensor *conv2d_forward(const PvxTensor *x, const PvxTensor *w, const P
     int64_t plane = g.oh * g.ow;
     const float *bias = b != NULL ? b->data : NULL;
     PvxWinograd wg;
-    if (use_winograd(&g, &wg)) {
+    if (use_winograd(&g, TRUE, &wg)) {
         pvx_winograd_forward(&wg, x->data, w->data, FALSE, bias, NULL, relu, y->data);
         return y;
     }
@@ -576,7 +587,7 @@ static gboolean conv_backward(const PvxTensor *x, const PvxTensor *w, const PvxT
     gboolean direct_dw = dw != NULL && use_direct(&g);
     /* Winograd's fused backward (both gradients, padding 1) sums the bias gradient itself. */
     PvxWinograd wg;
-    gboolean winograd = use_winograd(&g, &wg);
+    gboolean winograd = use_winograd(&g, FALSE, &wg);
     gboolean fused = winograd && dw != NULL && dx != NULL && g.ph == 1 && g.pw == 1 &&
                      g.oh == g.h && g.ow == g.w;
     if (fused) {

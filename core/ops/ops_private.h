@@ -109,6 +109,10 @@ static inline PvxWinograd pvx_winograd_input_grad(const PvxWinograd *c)
  * wherever it is not > 0 (a ReLU's forward folded in). */
 void pvx_winograd_forward(const PvxWinograd *c, const float *x, const float *w, gboolean flip,
                           const float *bias, const float *gate, gboolean relu, float *y);
+/* Whether pvx_winograd_forward (without @flip) runs @c by blocks of output channels, the
+ * threads sharing out those instead of blocks of tiles: few tiles (a small image at batch 1) and
+ * many output channels (winograd.c, SPLIT_MAX_TILES). */
+gboolean pvx_winograd_forward_splits(const PvxWinograd *c);
 /* dw [cout, cin, 3, 3] += dL/dw from x and dy [n, cout, oh, ow]. */
 void pvx_winograd_weight_grad(const PvxWinograd *c, const float *x, const float *dy, float *dw);
 /* Both at once, for padding 1 (output size = input size): dx (overwritten; zero where @gate,

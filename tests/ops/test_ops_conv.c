@@ -220,6 +220,10 @@ static void conv2d_winograd_matches_im2col(void)
         {2, 3, 6, 7, 4, 3, 2, 5, TRUE},
         {1, 2, 5, 5, 3, 3, 0, 5, FALSE},
         {2, 3, 7, 9, 2, 3, 6, 3, TRUE},
+        /* few tiles, many output channels: the forward by blocks of output channels (the last
+         * one short), at batch 1 and 2 */
+        {1, 40, 14, 14, 130, 3, 1, 1, TRUE},
+        {2, 20, 9, 11, 128, 3, 1, 1, FALSE},
     };
     for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
         rng_state = 99 + c;
@@ -337,11 +341,12 @@ static void conv2d_relu_backward_equals_two_passes(void)
 /* The Winograd kernels give the same bits with the AVX-512 kernels and the generic ones: on
  * widths of one to five 16-float steps, paddings from -1 (the input gradient of padding 3) to 2,
  * channel counts below, at and past 16 (masked channel tails), with a bias and with a ReLU's
- * gate folded into the input gradient. */
+ * gate folded into the input gradient; 130 output channels on widths 5 and 28 take the forward
+ * by blocks of output channels. */
 static void winograd_kernels_agree(void)
 {
     const int64_t widths[] = {5, 28, 33, 70};
-    const int64_t channels[][2] = {{3, 4}, {17, 33}, {40, 16}};
+    const int64_t channels[][2] = {{3, 4}, {17, 33}, {40, 16}, {8, 130}};
     for (guint c = 0; c < G_N_ELEMENTS(widths); c++) {
         for (guint ch = 0; ch < G_N_ELEMENTS(channels); ch++) {
             for (int pad = 0; pad <= 3; pad++) {
@@ -432,7 +437,8 @@ static void parallel_for_covers_each_item_once_and_knob_is_checked(void)
  * bias gradient's sums are cut into a fixed number of chunks. */
 static void winograd_results_do_not_depend_on_threads(void)
 {
-    const int64_t cases[][5] = {{4, 17, 33, 14, 14}, {8, 32, 32, 28, 28}, {16, 64, 16, 7, 9}};
+    const int64_t cases[][5] = {
+        {4, 17, 33, 14, 14}, {8, 32, 32, 28, 28}, {16, 64, 16, 7, 9}, {1, 24, 136, 13, 14}};
     if (g_test_subprocess()) {
         g_autoptr(GString) out = g_string_new(NULL);
         g_setenv("PVX_CONV_ALGO", "winograd", TRUE);

@@ -77,7 +77,10 @@ void pvx_parallel_for(int64_t n, int64_t grain, PvxRangeFunc fn, void *data);
  * The environment variable PVX_CONV_ALGO, read on every call, chooses:
  *   auto (default)  Winograd where it applies, both channel counts are at least 16 and the
  *                   batch has at least 96 output tiles of 2×2 (below either its GEMMs are too
- *                   thin: VGG's first layer, Cin = 3; its 14×14 layers at batch 1), direct
+ *                   thin: VGG's first layer, Cin = 3) — or, in the forward, 16 to 128 tiles
+ *                   and at least 128 output channels, which the Winograd forward shares out
+ *                   between the threads by blocks of output channels (VGG's 14×14 layers at
+ *                   batch 1), direct
  *                   where it applies, else im2col;
  *   winograd        Winograd wherever it applies (3×3, stride 1, dilation 1), else im2col;
  *   im2col          always im2col.
