@@ -28,6 +28,7 @@ PATTERNS = [
 ALLOWED = {
     ("cli/prune.c", "/weights"),      # the compact model file of `pvx prune --export`
     ("nn/weights.c", "/weights"),     # the default group of a standalone weights file
+    ("prune/architecture.c", "/weights"),  # an exported model file (pvx_model_new_from_file)
     ("cli/prune.c", "/weights/%s"),
     ("cli/explain.c", "/target"),     # the output file of `pvx explain` (explain.c:write_h5)
     ("cli/explain.c", "/maps/%s"),
