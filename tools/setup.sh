@@ -36,7 +36,7 @@ if ! command -v npm >/dev/null 2>&1; then
         echo "setup: nodejs/npm not installed; bench-cnn will skip ONNX Runtime"
 fi
 if command -v npm >/dev/null 2>&1 && [ ! -d bench/node_modules/onnxruntime-node ]; then
-    (cd bench && npm install --ignore-scripts --no-audit --no-fund) ||
+    (cd bench && timeout 300 npm install --ignore-scripts --no-audit --no-fund) ||
         echo "setup: onnxruntime-node not installed; bench-cnn will skip ONNX Runtime"
 fi
 
