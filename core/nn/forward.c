@@ -504,6 +504,24 @@ static void clear_kept(PvxModel *m, gboolean keep)
     }
 }
 
+/* Gives forward @f its plan, the pool and empty value slots (forward_end frees them). */
+static void forward_begin(Forward *f, ForwardStep *steps)
+{
+    guint n = f->m->layers->len;
+    pool_get(&f->m->pool);
+    f->steps = steps;
+    f->vals = g_new0(Flow, MAX(n, 1));
+    f->left = g_new0(int, MAX(n, 1));
+    for (guint i = 0; i < n; i++)
+        f->vals[i].buf = -1;
+}
+
+static void forward_end(Forward *f)
+{
+    g_free(f->vals);
+    g_free(f->left);
+}
+
 /* Runs layers [@start, n) of forward @f, whose values before @start are already in f->vals (or
  * f->xin). Returns: (transfer full) a copy of the last layer's output, NULL + error. */
 static PvxTensor *run_layers(Forward *f, guint start, GError **error)
@@ -571,17 +589,11 @@ PvxTensor *pvx_model_forward(PvxModel *m, PvxTensor *x, PvxForwardMode mode, GEr
     g_autofree ForwardStep *steps = plan_forward(m, x, mode, error);
     if (!steps)
         return NULL;
-    f.steps = steps;
-    pool_get(&m->pool);
-    g_autofree Flow *vals = g_new0(Flow, n);
-    g_autofree int *left = g_new0(int, n);
-    for (guint i = 0; i < n; i++)
-        vals[i].buf = -1;
-    f.vals = vals;
-    f.left = left;
+    forward_begin(&f, steps);
     f.xin = (Flow){pvx_tensor_ref(x), -1, FALSE};
     f.xin_left = m->input_consumers;
     PvxTensor *result = run_layers(&f, 0, error);
+    forward_end(&f);
     if (!result) {
         clear_kept(m, TRUE);
         return NULL;
@@ -649,22 +661,16 @@ PvxTensor *pvx_model_forward_from(PvxModel *m, const char *layer, const PvxTenso
         if (l->type == PVX_LAYER_DROPOUT)
             steps[i].step.kernel = PVX_FUSION_IDENTITY; /* evaluation */
     }
-    f.steps = steps;
-    pool_get(&m->pool);
-    g_autofree Flow *vals = g_new0(Flow, n);
-    g_autofree int *left = g_new0(int, n);
-    for (guint i = 0; i < n; i++)
-        vals[i].buf = -1;
-    f.vals = vals;
-    f.left = left;
+    forward_begin(&f, steps);
     f.xin = (Flow){NULL, -1, FALSE};
     /* The activation stands for @layer's output: a private copy the next layers may overwrite. */
-    vals[start] = flow_new(m->pool, act->ndim, act->shape);
-    if (!pvx_tensor_copy_into(vals[start].t, act, error)) {
-        flow_release(m->pool, &vals[start]);
+    f.vals[start] = flow_new(m->pool, act->ndim, act->shape);
+    if (!pvx_tensor_copy_into(f.vals[start].t, act, error)) {
+        flow_release(m->pool, &f.vals[start]);
+        forward_end(&f);
         return NULL;
     }
-    left[start] = from->state->n_consumers;
+    f.left[start] = from->state->n_consumers;
     /* Taps must not see this run; the kept state stays as the last full forward left it. */
     g_autofree gboolean *tapped = g_new0(gboolean, n);
     for (guint i = start + 1; i < n; i++) {
@@ -673,6 +679,7 @@ PvxTensor *pvx_model_forward_from(PvxModel *m, const char *layer, const PvxTenso
         s->tapped = FALSE;
     }
     PvxTensor *result = run_layers(&f, start + 1, error);
+    forward_end(&f);
     for (guint i = start + 1; i < n; i++)
         ((PvxLayer *)g_ptr_array_index(m->layers, i))->state->tapped = tapped[i];
     return result;
