@@ -22,7 +22,11 @@ echo "1..3"
     --set explain.per_class=3 --set metrics.bootstrap=50 --set preview.per_class=2 \
     --set 'study.designs=[{name: likert, type: pairwise, method: gradcam, models: [1, 2, 4],
         pairs: all, scale: 5, rendering: heat}, {name: identify, type: identify,
-        method: gradcam, models: [1, 4]}]'
+        method: gradcam, models: [1, 4]}]' >"$out/log.txt" 2>&1 || {
+    sed 's/^/# /' "$out/log.txt"
+    echo "not ok 1 pvx run configs/exp1-resnet.yaml (smoke size)"
+    exit 1
+}
 echo "ok 1 pvx run configs/exp1-resnet.yaml (smoke size) exits 0"
 run="$out/exp1-resnet/smoke"
 grep -q "architecture <b>resnet20</b> (model plugin resnet)" "$run/report.html"
