@@ -5,8 +5,9 @@ Saliency / IntegratedGradients(riemann_middle) / Occlusion, written here indepen
 Usage: explain_reference.py OUTDIR [vgg16 | graph]
 
   OUTDIR/mini.h5   vgg-mini (3x32x32, default channels, 10 classes, avgpool 1, hidden 256),
-                   seeded torch init briefly fitted to 16 random images, batch 3, targets [3, 7, 1]: weights (float32, torchvision
-                   names), input, targets, logits, and maps/<method> for every method at
+                   seeded torch init briefly fitted to 16 random images, batch 3, targets
+                   [3, 7, 1]: weights (float32, torchvision names), input, targets, logits, and
+                   maps/<method> for every method at
                    features.13 (the ReLU after the last conv, 8x8) or at the input (32x32).
   OUTDIR/vgg16.h5  torchvision vgg16 (seeded init), 1x3x224x224, target 7: weights, input,
                    logits, maps/gradcam at features.29 (14x14).
@@ -15,8 +16,9 @@ Usage: explain_reference.py OUTDIR [vgg16 | graph]
                    drawn at random, as tests/models/models_reference.py does), evaluation mode,
                    2x3x64x64, targets [3, 7]: weights, input, targets, logits,
                    maps/{gradcam, gradcam++} at the CAM layer (2x2) and maps/integrated-gradients
-                   (16 steps, baseline 0; 64x64), and f32err/<map>: PyTorch's own float32 error on
-                   that map by the C test's criterion (the same computation on the float32 model).
+                   (16 steps, baseline 0; 64x64), and f32err/<map>, f32err/logits: PyTorch's own
+                   float32 error on that map by the C test's criterion (the same computation on
+                   the float32 model).
 Without a mode only mini.h5 is written; vgg16 and graph write only their own files.
 The weights are float32 in the file; every computation runs in float64 on those values.
 """
@@ -197,10 +199,10 @@ def write_mini():
     mini = Mini([32, 32, -1, 64, 64, -1, 128, 128, -1], 3, 256, 10)
     x = torch.randn(3, 3, 32, 32, dtype=torch.float32)
     targets = torch.tensor([3, 7, 1])
-    # A freshly initialised VGG barely depends on its input (logits ~0.05 that move by ~1e-4 when a
-    # patch is occluded), so perturbation methods would measure float32 cancellation, not formulas.
-    # A short fit to 16 random images (these 3 among them) gives a model whose scores, like a trained
-    # one's, depend on the input (logits of several units).
+    # A freshly initialised VGG barely depends on its input (logits ~0.05 that move by ~1e-4 when
+    # a patch is occluded), so perturbation methods would measure float32 cancellation, not
+    # formulas. A short fit to 16 random images (these 3 among them) gives a model whose scores,
+    # like a trained one's, depend on the input (logits of several units).
     xs = torch.cat([x, torch.randn(13, 3, 32, 32)])
     ys = torch.cat([targets, torch.randint(0, 10, (13,))])
     opt = torch.optim.Adam(mini.parameters(), lr=1e-3)
@@ -255,6 +257,11 @@ GRAPH = {"resnet18": "layer4", "mobilenet_v2": "features.18"}
 
 
 def randomise_bn(model):
+    """As tests/models/models_reference.py: batch-norm weight, bias and running statistics drawn
+    at random. (mobilenet_v2 then depends little on its input: its integrated-gradients map is of
+    the order of 1e-10, compared relatively all the same. Running statistics measured on random
+    images instead give it gradients of 0.7, but make both networks so ill-conditioned that
+    PyTorch's own float32 integrated gradients are 0.26 from float64.)"""
     for mod in model.modules():
         if isinstance(mod, nn.BatchNorm2d):
             nn.init.uniform_(mod.weight, 0.5, 1.5)
@@ -313,6 +320,7 @@ def write_graph():
             y32, m32 = graph_maps(model, layer, x, targets)
             y, m = graph_maps(to64(model), layer, x.double(), targets)
             f["logits"] = y.numpy()
+            f["f32err/logits"] = np.array([rel_err(y32, y)])
             for k, v in m.items():
                 f["maps/" + k] = v.numpy()
                 f["f32err/" + k] = np.array([rel_err(m32[k], v)])
