@@ -2,14 +2,24 @@
 float64 from the formulas of pytorch-grad-cam (shared/reference/xai-anchors.md §4), Captum's
 Saliency / IntegratedGradients(riemann_middle) / Occlusion, written here independently of pvx.
 
-Usage: explain_reference.py OUTDIR [vgg16]
+Usage: explain_reference.py OUTDIR [vgg16 | graph]
 
   OUTDIR/mini.h5   vgg-mini (3x32x32, default channels, 10 classes, avgpool 1, hidden 256),
-                   seeded torch init briefly fitted to 16 random images, batch 3, targets [3, 7, 1]: weights (float32, torchvision
-                   names), input, targets, logits, and maps/<method> for every method at
+                   seeded torch init briefly fitted to 16 random images, batch 3, targets
+                   [3, 7, 1]: weights (float32, torchvision names), input, targets, logits, and
+                   maps/<method> for every method at
                    features.13 (the ReLU after the last conv, 8x8) or at the input (32x32).
   OUTDIR/vgg16.h5  torchvision vgg16 (seeded init), 1x3x224x224, target 7: weights, input,
                    logits, maps/gradcam at features.29 (14x14).
+  OUTDIR/<arch>.h5 (graph) torchvision resnet18 (CAM layer layer4) and mobilenet_v2 (features.18):
+                   seeded init with batch-norm made non-trivial (weight, bias, running statistics
+                   drawn at random, as tests/models/models_reference.py does), evaluation mode,
+                   2x3x64x64, targets [3, 7]: weights, input, targets, logits,
+                   maps/{gradcam, gradcam++} at the CAM layer (2x2) and maps/integrated-gradients
+                   (16 steps, baseline 0; 64x64), and f32err/<map>, f32err/logits: PyTorch's own
+                   float32 error on that map by the C test's criterion (the same computation on
+                   the float32 model).
+Without a mode only mini.h5 is written; vgg16 and graph write only their own files.
 The weights are float32 in the file; every computation runs in float64 on those values.
 """
 import sys
@@ -22,7 +32,9 @@ import torch.nn.functional as F
 
 torch.manual_seed(4321)
 out = sys.argv[1]
-want_vgg16 = len(sys.argv) > 2 and sys.argv[2] == "vgg16"
+mode = sys.argv[2] if len(sys.argv) > 2 else "mini"
+if mode not in ("mini", "vgg16", "graph"):
+    sys.exit("explain_reference.py: unknown mode %s (vgg16 or graph)" % mode)
 
 
 class Mini(nn.Module):
@@ -62,6 +74,11 @@ def act_grad(model, idx, x, targets):
 
 def cams(model, idx, x, targets):
     A, G, y = act_grad(model, idx, x, targets)
+    return A, y, cam_maps(A, G)
+
+
+def cam_maps(A, G):
+    """The gradient CAMs of activation A and gradient G [N, K, h, w] at the target layer."""
     S = A.sum(dim=(2, 3), keepdim=True)
     m = {}
     m["gradcam"] = (G.mean(dim=(2, 3), keepdim=True) * A).sum(1)
@@ -73,7 +90,7 @@ def cams(model, idx, x, targets):
     m["hirescam"] = (G * A).sum(1)
     m["xgradcam"] = ((G * A).sum(dim=(2, 3), keepdim=True) / (S + 1e-7) * A).sum(1)
     m["layercam"] = (torch.relu(G) * A).sum(1)
-    return A, y, m
+    return m
 
 
 def scorecam(model, A, x, targets):
@@ -134,9 +151,9 @@ def integrated_gradients(model, x, targets, steps, base):
     maps = []
     for b in range(x.shape[0]):
         alphas = (torch.arange(steps, dtype=torch.float64) + 0.5) / steps
-        xs = base + alphas[:, None, None, None] * (x[b][None] - base)
+        xs = (base + alphas[:, None, None, None] * (x[b][None].double() - base)).to(x.dtype)
         g = input_grad(model, xs, torch.full((steps,), int(targets[b])))
-        maps.append(((x[b] - base) * g.mean(0)).sum(0))
+        maps.append(((x[b].double() - base) * g.double().mean(0)).sum(0))
     return torch.stack(maps)
 
 
@@ -178,42 +195,44 @@ def to64(model):
 
 
 # ---- vgg-mini
-mini = Mini([32, 32, -1, 64, 64, -1, 128, 128, -1], 3, 256, 10)
-x = torch.randn(3, 3, 32, 32, dtype=torch.float32)
-targets = torch.tensor([3, 7, 1])
-# A freshly initialised VGG barely depends on its input (logits ~0.05 that move by ~1e-4 when a
-# patch is occluded), so perturbation methods would measure float32 cancellation, not formulas.
-# A short fit to 16 random images (these 3 among them) gives a model whose scores, like a trained
-# one's, depend on the input (logits of several units).
-xs = torch.cat([x, torch.randn(13, 3, 32, 32)])
-ys = torch.cat([targets, torch.randint(0, 10, (13,))])
-opt = torch.optim.Adam(mini.parameters(), lr=1e-3)
-mini.eval()  # no dropout: a deterministic fit
-for step in range(60):
-    opt.zero_grad()
-    F.cross_entropy(mini(xs), ys).backward()
-    opt.step()
-mini = to64(mini)
-x = x.double()
-IDX = 13
-with h5py.File(out + "/mini.h5", "w") as f:
-    write_weights(f, mini)
-    f["input"] = x.float().numpy()
-    f["targets"] = targets.numpy().astype(np.int64)
-    A, y, m = cams(mini, IDX, x, targets)
-    f["logits"] = y.numpy()
-    m["scorecam"] = scorecam(mini, A, x, targets)
-    m["ablationcam"] = ablationcam(mini, IDX, A, y, targets)
-    m["eigencam"] = eigencam(A)
-    g = input_grad(mini, x, targets)
-    m["saliency"] = g.abs().max(1)[0]
-    m["integrated-gradients"] = integrated_gradients(mini, x, targets, 16, 0.0)
-    m["occlusion"] = occlusion(mini, x, targets, 8, 4, 0.0)
-    for k, v in m.items():
-        f["maps/" + k] = v.numpy()
+def write_mini():
+    mini = Mini([32, 32, -1, 64, 64, -1, 128, 128, -1], 3, 256, 10)
+    x = torch.randn(3, 3, 32, 32, dtype=torch.float32)
+    targets = torch.tensor([3, 7, 1])
+    # A freshly initialised VGG barely depends on its input (logits ~0.05 that move by ~1e-4 when
+    # a patch is occluded), so perturbation methods would measure float32 cancellation, not
+    # formulas. A short fit to 16 random images (these 3 among them) gives a model whose scores,
+    # like a trained one's, depend on the input (logits of several units).
+    xs = torch.cat([x, torch.randn(13, 3, 32, 32)])
+    ys = torch.cat([targets, torch.randint(0, 10, (13,))])
+    opt = torch.optim.Adam(mini.parameters(), lr=1e-3)
+    mini.eval()  # no dropout: a deterministic fit
+    for step in range(60):
+        opt.zero_grad()
+        F.cross_entropy(mini(xs), ys).backward()
+        opt.step()
+    mini = to64(mini)
+    x = x.double()
+    IDX = 13
+    with h5py.File(out + "/mini.h5", "w") as f:
+        write_weights(f, mini)
+        f["input"] = x.float().numpy()
+        f["targets"] = targets.numpy().astype(np.int64)
+        A, y, m = cams(mini, IDX, x, targets)
+        f["logits"] = y.numpy()
+        m["scorecam"] = scorecam(mini, A, x, targets)
+        m["ablationcam"] = ablationcam(mini, IDX, A, y, targets)
+        m["eigencam"] = eigencam(A)
+        g = input_grad(mini, x, targets)
+        m["saliency"] = g.abs().max(1)[0]
+        m["integrated-gradients"] = integrated_gradients(mini, x, targets, 16, 0.0)
+        m["occlusion"] = occlusion(mini, x, targets, 8, 4, 0.0)
+        for k, v in m.items():
+            f["maps/" + k] = v.numpy()
+
 
 # ---- VGG-16 at 224, Grad-CAM at features.29
-if want_vgg16:
+def write_vgg16():
     import torchvision
     torch.manual_seed(99)
     vgg = torchvision.models.vgg16()
@@ -230,3 +249,81 @@ if want_vgg16:
         f["logits"] = y.numpy()
         f["targets"] = t.numpy().astype(np.int64)
         f["maps/gradcam"] = (G.mean(dim=(2, 3), keepdim=True) * A).sum(1).numpy()
+
+
+# ---- torchvision resnet18 / mobilenet_v2: Grad-CAM, Grad-CAM++ at the plugin's default CAM
+# layer, integrated gradients at the input
+GRAPH = {"resnet18": "layer4", "mobilenet_v2": "features.18"}
+
+
+def randomise_bn(model):
+    """As tests/models/models_reference.py: batch-norm weight, bias and running statistics drawn
+    at random. (mobilenet_v2 then depends little on its input: its integrated-gradients map is of
+    the order of 1e-10, compared relatively all the same. Running statistics measured on random
+    images instead give it gradients of 0.7, but make both networks so ill-conditioned that
+    PyTorch's own float32 integrated gradients are 0.26 from float64.)"""
+    for mod in model.modules():
+        if isinstance(mod, nn.BatchNorm2d):
+            nn.init.uniform_(mod.weight, 0.5, 1.5)
+            nn.init.normal_(mod.bias, 0, 0.1)
+            mod.running_mean.normal_(0, 0.1)
+            mod.running_var.uniform_(0.5, 1.5)
+
+
+def tap_act_grad(model, layer, x, targets):
+    """Activation and gradient of sum_n logits[n, targets[n]] at module @layer's output."""
+    store = {}
+
+    def hook(mod, inp, output):
+        output.retain_grad()
+        store["act"] = output
+    handle = dict(model.named_modules())[layer].register_forward_hook(hook)
+    y = model(x)
+    handle.remove()
+    y[torch.arange(len(targets)), targets].sum().backward()
+    return store["act"].detach(), store["act"].grad.detach(), y.detach()
+
+
+def graph_maps(model, layer, x, targets):
+    """The three maps and the logits of @model in its own dtype; the formulas in float64."""
+    A, G, y = tap_act_grad(model, layer, x, targets)
+    cm = cam_maps(A.double(), G.double())
+    return y, {"gradcam": cm["gradcam"], "gradcam++": cm["gradcam++"],
+               "integrated-gradients": integrated_gradients(model, x, targets, 16, 0.0)}
+
+
+def rel_err(got, ref):
+    """The C test's criterion: max |got - ref| / max(|ref|, 1e-2 max|ref|)."""
+    got, ref = got.double(), ref.double()
+    floor = 1e-2 * ref.abs().max()
+    return ((got - ref).abs() / torch.clamp(ref.abs(), min=floor)).max().item()
+
+
+def write_graph():
+    import torchvision
+    for i, (arch, layer) in enumerate(GRAPH.items()):
+        torch.manual_seed(200 + i)
+        model = getattr(torchvision.models, arch)()
+        randomise_bn(model)
+        for mod in model.modules():
+            if isinstance(mod, (nn.ReLU, nn.ReLU6)):
+                mod.inplace = False
+        model.eval()
+        x = torch.randn(2, 3, 64, 64)
+        targets = torch.tensor([3, 7])
+        with h5py.File("%s/%s.h5" % (out, arch), "w") as f:
+            for k, v in model.state_dict().items():
+                if not k.endswith("num_batches_tracked"):
+                    f["weights/" + k] = v.detach().float().numpy()
+            f["input"] = x.numpy()
+            f["targets"] = targets.numpy().astype(np.int64)
+            y32, m32 = graph_maps(model, layer, x, targets)
+            y, m = graph_maps(to64(model), layer, x.double(), targets)
+            f["logits"] = y.numpy()
+            f["f32err/logits"] = np.array([rel_err(y32, y)])
+            for k, v in m.items():
+                f["maps/" + k] = v.numpy()
+                f["f32err/" + k] = np.array([rel_err(m32[k], v)])
+
+
+{"mini": write_mini, "vgg16": write_vgg16, "graph": write_graph}[mode]()

@@ -1,4 +1,4 @@
-/* Helpers shared by the explain tests: the registry of the build tree's plugins, vgg models,
+/* Helpers shared by the explain tests: the registry of the build tree's plugins, models,
  * comparison with a reference. */
 #pragma once
 
@@ -7,7 +7,7 @@
 
 #include "pvx-private/core.h"
 
-/* Every plugin of the build tree (vgg, the explainers, the datasets). (transfer none) */
+/* Every plugin of the build tree (the models, the explainers, the datasets). (transfer none) */
 static inline PvxRegistry *ex_test_registry(void)
 {
     static PvxRegistry *reg;
@@ -24,23 +24,32 @@ static inline PvxRegistry *ex_test_registry(void)
     return reg;
 }
 
-/* vgg with "key=value" pairs for C×H×W inputs and @classes outputs. */
-static inline PvxModel *ex_test_build_vgg(const char *const *pairs, int64_t c, int64_t h, int64_t w,
-                                          int classes, GError **error)
+/* Model plugin @plugin (vgg, resnet, mobilenet, efficientnet) with "key=value" pairs for C×H×W
+ * inputs and @classes outputs. Returns: (transfer full). */
+static inline PvxModel *ex_test_build_model(const char *plugin, const char *const *pairs, int64_t c,
+                                            int64_t h, int64_t w, int classes, GError **error)
 {
-    const PvxPlugin *p = pvx_registry_lookup(ex_test_registry(), PVX_KIND_MODEL, "vgg", error);
+    const PvxPlugin *p = pvx_registry_lookup(ex_test_registry(), PVX_KIND_MODEL, plugin, error);
     if (!p)
         return NULL;
-    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(p->params, "model vgg", pairs, error);
+    g_autofree char *owner = g_strdup_printf("model %s", plugin);
+    g_autoptr(PvxParams) params = pvx_params_new_from_pairs(p->params, owner, pairs, error);
     if (!params)
         return NULL;
     int64_t chw[3] = {c, h, w};
     return pvx_model_build(p, params, chw, classes, error);
 }
 
-/* max |got − ref| / max(|ref|, floor·max|ref|) ≤ 1e-4; returns the error. */
-static inline double ex_test_expect_close(const char *what, const PvxTensor *got,
-                                          const PvxTensor *ref, double floor)
+/* vgg with "key=value" pairs for C×H×W inputs and @classes outputs. Returns: (transfer full). */
+static inline PvxModel *ex_test_build_vgg(const char *const *pairs, int64_t c, int64_t h, int64_t w,
+                                          int classes, GError **error)
+{
+    return ex_test_build_model("vgg", pairs, c, h, w, classes, error);
+}
+
+/* max |got − ref| / max(|ref|, floor·max|ref|) ≤ @limit; returns the error. */
+static inline double ex_test_expect_close_within(const char *what, const PvxTensor *got,
+                                                 const PvxTensor *ref, double floor, double limit)
 {
     g_assert_nonnull(got);
     g_assert_nonnull(ref);
@@ -59,7 +68,14 @@ static inline double ex_test_expect_close(const char *what, const PvxTensor *got
     g_test_message("%s: max rel error %.2e (floor %.0e x max|ref|, max|ref| %.3g)", what, err,
                    floor, mx);
     printf("# %-28s max rel error %.2e (floor %.0e x max|ref| = %.3g)\n", what, err, floor, mx);
-    if (!(err <= 1e-4))
-        g_error("%s: max relative error %.3e > 1e-4", what, err);
+    if (!(err <= limit))
+        g_error("%s: max relative error %.3e > %.1e", what, err, limit);
     return err;
+}
+
+/* ex_test_expect_close_within with the limit 1e-4. */
+static inline double ex_test_expect_close(const char *what, const PvxTensor *got,
+                                          const PvxTensor *ref, double floor)
+{
+    return ex_test_expect_close_within(what, got, ref, floor, 1e-4);
 }
