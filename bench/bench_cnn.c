@@ -272,7 +272,7 @@ int main(int argc, char **argv)
 {
     int batch = 8, reps = 5, threads = 0, rounds = 1;
     gboolean no_torch = FALSE, no_ort = FALSE, all_workloads = FALSE;
-    char *models_opt = NULL, *cache_opt = NULL, *memory_child = NULL;
+    g_autofree char *models_opt = NULL, *cache_opt = NULL, *memory_child = NULL;
     GOptionEntry entries[] = {
         {"models", 'm', 0, G_OPTION_ARG_STRING, &models_opt,
          "torchvision model names, comma-separated (resnet50,mobilenet_v2,vgg16)", "LIST"},
@@ -333,8 +333,6 @@ int main(int argc, char **argv)
         g_strsplit(models_opt ? models_opt : "resnet50,mobilenet_v2,vgg16", ",", -1);
     g_autofree char *cache =
         cache_opt ? g_strdup(cache_opt) : g_build_filename(PVX_BENCH_BUILD_DIR, "cnn-cache", NULL);
-    g_free(cache_opt);
-    g_free(models_opt);
     if (g_mkdir_with_parents(cache, 0755) != 0) {
         fprintf(stderr, "bench-cnn: cannot create %s: %s\n", cache, g_strerror(errno));
         return 1;
