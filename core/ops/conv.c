@@ -37,14 +37,7 @@
 #define WINOGRAD_MIN_TILES 96
 #define WINOGRAD_SPLIT_MIN_TILES 16
 
-typedef struct {
-    int64_t n, cin, h, w; /* input */
-    int64_t cout, kh, kw; /* weight */
-    int64_t oh, ow;       /* output */
-    int64_t sh, sw, ph, pw, dh, dw;
-    int64_t k;          /* cin * kh * kw */
-    gboolean pointwise; /* 1×1, stride 1, no padding: col_n is x_n */
-} Geom;
+typedef PvxConvGeom Geom;
 
 PvxConvAlgo pvx_ops_conv_algo(void)
 {
@@ -63,12 +56,17 @@ PvxConvAlgo pvx_ops_conv_algo(void)
     return PVX_CONV_ALGO_AUTO;
 }
 
-static gboolean geom_init(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
-                          const PvxConv2dParams *p, Geom *g, GError **error)
+gboolean pvx_conv_geometry(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
+                           const PvxConv2dParams *p, int groups, PvxConvGeom *g, GError **error)
 {
     static const PvxConv2dParams defaults = {0};
     if (p == NULL)
         p = &defaults;
+    if (groups < 1) {
+        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
+                    "conv2d: groups must be at least 1, got %d", groups);
+        return FALSE;
+    }
     if (p->stride_h < 0 || p->stride_w < 0 || p->pad_h < 0 || p->pad_w < 0 || p->dilation_h < 0 ||
         p->dilation_w < 0) {
         g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
@@ -79,7 +77,7 @@ static gboolean geom_init(const PvxTensor *x, const PvxTensor *w, const PvxTenso
     if (!pvx_ops_check_tensor(x, 4, "conv2d input", error) ||
         !pvx_ops_check_tensor(w, 4, "conv2d weight", error))
         return FALSE;
-    if (x->shape[1] != w->shape[1]) {
+    if (groups == 1 && x->shape[1] != w->shape[1]) {
         g_autofree char *xs = pvx_tensor_shape_string(x);
         g_autofree char *ws = pvx_tensor_shape_string(w);
         g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
@@ -88,9 +86,19 @@ static gboolean geom_init(const PvxTensor *x, const PvxTensor *w, const PvxTenso
                     xs, (gint64)x->shape[1], ws, (gint64)w->shape[1]);
         return FALSE;
     }
+    if (x->shape[1] % groups != 0 || w->shape[0] % groups != 0 ||
+        w->shape[1] * groups != x->shape[1]) {
+        g_autofree char *xs = pvx_tensor_shape_string(x);
+        g_autofree char *ws = pvx_tensor_shape_string(w);
+        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
+                    "conv2d with %d groups: input %s and weight %s do not fit (the weight must be "
+                    "[Cout, Cin/groups, KH, KW], Cin and Cout multiples of groups)",
+                    groups, xs, ws);
+        return FALSE;
+    }
     if (b != NULL && !pvx_ops_check_shape(b, 1, w->shape, "conv2d bias", error))
         return FALSE;
-    *g = (Geom){
+    *g = (PvxConvGeom){
         .n = x->shape[0],
         .cin = x->shape[1],
         .h = x->shape[2],
@@ -104,6 +112,9 @@ static gboolean geom_init(const PvxTensor *x, const PvxTensor *w, const PvxTenso
         .pw = p->pad_w,
         .dh = MAX(p->dilation_h, 1),
         .dw = MAX(p->dilation_w, 1),
+        .groups = groups,
+        .cin_g = x->shape[1] / groups,
+        .cout_g = w->shape[0] / groups,
     };
     int64_t span_h = g->dh * (g->kh - 1) + 1, span_w = g->dw * (g->kw - 1) + 1;
     int64_t ih = g->h + 2 * g->ph, iw = g->w + 2 * g->pw;
@@ -118,7 +129,7 @@ static gboolean geom_init(const PvxTensor *x, const PvxTensor *w, const PvxTenso
     }
     g->oh = (ih - span_h) / g->sh + 1;
     g->ow = (iw - span_w) / g->sw + 1;
-    g->k = g->cin * g->kh * g->kw;
+    g->k = g->cin_g * g->kh * g->kw;
     g->pointwise = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0;
     return TRUE;
 }
@@ -330,7 +341,7 @@ gboolean pvx_conv2d_output_shape(const PvxTensor *x, const PvxTensor *w, const P
 {
     g_return_val_if_fail(x != NULL && w != NULL && out_shape != NULL, FALSE);
     Geom g;
-    if (!geom_init(x, w, b, p, &g, error))
+    if (!pvx_conv_geometry(x, w, b, p, 1, &g, error))
         return FALSE;
     out_shape[0] = g.n;
     out_shape[1] = g.cout;
@@ -483,7 +494,7 @@ static PvxTensor *conv2d_forward(const PvxTensor *x, const PvxTensor *w, const P
     g_return_val_if_fail(x != NULL && w != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
     Geom g;
-    if (!geom_init(x, w, b, p, &g, error))
+    if (!pvx_conv_geometry(x, w, b, p, 1, &g, error))
         return NULL;
     int64_t shape[4] = {g.n, g.cout, g.oh, g.ow};
     PvxTensor *y = pvx_ops_prepare_out(out, 4, shape, "conv2d output", error);
@@ -570,7 +581,7 @@ static gboolean conv_backward(const PvxTensor *x, const PvxTensor *w, const PvxT
     g_return_val_if_fail(x != NULL && w != NULL && dy != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
     Geom g;
-    if (!geom_init(x, w, NULL, p, &g, error))
+    if (!pvx_conv_geometry(x, w, NULL, p, 1, &g, error))
         return FALSE;
     int64_t yshape[4] = {g.n, g.cout, g.oh, g.ow};
     if (!pvx_ops_check_shape(dy, 4, yshape, "conv2d output gradient", error))

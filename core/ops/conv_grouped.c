@@ -32,81 +32,7 @@
 
 #include "ops_private.h"
 
-typedef struct {
-    int64_t n, cin, h, w;
-    int64_t cout, kh, kw;
-    int64_t oh, ow;
-    int64_t sh, sw, ph, pw, dh, dw;
-    int64_t groups, cin_g, cout_g;
-} Geom;
-
-/* Checks x, w (b) against each other and @groups, and fills @g. */
-static gboolean geom_init(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
-                          const PvxConv2dParams *p, int groups, Geom *g, GError **error)
-{
-    static const PvxConv2dParams defaults = {0};
-    if (p == NULL)
-        p = &defaults;
-    if (groups < 1) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
-                    "conv2d: groups must be at least 1, got %d", groups);
-        return FALSE;
-    }
-    if (p->stride_h < 0 || p->stride_w < 0 || p->pad_h < 0 || p->pad_w < 0 || p->dilation_h < 0 ||
-        p->dilation_w < 0) {
-        g_set_error(error, PVX_ERROR, PVX_ERROR_INVALID_ARGUMENT,
-                    "conv2d: negative stride, padding or dilation (%d,%d / %d,%d / %d,%d)",
-                    p->stride_h, p->stride_w, p->pad_h, p->pad_w, p->dilation_h, p->dilation_w);
-        return FALSE;
-    }
-    if (!pvx_ops_check_tensor(x, 4, "conv2d input", error) ||
-        !pvx_ops_check_tensor(w, 4, "conv2d weight", error))
-        return FALSE;
-    if (x->shape[1] % groups != 0 || w->shape[0] % groups != 0 ||
-        w->shape[1] * groups != x->shape[1]) {
-        g_autofree char *xs = pvx_tensor_shape_string(x);
-        g_autofree char *ws = pvx_tensor_shape_string(w);
-        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
-                    "conv2d with %d groups: input %s and weight %s do not fit (the weight must be "
-                    "[Cout, Cin/groups, KH, KW], Cin and Cout multiples of groups)",
-                    groups, xs, ws);
-        return FALSE;
-    }
-    if (b != NULL && !pvx_ops_check_shape(b, 1, w->shape, "conv2d bias", error))
-        return FALSE;
-    *g = (Geom){
-        .n = x->shape[0],
-        .cin = x->shape[1],
-        .h = x->shape[2],
-        .w = x->shape[3],
-        .cout = w->shape[0],
-        .kh = w->shape[2],
-        .kw = w->shape[3],
-        .sh = MAX(p->stride_h, 1),
-        .sw = MAX(p->stride_w, 1),
-        .ph = p->pad_h,
-        .pw = p->pad_w,
-        .dh = MAX(p->dilation_h, 1),
-        .dw = MAX(p->dilation_w, 1),
-        .groups = groups,
-        .cin_g = x->shape[1] / groups,
-        .cout_g = w->shape[0] / groups,
-    };
-    int64_t span_h = g->dh * (g->kh - 1) + 1, span_w = g->dw * (g->kw - 1) + 1;
-    int64_t ih = g->h + 2 * g->ph, iw = g->w + 2 * g->pw;
-    if (g->kh < 1 || g->kw < 1 || ih < span_h || iw < span_w) {
-        g_autofree char *xs = pvx_tensor_shape_string(x);
-        g_autofree char *ws = pvx_tensor_shape_string(w);
-        g_set_error(error, PVX_ERROR, PVX_ERROR_SHAPE,
-                    "conv2d: kernel of weight %s (dilation %" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
-                    ") does not fit input %s padded by %" G_GINT64_FORMAT ",%" G_GINT64_FORMAT,
-                    ws, (gint64)g->dh, (gint64)g->dw, xs, (gint64)g->ph, (gint64)g->pw);
-        return FALSE;
-    }
-    g->oh = (ih - span_h) / g->sh + 1;
-    g->ow = (iw - span_w) / g->sw + 1;
-    return TRUE;
-}
+typedef PvxConvGeom Geom;
 
 /* ---- depthwise ------------------------------------------------------------------------------ */
 
@@ -494,7 +420,7 @@ PvxTensor *pvx_conv2d_grouped_forward(const PvxTensor *x, const PvxTensor *w, co
     g_return_val_if_fail(x != NULL && w != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
     Geom g;
-    if (!geom_init(x, w, b, p, groups, &g, error))
+    if (!pvx_conv_geometry(x, w, b, p, groups, &g, error))
         return NULL;
     if (groups == 1)
         return pvx_conv2d_forward(x, w, b, p, out, error);
@@ -524,7 +450,7 @@ gboolean pvx_conv2d_grouped_backward(const PvxTensor *x, const PvxTensor *w, con
     g_return_val_if_fail(x != NULL && w != NULL && dy != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
     Geom g;
-    if (!geom_init(x, w, NULL, p, groups, &g, error))
+    if (!pvx_conv_geometry(x, w, NULL, p, groups, &g, error))
         return FALSE;
     if (groups == 1)
         return pvx_conv2d_backward(x, w, dy, p, dx, dw, db, error);

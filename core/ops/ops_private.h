@@ -22,6 +22,23 @@ void pvx_ops_blas_serial_end(void);
 #define PVX_OPS_SCRATCH_SLOTS 8
 float *pvx_ops_scratch(int slot, size_t numel);
 
+/* The geometry of a (grouped) conv2d: x [N, Cin, H, W], w [Cout, Cin/groups, KH, KW]. */
+typedef struct {
+    int64_t n, cin, h, w; /* input */
+    int64_t cout, kh, kw; /* weight */
+    int64_t oh, ow;       /* output */
+    int64_t sh, sw, ph, pw, dh, dw;
+    int64_t groups, cin_g, cout_g; /* groups and the channels of one group */
+    int64_t k;                     /* cin_g * kh * kw: one output's multiply-adds */
+    gboolean pointwise;            /* 1×1, stride 1, no padding: im2col's column is x itself */
+} PvxConvGeom;
+
+/* Checks x, w (and b) against each other, @p (NULL = defaults) and @groups, and fills @g:
+ * PVX_ERROR_INVALID_ARGUMENT for groups < 1 or negative parameters, PVX_ERROR_SHAPE naming the
+ * shapes that do not fit (conv.c, shared with conv_grouped.c). */
+gboolean pvx_conv_geometry(const PvxTensor *x, const PvxTensor *w, const PvxTensor *b,
+                           const PvxConv2dParams *p, int groups, PvxConvGeom *g, GError **error);
+
 /* FALSE + PVX_ERROR_SHAPE unless @t is a contiguous tensor with @ndim dimensions. @what names
  * the argument in the message ("conv2d input"). */
 gboolean pvx_ops_check_tensor(const PvxTensor *t, int ndim, const char *what, GError **error);
